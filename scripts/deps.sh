@@ -1,0 +1,76 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Install the Debian 12 packages needed to build gomemguard and run its
+# QEMU-based tests. Idempotent: when everything is present it only asks dpkg
+# and exits, without touching apt.
+#
+# Usage: scripts/deps.sh [KVER...]
+#   KVER defaults to the output of selftests/vm/kernels.sh (which honours
+#   KVERS="r1 r2"). Needs root when something is missing.
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd -P)
+kernels_sh="$here/../selftests/vm/kernels.sh"
+
+export DEBIAN_FRONTEND=noninteractive
+# linux-image-*: skip initramfs-tools' initrd generation; the tests build their own.
+export INITRD=No
+
+BASE_PKGS="build-essential pkg-config libnl-genl-3-dev libjson-c-dev
+qemu-system-x86 busybox-static cpio kmod xz-utils dkms sparse golang-1.19-go
+linux-source-6.12 e2fsprogs"
+
+updated=0
+apt_update() {
+	if [ "$updated" -eq 0 ]; then
+		echo "deps.sh: apt-get update"
+		apt-get -qq update
+		updated=1
+	fi
+}
+
+if [ $# -gt 0 ]; then
+	kvers="$*"
+elif ! kvers=$(KERNELS_NO_UPDATE=1 "$kernels_sh" 2>/dev/null); then
+	# A fresh machine has empty apt lists: update once, here, so that the
+	# install below does not need a second update.
+	apt_update
+	kvers=$("$kernels_sh")
+fi
+
+pkgs=$BASE_PKGS
+for kver in $kvers; do
+	pkgs="$pkgs linux-image-$kver linux-headers-$kver"
+done
+
+# dpkg-query prints nothing for unknown packages and "ii " for installed ones.
+# shellcheck disable=SC2086 # pkgs is a word list
+installed=$(dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' $pkgs 2>/dev/null |
+	awk '$1 == "ii" { print $2 }') || true
+
+missing=
+for pkg in $pkgs; do
+	if ! printf '%s\n' "$installed" | grep -qxF "$pkg"; then
+		missing="$missing $pkg"
+	fi
+done
+
+if [ -z "$missing" ]; then
+	# shellcheck disable=SC2086 # pkgs is a word list
+	set -- $pkgs
+	echo "deps.sh: all $# packages installed"
+	exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps.sh: missing:$missing; run as root to install" >&2
+	exit 1
+fi
+
+for pkg in $missing; do
+	echo "deps.sh: installing $pkg"
+done
+apt_update
+# shellcheck disable=SC2086 # missing is a word list
+apt-get -qq install -y --no-install-recommends $missing

@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gomemctl against the real module: its JSON agrees with what the family
+ * says over raw netlink, settings go through, and the kernel's extack text
+ * reaches the operator verbatim.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <json-c/json.h>
+
+#include <uapi/linux/gomemguard.h>
+
+#include "genl_raw.h"
+#include "gmg_util.h"
+#include "kselftest_harness.h"
+
+#define NOBODY 65534
+
+FIXTURE(cli) {
+	struct gr_sock s;
+	int family;
+};
+
+FIXTURE_SETUP(cli)
+{
+	ASSERT_EQ(0, gr_open(&self->s));
+	self->family = gr_family(&self->s, GOMEMGUARD_GENL_NAME);
+	ASSERT_LT(0, self->family);
+}
+
+FIXTURE_TEARDOWN(cli)
+{
+	struct gr_reply r;
+	struct gr_msg m;
+
+	gr_start(&m, self->family, GOMEMGUARD_CMD_CONFIG_SET,
+		 GOMEMGUARD_GENL_VERSION);
+	gr_put_u32(&m, GOMEMGUARD_A_EVENT_INTERVAL_MS,
+		   GOMEMGUARD_EVENT_INTERVAL_MS_DEFAULT);
+	gr_put_u32(&m, GOMEMGUARD_A_EVENT_BURST, GOMEMGUARD_EVENT_BURST_DEFAULT);
+	gr_transact(&self->s, &m, &r);
+	gr_close(&self->s);
+}
+
+static void raw_info(struct __test_metadata *_metadata, FIXTURE_DATA(cli) *self,
+		     struct gr_reply *r)
+{
+	struct gr_msg m;
+
+	gr_start(&m, self->family, GOMEMGUARD_CMD_INFO_GET,
+		 GOMEMGUARD_GENL_VERSION);
+	ASSERT_EQ(0, gr_transact(&self->s, &m, r));
+	ASSERT_EQ(0, r->err);
+	ASSERT_TRUE(r->has_data);
+}
+
+static int64_t json_int(struct __test_metadata *_metadata,
+			struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_int)) {
+		TH_LOG("key %s missing or not an integer", key);
+		_metadata->exit_code = KSFT_FAIL;
+		return -1;
+	}
+	return json_object_get_int64(v);
+}
+
+static const char *json_str(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return "(missing)";
+	return json_object_get_string(v);
+}
+
+TEST_F(cli, info_json_matches_netlink)
+{
+	static const char *const argv[] = { "-j", "info", NULL };
+	struct json_object *o;
+	struct gr_reply r;
+	struct gmg_run run;
+	struct utsname u;
+
+	raw_info(_metadata, self, &r);
+	ASSERT_EQ(0, gmg_run_ctl(&run, -1, argv));
+	ASSERT_EQ(0, run.status) TH_LOG("stderr: %s", run.err);
+	o = json_tokener_parse(run.out);
+	ASSERT_NE(NULL, o) TH_LOG("not JSON: %s", run.out);
+	ASSERT_TRUE(json_object_is_type(o, json_type_object));
+
+	ASSERT_EQ(0, uname(&u));
+	EXPECT_STREQ(GMG_VERSION, json_str(o, "version"));
+	EXPECT_STREQ(u.release, json_str(o, "kernel_release"));
+	EXPECT_EQ(gr_get_u32(r.attrs[GOMEMGUARD_A_TAGGED]),
+		  json_int(_metadata, o, "tagged"));
+	EXPECT_EQ(gr_get_u64(r.attrs[GOMEMGUARD_A_EVENTS_SENT]),
+		  json_int(_metadata, o, "events_sent"));
+	EXPECT_EQ(gr_get_u64(r.attrs[GOMEMGUARD_A_EVENTS_DROPPED]),
+		  json_int(_metadata, o, "events_dropped"));
+	EXPECT_EQ(gr_get_u32(r.attrs[GOMEMGUARD_A_EVENT_INTERVAL_MS]),
+		  json_int(_metadata, o, "event_interval_ms"));
+	EXPECT_EQ(gr_get_u32(r.attrs[GOMEMGUARD_A_EVENT_BURST]),
+		  json_int(_metadata, o, "event_burst"));
+	json_object_put(o);
+}
+
+TEST_F(cli, info_human_names_module_and_kernel)
+{
+	static const char *const argv[] = { "info", NULL };
+	char want[256];
+	struct gmg_run run;
+	struct utsname u;
+
+	ASSERT_EQ(0, uname(&u));
+	ASSERT_EQ(0, gmg_run_ctl(&run, -1, argv));
+	ASSERT_EQ(0, run.status) TH_LOG("stderr: %s", run.err);
+	snprintf(want, sizeof(want), "gomemguard %s on %s", GMG_VERSION, u.release);
+	EXPECT_NE(NULL, strstr(run.out, want)) TH_LOG("stdout: %s", run.out);
+}
+
+TEST_F(cli, config_changes_module_settings)
+{
+	static const char *const argv[] = {
+		"config", "--event-interval", "2s", "--event-burst", "7", NULL
+	};
+	struct gmg_run run;
+	struct gr_reply r;
+
+	ASSERT_EQ(0, gmg_run_ctl(&run, -1, argv));
+	ASSERT_EQ(0, run.status) TH_LOG("stderr: %s", run.err);
+	raw_info(_metadata, self, &r);
+	EXPECT_EQ(2000, gr_get_u32(r.attrs[GOMEMGUARD_A_EVENT_INTERVAL_MS]));
+	EXPECT_EQ(7, gr_get_u32(r.attrs[GOMEMGUARD_A_EVENT_BURST]));
+}
+
+TEST_F(cli, kernel_extack_is_printed_verbatim)
+{
+	static const char *const argv[] = {
+		"config", "--event-burst", "5000", NULL
+	};
+	struct gmg_run run;
+	struct gr_reply r;
+	struct gr_msg m;
+	char want[512];
+
+	/* What the kernel says to the same request over raw netlink. */
+	gr_start(&m, self->family, GOMEMGUARD_CMD_CONFIG_SET,
+		 GOMEMGUARD_GENL_VERSION);
+	gr_put_u32(&m, GOMEMGUARD_A_EVENT_BURST, 5000);
+	ASSERT_EQ(0, gr_transact(&self->s, &m, &r));
+	ASSERT_EQ(-ERANGE, r.err);
+	ASSERT_NE(0, strlen(r.extack));
+
+	ASSERT_EQ(0, gmg_run_ctl(&run, -1, argv));
+	EXPECT_EQ(1, run.status);
+	snprintf(want, sizeof(want), "kernel reports: %s", r.extack);
+	EXPECT_NE(NULL, strstr(run.err, want)) TH_LOG("stderr: %s", run.err);
+}
+
+TEST_F(cli, unprivileged_user_gets_a_clear_refusal)
+{
+	static const char *const info[] = { "info", NULL };
+	static const char *const config[] = { "config", "--event-burst", "2", NULL };
+	struct gmg_run run;
+	struct gr_reply r;
+
+	ASSERT_EQ(0, gmg_run_ctl(&run, NOBODY, info));
+	EXPECT_EQ(1, run.status);
+	EXPECT_NE(NULL, strstr(run.err, "Operation not permitted")) TH_LOG("stderr: %s", run.err);
+	EXPECT_NE(NULL, strstr(run.err, "CAP_NET_ADMIN")) TH_LOG("stderr: %s", run.err);
+
+	ASSERT_EQ(0, gmg_run_ctl(&run, NOBODY, config));
+	EXPECT_EQ(1, run.status);
+	EXPECT_NE(NULL, strstr(run.err, "Operation not permitted")) TH_LOG("stderr: %s", run.err);
+	raw_info(_metadata, self, &r);
+	EXPECT_EQ(GOMEMGUARD_EVENT_BURST_DEFAULT,
+		  gr_get_u32(r.attrs[GOMEMGUARD_A_EVENT_BURST]));
+}
+
+TEST(version_flag)
+{
+	static const char *const argv[] = { "-V", NULL };
+	struct gmg_run run;
+
+	ASSERT_EQ(0, gmg_run_ctl(&run, -1, argv));
+	EXPECT_EQ(0, run.status);
+	EXPECT_STREQ("gomemctl " GMG_VERSION "\n", run.out);
+}
+
+TEST(usage_errors_exit_2)
+{
+	static const char *const none[] = { "config", NULL };
+	static const char *const bogus[] = { "frobnicate", NULL };
+	struct gmg_run run;
+
+	ASSERT_EQ(0, gmg_run_ctl(&run, -1, none));
+	EXPECT_EQ(2, run.status);
+	ASSERT_EQ(0, gmg_run_ctl(&run, -1, bogus));
+	EXPECT_EQ(2, run.status);
+	EXPECT_NE(0, strlen(run.err));
+}
+
+TEST_HARNESS_MAIN

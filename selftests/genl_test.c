@@ -1,0 +1,295 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The gomemguard generic-netlink family, driven byte by byte: it resolves,
+ * answers INFO_GET, and refuses malformed or unprivileged requests with the
+ * right errno and an extack message.
+ */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <linux/genetlink.h>
+
+#include <uapi/linux/gomemguard.h>
+
+#include "genl_raw.h"
+#include "kselftest_harness.h"
+
+#define NOBODY 65534
+
+FIXTURE(genl) {
+	struct gr_sock s;
+	int family;
+};
+
+FIXTURE_SETUP(genl)
+{
+	ASSERT_EQ(0, gr_open(&self->s));
+	/* Resolving the family loads the module through its alias. */
+	self->family = gr_family(&self->s, GOMEMGUARD_GENL_NAME);
+	ASSERT_LT(0, self->family) TH_LOG("family %s: %s", GOMEMGUARD_GENL_NAME,
+					  strerror(-self->family));
+}
+
+FIXTURE_TEARDOWN(genl)
+{
+	gr_close(&self->s);
+}
+
+static void request(struct __test_metadata *_metadata, struct gr_sock *s,
+		    struct gr_msg *m, struct gr_reply *r)
+{
+	ASSERT_EQ(0, gr_transact(s, m, r));
+}
+
+static void info_get(struct __test_metadata *_metadata, FIXTURE_DATA(genl) *self,
+		     struct gr_reply *r)
+{
+	struct gr_msg m;
+
+	gr_start(&m, self->family, GOMEMGUARD_CMD_INFO_GET,
+		 GOMEMGUARD_GENL_VERSION);
+	request(_metadata, &self->s, &m, r);
+	ASSERT_EQ(0, r->err) TH_LOG("INFO_GET: %s (%s)", strerror(-r->err),
+				    r->extack);
+	ASSERT_TRUE(r->has_data);
+}
+
+TEST_F(genl, family_has_events_group)
+{
+	int grp = gr_mcast_group(&self->s, GOMEMGUARD_GENL_NAME,
+				 GOMEMGUARD_MCGRP_EVENTS);
+
+	EXPECT_LT(0, grp) TH_LOG("group %s: %s", GOMEMGUARD_MCGRP_EVENTS,
+				 strerror(-grp));
+}
+
+TEST_F(genl, info_reports_module_and_kernel)
+{
+	struct gr_reply r;
+	struct utsname u;
+	int i;
+
+	info_get(_metadata, self, &r);
+	ASSERT_EQ(GOMEMGUARD_CMD_INFO_GET, r.cmd);
+	for (i = GOMEMGUARD_A_VERSION; i <= GOMEMGUARD_A_MAX; i++)
+		EXPECT_NE(NULL, r.attrs[i]) TH_LOG("attribute %d missing", i);
+	ASSERT_NE(NULL, r.attrs[GOMEMGUARD_A_VERSION]);
+	EXPECT_STREQ(GMG_VERSION, gr_get_str(r.attrs[GOMEMGUARD_A_VERSION]));
+	ASSERT_EQ(0, uname(&u));
+	ASSERT_NE(NULL, r.attrs[GOMEMGUARD_A_KERNEL_RELEASE]);
+	EXPECT_STREQ(u.release, gr_get_str(r.attrs[GOMEMGUARD_A_KERNEL_RELEASE]));
+	ASSERT_NE(NULL, r.attrs[GOMEMGUARD_A_TAGGED]);
+	EXPECT_EQ(0, gr_get_u32(r.attrs[GOMEMGUARD_A_TAGGED]));
+	ASSERT_NE(NULL, r.attrs[GOMEMGUARD_A_EVENTS_SENT]);
+	EXPECT_EQ(NLA_HDRLEN + 8, r.attrs[GOMEMGUARD_A_EVENTS_SENT]->nla_len);
+	ASSERT_NE(NULL, r.attrs[GOMEMGUARD_A_EVENTS_DROPPED]);
+	EXPECT_EQ(NLA_HDRLEN + 8, r.attrs[GOMEMGUARD_A_EVENTS_DROPPED]->nla_len);
+}
+
+TEST_F(genl, unknown_command_is_refused)
+{
+	struct gr_reply r;
+	struct gr_msg m;
+
+	gr_start(&m, self->family, __GOMEMGUARD_CMD_MAX + 40,
+		 GOMEMGUARD_GENL_VERSION);
+	request(_metadata, &self->s, &m, &r);
+	/* The genl core answers before the family sees it: no extack here. */
+	EXPECT_EQ(-EOPNOTSUPP, r.err);
+	EXPECT_FALSE(r.has_data);
+}
+
+TEST_F(genl, unknown_attribute_is_refused)
+{
+	struct gr_reply r;
+	struct gr_msg m;
+
+	gr_start(&m, self->family, GOMEMGUARD_CMD_INFO_GET,
+		 GOMEMGUARD_GENL_VERSION);
+	gr_put_u32(&m, __GOMEMGUARD_A_MAX + 7, 1);
+	request(_metadata, &self->s, &m, &r);
+	EXPECT_EQ(-EINVAL, r.err);
+	EXPECT_NE(0, strlen(r.extack));
+	EXPECT_TRUE(r.has_offs);
+	EXPECT_FALSE(r.has_data);
+	TH_LOG("kernel reports: %s", r.extack);
+}
+
+TEST_F(genl, attribute_of_another_command_is_refused)
+{
+	struct gr_reply r;
+	struct gr_msg m;
+
+	/* EVENT_BURST is CONFIG_SET's; INFO_GET must not ignore it silently. */
+	gr_start(&m, self->family, GOMEMGUARD_CMD_INFO_GET,
+		 GOMEMGUARD_GENL_VERSION);
+	gr_put_u32(&m, GOMEMGUARD_A_EVENT_BURST, 3);
+	request(_metadata, &self->s, &m, &r);
+	EXPECT_EQ(-EINVAL, r.err);
+	EXPECT_NE(0, strlen(r.extack));
+	EXPECT_TRUE(r.has_offs);
+	TH_LOG("kernel reports: %s", r.extack);
+}
+
+TEST_F(genl, wrong_attribute_length_is_refused)
+{
+	uint16_t small = 5;
+	struct gr_reply r;
+	struct gr_msg m;
+
+	gr_start(&m, self->family, GOMEMGUARD_CMD_CONFIG_SET,
+		 GOMEMGUARD_GENL_VERSION);
+	gr_put(&m, GOMEMGUARD_A_EVENT_BURST, &small, sizeof(small));
+	request(_metadata, &self->s, &m, &r);
+	EXPECT_EQ(-EINVAL, r.err);
+	EXPECT_NE(0, strlen(r.extack));
+	EXPECT_TRUE(r.has_offs);
+	TH_LOG("kernel reports: %s", r.extack);
+}
+
+TEST_F(genl, out_of_range_value_is_refused)
+{
+	struct gr_reply before, after, r;
+	struct gr_msg m;
+
+	info_get(_metadata, self, &before);
+	gr_start(&m, self->family, GOMEMGUARD_CMD_CONFIG_SET,
+		 GOMEMGUARD_GENL_VERSION);
+	gr_put_u32(&m, GOMEMGUARD_A_EVENT_BURST, GOMEMGUARD_EVENT_BURST_MAX + 1);
+	request(_metadata, &self->s, &m, &r);
+	EXPECT_EQ(-ERANGE, r.err);
+	EXPECT_NE(0, strlen(r.extack));
+	TH_LOG("kernel reports: %s", r.extack);
+
+	gr_start(&m, self->family, GOMEMGUARD_CMD_CONFIG_SET,
+		 GOMEMGUARD_GENL_VERSION);
+	gr_put_u32(&m, GOMEMGUARD_A_EVENT_INTERVAL_MS,
+		   GOMEMGUARD_EVENT_INTERVAL_MS_MIN - 1);
+	request(_metadata, &self->s, &m, &r);
+	EXPECT_EQ(-ERANGE, r.err);
+	EXPECT_NE(0, strlen(r.extack));
+
+	info_get(_metadata, self, &after);
+	EXPECT_EQ(gr_get_u32(before.attrs[GOMEMGUARD_A_EVENT_BURST]),
+		  gr_get_u32(after.attrs[GOMEMGUARD_A_EVENT_BURST]));
+	EXPECT_EQ(gr_get_u32(before.attrs[GOMEMGUARD_A_EVENT_INTERVAL_MS]),
+		  gr_get_u32(after.attrs[GOMEMGUARD_A_EVENT_INTERVAL_MS]));
+}
+
+TEST_F(genl, empty_config_set_says_why)
+{
+	struct gr_reply r;
+	struct gr_msg m;
+
+	gr_start(&m, self->family, GOMEMGUARD_CMD_CONFIG_SET,
+		 GOMEMGUARD_GENL_VERSION);
+	request(_metadata, &self->s, &m, &r);
+	EXPECT_EQ(-EINVAL, r.err);
+	EXPECT_NE(NULL, strstr(r.extack, "nothing to set")) TH_LOG("%s", r.extack);
+}
+
+TEST_F(genl, config_set_round_trips)
+{
+	struct gr_reply r;
+	struct gr_msg m;
+
+	gr_start(&m, self->family, GOMEMGUARD_CMD_CONFIG_SET,
+		 GOMEMGUARD_GENL_VERSION);
+	gr_put_u32(&m, GOMEMGUARD_A_EVENT_INTERVAL_MS, 250);
+	gr_put_u32(&m, GOMEMGUARD_A_EVENT_BURST, 3);
+	request(_metadata, &self->s, &m, &r);
+	ASSERT_EQ(0, r.err) TH_LOG("%s", r.extack);
+	info_get(_metadata, self, &r);
+	EXPECT_EQ(250, gr_get_u32(r.attrs[GOMEMGUARD_A_EVENT_INTERVAL_MS]));
+	EXPECT_EQ(3, gr_get_u32(r.attrs[GOMEMGUARD_A_EVENT_BURST]));
+
+	/* One attribute alone changes only itself. */
+	gr_start(&m, self->family, GOMEMGUARD_CMD_CONFIG_SET,
+		 GOMEMGUARD_GENL_VERSION);
+	gr_put_u32(&m, GOMEMGUARD_A_EVENT_BURST, GOMEMGUARD_EVENT_BURST_DEFAULT);
+	request(_metadata, &self->s, &m, &r);
+	ASSERT_EQ(0, r.err);
+	info_get(_metadata, self, &r);
+	EXPECT_EQ(250, gr_get_u32(r.attrs[GOMEMGUARD_A_EVENT_INTERVAL_MS]));
+	EXPECT_EQ(GOMEMGUARD_EVENT_BURST_DEFAULT,
+		  gr_get_u32(r.attrs[GOMEMGUARD_A_EVENT_BURST]));
+
+	gr_start(&m, self->family, GOMEMGUARD_CMD_CONFIG_SET,
+		 GOMEMGUARD_GENL_VERSION);
+	gr_put_u32(&m, GOMEMGUARD_A_EVENT_INTERVAL_MS,
+		   GOMEMGUARD_EVENT_INTERVAL_MS_DEFAULT);
+	request(_metadata, &self->s, &m, &r);
+	ASSERT_EQ(0, r.err);
+}
+
+/*
+ * Runs in a child that has dropped to nobody: no capabilities at all.
+ * Returns a bit per expectation that failed, so the parent can tell which.
+ */
+static int unprivileged_probe(int family)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	struct gr_reply r;
+	struct gr_sock s;
+	struct gr_msg m;
+	int grp, fails = 0;
+
+	if (setresgid(NOBODY, NOBODY, NOBODY) || setresuid(NOBODY, NOBODY, NOBODY))
+		return 0x80;
+	if (gr_open(&s))
+		return 0x40;
+
+	gr_start(&m, family, GOMEMGUARD_CMD_CONFIG_SET, GOMEMGUARD_GENL_VERSION);
+	gr_put_u32(&m, GOMEMGUARD_A_EVENT_BURST, 1);
+	if (gr_transact(&s, &m, &r) || r.err != -EPERM)
+		fails |= 0x1;
+
+	gr_start(&m, family, GOMEMGUARD_CMD_INFO_GET, GOMEMGUARD_GENL_VERSION);
+	if (gr_transact(&s, &m, &r) || r.err != -EPERM)
+		fails |= 0x2;
+
+	/* Resolving is allowed; joining the events group is not. */
+	grp = gr_mcast_group(&s, GOMEMGUARD_GENL_NAME, GOMEMGUARD_MCGRP_EVENTS);
+	if (grp <= 0)
+		fails |= 0x4;
+	else if (!setsockopt(s.fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &grp,
+			     sizeof(grp)) || errno != EPERM)
+		fails |= 0x8;
+
+	/* Nor through bind()'s group mask, the other way in (ids < 32). */
+	if (grp > 0 && grp < 32) {
+		sa.nl_groups = 1U << (grp - 1);
+		if (!bind(s.fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+		    errno != EPERM)
+			fails |= 0x10;
+	}
+	gr_close(&s);
+	return fails;
+}
+
+TEST_F(genl, unprivileged_user_cannot_mutate_read_or_listen)
+{
+	struct gr_reply before, after;
+	int status;
+	pid_t pid;
+
+	info_get(_metadata, self, &before);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(unprivileged_probe(self->family));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status))
+		TH_LOG("failed checks mask 0x%x (1 config, 2 info, 4 resolve, 8 join, 0x10 bind)",
+		       WEXITSTATUS(status));
+
+	info_get(_metadata, self, &after);
+	EXPECT_EQ(gr_get_u32(before.attrs[GOMEMGUARD_A_EVENT_BURST]),
+		  gr_get_u32(after.attrs[GOMEMGUARD_A_EVENT_BURST]));
+}
+
+TEST_HARNESS_MAIN

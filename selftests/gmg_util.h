@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Small helpers shared by the selftests: module state and running gomemctl. */
+#ifndef GMG_UTIL_H
+#define GMG_UTIL_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Path from the environment, or NULL with a message on stderr. */
+const char *gmg_env_path(const char *name);
+
+int gmg_module_loaded(void);
+/* finit_module() the .ko named by $GMG_KO; 0 or -errno. */
+int gmg_module_load(void);
+/* delete_module(), waiting for users to go; 0, -ENOENT when not loaded. */
+int gmg_module_unload(void);
+
+struct gmg_run {
+	int status;		/* exit status, or 128 + signal */
+	char out[16384];
+	char err[4096];
+};
+
+/*
+ * Run $GOMEMCTL with @argv (NULL-terminated, without argv[0]) as @uid
+ * (-1: unchanged), collect stdout/stderr.  0 or -errno.
+ */
+int gmg_run_ctl(struct gmg_run *r, uid_t uid, const char *const *argv);
+
+/* Replace /proc/sys/kernel/modprobe, saving the old value in @old. */
+int gmg_set_modprobe(const char *path, char *old, size_t oldsz);
+
+#endif /* GMG_UTIL_H */
