@@ -1,0 +1,84 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# gomemguard: see README.md.  The targets a newcomer needs are `make demo`
+# and `make check`; both install what is missing from apt first.
+
+VERSION := $(shell cat VERSION)
+KDIR ?= /lib/modules/$(shell uname -r)/build
+DKMS_SRC ?= $(DESTDIR)/usr/src/gomemguard-$(VERSION)
+# Kernel releases the tests and demo run on: Debian 12's 6.1 and 6.12.
+KVERS ?= $(shell selftests/vm/kernels.sh)
+export KVERS
+
+.PHONY: all module tools selftests modules-all check demo shell deps ksrc \
+	checkpatch dkms-src dkms-install dkms-remove bench clean help
+
+all: module tools
+
+help:
+	@echo "make check         install deps, build, run every test on each kernel in QEMU"
+	@echo "make demo          boot a guest, load the module, show gomemctl at work"
+	@echo "make shell         a guest shell with the module and gomemctl (KVER=...)"
+	@echo "make module        build gomemguard.ko for KDIR (default: running kernel)"
+	@echo "make tools         build gomemctl"
+	@echo "make dkms-install  install the module sources with DKMS (as root)"
+	@echo "make dkms-remove   remove them again"
+	@echo "make checkpatch    kernel style check of the module sources"
+
+# In-place build for one kernel, the way DKMS and `make -C KDIR M=` do it.
+module:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+tools:
+	$(MAKE) -C tools VERSION=$(VERSION)
+
+deps:
+	scripts/deps.sh
+
+ksrc:
+	scripts/ksrc.sh
+
+selftests: ksrc
+	$(MAKE) -C selftests OUTPUT=$(CURDIR)/build/selftests
+
+# One out-of-tree build per target kernel, each in build/k/<release>.
+modules-all:
+	@for k in $(KVERS); do scripts/build-module.sh $$k || exit 1; done
+
+check:
+	scripts/check.sh
+
+demo:
+	scripts/demo.sh
+
+KVER ?= $(lastword $(KVERS))
+shell:
+	scripts/deps.sh
+	$(MAKE) tools selftests
+	scripts/build-module.sh $(KVER)
+	selftests/vm/guest.sh --shell $(KVER) -- selftests/guest-shell.sh
+
+checkpatch: ksrc
+	selftests/host/checkpatch_test.sh
+
+# The DKMS source tree: exactly what dkms needs to build the module.
+dkms-src:
+	rm -rf $(DKMS_SRC)
+	mkdir -p $(DKMS_SRC)
+	cp -r Kbuild VERSION kmod include $(DKMS_SRC)/
+	sed 's/@VERSION@/$(VERSION)/' dkms/dkms.conf > $(DKMS_SRC)/dkms.conf
+
+dkms-install: dkms-src
+	dkms add -m gomemguard -v $(VERSION)
+	dkms build -m gomemguard -v $(VERSION)
+	dkms install -m gomemguard -v $(VERSION)
+
+dkms-remove:
+	dkms remove -m gomemguard -v $(VERSION) --all
+	rm -rf $(DKMS_SRC)
+
+clean:
+	$(MAKE) -C tools clean
+	rm -rf build
+	rm -f kmod/*.o kmod/*.ko kmod/*.mod kmod/*.mod.c kmod/.*.cmd \
+		kmod/modules.order modules.order Module.symvers .*.cmd

@@ -1,0 +1,59 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build gomemguard.ko for kernel release KVER out of tree, in its own copy of
+# the sources under build/k/KVER (Kbuild builds in the source directory, and
+# one tree serves several kernels), with W=1 and, where sparse is installed,
+# C=1.  Exits non-zero on a failed build or on any compiler or sparse
+# warning; the full log is build/k/KVER/build.log.
+#
+# Then prepares build/k/KVER/moddep: the module plus a depmod index that
+# covers it and every module of KVER, which a guest overlays on
+# /lib/modules/KVER so that autoload (modprobe) finds gomemguard.
+set -eu
+
+kver=${1:?usage: build-module.sh KVER}
+top=$(cd "$(dirname "$0")/.." && pwd)
+kdir=${KDIR:-/lib/modules/$kver/build}
+out=$top/build/k/$kver
+log=$out/build.log
+
+if [ ! -d "$kdir" ]; then
+	echo "build-module: no kernel build tree at $kdir (apt-get install linux-headers-$kver)" >&2
+	exit 1
+fi
+
+mkdir -p "$out"
+rm -rf "$out/src"
+mkdir -p "$out/src"
+cp -r "$top/Kbuild" "$top/VERSION" "$top/kmod" "$top/include" "$out/src/"
+
+sparse=
+command -v sparse >/dev/null && sparse=C=1
+if ! make -C "$kdir" M="$out/src" W=1 $sparse modules >"$log" 2>&1; then
+	cat "$log" >&2
+	echo "build-module: build for $kver failed" >&2
+	exit 1
+fi
+# "Skipping BTF generation" is Debian's headers lacking vmlinux, not ours.
+if grep -E 'warning:|error:|^.*\.[ch]:[0-9]+:[0-9]+: ' "$log" >&2; then
+	echo "build-module: warnings building for $kver (W=1 $sparse)" >&2
+	exit 1
+fi
+cp "$out/src/kmod/gomemguard.ko" "$out/gomemguard.ko"
+
+# depmod over a tree whose kernel/ links to the real modules, so the index
+# names every module the guest may need; the link is dropped afterwards, as
+# the overlay's lower layer provides the real kernel/ directory.
+dep=$out/moddep
+rm -rf "$out/depmod-root" "$dep"
+root=$out/depmod-root/lib/modules/$kver
+mkdir -p "$root/extra"
+ln -s "/lib/modules/$kver/kernel" "$root/kernel"
+cp /lib/modules/"$kver"/modules.order /lib/modules/"$kver"/modules.builtin* "$root/"
+cp "$out/gomemguard.ko" "$root/extra/"
+depmod -b "$out/depmod-root" "$kver"
+rm "$root/kernel"
+mv "$root" "$dep"
+rm -rf "$out/depmod-root"
+echo "  MODULE  $kver: $out/gomemguard.ko"

@@ -1,0 +1,119 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# `make check`: install what is missing, build everything, run the host-side
+# tests, then boot each target kernel in QEMU and run the selftests there.
+# Prints KTAP as it goes and ends with "N passed, N failed" (and skipped, if
+# any); exits non-zero on any failure, any skip, or any kernel that could not
+# be tested.  Logs: build/logs/.
+set -u
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+logs=$top/build/logs
+start=$(date +%s)
+
+stamp() { printf '# [%4ds] %s\n' $(($(date +%s) - start)) "$*"; }
+
+stamp "installing missing dependencies"
+scripts/deps.sh || { echo "Bail out! dependencies could not be installed"; exit 1; }
+KVERS=${KVERS:-$(selftests/vm/kernels.sh)}
+export KVERS
+read -r -a kvers <<<"$KVERS"
+[ ${#kvers[@]} -gt 0 ] || { echo "Bail out! no target kernels"; exit 1; }
+
+stamp "building gomemctl and the selftests"
+if ! make -s tools selftests >"$top/build/make.log" 2>&1; then
+	cat "$top/build/make.log"
+	echo "Bail out! build failed"
+	exit 1
+fi
+
+rm -rf "$logs"
+mkdir -p "$logs"
+ksft=$top/build/ksrc/tools/testing/selftests
+
+# One KTAP stream per stage, each nested (prefixed "# ") under a top-level
+# result, kselftest style.
+stages=(host "${kvers[@]}")
+echo "TAP version 13"
+echo "1..${#stages[@]}"
+n=0
+stage_fail=()
+for st in "${stages[@]}"; do
+	n=$((n + 1))
+	log=$logs/$st.ktap
+	if [ "$st" = host ]; then
+		stamp "host: module builds, checkpatch, gomemctl unit tests, dkms"
+		(
+			# shellcheck source=/dev/null
+			BASE_DIR=$ksft . "$ksft/kselftest/runner.sh"
+			export kselftest_override_timeout=600
+			run_many "$top"/selftests/host/build_test.sh \
+				"$top"/selftests/host/checkpatch_test.sh \
+				"$top"/tools/tests/units_test \
+				"$top"/selftests/host/dkms_test.sh
+		) 2>&1 | tee "$log" | sed 's/^/# /'
+		rc=${PIPESTATUS[0]}
+		# A kernel whose module did not build cannot be tested.
+		for k in "${kvers[@]}"; do
+			[ -f "build/k/$k/gomemguard.ko" ] || rc=1
+		done
+		desc="host"
+	else
+		stamp "guest $st: booting"
+		if [ -f "build/k/$st/gomemguard.ko" ]; then
+			selftests/vm/guest.sh "$st" -- "$top/selftests/guest-run.sh" \
+				2>&1 | tee "$log" | sed 's/^/# /'
+			rc=${PIPESTATUS[0]}
+		else
+			echo "no module built for $st" >"$log"
+			rc=125
+		fi
+		case $rc in
+		0) ;;
+		124) stage_fail+=("$st: guest timed out") ;;
+		125) stage_fail+=("$st: guest never reached the tests") ;;
+		*) stage_fail+=("$st: tests failed or the kernel logged a problem (exit $rc)") ;;
+		esac
+		desc="guest $st"
+	fi
+	if [ "$rc" = 0 ]; then
+		echo "ok $n $desc"
+	else
+		echo "not ok $n $desc"
+	fi
+done
+
+# Count leaf results: "ok N"/"not ok N" one level down in each program's
+# output ("# ok 3 ..."), plus any program (a top-level line of a stage) that
+# failed without a failing leaf -- a crash, a timeout, a missing binary.
+summary=$(cat "$logs"/*.ktap | awk '
+	/^# (not )?ok [0-9]+ / {
+		if ($0 ~ /# SKIP/) skip++
+		else if ($2 == "not") { fail++; leaf_fail++ }
+		else pass++
+		next
+	}
+	/^not ok [0-9]+ / { if (!leaf_fail) fail++; leaf_fail = 0; next }
+	/^ok [0-9]+ / {
+		if ($0 ~ /# SKIP/) skip++
+		leaf_fail = 0; next
+	}
+	END { printf "%d %d %d\n", pass, fail, skip }')
+read -r pass fail skip <<<"$summary"
+
+# A stage that died without a failing test line still failed.
+for s in "${stage_fail[@]}"; do
+	echo "# $s"
+done
+if [ "$fail" = 0 ] && [ ${#stage_fail[@]} -gt 0 ]; then
+	fail=${#stage_fail[@]}
+fi
+stamp "done"
+if [ "$skip" -gt 0 ]; then
+	echo "$pass passed, $fail failed, $skip skipped"
+else
+	echo "$pass passed, $fail failed"
+fi
+[ "$fail" = 0 ] && [ "$skip" = 0 ] && [ ${#stage_fail[@]} = 0 ]

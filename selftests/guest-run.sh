@@ -1,0 +1,35 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Runs inside a guest booted by selftests/vm/guest.sh: makes this kernel's
+# gomemguard.ko reachable for autoload, runs every selftest through the
+# kselftest runner (KTAP on stdout).  The last test unloads the module: one
+# that cannot go is leaking a reference.
+set -u
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+kver=$(uname -r)
+kbuild=$top/build/k/$kver
+ksft=$top/build/ksrc/tools/testing/selftests
+tests=$top/build/selftests
+
+export GMG_KO=$kbuild/gomemguard.ko
+export GOMEMCTL=$top/tools/gomemctl
+export PATH=$top/tools:$PATH
+
+die() {
+	echo "Bail out! $*"
+	exit 1
+}
+
+[ -f "$GMG_KO" ] || die "$GMG_KO missing: build the module for $kver first"
+[ -x "$GOMEMCTL" ] || die "$GOMEMCTL missing: make tools"
+
+"$top"/scripts/guest-modules.sh || die "cannot make the module reachable for autoload"
+
+# shellcheck source=/dev/null
+BASE_DIR=$ksft . "$ksft/kselftest/runner.sh"
+export kselftest_override_timeout=${GMG_TEST_TIMEOUT:-300}
+cd "$tests" || die "no $tests"
+run_many "$tests"/module_test "$tests"/genl_test "$tests"/cli_test \
+	"$top"/selftests/unload_test.sh

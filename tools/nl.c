@@ -1,0 +1,424 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Generic netlink through libnl-genl-3, the way iw does it: genl_connect(),
+ * NETLINK_EXT_ACK on, genl_ctrl_resolve(), then request, replies, ACK.
+ *
+ * The socket's own callback set carries only the error handler, so it also
+ * runs inside genl_ctrl_resolve() (which clones that set): libnl turns every
+ * failure there into NLE_OBJ_NOTFOUND, and the handler is how we still learn
+ * the kernel's errno.  Each request clones the set and adds its reply and
+ * ACK handlers.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <netlink/genl/ctrl.h>
+#include <netlink/genl/genl.h>
+#include <netlink/netlink.h>
+#include <netlink/socket.h>
+
+#include "gomemctl.h"
+#include "nl.h"
+
+/* The same names as the JSON keys. */
+static const char *const attr_names[GOMEMGUARD_A_MAX + 1] = {
+	[GOMEMGUARD_A_VERSION]		 = "version",
+	[GOMEMGUARD_A_KERNEL_RELEASE]	 = "kernel_release",
+	[GOMEMGUARD_A_TAGGED]		 = "tagged",
+	[GOMEMGUARD_A_EVENTS_SENT]	 = "events_sent",
+	[GOMEMGUARD_A_EVENTS_DROPPED]	 = "events_dropped",
+	[GOMEMGUARD_A_EVENT_INTERVAL_MS] = "event_interval_ms",
+	[GOMEMGUARD_A_EVENT_BURST]	 = "event_burst",
+};
+
+/* What replies must look like; strings only need their NUL. */
+static const struct nla_policy reply_policy[GOMEMGUARD_A_MAX + 1] = {
+	[GOMEMGUARD_A_VERSION]		 = { .type = NLA_STRING },
+	[GOMEMGUARD_A_KERNEL_RELEASE]	 = { .type = NLA_STRING },
+	[GOMEMGUARD_A_TAGGED]		 = { .type = NLA_U32, .maxlen = 4 },
+	[GOMEMGUARD_A_EVENTS_SENT]	 = { .type = NLA_U64, .maxlen = 8 },
+	[GOMEMGUARD_A_EVENTS_DROPPED]	 = { .type = NLA_U64, .maxlen = 8 },
+	[GOMEMGUARD_A_EVENT_INTERVAL_MS] = { .type = NLA_U32, .maxlen = 4 },
+	[GOMEMGUARD_A_EVENT_BURST]	 = { .type = NLA_U32, .maxlen = 4 },
+};
+
+static const struct nla_policy ext_ack_policy[NLMSGERR_ATTR_MAX + 1] = {
+	[NLMSGERR_ATTR_MSG]	  = { .type = NLA_STRING },
+	[NLMSGERR_ATTR_OFFS]	  = { .type = NLA_U32 },
+	[NLMSGERR_ATTR_POLICY]	  = { .type = NLA_NESTED },
+	[NLMSGERR_ATTR_MISS_TYPE] = { .type = NLA_U32 },
+};
+
+static const struct nla_policy range_policy[NL_POLICY_TYPE_ATTR_MAX + 1] = {
+	[NL_POLICY_TYPE_ATTR_MIN_VALUE_U] = { .type = NLA_U64 },
+	[NL_POLICY_TYPE_ATTR_MAX_VALUE_U] = { .type = NLA_U64 },
+};
+
+/* What an extended ACK said about the request. */
+struct ext_ack {
+	char msg[256];
+	int bad_attr;		/* our attribute the kernel pointed at, or 0 */
+	int missing_attr;	/* attribute the kernel wanted, or 0 */
+	bool has_range;
+	uint64_t min, max;	/* of bad_attr, from the kernel's policy */
+};
+
+struct gmc_nl {
+	const char *verb;
+	struct nl_sock *sock;
+	struct nl_cb *cb;	/* the socket's: error handler only */
+	int family;
+
+	/* The exchange in flight. */
+	struct nl_msg *req;
+	uint8_t cmd;
+	gmc_nl_reply_fn reply_fn;
+	void *reply_arg;
+	unsigned int replies;
+	bool done;		/* ACK, error or end of dump seen */
+	bool failed;		/* a reply was refused, already reported */
+	int kernel_err;		/* negative errno from the kernel, or 0 */
+	struct ext_ack ext;
+};
+
+static const char *attr_name(int type, char *buf, size_t len)
+{
+	if (type > 0 && type <= GOMEMGUARD_A_MAX && attr_names[type])
+		return attr_names[type];
+	snprintf(buf, len, "#%d", type);
+	return buf;
+}
+
+/* Which attribute of our request starts at byte offs of the message. */
+static int request_attr_at(struct nl_msg *req, uint32_t offs)
+{
+	struct nlmsghdr *nlh = nlmsg_hdr(req);
+	struct genlmsghdr *gnlh = genlmsg_hdr(nlh);
+	struct nlattr *nla;
+	int rem;
+
+	nla_for_each_attr(nla, genlmsg_attrdata(gnlh, 0),
+			  genlmsg_attrlen(gnlh, 0), rem) {
+		if ((size_t)((char *)nla - (char *)nlh) == offs)
+			return nla_type(nla);
+	}
+	return 0;
+}
+
+/*
+ * The TLVs after struct nlmsgerr and, unless NLM_F_CAPPED, after the echo of
+ * our request (iw's error_handler does the same walk).
+ */
+static void parse_ext_ack(struct gmc_nl *nl, struct nlmsghdr *nlh)
+{
+	const struct nlmsgerr *e = nlmsg_data(nlh);
+	struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
+	struct ext_ack *ext = &nl->ext;
+	size_t off = NLMSG_HDRLEN + sizeof(*e);
+
+	memset(ext, 0, sizeof(*ext));
+	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
+		return;
+	if (!(nlh->nlmsg_flags & NLM_F_CAPPED)) {
+		if (e->msg.nlmsg_len < NLMSG_HDRLEN)
+			return;
+		off += NLMSG_ALIGN(e->msg.nlmsg_len - NLMSG_HDRLEN);
+	}
+	if (off >= nlh->nlmsg_len ||
+	    nla_parse(tb, NLMSGERR_ATTR_MAX, (struct nlattr *)((char *)nlh + off),
+		      (int)(nlh->nlmsg_len - off), ext_ack_policy) < 0)
+		return;
+
+	if (tb[NLMSGERR_ATTR_MSG])
+		snprintf(ext->msg, sizeof(ext->msg), "%s",
+			 nla_get_string(tb[NLMSGERR_ATTR_MSG]));
+	if (tb[NLMSGERR_ATTR_OFFS] && nl->req)
+		ext->bad_attr = request_attr_at(nl->req,
+					nla_get_u32(tb[NLMSGERR_ATTR_OFFS]));
+	if (tb[NLMSGERR_ATTR_MISS_TYPE])
+		ext->missing_attr = (int)nla_get_u32(tb[NLMSGERR_ATTR_MISS_TYPE]);
+	if (tb[NLMSGERR_ATTR_POLICY]) {
+		struct nlattr *pol[NL_POLICY_TYPE_ATTR_MAX + 1];
+
+		if (!nla_parse_nested(pol, NL_POLICY_TYPE_ATTR_MAX,
+				      tb[NLMSGERR_ATTR_POLICY], range_policy) &&
+		    pol[NL_POLICY_TYPE_ATTR_MIN_VALUE_U] &&
+		    pol[NL_POLICY_TYPE_ATTR_MAX_VALUE_U]) {
+			ext->has_range = true;
+			ext->min = nla_get_u64(pol[NL_POLICY_TYPE_ATTR_MIN_VALUE_U]);
+			ext->max = nla_get_u64(pol[NL_POLICY_TYPE_ATTR_MAX_VALUE_U]);
+		}
+	}
+}
+
+/* "kernel reports: <msg> (attribute event_burst: valid range 1..1000)" */
+static void report_ext_ack(const struct ext_ack *ext)
+{
+	char detail[160] = "", name[16];
+	size_t n = 0;
+
+	if (ext->bad_attr) {
+		n += (size_t)snprintf(detail, sizeof(detail), "attribute %s",
+				      attr_name(ext->bad_attr, name, sizeof(name)));
+		if (ext->has_range && n < sizeof(detail))
+			n += (size_t)snprintf(detail + n, sizeof(detail) - n,
+					      ": valid range %" PRIu64 "..%" PRIu64,
+					      ext->min, ext->max);
+	}
+	if (ext->missing_attr && n < sizeof(detail))
+		snprintf(detail + n, sizeof(detail) - n, "%smissing attribute %s",
+			 n ? ", " : "",
+			 attr_name(ext->missing_attr, name, sizeof(name)));
+
+	if (ext->msg[0] && detail[0])
+		fprintf(stderr, "kernel reports: %s (%s)\n", ext->msg, detail);
+	else if (ext->msg[0] || detail[0])
+		fprintf(stderr, "kernel reports: %s\n", ext->msg[0] ? ext->msg : detail);
+}
+
+/* The one place a kernel error becomes words. */
+static void report_kernel_error(const struct gmc_nl *nl)
+{
+	int err = -nl->kernel_err;
+
+	gmc_err(nl->verb, "%s%s", strerror(err),
+		err == EPERM ? " (gomemguard needs CAP_NET_ADMIN)" : "");
+	report_ext_ack(&nl->ext);
+}
+
+static int on_error(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
+{
+	struct gmc_nl *nl = arg;
+
+	(void)nla;
+	nl->kernel_err = e->error;
+	/* libnl hands us nlmsg_data() of the message: step back to its header. */
+	parse_ext_ack(nl, (struct nlmsghdr *)((char *)e - NLMSG_HDRLEN));
+	nl->done = true;
+	return NL_STOP;
+}
+
+static int on_ack(struct nl_msg *msg, void *arg)
+{
+	struct gmc_nl *nl = arg;
+
+	/* A successful ACK may still carry a warning. */
+	parse_ext_ack(nl, nlmsg_hdr(msg));
+	report_ext_ack(&nl->ext);
+	nl->done = true;
+	return NL_STOP;
+}
+
+/* Dumps end with NLMSG_DONE rather than an ACK. */
+static int on_finish(struct nl_msg *msg, void *arg)
+{
+	struct gmc_nl *nl = arg;
+
+	(void)msg;
+	nl->done = true;
+	return NL_STOP;
+}
+
+static int on_reply(struct nl_msg *msg, void *arg)
+{
+	struct nlattr *tb[GOMEMGUARD_A_MAX + 1];
+	struct nlmsghdr *nlh = nlmsg_hdr(msg);
+	struct gmc_nl *nl = arg;
+	int err;
+
+	if (nlh->nlmsg_type != nl->family)
+		return NL_SKIP;
+	err = genlmsg_parse(nlh, 0, tb, GOMEMGUARD_A_MAX, reply_policy);
+	if (err < 0) {
+		gmc_err(nl->verb, "malformed reply from the module: %s",
+			nl_geterror(err));
+		goto fail;
+	}
+	if (!nl->reply_fn || genlmsg_hdr(nlh)->cmd != nl->cmd) {
+		gmc_err(nl->verb, "unexpected reply from the module (command %u)",
+			genlmsg_hdr(nlh)->cmd);
+		goto fail;
+	}
+	nl->replies++;
+	if (nl->reply_fn(nl, tb, nl->reply_arg) < 0)
+		goto fail;
+	return NL_OK;
+
+fail:
+	nl->failed = true;
+	nl->done = true;
+	return NL_STOP;
+}
+
+static void report_resolve_error(const struct gmc_nl *nl, int err)
+{
+	int kerr = -nl->kernel_err;
+
+	if (kerr == EPERM || kerr == EACCES) {
+		gmc_err(NULL, "not allowed to look up the %s netlink family: %s",
+			GOMEMGUARD_GENL_NAME, strerror(kerr));
+	} else if (kerr && kerr != ENOENT) {
+		gmc_err(NULL, "cannot look up the %s netlink family: %s",
+			GOMEMGUARD_GENL_NAME, strerror(kerr));
+	} else if (err != -NLE_OBJ_NOTFOUND) {
+		gmc_err(NULL, "cannot look up the %s netlink family: %s",
+			GOMEMGUARD_GENL_NAME, nl_geterror(err));
+	} else {
+		gmc_err(NULL, "the gomemguard module is not loaded (run \"modprobe gomemguard\" as root, or install it with \"make dkms-install\")");
+		return;
+	}
+	report_ext_ack(&nl->ext);
+}
+
+struct gmc_nl *gmc_nl_open(const char *verb)
+{
+	struct gmc_nl *nl;
+	int err, one = 1;
+
+	nl = calloc(1, sizeof(*nl));
+	if (!nl)
+		goto err_nomem;
+	nl->verb = verb;
+	nl->cb = nl_cb_alloc(NL_CB_DEFAULT);
+	if (!nl->cb)
+		goto err_nomem;
+	nl_cb_err(nl->cb, NL_CB_CUSTOM, on_error, nl);
+	nl->sock = nl_socket_alloc_cb(nl->cb);
+	if (!nl->sock)
+		goto err_nomem;
+
+	err = genl_connect(nl->sock);
+	if (err == -NLE_PERM || err == -NLE_NOACCESS) {
+		gmc_err(NULL, "not allowed to open a netlink socket: %s",
+			nl_geterror(err));
+		goto err_free;
+	} else if (err == -NLE_AF_NOSUPPORT || err == -NLE_PROTO_MISMATCH) {
+		gmc_err(NULL, "generic netlink is not available here: %s",
+			nl_geterror(err));
+		goto err_free;
+	} else if (err < 0) {
+		gmc_err(NULL, "cannot open a generic netlink socket: %s",
+			nl_geterror(err));
+		goto err_free;
+	}
+	/* Kernels before 4.12 lack extended ACKs: errors then come bare. */
+	setsockopt(nl_socket_get_fd(nl->sock), SOL_NETLINK, NETLINK_EXT_ACK,
+		   &one, sizeof(one));
+
+	nl->family = genl_ctrl_resolve(nl->sock, GOMEMGUARD_GENL_NAME);
+	if (nl->family < 0) {
+		report_resolve_error(nl, nl->family);
+		goto err_free;
+	}
+	return nl;
+
+err_nomem:
+	gmc_err(NULL, "%s", strerror(ENOMEM));
+err_free:
+	gmc_nl_close(nl);
+	return NULL;
+}
+
+void gmc_nl_close(struct gmc_nl *nl)
+{
+	if (!nl)
+		return;
+	nl_socket_free(nl->sock);
+	nl_cb_put(nl->cb);
+	free(nl);
+}
+
+struct nl_msg *gmc_nl_request(struct gmc_nl *nl, uint8_t cmd, int flags)
+{
+	struct nl_msg *msg = nlmsg_alloc();
+
+	if (!msg || !genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, nl->family, 0,
+				 flags, cmd, GOMEMGUARD_GENL_VERSION)) {
+		nlmsg_free(msg);
+		gmc_err(nl->verb, "%s", strerror(ENOMEM));
+		return NULL;
+	}
+	return msg;
+}
+
+int gmc_nl_transact(struct gmc_nl *nl, struct nl_msg *req,
+		    gmc_nl_reply_fn fn, void *arg)
+{
+	struct nl_cb *cb;
+	int err = 0;
+
+	cb = nl_cb_clone(nl->cb);
+	if (!cb) {
+		nlmsg_free(req);
+		gmc_err(nl->verb, "%s", strerror(ENOMEM));
+		return -1;
+	}
+	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_reply, nl);
+	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, on_ack, nl);
+	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, on_finish, nl);
+
+	nl->req = req;
+	nl->cmd = genlmsg_hdr(nlmsg_hdr(req))->cmd;
+	nl->reply_fn = fn;
+	nl->reply_arg = arg;
+	nl->replies = 0;
+	nl->done = false;
+	nl->failed = false;
+	nl->kernel_err = 0;
+
+	/* The socket asks for ACKs (libnl's default): errors always come back. */
+	err = nl_send_auto(nl->sock, req);
+	if (err < 0) {
+		gmc_err(nl->verb, "cannot send the request: %s", nl_geterror(err));
+		goto out;
+	}
+	while (!nl->done) {
+		err = nl_recvmsgs_report(nl->sock, cb);
+		/* After on_error() libnl returns its own, lossier, error code. */
+		if (nl->done)
+			break;
+		if (err <= 0) {
+			gmc_err(nl->verb, "cannot receive the answer: %s",
+				err ? nl_geterror(err) : "connection closed");
+			err = -1;
+			goto out;
+		}
+	}
+	if (nl->kernel_err) {
+		report_kernel_error(nl);
+		err = -1;
+	} else if (nl->failed) {
+		err = -1;
+	} else if (fn && !nl->replies) {
+		gmc_err(nl->verb, "the module acknowledged but sent no reply");
+		err = -1;
+	} else {
+		err = 0;
+	}
+out:
+	nl->req = NULL;
+	nlmsg_free(req);
+	nl_cb_put(cb);
+	return err < 0 ? -1 : 0;
+}
+
+int gmc_nl_require(struct gmc_nl *nl, struct nlattr *tb[], const int types[],
+		   size_t n)
+{
+	char name[16];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (!tb[types[i]]) {
+			gmc_err(nl->verb, "reply lacks %s (is the module older than gomemctl?)",
+				attr_name(types[i], name, sizeof(name)));
+			return -1;
+		}
+	}
+	return 0;
+}
