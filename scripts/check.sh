@@ -52,6 +52,8 @@ for st in "${stages[@]}"; do
 			run_many "$top"/selftests/host/build_test.sh \
 				"$top"/selftests/host/checkpatch_test.sh \
 				"$top"/tools/tests/units_test \
+				"$top"/tools/tests/nl_test \
+				"$top"/tools/tests/cli_smoke.sh \
 				"$top"/selftests/host/dkms_test.sh
 		) 2>&1 | tee "$log" | sed 's/^/# /'
 		rc=${PIPESTATUS[0]}

@@ -29,6 +29,8 @@ int config_main(int argc, char *argv[]);
 /* "gomemctl: <verb>: <message>" on stderr; verb may be NULL. */
 void gmc_err(const char *verb, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* A line on stderr that continues the one before ("kernel reports: ..."). */
+void gmc_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /*
  * getopt_long() with opterr = 0 and an optstring starting "+:" returned c

@@ -176,9 +176,9 @@ static void report_ext_ack(const struct ext_ack *ext)
 			 attr_name(ext->missing_attr, name, sizeof(name)));
 
 	if (ext->msg[0] && detail[0])
-		fprintf(stderr, "kernel reports: %s (%s)\n", ext->msg, detail);
+		gmc_note("kernel reports: %s (%s)", ext->msg, detail);
 	else if (ext->msg[0] || detail[0])
-		fprintf(stderr, "kernel reports: %s\n", ext->msg[0] ? ext->msg : detail);
+		gmc_note("kernel reports: %s", ext->msg[0] ? ext->msg : detail);
 }
 
 /* The one place a kernel error becomes words. */
@@ -255,19 +255,20 @@ fail:
 	return NL_STOP;
 }
 
-static void report_resolve_error(const struct gmc_nl *nl, int err)
+static void report_resolve_error(const struct gmc_nl *nl, const char *name,
+				 int err)
 {
 	int kerr = -nl->kernel_err;
 
 	if (kerr == EPERM || kerr == EACCES) {
 		gmc_err(NULL, "not allowed to look up the %s netlink family: %s",
-			GOMEMGUARD_GENL_NAME, strerror(kerr));
+			name, strerror(kerr));
 	} else if (kerr && kerr != ENOENT) {
 		gmc_err(NULL, "cannot look up the %s netlink family: %s",
-			GOMEMGUARD_GENL_NAME, strerror(kerr));
+			name, strerror(kerr));
 	} else if (err != -NLE_OBJ_NOTFOUND) {
 		gmc_err(NULL, "cannot look up the %s netlink family: %s",
-			GOMEMGUARD_GENL_NAME, nl_geterror(err));
+			name, nl_geterror(err));
 	} else {
 		gmc_err(NULL, "the gomemguard module is not loaded (run \"modprobe gomemguard\" as root, or install it with \"make dkms-install\")");
 		return;
@@ -275,7 +276,8 @@ static void report_resolve_error(const struct gmc_nl *nl, int err)
 	report_ext_ack(&nl->ext);
 }
 
-struct gmc_nl *gmc_nl_open(const char *verb)
+/* The family is a parameter only for tests/nl_test.c. */
+static struct gmc_nl *open_family(const char *verb, const char *name)
 {
 	struct gmc_nl *nl;
 	int err, one = 1;
@@ -310,9 +312,9 @@ struct gmc_nl *gmc_nl_open(const char *verb)
 	setsockopt(nl_socket_get_fd(nl->sock), SOL_NETLINK, NETLINK_EXT_ACK,
 		   &one, sizeof(one));
 
-	nl->family = genl_ctrl_resolve(nl->sock, GOMEMGUARD_GENL_NAME);
+	nl->family = genl_ctrl_resolve(nl->sock, name);
 	if (nl->family < 0) {
-		report_resolve_error(nl, nl->family);
+		report_resolve_error(nl, name, nl->family);
 		goto err_free;
 	}
 	return nl;
@@ -322,6 +324,11 @@ err_nomem:
 err_free:
 	gmc_nl_close(nl);
 	return NULL;
+}
+
+struct gmc_nl *gmc_nl_open(const char *verb)
+{
+	return open_family(verb, GOMEMGUARD_GENL_NAME);
 }
 
 void gmc_nl_close(struct gmc_nl *nl)

@@ -12,7 +12,8 @@
  *	out_end();
  *
  * A record is one JSON object, printed on one line by out_end() (JSON lines
- * for a stream of records), or indented with -p.
+ * for a stream of records), or indented with -p.  A field only JSON carries
+ * goes through out_json_*() directly, under if (out_is_json()).
  */
 #ifndef GOMEMCTL_OUTPUT_H
 #define GOMEMCTL_OUTPUT_H

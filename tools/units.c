@@ -251,6 +251,10 @@ int units_parse_duration(const char *s, uint64_t *ns, const char **why)
 		size_t len;
 		int err;
 
+		if (segment != start && !is_digit(*s)) {
+			*why = "unexpected characters";
+			return -EINVAL;
+		}
 		err = scan_number(&s, &n, why);
 		if (err)
 			return err;

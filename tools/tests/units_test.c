@@ -1,0 +1,302 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unit tests for units.c: parsing of sizes, durations and plain integers
+ * (good input, overflow, bad input) and formatting for people.  KTAP on
+ * stdout; the exit status is non-zero when any test fails.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../units.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define SENTINEL 0x5a5a5a5a5a5a5a5aULL
+
+#define NS_S	1000000000ULL
+#define KIB	1024ULL
+#define MIB	(1024 * KIB)
+#define GIB	(1024 * MIB)
+
+struct parse_case {
+	const char *in;
+	int err;		/* 0, -EINVAL or -ERANGE */
+	uint64_t want;		/* when err == 0 */
+	const char *why;	/* when err != 0: part of the explanation */
+};
+
+static const struct parse_case u64_cases[] = {
+	{ "0", 0, 0, NULL },
+	{ "4096", 0, 4096, NULL },
+	{ "007", 0, 7, NULL },
+	{ "18446744073709551615", 0, UINT64_MAX, NULL },
+	{ "18446744073709551616", -ERANGE, 0, "too large" },
+	{ "", -EINVAL, 0, "empty" },
+	{ "-1", -EINVAL, 0, "negative" },
+	{ "+1", -EINVAL, 0, "not a number" },
+	{ "1.5", -EINVAL, 0, "whole" },
+	{ "10k", -EINVAL, 0, "whole" },
+	{ " 1", -EINVAL, 0, "not a number" },
+};
+
+static const struct parse_case size_cases[] = {
+	{ "0", 0, 0, NULL },
+	{ "4096", 0, 4096, NULL },
+	{ "4096B", 0, 4096, NULL },
+	{ "4096.0", 0, 4096, NULL },
+	{ "1K", 0, KIB, NULL },
+	{ "1k", 0, KIB, NULL },
+	{ "1Ki", 0, KIB, NULL },
+	{ "1KiB", 0, KIB, NULL },
+	{ "1kib", 0, KIB, NULL },
+	{ "1.5K", 0, 1536, NULL },
+	{ "512M", 0, 512 * MIB, NULL },
+	{ "64Mi", 0, 64 * MIB, NULL },
+	{ "2G", 0, 2 * GIB, NULL },
+	{ "1.5GiB", 0, 1610612736, NULL },
+	{ "0.1G", 0, 107374182, NULL },		/* 107374182.4, truncated */
+	{ "1T", 0, 1ULL << 40, NULL },
+	{ "1P", 0, 1ULL << 50, NULL },
+	{ "1E", 0, 1ULL << 60, NULL },
+	{ "15.999999999999999999E", 0, 18446744073709551614ULL, NULL },
+	{ "18446744073709551615", 0, UINT64_MAX, NULL },
+	{ "17179869183G", 0, 18446744072635809792ULL, NULL },
+	{ "16E", -ERANGE, 0, "too large" },
+	{ "17179869184G", -ERANGE, 0, "too large" },
+	{ "18446744073709551616", -ERANGE, 0, "too large" },
+	{ "99999999999999999999999K", -ERANGE, 0, "too large" },
+	{ "", -EINVAL, 0, "empty" },
+	{ "abc", -EINVAL, 0, "not a number" },
+	{ "-1G", -EINVAL, 0, "negative" },
+	{ "+1G", -EINVAL, 0, "not a number" },
+	{ " 1G", -EINVAL, 0, "not a number" },
+	{ "1G ", -EINVAL, 0, "unexpected" },
+	{ "1.", -EINVAL, 0, "not a number" },
+	{ ".5G", -EINVAL, 0, "not a number" },
+	{ "1.5", -EINVAL, 0, "fraction of a byte" },
+	{ "1.5B", -EINVAL, 0, "fraction of a byte" },
+	{ "512MB", -EINVAL, 0, "ambiguous" },
+	{ "1kb", -EINVAL, 0, "ambiguous" },
+	{ "1X", -EINVAL, 0, "unknown unit" },
+	{ "1KiBs", -EINVAL, 0, "unknown unit" },
+	{ "0x10", -EINVAL, 0, "unexpected" },
+	{ "1G2", -EINVAL, 0, "unexpected" },
+	{ "1e3", -EINVAL, 0, "unexpected" },
+	{ "1.2.3", -EINVAL, 0, "unexpected" },
+};
+
+static const struct parse_case duration_cases[] = {
+	{ "0", 0, 0, NULL },
+	{ "0.0", 0, 0, NULL },
+	{ "1ns", 0, 1, NULL },
+	{ "1us", 0, 1000, NULL },
+	{ "0.5ms", 0, 500000, NULL },
+	{ "250ms", 0, 250000000, NULL },
+	{ "1s", 0, NS_S, NULL },
+	{ "1.5s", 0, 1500000000, NULL },
+	{ "30s", 0, 30 * NS_S, NULL },
+	{ "2m", 0, 120 * NS_S, NULL },
+	{ "1min", 0, 60 * NS_S, NULL },
+	{ "1h", 0, 3600 * NS_S, NULL },
+	{ "1d", 0, 86400 * NS_S, NULL },
+	{ "1h30m", 0, 5400 * NS_S, NULL },
+	{ "1m30.5s", 0, 90500000000ULL, NULL },
+	{ "1S", 0, NS_S, NULL },
+	{ "1MS", 0, 1000000, NULL },
+	{ "1.0000000009s", 0, NS_S, NULL },	/* below 1ns: truncated */
+	{ "18446744073709551615ns", 0, UINT64_MAX, NULL },
+	{ "213503d23h34m33s709ms551us615ns", 0, UINT64_MAX, NULL },
+	{ "213503d23h34m33s709ms551us616ns", -ERANGE, 0, "too large" },
+	{ "213504d", -ERANGE, 0, "too large" },
+	{ "18446744073709551616ns", -ERANGE, 0, "too large" },
+	{ "", -EINVAL, 0, "empty" },
+	{ "10", -EINVAL, 0, "missing unit" },
+	{ "1s1", -EINVAL, 0, "missing unit" },
+	{ "00s0", -EINVAL, 0, "missing unit" },
+	{ "5x", -EINVAL, 0, "unknown unit" },
+	{ "1sec", -EINVAL, 0, "unknown unit" },
+	{ "s", -EINVAL, 0, "not a number" },
+	{ "-1s", -EINVAL, 0, "negative" },
+	{ "1s ", -EINVAL, 0, "unexpected" },
+	{ "1s-1s", -EINVAL, 0, "unexpected" },
+	{ "1..5s", -EINVAL, 0, "not a number" },
+	{ "1.5ns", -EINVAL, 0, "fraction of a nanosecond" },
+};
+
+struct format_case {
+	uint64_t in;
+	const char *want;
+};
+
+static const struct format_case bytes_cases[] = {
+	{ 0, "0 B" },
+	{ 1, "1 B" },
+	{ 1023, "1023 B" },
+	{ 1024, "1 KiB" },
+	{ 1536, "1.5 KiB" },
+	{ 10239, "10 KiB" },		/* 9.999 rounds up to two digits */
+	{ 102359, "100 KiB" },		/* 99.96 rounds up to three */
+	{ 1000 * KIB, "1000 KiB" },
+	{ 1048575, "1 MiB" },		/* 1023.999 KiB is not "1024 KiB" */
+	{ 12345678, "11.8 MiB" },
+	{ 123456789, "118 MiB" },
+	{ 310 * MIB, "310 MiB" },
+	{ 1739461754, "1.62 GiB" },
+	{ 1ULL << 60, "1 EiB" },
+	{ UINT64_MAX, "16 EiB" },
+};
+
+static const struct format_case duration_fmt_cases[] = {
+	{ 0, "0s" },
+	{ 1, "1ns" },
+	{ 1000, "1us" },
+	{ 250000000, "250ms" },
+	{ NS_S, "1s" },
+	{ 1500000000, "1s500ms" },
+	{ 90 * NS_S, "1m30s" },
+	{ 3600 * NS_S, "1h" },
+	{ 93600 * NS_S, "1d2h" },
+	{ UINT64_MAX, "213503d23h34m33s709ms551us615ns" },
+};
+
+/* Values that must survive format then parse unchanged. */
+static const uint64_t roundtrip_cases[] = {
+	0, 1, 999, 1000, 1001, 250000000, 1500000000, 61 * NS_S,
+	86399 * NS_S, 86400 * NS_S + 1, UINT64_MAX,
+};
+
+#define N_TRUNCATION_TESTS 2
+#define N_TESTS (ARRAY_SIZE(u64_cases) + ARRAY_SIZE(size_cases) +	\
+		 ARRAY_SIZE(duration_cases) + ARRAY_SIZE(bytes_cases) +	\
+		 ARRAY_SIZE(duration_fmt_cases) +			\
+		 ARRAY_SIZE(roundtrip_cases) + N_TRUNCATION_TESTS)
+
+static unsigned int test_no, passed, failed;
+
+static void report(bool ok, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void report(bool ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%s %u ", ok ? "ok" : "not ok", ++test_no);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	if (ok)
+		passed++;
+	else
+		failed++;
+}
+
+typedef int (*parse_fn)(const char *s, uint64_t *out, const char **why);
+
+static void run_parse(const char *name, parse_fn parse,
+		      const struct parse_case *cases, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const struct parse_case *c = &cases[i];
+		const char *why = NULL;
+		uint64_t out = SENTINEL;
+		bool ok;
+		int err;
+
+		err = parse(c->in, &out, &why);
+		if (c->err == 0)
+			ok = err == 0 && out == c->want;
+		else
+			ok = err == c->err && out == SENTINEL && why &&
+			     strstr(why, c->why);
+		if (!ok) {
+			printf("# %s(\"%s\"): returned %d, value %" PRIu64 ", why \"%s\"\n",
+			       name, c->in, err, out, why ? why : "(none)");
+			if (c->err == 0)
+				printf("# expected 0, value %" PRIu64 "\n", c->want);
+			else
+				printf("# expected %d, value untouched, why containing \"%s\"\n",
+				       c->err, c->why);
+		}
+		report(ok, "%s \"%s\"", name, c->in);
+	}
+}
+
+typedef char *(*format_fn)(char *buf, size_t len, uint64_t v);
+
+static void run_format(const char *name, format_fn format,
+		       const struct format_case *cases, size_t n)
+{
+	char buf[UNITS_BUF_LEN];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		bool ok;
+
+		format(buf, sizeof(buf), cases[i].in);
+		ok = !strcmp(buf, cases[i].want);
+		if (!ok)
+			printf("# %s(%" PRIu64 ") = \"%s\", expected \"%s\"\n",
+			       name, cases[i].in, buf, cases[i].want);
+		report(ok, "%s %" PRIu64, name, cases[i].in);
+	}
+}
+
+static void run_roundtrip(void)
+{
+	char buf[UNITS_BUF_LEN];
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(roundtrip_cases); i++) {
+		uint64_t v = roundtrip_cases[i], back = SENTINEL;
+		const char *why = NULL;
+		bool ok;
+
+		units_format_duration(buf, sizeof(buf), v);
+		ok = !units_parse_duration(buf, &back, &why) && back == v;
+		if (!ok)
+			printf("# %" PRIu64 " -> \"%s\" -> %" PRIu64 " (%s)\n",
+			       v, buf, back, why ? why : "parsed");
+		report(ok, "duration roundtrip %" PRIu64, v);
+	}
+}
+
+/* Short buffers are cut, never overrun (ASan checks the "never"). */
+static void run_truncation(void)
+{
+	char buf[6];
+
+	memset(buf, 'x', sizeof(buf));
+	units_format_duration(buf, 4, UINT64_MAX);
+	report(strlen(buf) < 4 && buf[4] == 'x',
+	       "format_duration into a 4-byte buffer stays inside it");
+
+	memset(buf, 'x', sizeof(buf));
+	units_format_bytes(buf, 4, UINT64_MAX);
+	report(strlen(buf) == 3 && buf[4] == 'x',
+	       "format_bytes into a 4-byte buffer is cut and terminated");
+}
+
+int main(void)
+{
+	printf("TAP version 13\n1..%zu\n", (size_t)N_TESTS);
+	run_parse("parse_u64", units_parse_u64, u64_cases, ARRAY_SIZE(u64_cases));
+	run_parse("parse_size", units_parse_size, size_cases,
+		  ARRAY_SIZE(size_cases));
+	run_parse("parse_duration", units_parse_duration, duration_cases,
+		  ARRAY_SIZE(duration_cases));
+	run_format("format_bytes", units_format_bytes, bytes_cases,
+		   ARRAY_SIZE(bytes_cases));
+	run_format("format_duration", units_format_duration, duration_fmt_cases,
+		   ARRAY_SIZE(duration_fmt_cases));
+	run_roundtrip();
+	run_truncation();
+	printf("# Totals: pass:%u fail:%u xfail:0 xpass:0 skip:0 error:0\n",
+	       passed, failed);
+	return failed || test_no != N_TESTS;
+}
