@@ -7,26 +7,157 @@
 #ifndef _GMG_GOMEMGUARD_H
 #define _GMG_GOMEMGUARD_H
 
+#include <linux/sched.h>
 #include <linux/types.h>
 
 #include <uapi/linux/gomemguard.h>
 
+struct genl_info;
+struct gmg_proc;
+struct mem_cgroup;
+struct netlink_ext_ack;
+struct sk_buff;
+
+/* What a tag asks for; copied into every process it brings in. */
+struct gmg_settings {
+	u64 soft_limit;				/* bytes of anon + swap */
+	u32 levels[GOMEMGUARD_LEVELS_MAX];	/* % of soft_limit, ascending */
+	u32 eta_horizon_ms;
+	u32 rate_window_ms;
+	u8 nr_levels;
+	u8 signal;				/* 0: no fuse */
+	bool inherit;
+};
+
+/* memcg.c: the numbers of a memcg that decide whether it is in danger. */
+#define GMG_PATH_MAX	256
+
+struct gmg_memcg_view {
+	u64 id;			/* cgroup id */
+	u64 usage;		/* bytes, memory.current */
+	u64 max;		/* bytes, U64_MAX when unlimited */
+	u64 high;		/* bytes, U64_MAX when unlimited */
+	u64 reclaimable;	/* clean, unmapped file cache, bytes */
+};
+
+int gmg_memcg_init(void);
+void gmg_memcg_uninit(void);
+void gmg_memcg_read(struct mem_cgroup *memcg, struct gmg_memcg_view *v);
+void gmg_memcg_path(struct mem_cgroup *memcg, char *buf, size_t len);
+/* Periodically, from the sampler: forget memcgs nobody asks about. */
+void gmg_memcg_housekeeping(void);
+
+/* assess.c: numbers in, decisions out; no locking, no kernel objects. */
+struct gmg_sample {
+	u64 time_ns;
+	u64 anon, swap, shmem, file;	/* bytes */
+	struct gmg_memcg_view memcg;
+};
+
+struct gmg_state {
+	struct gmg_sample last;
+	u64 hwm;
+	/* Growth rate: the slope from an anchor between 1/2 and 1 window old. */
+	u64 anchor_t, anchor_v, mid_t, mid_v;
+	s64 rate;			/* bytes/s */
+	u64 eta_ms;			/* valid when eta_limit != 0 */
+	u32 eta_limit;			/* enum gomemguard_limit, 0: none */
+	u8 level;			/* levels[level - 1] crossed; 0: none */
+	bool eta_warned;
+	bool over_soft;			/* fuse fired for this crossing */
+	u64 first_warn_ns;		/* 0: never */
+	u32 signals_sent;
+	u64 last_signal_ns;
+};
+
+/* At most one event per level, plus ETA and RECOVER, per assessment. */
+struct gmg_verdict {
+	u8 nr_warn;
+	u8 warn_level[GOMEMGUARD_LEVELS_MAX];	/* levels (1-based) crossed */
+	bool eta;
+	bool recover;
+	bool fire_signal;
+	u64 wake_bytes;		/* reassess as soon as anon + swap reaches */
+};
+
+void gmg_assess(struct gmg_state *st, const struct gmg_settings *set,
+		const struct gmg_sample *s, struct gmg_verdict *v);
+u32 gmg_usage_pct(const struct gmg_state *st, const struct gmg_settings *set);
+
+/* tracker.c: the watched processes. */
+u32 gmg_tracker_count(void);
+int gmg_tracker_init(void);
+void gmg_tracker_uninit(void);
+int gmg_tag_pid(pid_t nr, const struct gmg_settings *set,
+		struct netlink_ext_ack *extack);
+int gmg_tag_cgroup(const char *path, const struct gmg_settings *set,
+		   struct netlink_ext_ack *extack);
+int gmg_untag_pid(pid_t nr, struct netlink_ext_ack *extack);
+int gmg_untag_cgroup(const char *path, struct netlink_ext_ack *extack);
+/* @apply changes the settings in place; it must not sleep. */
+int gmg_set_pid(pid_t nr, void (*apply)(struct gmg_settings *, const void *),
+		const void *arg, struct netlink_ext_ack *extack);
+int gmg_set_cgroup(const char *path,
+		   void (*apply)(struct gmg_settings *, const void *),
+		   const void *arg, struct netlink_ext_ack *extack);
+/* Fill one PROC_GET message per process from *@pos on; -EMSGSIZE: full. */
+int gmg_tracker_dump_procs(struct sk_buff *skb, u32 portid, u32 seq,
+			   unsigned long *pos);
+int gmg_tracker_get_proc(pid_t nr, struct genl_info *info);
+int gmg_tracker_dump_tags(struct sk_buff *skb, u32 portid, u32 seq,
+			  unsigned long *pos);
+
+/* Hooks call these: atomic context, no allocation, no sleeping. */
+void gmg_tracker_rss_changed(struct mm_struct *mm);
+void gmg_tracker_forked(struct task_struct *parent, struct task_struct *child);
+void gmg_tracker_exited(struct task_struct *task);
+void gmg_tracker_execed(struct task_struct *task);
+void gmg_tracker_attached(struct cgroup *dst, struct task_struct *task);
+
+/* hooks.c: the kernel tracepoints gomemguard listens to. */
+int gmg_hooks_init(void);
+void gmg_hooks_uninit(void);
+
+/* A point-in-time copy of one process's state, for events and dumps. */
+struct gmg_snapshot {
+	pid_t pid;
+	u32 source;
+	char comm[TASK_COMM_LEN];
+	char memcg_path[GMG_PATH_MAX];
+	char cgroup_path[GMG_PATH_MAX];	/* the tag's, for SOURCE_CGROUP */
+	struct gmg_settings set;
+	struct gmg_state st;
+};
+
 /* netlink.c: the generic-netlink family, the only control surface. */
 int gmg_netlink_init(void);
 void gmg_netlink_uninit(void);
+/* Start a message of the family; NULL when out of room. */
+void *gmg_genlmsg_put(struct sk_buff *skb, u32 portid, u32 seq, int flags,
+		      u8 cmd);
+int gmg_fill_proc(struct sk_buff *skb, const struct gmg_snapshot *snap);
+int gmg_fill_settings(struct sk_buff *skb, const struct gmg_settings *set);
+int gmg_multicast_event(struct sk_buff *skb);
 
-/* events.c: event accounting and the per-process rate-limit settings. */
+/* events.c: notifications, their sequence numbers and rate limit. */
 struct gmg_event_limit {
 	u32 interval_ms;
 	u32 burst;
+};
+
+struct gmg_ratelimit {
+	u64 start_ns;
+	u32 count;
 };
 
 u64 gmg_events_sent(void);
 u64 gmg_events_dropped(void);
 struct gmg_event_limit gmg_events_limit(void);
 void gmg_events_set_limit(const u32 *interval_ms, const u32 *burst);
-
-/* tracker.c: the tagged processes. */
-u32 gmg_tracker_count(void);
+/* Send one event about @snap unless @rl says this process has had enough. */
+void gmg_event_send(u32 type, const struct gmg_snapshot *snap,
+		    struct gmg_ratelimit *rl);
+/* On unload, before the family goes: nothing is sent after this. */
+void gmg_events_close(void);
 
 #endif /* _GMG_GOMEMGUARD_H */

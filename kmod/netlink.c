@@ -10,6 +10,7 @@
  */
 #include <linux/errno.h>
 #include <linux/module.h>
+#include <linux/string.h>
 #include <linux/utsname.h>
 #include <net/genetlink.h>
 
@@ -36,7 +37,108 @@ static const struct nla_policy gmg_config_set_policy[GOMEMGUARD_A_MAX + 1] = {
 				 GOMEMGUARD_EVENT_BURST_MAX),
 };
 
+/*
+ * Tag commands: the policies check types and lengths; the handlers check
+ * values, so that every refusal names its reason in words.
+ */
+#define GMG_TAG_POLICY							\
+	[GOMEMGUARD_A_PID] = { .type = NLA_U32 },			\
+	[GOMEMGUARD_A_CGROUP] = { .type = NLA_NUL_STRING,		\
+				  .len = GMG_PATH_MAX - 1 }
+
+#define GMG_SETTINGS_POLICY						\
+	[GOMEMGUARD_A_SOFT_LIMIT] = { .type = NLA_U64 },		\
+	[GOMEMGUARD_A_LEVELS] = NLA_POLICY_RANGE(NLA_BINARY, sizeof(u32), \
+					sizeof(u32) * GOMEMGUARD_LEVELS_MAX), \
+	[GOMEMGUARD_A_ETA_HORIZON_MS] = { .type = NLA_U32 },		\
+	[GOMEMGUARD_A_SIGNAL] = { .type = NLA_U32 },			\
+	[GOMEMGUARD_A_RATE_WINDOW_MS] = { .type = NLA_U32 },		\
+	[GOMEMGUARD_A_INHERIT] = { .type = NLA_U8 }
+
+static const struct nla_policy gmg_tag_settings_policy[GOMEMGUARD_A_MAX + 1] = {
+	GMG_TAG_POLICY,
+	GMG_SETTINGS_POLICY,
+};
+
+static const struct nla_policy gmg_tag_policy[GOMEMGUARD_A_MAX + 1] = {
+	GMG_TAG_POLICY,
+};
+
+static const struct nla_policy gmg_proc_get_policy[GOMEMGUARD_A_MAX + 1] = {
+	[GOMEMGUARD_A_PID] = { .type = NLA_U32 },
+};
+
+static const struct nla_policy gmg_tag_get_policy[GOMEMGUARD_A_MAX + 1] = {
+};
+
 static struct genl_family gmg_family;
+
+void *gmg_genlmsg_put(struct sk_buff *skb, u32 portid, u32 seq, int flags,
+		      u8 cmd)
+{
+	return genlmsg_put(skb, portid, seq, &gmg_family, flags, cmd);
+}
+
+int gmg_multicast_event(struct sk_buff *skb)
+{
+	return genlmsg_multicast(&gmg_family, skb, 0, 0, GFP_KERNEL);
+}
+
+static int put_u64(struct sk_buff *skb, int type, u64 v)
+{
+	return nla_put_u64_64bit(skb, type, v, GOMEMGUARD_A_PAD);
+}
+
+int gmg_fill_settings(struct sk_buff *skb, const struct gmg_settings *set)
+{
+	if (put_u64(skb, GOMEMGUARD_A_SOFT_LIMIT, set->soft_limit) ||
+	    nla_put(skb, GOMEMGUARD_A_LEVELS, set->nr_levels * sizeof(u32),
+		    set->levels) ||
+	    nla_put_u32(skb, GOMEMGUARD_A_ETA_HORIZON_MS, set->eta_horizon_ms) ||
+	    nla_put_u32(skb, GOMEMGUARD_A_SIGNAL, set->signal) ||
+	    nla_put_u32(skb, GOMEMGUARD_A_RATE_WINDOW_MS, set->rate_window_ms) ||
+	    nla_put_u8(skb, GOMEMGUARD_A_INHERIT, set->inherit))
+		return -EMSGSIZE;
+	return 0;
+}
+
+int gmg_fill_proc(struct sk_buff *skb, const struct gmg_snapshot *snap)
+{
+	const struct gmg_state *st = &snap->st;
+	const struct gmg_sample *s = &st->last;
+	u32 level = st->level ? snap->set.levels[st->level - 1] : 0;
+
+	if (nla_put_u32(skb, GOMEMGUARD_A_PID, snap->pid) ||
+	    nla_put_string(skb, GOMEMGUARD_A_COMM, snap->comm) ||
+	    nla_put_u32(skb, GOMEMGUARD_A_SOURCE, snap->source) ||
+	    (snap->cgroup_path[0] &&
+	     nla_put_string(skb, GOMEMGUARD_A_CGROUP, snap->cgroup_path)) ||
+	    nla_put_string(skb, GOMEMGUARD_A_MEMCG, snap->memcg_path) ||
+	    put_u64(skb, GOMEMGUARD_A_MEMCG_ID, s->memcg.id) ||
+	    put_u64(skb, GOMEMGUARD_A_ANON, s->anon) ||
+	    put_u64(skb, GOMEMGUARD_A_SWAP, s->swap) ||
+	    put_u64(skb, GOMEMGUARD_A_SHMEM, s->shmem) ||
+	    put_u64(skb, GOMEMGUARD_A_FILE, s->file) ||
+	    put_u64(skb, GOMEMGUARD_A_HWM, st->hwm) ||
+	    nla_put_s64(skb, GOMEMGUARD_A_RATE, st->rate, GOMEMGUARD_A_PAD) ||
+	    (st->eta_limit &&
+	     (put_u64(skb, GOMEMGUARD_A_ETA_MS, st->eta_ms) ||
+	      nla_put_u32(skb, GOMEMGUARD_A_ETA_LIMIT, st->eta_limit))) ||
+	    nla_put_u32(skb, GOMEMGUARD_A_LEVEL_PCT, level) ||
+	    nla_put_u32(skb, GOMEMGUARD_A_USAGE_PCT,
+			gmg_usage_pct(st, &snap->set)) ||
+	    put_u64(skb, GOMEMGUARD_A_MEMCG_USAGE, s->memcg.usage) ||
+	    (s->memcg.max != U64_MAX &&
+	     put_u64(skb, GOMEMGUARD_A_MEMCG_MAX, s->memcg.max)) ||
+	    (s->memcg.high != U64_MAX &&
+	     put_u64(skb, GOMEMGUARD_A_MEMCG_HIGH, s->memcg.high)) ||
+	    gmg_fill_settings(skb, &snap->set) ||
+	    nla_put_u32(skb, GOMEMGUARD_A_SIGNALS_SENT, st->signals_sent) ||
+	    (st->first_warn_ns &&
+	     put_u64(skb, GOMEMGUARD_A_FIRST_WARN_NS, st->first_warn_ns)))
+		return -EMSGSIZE;
+	return 0;
+}
 
 static int gmg_info_fill(struct sk_buff *msg)
 {
@@ -103,6 +205,245 @@ static int gmg_config_set_doit(struct sk_buff *skb, struct genl_info *info)
 	return 0;
 }
 
+/* Which settings a request carries, and their values. */
+struct gmg_update {
+	struct gmg_settings val;
+	bool soft_limit, levels, eta_horizon, signal, rate_window, inherit;
+};
+
+static void gmg_apply_update(struct gmg_settings *set, const void *arg)
+{
+	const struct gmg_update *u = arg;
+
+	if (u->soft_limit)
+		set->soft_limit = u->val.soft_limit;
+	if (u->levels) {
+		memcpy(set->levels, u->val.levels, sizeof(set->levels));
+		set->nr_levels = u->val.nr_levels;
+	}
+	if (u->eta_horizon)
+		set->eta_horizon_ms = u->val.eta_horizon_ms;
+	if (u->signal)
+		set->signal = u->val.signal;
+	if (u->rate_window)
+		set->rate_window_ms = u->val.rate_window_ms;
+	if (u->inherit)
+		set->inherit = u->val.inherit;
+}
+
+static int gmg_parse_levels(struct nlattr *a, struct gmg_settings *set,
+			    struct netlink_ext_ack *extack)
+{
+	u32 n = nla_len(a) / sizeof(u32), i, pct;
+
+	if (nla_len(a) % sizeof(u32)) {
+		NL_SET_ERR_MSG_ATTR(extack, a, "levels must be an array of u32 percentages");
+		return -EINVAL;
+	}
+	for (i = 0; i < n; i++) {
+		memcpy(&pct, (u8 *)nla_data(a) + i * sizeof(u32), sizeof(pct));
+		if (!pct || pct > GOMEMGUARD_LEVEL_PCT_MAX) {
+			NL_SET_ERR_MSG_ATTR(extack, a,
+					    "levels must be within 1..1000 % of the soft limit");
+			return -ERANGE;
+		}
+		if (i && pct <= set->levels[i - 1]) {
+			NL_SET_ERR_MSG_ATTR(extack, a,
+					    "levels must be in strictly ascending order");
+			return -EINVAL;
+		}
+		set->levels[i] = pct;
+	}
+	set->nr_levels = n;
+	return 0;
+}
+
+/* Values present in @info into @u; @creating: SIGNAL 0 is meaningless then. */
+static int gmg_parse_update(struct genl_info *info, struct gmg_update *u,
+			    bool creating)
+{
+	struct netlink_ext_ack *extack = info->extack;
+	struct nlattr **tb = info->attrs;
+	int err;
+	u32 v;
+
+	if (tb[GOMEMGUARD_A_SOFT_LIMIT]) {
+		u->val.soft_limit = nla_get_u64(tb[GOMEMGUARD_A_SOFT_LIMIT]);
+		if (!u->val.soft_limit) {
+			NL_SET_ERR_MSG_ATTR(extack, tb[GOMEMGUARD_A_SOFT_LIMIT],
+					    "soft limit must be more than 0 bytes");
+			return -ERANGE;
+		}
+		u->soft_limit = true;
+	}
+	if (tb[GOMEMGUARD_A_LEVELS]) {
+		err = gmg_parse_levels(tb[GOMEMGUARD_A_LEVELS], &u->val, extack);
+		if (err)
+			return err;
+		u->levels = true;
+	}
+	if (tb[GOMEMGUARD_A_ETA_HORIZON_MS]) {
+		v = nla_get_u32(tb[GOMEMGUARD_A_ETA_HORIZON_MS]);
+		if (v < GOMEMGUARD_ETA_HORIZON_MS_MIN ||
+		    v > GOMEMGUARD_ETA_HORIZON_MS_MAX) {
+			NL_SET_ERR_MSG_ATTR(extack, tb[GOMEMGUARD_A_ETA_HORIZON_MS],
+					    "ETA horizon must be within 100 ms..24 h");
+			return -ERANGE;
+		}
+		u->val.eta_horizon_ms = v;
+		u->eta_horizon = true;
+	}
+	if (tb[GOMEMGUARD_A_SIGNAL]) {
+		v = nla_get_u32(tb[GOMEMGUARD_A_SIGNAL]);
+		if (creating && (!v || v > GOMEMGUARD_SIGNAL_MAX)) {
+			NL_SET_ERR_MSG_ATTR(extack, tb[GOMEMGUARD_A_SIGNAL],
+					    "signal must be within 1..64 (SIGRTMAX)");
+			return -ERANGE;
+		}
+		if (v > GOMEMGUARD_SIGNAL_MAX) {
+			NL_SET_ERR_MSG_ATTR(extack, tb[GOMEMGUARD_A_SIGNAL],
+					    "signal must be within 0..64 (0: no signal)");
+			return -ERANGE;
+		}
+		u->val.signal = v;
+		u->signal = true;
+	}
+	if (tb[GOMEMGUARD_A_RATE_WINDOW_MS]) {
+		v = nla_get_u32(tb[GOMEMGUARD_A_RATE_WINDOW_MS]);
+		if (v < GOMEMGUARD_RATE_WINDOW_MS_MIN ||
+		    v > GOMEMGUARD_RATE_WINDOW_MS_MAX) {
+			NL_SET_ERR_MSG_ATTR(extack, tb[GOMEMGUARD_A_RATE_WINDOW_MS],
+					    "rate window must be within 200 ms..1 h");
+			return -ERANGE;
+		}
+		u->val.rate_window_ms = v;
+		u->rate_window = true;
+	}
+	if (tb[GOMEMGUARD_A_INHERIT]) {
+		v = nla_get_u8(tb[GOMEMGUARD_A_INHERIT]);
+		if (v > 1) {
+			NL_SET_ERR_MSG_ATTR(extack, tb[GOMEMGUARD_A_INHERIT],
+					    "inherit must be 0 or 1");
+			return -EINVAL;
+		}
+		u->val.inherit = v;
+		u->inherit = true;
+	}
+	return 0;
+}
+
+/* Exactly one of PID and CGROUP: which process or cgroup a command is about. */
+static int gmg_parse_target(struct genl_info *info, pid_t *pid,
+			    const char **cgroup)
+{
+	struct nlattr *p = info->attrs[GOMEMGUARD_A_PID];
+	struct nlattr *c = info->attrs[GOMEMGUARD_A_CGROUP];
+
+	if (!p == !c) {
+		GENL_SET_ERR_MSG(info, "give exactly one of PID and CGROUP");
+		return -EINVAL;
+	}
+	*pid = p ? nla_get_u32(p) : 0;
+	*cgroup = c ? nla_data(c) : NULL;
+	if (p && (*pid <= 0)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, p, "PID must be a positive process ID");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int gmg_tag_new_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct gmg_update u = {
+		.val = {
+			.levels = { 80, 90, 100 },
+			.nr_levels = 3,
+			.eta_horizon_ms = GOMEMGUARD_ETA_HORIZON_MS_DEFAULT,
+			.rate_window_ms = GOMEMGUARD_RATE_WINDOW_MS_DEFAULT,
+		},
+	};
+	const char *cgroup;
+	pid_t pid;
+	int err;
+
+	err = gmg_parse_target(info, &pid, &cgroup);
+	if (err)
+		return err;
+	if (GENL_REQ_ATTR_CHECK(info, GOMEMGUARD_A_SOFT_LIMIT))
+		return -EINVAL;
+	err = gmg_parse_update(info, &u, true);
+	if (err)
+		return err;
+	return cgroup ? gmg_tag_cgroup(cgroup, &u.val, info->extack) :
+			gmg_tag_pid(pid, &u.val, info->extack);
+}
+
+static int gmg_tag_del_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	const char *cgroup;
+	pid_t pid;
+	int err;
+
+	err = gmg_parse_target(info, &pid, &cgroup);
+	if (err)
+		return err;
+	return cgroup ? gmg_untag_cgroup(cgroup, info->extack) :
+			gmg_untag_pid(pid, info->extack);
+}
+
+static int gmg_tag_set_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct gmg_update u = {};
+	const char *cgroup;
+	pid_t pid;
+	int err;
+
+	err = gmg_parse_target(info, &pid, &cgroup);
+	if (err)
+		return err;
+	err = gmg_parse_update(info, &u, false);
+	if (err)
+		return err;
+	if (!u.soft_limit && !u.levels && !u.eta_horizon && !u.signal &&
+	    !u.rate_window && !u.inherit) {
+		GENL_SET_ERR_MSG(info, "nothing to set: give at least one setting");
+		return -EINVAL;
+	}
+	return cgroup ? gmg_set_cgroup(cgroup, gmg_apply_update, &u, info->extack) :
+			gmg_set_pid(pid, gmg_apply_update, &u, info->extack);
+}
+
+static int gmg_proc_get_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	if (GENL_REQ_ATTR_CHECK(info, GOMEMGUARD_A_PID))
+		return -EINVAL;
+	return gmg_tracker_get_proc(nla_get_u32(info->attrs[GOMEMGUARD_A_PID]),
+				    info);
+}
+
+static int gmg_proc_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	int err = gmg_tracker_dump_procs(skb, NETLINK_CB(cb->skb).portid,
+					 cb->nlh->nlmsg_seq,
+					 (unsigned long *)&cb->args[0]);
+
+	/* Full: send what fits and come back for the rest. */
+	if (err == -EMSGSIZE && skb->len)
+		return skb->len;
+	return err ?: skb->len;
+}
+
+static int gmg_tag_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	int err = gmg_tracker_dump_tags(skb, NETLINK_CB(cb->skb).portid,
+					cb->nlh->nlmsg_seq,
+					(unsigned long *)&cb->args[0]);
+
+	if (err == -EMSGSIZE && skb->len)
+		return skb->len;
+	return err ?: skb->len;
+}
+
 static const struct genl_ops gmg_ops[] = {
 	{
 		.cmd = GOMEMGUARD_CMD_INFO_GET,
@@ -117,6 +458,42 @@ static const struct genl_ops gmg_ops[] = {
 		.policy = gmg_config_set_policy,
 		.maxattr = GOMEMGUARD_A_MAX,
 		.doit = gmg_config_set_doit,
+	},
+	{
+		.cmd = GOMEMGUARD_CMD_TAG_NEW,
+		.flags = GENL_ADMIN_PERM,
+		.policy = gmg_tag_settings_policy,
+		.maxattr = GOMEMGUARD_A_MAX,
+		.doit = gmg_tag_new_doit,
+	},
+	{
+		.cmd = GOMEMGUARD_CMD_TAG_DEL,
+		.flags = GENL_ADMIN_PERM,
+		.policy = gmg_tag_policy,
+		.maxattr = GOMEMGUARD_A_MAX,
+		.doit = gmg_tag_del_doit,
+	},
+	{
+		.cmd = GOMEMGUARD_CMD_TAG_SET,
+		.flags = GENL_ADMIN_PERM,
+		.policy = gmg_tag_settings_policy,
+		.maxattr = GOMEMGUARD_A_MAX,
+		.doit = gmg_tag_set_doit,
+	},
+	{
+		.cmd = GOMEMGUARD_CMD_PROC_GET,
+		.flags = GENL_ADMIN_PERM,
+		.policy = gmg_proc_get_policy,
+		.maxattr = GOMEMGUARD_A_MAX,
+		.doit = gmg_proc_get_doit,
+		.dumpit = gmg_proc_get_dumpit,
+	},
+	{
+		.cmd = GOMEMGUARD_CMD_TAG_GET,
+		.flags = GENL_ADMIN_PERM,
+		.policy = gmg_tag_get_policy,
+		.maxattr = GOMEMGUARD_A_MAX,
+		.dumpit = gmg_tag_get_dumpit,
 	},
 };
 

@@ -36,7 +36,7 @@ if ! make -C "$kdir" M="$out/src" W=1 $sparse modules >"$log" 2>&1; then
 	exit 1
 fi
 # "Skipping BTF generation" is Debian's headers lacking vmlinux, not ours.
-if grep -E 'warning:|error:|^.*\.[ch]:[0-9]+:[0-9]+: ' "$log" >&2; then
+if grep -iE 'warning:|error:|^.*\.[ch]:[0-9]+:[0-9]+: ' "$log" >&2; then
 	echo "build-module: warnings building for $kver (W=1 $sparse)" >&2
 	exit 1
 fi

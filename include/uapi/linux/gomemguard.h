@@ -16,23 +16,74 @@
  * CAP_NET_ADMIN.  Reading state needs it as well: counters and settings
  * describe other users' processes.
  *
+ * Processes and tags
+ *
+ * A *tag* asks gomemguard to watch processes: one process (PID, the whole
+ * thread group) or a cgroup v2 directory (every process in it or below it,
+ * now and later).  Every watched process has its own state: anonymous,
+ * swapped-out, shmem and file-mapped bytes, the anon+swap high-water mark,
+ * the anon growth rate over the rate window, and the ETA to its nearest
+ * limit: the soft limit, or its memcg's memory.max / memory.high counted
+ * against what the memcg cannot reclaim.  Levels are percentages of the soft
+ * limit (anon + swap); crossing one upward sends a WARN event, an ETA below
+ * the horizon an ETA event, falling back below the lowest level minus
+ * GOMEMGUARD_HYSTERESIS_PCT a RECOVER event, and exit an EXIT event.  The
+ * optional signal (the "memory fuse") is sent to the process once per upward
+ * crossing of 100 % of the soft limit.  With INHERIT, children forked by a
+ * watched process are watched too, with the same settings.
+ *
+ * Identity is the kernel's struct pid: a PID that is reused after exit
+ * never refers to the old process's state.  PIDs in requests, replies and
+ * events are those of the caller's / receiver's PID namespace.
+ *
  * Commands
  *
  * GOMEMGUARD_CMD_INFO_GET (do; admin)
  *	Request: no attributes.
- *	Reply:   GOMEMGUARD_CMD_INFO_GET with VERSION, KERNEL_RELEASE,
- *		 TAGGED, EVENTS_SENT, EVENTS_DROPPED, EVENT_INTERVAL_MS,
- *		 EVENT_BURST.
+ *	Reply:   VERSION, KERNEL_RELEASE, TAGGED, EVENTS_SENT, EVENTS_DROPPED,
+ *		 EVENT_INTERVAL_MS, EVENT_BURST.
  *
  * GOMEMGUARD_CMD_CONFIG_SET (do; admin)
  *	Request: any of EVENT_INTERVAL_MS, EVENT_BURST; at least one.
  *	Changes module-wide settings; attributes not given keep their value.
- *	Reply:   plain ACK.
+ *
+ * GOMEMGUARD_CMD_TAG_NEW (do; admin)
+ *	Request: PID or CGROUP (exactly one); SOFT_LIMIT (required); optional
+ *		 LEVELS, ETA_HORIZON_MS, SIGNAL, RATE_WINDOW_MS, INHERIT.
+ *	-EEXIST when the process or cgroup is already tagged, -ESRCH when
+ *	there is no such process, -ENOENT when CGROUP is not a cgroup.
+ *
+ * GOMEMGUARD_CMD_TAG_DEL (do; admin)
+ *	Request: PID or CGROUP.  Untagging a cgroup stops watching every
+ *	process it brought in.  Untagging one process of a tagged cgroup is
+ *	refused (-EBUSY): untag the cgroup.
+ *
+ * GOMEMGUARD_CMD_TAG_SET (do; admin)
+ *	Request: PID or CGROUP, and at least one of SOFT_LIMIT, LEVELS,
+ *		 ETA_HORIZON_MS, SIGNAL (0 turns the fuse off), RATE_WINDOW_MS,
+ *		 INHERIT.  A cgroup's new settings apply to all its processes.
+ *
+ * GOMEMGUARD_CMD_PROC_GET (do with PID, or dump; admin)
+ *	One message per watched process: PID, COMM, SOURCE, CGROUP (for
+ *	SOURCE_CGROUP), MEMCG, MEMCG_ID, the byte counters, HWM, RATE,
+ *	ETA_MS (absent: not growing), ETA_LIMIT, LEVEL_PCT, USAGE_PCT,
+ *	MEMCG_USAGE, MEMCG_MAX / MEMCG_HIGH (absent: unlimited), the settings,
+ *	SIGNALS_SENT, FIRST_WARN_NS (absent: never warned).  Dump is how a
+ *	restarted monitor resyncs its view.
+ *
+ * GOMEMGUARD_CMD_TAG_GET (dump; admin)
+ *	One message per cgroup tag: CGROUP, the settings, TAG_MEMBERS.
+ *
+ * GOMEMGUARD_CMD_EVENT (notification on the "events" group)
+ *	EVENT, SEQ, TIME_NS and the PROC_GET attributes of the process it is
+ *	about.  SEQ counts every event the module sent, for every listener: a
+ *	gap means the listener lost events (its socket overflowed).  Events the
+ *	module itself had to drop (rate limit, no memory) are counted in
+ *	EVENTS_DROPPED.
  *
  * Multicast groups
  *
  * GOMEMGUARD_MCGRP_EVENTS ("events"; joining needs CAP_NET_ADMIN)
- *	Early-warning notifications.
  */
 #ifndef _UAPI_LINUX_GOMEMGUARD_H
 #define _UAPI_LINUX_GOMEMGUARD_H
@@ -41,8 +92,18 @@
 #define GOMEMGUARD_GENL_VERSION		1
 #define GOMEMGUARD_MCGRP_EVENTS		"events"
 
-/* Longest string the module returns in VERSION or KERNEL_RELEASE. */
-#define GOMEMGUARD_STR_MAX		64
+/* Tag settings: defaults and bounds. */
+#define GOMEMGUARD_LEVELS_MAX		8	/* entries in LEVELS */
+#define GOMEMGUARD_LEVEL_PCT_MAX	1000
+#define GOMEMGUARD_ETA_HORIZON_MS_DEFAULT	30000
+#define GOMEMGUARD_ETA_HORIZON_MS_MIN		100
+#define GOMEMGUARD_ETA_HORIZON_MS_MAX		86400000
+#define GOMEMGUARD_RATE_WINDOW_MS_DEFAULT	5000
+#define GOMEMGUARD_RATE_WINDOW_MS_MIN		200
+#define GOMEMGUARD_RATE_WINDOW_MS_MAX		3600000
+#define GOMEMGUARD_SIGNAL_MAX		64	/* SIGRTMAX */
+/* Below the lowest level by this many points of the soft limit: recovered. */
+#define GOMEMGUARD_HYSTERESIS_PCT	5
 
 /*
  * Per-process event rate limit: at most EVENT_BURST events per process in any
@@ -59,6 +120,12 @@ enum gomemguard_cmd {
 	GOMEMGUARD_CMD_UNSPEC,
 	GOMEMGUARD_CMD_INFO_GET,
 	GOMEMGUARD_CMD_CONFIG_SET,
+	GOMEMGUARD_CMD_TAG_NEW,
+	GOMEMGUARD_CMD_TAG_DEL,
+	GOMEMGUARD_CMD_TAG_SET,
+	GOMEMGUARD_CMD_PROC_GET,
+	GOMEMGUARD_CMD_TAG_GET,
+	GOMEMGUARD_CMD_EVENT,
 
 	__GOMEMGUARD_CMD_MAX,
 	GOMEMGUARD_CMD_MAX = __GOMEMGUARD_CMD_MAX - 1
@@ -74,9 +141,59 @@ enum gomemguard_attr {
 	GOMEMGUARD_A_EVENTS_DROPPED,	/* u64: events lost (rate limit, no memory) */
 	GOMEMGUARD_A_EVENT_INTERVAL_MS,	/* u32: rate-limit window, ms */
 	GOMEMGUARD_A_EVENT_BURST,	/* u32: events per process per window */
+	GOMEMGUARD_A_PID,		/* u32: process (thread group) ID */
+	GOMEMGUARD_A_CGROUP,		/* string: cgroup v2 path, e.g. "/app.slice" */
+	GOMEMGUARD_A_SOFT_LIMIT,	/* u64: bytes of anon + swap */
+	GOMEMGUARD_A_LEVELS,		/* binary: u32 percentages, ascending */
+	GOMEMGUARD_A_ETA_HORIZON_MS,	/* u32: warn when the ETA falls below */
+	GOMEMGUARD_A_SIGNAL,		/* u32: fuse signal, 0 = none */
+	GOMEMGUARD_A_RATE_WINDOW_MS,	/* u32: growth-rate averaging window */
+	GOMEMGUARD_A_INHERIT,		/* u8: watch forked children too */
+	GOMEMGUARD_A_SOURCE,		/* u32: enum gomemguard_source */
+	GOMEMGUARD_A_COMM,		/* string: task comm */
+	GOMEMGUARD_A_MEMCG,		/* string: memcg path */
+	GOMEMGUARD_A_MEMCG_ID,		/* u64: memcg cgroup id (inode number) */
+	GOMEMGUARD_A_ANON,		/* u64: bytes, anonymous resident */
+	GOMEMGUARD_A_SWAP,		/* u64: bytes, anonymous swapped out */
+	GOMEMGUARD_A_SHMEM,		/* u64: bytes, shmem/tmpfs mapped */
+	GOMEMGUARD_A_FILE,		/* u64: bytes, file pages mapped */
+	GOMEMGUARD_A_HWM,		/* u64: high-water mark of anon + swap */
+	GOMEMGUARD_A_RATE,		/* s64: anon + swap growth, bytes/s */
+	GOMEMGUARD_A_ETA_MS,		/* u64: time to ETA_LIMIT; absent: none */
+	GOMEMGUARD_A_ETA_LIMIT,		/* u32: enum gomemguard_limit */
+	GOMEMGUARD_A_LEVEL_PCT,		/* u32: highest level crossed, 0 = none */
+	GOMEMGUARD_A_USAGE_PCT,		/* u32: anon + swap, % of SOFT_LIMIT */
+	GOMEMGUARD_A_MEMCG_USAGE,	/* u64: memcg memory.current, bytes */
+	GOMEMGUARD_A_MEMCG_MAX,		/* u64: memory.max; absent: unlimited */
+	GOMEMGUARD_A_MEMCG_HIGH,	/* u64: memory.high; absent: unlimited */
+	GOMEMGUARD_A_EVENT,		/* u32: enum gomemguard_event */
+	GOMEMGUARD_A_SEQ,		/* u64: global event sequence number */
+	GOMEMGUARD_A_TIME_NS,		/* u64: CLOCK_BOOTTIME of the event */
+	GOMEMGUARD_A_TAG_MEMBERS,	/* u32: processes a cgroup tag watches */
+	GOMEMGUARD_A_SIGNALS_SENT,	/* u32: fuse signals sent */
+	GOMEMGUARD_A_FIRST_WARN_NS,	/* u64: CLOCK_BOOTTIME of first WARN/ETA */
 
 	__GOMEMGUARD_A_MAX,
 	GOMEMGUARD_A_MAX = __GOMEMGUARD_A_MAX - 1
+};
+
+enum gomemguard_source {
+	GOMEMGUARD_SOURCE_PID = 1,	/* tagged by PID */
+	GOMEMGUARD_SOURCE_CGROUP,	/* member of a tagged cgroup */
+	GOMEMGUARD_SOURCE_INHERIT,	/* forked by a process tagged with INHERIT */
+};
+
+enum gomemguard_limit {
+	GOMEMGUARD_LIMIT_SOFT = 1,	/* the tag's soft limit */
+	GOMEMGUARD_LIMIT_MEMCG_MAX,	/* memory.max of its memcg */
+	GOMEMGUARD_LIMIT_MEMCG_HIGH,	/* memory.high of its memcg */
+};
+
+enum gomemguard_event {
+	GOMEMGUARD_EVENT_WARN = 1,	/* LEVEL_PCT crossed upward */
+	GOMEMGUARD_EVENT_ETA,		/* ETA_MS fell below the horizon */
+	GOMEMGUARD_EVENT_RECOVER,	/* back below the lowest level */
+	GOMEMGUARD_EVENT_EXIT,		/* the process exited; final numbers */
 };
 
 #endif /* _UAPI_LINUX_GOMEMGUARD_H */

@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The memcg side of the picture: how full a process's memory cgroup is, and
+ * how much of that the kernel could drop without an OOM kill.
+ *
+ * usage, memory.max and memory.high are page counters in struct mem_cgroup,
+ * public on every kernel we support.  The anon/file split is not: 6.12 made
+ * the per-memcg statistics private.  Its one stable interface is the
+ * memory.stat file, so we read that -- through a private kernel mount of
+ * cgroup2, which does not depend on where, or whether, user space mounted
+ * it.  Reading costs a few microseconds of formatting, so results are cached
+ * per memcg for GMG_STAT_TTL.
+ */
+#include <linux/cgroup.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/jiffies.h>
+#include <linux/memcontrol.h>
+#include <linux/mount.h>
+#include <linux/mutex.h>
+#include <linux/page_counter.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/xarray.h>
+
+#include "gomemguard.h"
+
+#define GMG_STAT_TTL	msecs_to_jiffies(200)
+/* A cached entry nobody asked about for this long is dropped. */
+#define GMG_STAT_IDLE	(60 * HZ)
+#define GMG_STAT_BUF	4096
+
+struct gmg_memcg_stat {
+	unsigned long read_at;		/* jiffies */
+	u64 reclaimable;
+};
+
+static struct vfsmount *gmg_cgroup_mnt;
+static DEFINE_XARRAY(gmg_stats);	/* cgroup id -> struct gmg_memcg_stat */
+static DEFINE_MUTEX(gmg_stats_lock);	/* serialises reads, owns the buffer */
+static char *gmg_stat_buf;
+
+/* The value of "key N" in memory.stat text; 0 when the key is absent. */
+static u64 stat_value(const char *buf, const char *key)
+{
+	size_t klen = strlen(key);
+	const char *p = buf;
+	u64 v = 0;
+
+	while (p && *p) {
+		if (!strncmp(p, key, klen) && p[klen] == ' ') {
+			for (p += klen + 1; *p >= '0' && *p <= '9'; p++)
+				v = v * 10 + (*p - '0');
+			return v;
+		}
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return 0;
+}
+
+/*
+ * Clean, unmapped page cache: what reclaim drops without I/O and without
+ * touching a running program.  shmem/tmpfs sits on the anon LRU and is not
+ * in active_file/inactive_file at all; dirty, under-writeback and mapped
+ * file pages are counted as pinned.
+ */
+static u64 reclaimable_from_stat(const char *buf)
+{
+	u64 lru = stat_value(buf, "active_file") + stat_value(buf, "inactive_file");
+	u64 pinned = stat_value(buf, "file_dirty") +
+		     stat_value(buf, "file_writeback") +
+		     stat_value(buf, "file_mapped");
+
+	return lru > pinned ? lru - pinned : 0;
+}
+
+static int read_memory_stat(struct mem_cgroup *memcg, u64 *reclaimable)
+{
+	char path[GMG_PATH_MAX + sizeof("/memory.stat")];
+	struct file *f;
+	loff_t pos = 0;
+	ssize_t n;
+	int len;
+
+	len = cgroup_path(memcg->css.cgroup, path, GMG_PATH_MAX);
+	if (len < 0 || len >= GMG_PATH_MAX)
+		return -ENAMETOOLONG;
+	/* Relative to the root of our own mount; "/" is the root cgroup. */
+	strcat(path, len == 1 ? "memory.stat" : "/memory.stat");
+	f = file_open_root_mnt(gmg_cgroup_mnt, path + 1, O_RDONLY, 0);
+	if (IS_ERR(f))
+		return PTR_ERR(f);
+	n = kernel_read(f, gmg_stat_buf, GMG_STAT_BUF - 1, &pos);
+	fput(f);
+	if (n < 0)
+		return n;
+	gmg_stat_buf[n] = '\0';
+	*reclaimable = reclaimable_from_stat(gmg_stat_buf);
+	return 0;
+}
+
+/* Process context: may sleep. */
+void gmg_memcg_read(struct mem_cgroup *memcg, struct gmg_memcg_view *v)
+{
+	struct gmg_memcg_stat *st;
+	unsigned long max, high;
+
+	v->id = cgroup_id(memcg->css.cgroup);
+	v->usage = (u64)page_counter_read(&memcg->memory) << PAGE_SHIFT;
+	max = READ_ONCE(memcg->memory.max);
+	high = READ_ONCE(memcg->memory.high);
+	v->max = max == PAGE_COUNTER_MAX ? U64_MAX : (u64)max << PAGE_SHIFT;
+	v->high = high == PAGE_COUNTER_MAX ? U64_MAX : (u64)high << PAGE_SHIFT;
+	v->reclaimable = 0;
+	/* The root has no memory.stat; root_mem_cgroup is not exported. */
+	if (!memcg->css.parent)
+		return;
+
+	mutex_lock(&gmg_stats_lock);
+	st = xa_load(&gmg_stats, v->id);
+	if (!st) {
+		st = kzalloc(sizeof(*st), GFP_KERNEL);
+		if (st && xa_err(xa_store(&gmg_stats, v->id, st, GFP_KERNEL))) {
+			kfree(st);
+			st = NULL;
+		}
+	}
+	if (st && (!st->read_at || time_after(jiffies, st->read_at + GMG_STAT_TTL))) {
+		u64 r;
+
+		if (!read_memory_stat(memcg, &r))
+			st->reclaimable = r;
+		st->read_at = jiffies;
+	}
+	/* Unknown (no memory for the cache): assume nothing is reclaimable. */
+	if (st)
+		v->reclaimable = min(st->reclaimable, v->usage);
+	mutex_unlock(&gmg_stats_lock);
+}
+
+/* @memcg may be NULL (task gone): "?". */
+void gmg_memcg_path(struct mem_cgroup *memcg, char *buf, size_t len)
+{
+	if (!memcg || cgroup_path(memcg->css.cgroup, buf, len) < 0)
+		strscpy(buf, "?", len);
+}
+
+/* Forget memcgs not read for a while (they may be gone for good). */
+static void gmg_memcg_prune(bool all)
+{
+	struct gmg_memcg_stat *st;
+	unsigned long id;
+
+	mutex_lock(&gmg_stats_lock);
+	xa_for_each(&gmg_stats, id, st) {
+		if (all || time_after(jiffies, st->read_at + GMG_STAT_IDLE)) {
+			xa_erase(&gmg_stats, id);
+			kfree(st);
+		}
+	}
+	mutex_unlock(&gmg_stats_lock);
+}
+
+void gmg_memcg_housekeeping(void)
+{
+	gmg_memcg_prune(false);
+}
+
+int gmg_memcg_init(void)
+{
+	struct file_system_type *type;
+
+	if (mem_cgroup_disabled()) {
+		pr_err("the memory cgroup controller is disabled (cgroup_disable=memory)\n");
+		return -ENODEV;
+	}
+	type = get_fs_type("cgroup2");
+	if (!type) {
+		pr_err("no cgroup2 filesystem\n");
+		return -ENODEV;
+	}
+	gmg_stat_buf = kmalloc(GMG_STAT_BUF, GFP_KERNEL);
+	if (!gmg_stat_buf)
+		return -ENOMEM;
+	gmg_cgroup_mnt = vfs_kern_mount(type, 0, "cgroup2", NULL);
+	if (IS_ERR(gmg_cgroup_mnt)) {
+		int err = PTR_ERR(gmg_cgroup_mnt);
+
+		pr_err("cannot mount cgroup2 internally: %d\n", err);
+		kfree(gmg_stat_buf);
+		return err;
+	}
+	return 0;
+}
+
+void gmg_memcg_uninit(void)
+{
+	gmg_memcg_prune(true);
+	mntput(gmg_cgroup_mnt);
+	kfree(gmg_stat_buf);
+}
