@@ -10,7 +10,7 @@ DKMS_SRC ?= $(DESTDIR)/usr/src/gomemguard-$(VERSION)
 KVERS ?= $(shell selftests/vm/kernels.sh)
 export KVERS
 
-.PHONY: all module tools selftests modules-all check demo shell deps ksrc \
+.PHONY: all module tools selftests workloads modules-all check demo shell deps ksrc \
 	checkpatch dkms-src dkms-install dkms-remove bench clean help
 
 all: module tools
@@ -40,6 +40,9 @@ ksrc:
 
 selftests: ksrc
 	$(MAKE) -C selftests OUTPUT=$(CURDIR)/build/selftests
+
+workloads:
+	$(MAKE) -C selftests/workloads OUT=$(CURDIR)/build/workloads
 
 # One out-of-tree build per target kernel, each in build/k/<release>.
 modules-all:

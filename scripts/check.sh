@@ -22,8 +22,9 @@ export KVERS
 read -r -a kvers <<<"$KVERS"
 [ ${#kvers[@]} -gt 0 ] || { echo "Bail out! no target kernels"; exit 1; }
 
-stamp "building gomemctl and the selftests"
-if ! make -s tools selftests >"$top/build/make.log" 2>&1; then
+stamp "building gomemctl, the selftests, the workloads and the data disk"
+if ! make -s tools selftests workloads >"$top/build/make.log" 2>&1 ||
+   ! disk=$(scripts/data-disk.sh 2>>"$top/build/make.log"); then
 	cat "$top/build/make.log"
 	echo "Bail out! build failed"
 	exit 1
@@ -65,7 +66,8 @@ for st in "${stages[@]}"; do
 	else
 		stamp "guest $st: booting"
 		if [ -f "build/k/$st/gomemguard.ko" ]; then
-			selftests/vm/guest.sh "$st" -- "$top/selftests/guest-run.sh" \
+			selftests/vm/guest.sh --disk "$disk" "$st" -- \
+				"$top/selftests/guest-run.sh" \
 				2>&1 | tee "$log" | sed 's/^/# /'
 			rc=${PIPESTATUS[0]}
 		else

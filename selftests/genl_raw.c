@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
@@ -162,6 +164,105 @@ int gr_transact(struct gr_sock *s, struct gr_msg *m, struct gr_reply *r)
 			}
 		}
 	}
+}
+
+int gr_join(struct gr_sock *s, int grp)
+{
+	if (setsockopt(s->fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &grp,
+		       sizeof(grp)))
+		return -errno;
+	return 0;
+}
+
+static void gr_take_data(const struct nlmsghdr *h, struct gr_reply *r)
+{
+	const struct genlmsghdr *g = NLMSG_DATA(h);
+	size_t dl = h->nlmsg_len - NLMSG_HDRLEN - GENL_HDRLEN;
+
+	memset(r, 0, sizeof(*r));
+	if (h->nlmsg_len < NLMSG_HDRLEN + GENL_HDRLEN || dl > sizeof(r->data))
+		return;
+	r->has_data = 1;
+	r->cmd = g->cmd;
+	memcpy(r->data, (const char *)g + GENL_HDRLEN, dl);
+	r->data_len = dl;
+	gr_parse_attrs(r->data, dl, r->attrs, GR_ATTR_MAX);
+}
+
+int gr_recv_event(struct gr_sock *s, int timeout_ms, struct gr_reply *r)
+{
+	struct pollfd p = { .fd = s->fd, .events = POLLIN };
+	char buf[GR_BUF_SIZE];
+	ssize_t n;
+
+	for (;;) {
+		int ret = poll(&p, 1, timeout_ms);
+
+		if (ret < 0)
+			return -errno;
+		if (!ret)
+			return -ETIMEDOUT;
+		n = recv(s->fd, buf, sizeof(buf), 0);
+		if (n < 0)
+			return -errno;
+		/* Notifications have portid 0 and come one per datagram. */
+		if (NLMSG_OK((struct nlmsghdr *)buf, (size_t)n) &&
+		    ((struct nlmsghdr *)buf)->nlmsg_type >= NLMSG_MIN_TYPE) {
+			gr_take_data((struct nlmsghdr *)buf, r);
+			if (r->has_data)
+				return 0;
+		}
+	}
+}
+
+int gr_dump(struct gr_sock *s, struct gr_msg *m,
+	    void (*cb)(const struct gr_reply *r, void *arg), void *arg)
+{
+	struct nlmsghdr *nlh = (struct nlmsghdr *)m->buf;
+	static char buf[GR_BUF_SIZE * 8];
+	struct gr_reply *r = malloc(sizeof(*r));
+	uint32_t seq = ++s->seq;
+	int err = -EPROTO;
+
+	if (!r)
+		return -ENOMEM;
+	nlh->nlmsg_len = m->len;
+	nlh->nlmsg_seq = seq;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	if (send(s->fd, m->buf, m->len, 0) != (ssize_t)m->len) {
+		free(r);
+		return -errno;
+	}
+	for (;;) {
+		ssize_t n = recv(s->fd, buf, sizeof(buf), 0);
+		struct nlmsghdr *h;
+		size_t left;
+
+		if (n < 0) {
+			err = -errno;
+			break;
+		}
+		left = n;
+		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, left);
+		     h = NLMSG_NEXT(h, left)) {
+			if (h->nlmsg_seq != seq)
+				continue;
+			if (h->nlmsg_type == NLMSG_DONE) {
+				err = *(int *)NLMSG_DATA(h);
+				goto out;
+			}
+			if (h->nlmsg_type == NLMSG_ERROR) {
+				err = ((struct nlmsgerr *)NLMSG_DATA(h))->error;
+				goto out;
+			}
+			gr_take_data(h, r);
+			if (r->has_data)
+				cb(r, arg);
+		}
+	}
+out:
+	free(r);
+	return err;
 }
 
 static int gr_getfamily(struct gr_sock *s, const char *name,

@@ -51,6 +51,17 @@ void gr_put_u32(struct gr_msg *m, uint16_t type, uint32_t v);
 /* Send @m with NLM_F_REQUEST | NLM_F_ACK and collect the answer in @r. */
 int gr_transact(struct gr_sock *s, struct gr_msg *m, struct gr_reply *r);
 
+/* Join multicast group @grp (from gr_mcast_group()); 0 or -errno. */
+int gr_join(struct gr_sock *s, int grp);
+/*
+ * Wait up to @timeout_ms for one notification; 0 with @r filled, -ETIMEDOUT,
+ * or -errno (-ENOBUFS: the socket overflowed and events were lost).
+ */
+int gr_recv_event(struct gr_sock *s, int timeout_ms, struct gr_reply *r);
+/* Send a dump request and call @cb for each message; 0 or -errno. */
+int gr_dump(struct gr_sock *s, struct gr_msg *m,
+	    void (*cb)(const struct gr_reply *r, void *arg), void *arg);
+
 uint32_t gr_get_u32(const struct nlattr *a);
 uint64_t gr_get_u64(const struct nlattr *a);
 const char *gr_get_str(const struct nlattr *a);

@@ -15,6 +15,7 @@ tests=$top/build/selftests
 
 export GMG_KO=$kbuild/gomemguard.ko
 export GOMEMCTL=$top/tools/gomemctl
+export GMG_WORKLOADS=$top/build/workloads
 export PATH=$top/tools:$PATH
 
 die() {
@@ -27,9 +28,18 @@ die() {
 
 "$top"/scripts/guest-modules.sh || die "cannot make the module reachable for autoload"
 
+# The data disk (scripts/data-disk.sh), attached as the first virtio disk:
+# page cache from a real block-device filesystem.
+if [ -b /dev/vda ]; then
+	modprobe ext4
+	mkdir -p /tmp/gmg-data
+	mount -o ro /dev/vda /tmp/gmg-data || die "cannot mount the data disk"
+	export GMG_DATA_DIR=/tmp/gmg-data
+fi
+
 # shellcheck source=/dev/null
 BASE_DIR=$ksft . "$ksft/kselftest/runner.sh"
 export kselftest_override_timeout=${GMG_TEST_TIMEOUT:-300}
 cd "$tests" || die "no $tests"
 run_many "$tests"/module_test "$tests"/genl_test "$tests"/cli_test \
-	"$top"/selftests/unload_test.sh
+	"$tests"/tracker_test "$top"/selftests/unload_test.sh

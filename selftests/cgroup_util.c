@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "cgroup_util.h"
+
+int cg_write(const char *cg, const char *file, const char *value)
+{
+	char path[512];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", cg, file);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, value, strlen(value));
+	if (n < 0)
+		n = -errno;
+	close(fd);
+	return n < 0 ? (int)n : 0;
+}
+
+static int cg_read(const char *cg, const char *file, char *buf, size_t len)
+{
+	char path[512];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", cg, file);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	return 0;
+}
+
+long long cg_read_ll(const char *cg, const char *file)
+{
+	char buf[64];
+
+	if (cg_read(cg, file, buf, sizeof(buf)))
+		return -1;
+	return strtoll(buf, NULL, 10);
+}
+
+long long cg_read_key(const char *cg, const char *file, const char *key)
+{
+	char buf[4096], *p = buf;
+	size_t klen = strlen(key);
+
+	if (cg_read(cg, file, buf, sizeof(buf)))
+		return -1;
+	while (p && *p) {
+		if (!strncmp(p, key, klen) && p[klen] == ' ')
+			return strtoll(p + klen + 1, NULL, 10);
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return -1;
+}
+
+int cg_destroy(const char *cg)
+{
+	char procs[64];
+	int i;
+
+	cg_write(cg, "cgroup.kill", "1");
+	for (i = 0; i < 200; i++) {
+		if (cg_read(cg, "cgroup.procs", procs, sizeof(procs)) || !procs[0])
+			break;
+		sleep_ms(50);
+	}
+	return rmdir(cg) && errno != ENOENT ? -errno : 0;
+}
+
+int cg_create(const char *name, char *path, size_t len)
+{
+	snprintf(path, len, "%s/gmgtest.%s", CG_ROOT, name);
+	cg_destroy(path);
+	if (mkdir(path, 0755))
+		return -errno;
+	return 0;
+}
+
+pid_t spawn(const char *cg, const char *const argv[], const char *log)
+{
+	pid_t pid = fork();
+	int fd;
+
+	if (pid < 0)
+		return -errno;
+	if (pid)
+		return pid;
+	if (cg && cg_write(cg, "cgroup.procs", "0"))
+		_exit(125);
+	fd = open(log ? log : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd >= 0) {
+		dup2(fd, 1);
+		dup2(fd, 2);
+		close(fd);
+	}
+	execv(argv[0], (char *const *)argv);
+	_exit(127);
+}
+
+const char *workload(const char *name, char *buf, size_t len)
+{
+	const char *dir = getenv("GMG_WORKLOADS");
+
+	snprintf(buf, len, "%s/%s", dir ? dir : "/nonexistent", name);
+	return buf;
+}
+
+uint64_t boottime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+void sleep_ms(unsigned int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}

@@ -1,0 +1,712 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Tracking tagged processes, end to end: real Go and C programs in real
+ * memory cgroups, real OOM kills, events read from the "events" group.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <uapi/linux/gomemguard.h>
+
+#include "cgroup_util.h"
+#include "genl_raw.h"
+#include "kselftest_harness.h"
+
+#define MIB (1024ull * 1024)
+#define MAX_EVENTS 256
+
+struct ev {
+	uint32_t type, pid, level_pct, eta_limit, source;
+	uint64_t seq, time_ns, eta_ms, anon;
+	int has_eta;
+};
+
+FIXTURE(trk) {
+	struct gr_sock ctl, mon;
+	int family;
+	char cg[256];
+	pid_t pid;
+	struct ev ev[MAX_EVENTS];
+	int nev;
+};
+
+FIXTURE_SETUP(trk)
+{
+	int grp;
+
+	ASSERT_EQ(0, gr_open(&self->ctl));
+	self->family = gr_family(&self->ctl, GOMEMGUARD_GENL_NAME);
+	ASSERT_LT(0, self->family);
+	ASSERT_EQ(0, gr_open(&self->mon));
+	grp = gr_mcast_group(&self->ctl, GOMEMGUARD_GENL_NAME,
+			     GOMEMGUARD_MCGRP_EVENTS);
+	ASSERT_LT(0, grp);
+	ASSERT_EQ(0, gr_join(&self->mon, grp));
+	self->cg[0] = '\0';
+	self->pid = 0;
+	self->nev = 0;
+}
+
+FIXTURE_TEARDOWN(trk)
+{
+	if (self->pid > 0) {
+		kill(self->pid, SIGKILL);
+		waitpid(self->pid, NULL, 0);
+	}
+	if (self->cg[0])
+		cg_destroy(self->cg);
+	gr_close(&self->mon);
+	gr_close(&self->ctl);
+}
+
+struct tag_opts {
+	uint64_t soft;
+	const uint32_t *levels;
+	int nr_levels;
+	uint32_t eta_ms, window_ms, signal;
+	int inherit;
+};
+
+static void put_opts(struct gr_msg *m, const struct tag_opts *o)
+{
+	if (o->soft) {
+		uint64_t v = o->soft;
+
+		gr_put(m, GOMEMGUARD_A_SOFT_LIMIT, &v, sizeof(v));
+	}
+	if (o->nr_levels)
+		gr_put(m, GOMEMGUARD_A_LEVELS, o->levels, o->nr_levels * 4);
+	if (o->eta_ms)
+		gr_put_u32(m, GOMEMGUARD_A_ETA_HORIZON_MS, o->eta_ms);
+	if (o->window_ms)
+		gr_put_u32(m, GOMEMGUARD_A_RATE_WINDOW_MS, o->window_ms);
+	if (o->signal)
+		gr_put_u32(m, GOMEMGUARD_A_SIGNAL, o->signal);
+	if (o->inherit) {
+		uint8_t one = 1;
+
+		gr_put(m, GOMEMGUARD_A_INHERIT, &one, 1);
+	}
+}
+
+/* Send @cmd about @pid or @cgroup; returns -errno, extack in @r. */
+static int tag_cmd(FIXTURE_DATA(trk) *self, uint8_t cmd, pid_t pid,
+		   const char *cgroup, const struct tag_opts *o,
+		   struct gr_reply *r)
+{
+	struct gr_msg m;
+	int err;
+
+	gr_start(&m, self->family, cmd, GOMEMGUARD_GENL_VERSION);
+	if (pid)
+		gr_put_u32(&m, GOMEMGUARD_A_PID, pid);
+	if (cgroup)
+		gr_put(&m, GOMEMGUARD_A_CGROUP, cgroup, strlen(cgroup) + 1);
+	if (o)
+		put_opts(&m, o);
+	err = gr_transact(&self->ctl, &m, r);
+	return err ? err : r->err;
+}
+
+static uint32_t info_tagged(FIXTURE_DATA(trk) *self)
+{
+	struct gr_reply r;
+	struct gr_msg m;
+
+	gr_start(&m, self->family, GOMEMGUARD_CMD_INFO_GET, GOMEMGUARD_GENL_VERSION);
+	if (gr_transact(&self->ctl, &m, &r) || r.err || !r.attrs[GOMEMGUARD_A_TAGGED])
+		return UINT32_MAX;
+	return gr_get_u32(r.attrs[GOMEMGUARD_A_TAGGED]);
+}
+
+/* PROC_GET for @pid: 0 and @r filled, or -errno. */
+static int proc_get(FIXTURE_DATA(trk) *self, pid_t pid, struct gr_reply *r)
+{
+	struct gr_msg m;
+	int err;
+
+	gr_start(&m, self->family, GOMEMGUARD_CMD_PROC_GET, GOMEMGUARD_GENL_VERSION);
+	gr_put_u32(&m, GOMEMGUARD_A_PID, pid);
+	err = gr_transact(&self->ctl, &m, r);
+	return err ? err : r->err;
+}
+
+static void take_event(FIXTURE_DATA(trk) *self, const struct gr_reply *r)
+{
+	struct ev *e;
+
+	if (self->nev == MAX_EVENTS || !r->attrs[GOMEMGUARD_A_EVENT])
+		return;
+	e = &self->ev[self->nev++];
+	memset(e, 0, sizeof(*e));
+	e->type = gr_get_u32(r->attrs[GOMEMGUARD_A_EVENT]);
+	e->seq = gr_get_u64(r->attrs[GOMEMGUARD_A_SEQ]);
+	e->time_ns = gr_get_u64(r->attrs[GOMEMGUARD_A_TIME_NS]);
+	e->pid = gr_get_u32(r->attrs[GOMEMGUARD_A_PID]);
+	e->level_pct = gr_get_u32(r->attrs[GOMEMGUARD_A_LEVEL_PCT]);
+	e->anon = gr_get_u64(r->attrs[GOMEMGUARD_A_ANON]);
+	e->source = gr_get_u32(r->attrs[GOMEMGUARD_A_SOURCE]);
+	if (r->attrs[GOMEMGUARD_A_ETA_MS]) {
+		e->has_eta = 1;
+		e->eta_ms = gr_get_u64(r->attrs[GOMEMGUARD_A_ETA_MS]);
+		e->eta_limit = gr_get_u32(r->attrs[GOMEMGUARD_A_ETA_LIMIT]);
+	}
+}
+
+/* Collect events for @ms, or until @pid has died (status in *@status). */
+static int collect(FIXTURE_DATA(trk) *self, unsigned int ms, pid_t pid,
+		   int *status, uint64_t *death_ns)
+{
+	uint64_t end = boottime_ns() + ms * 1000000ull;
+	struct gr_reply *r = malloc(sizeof(*r));
+
+	if (!r)
+		return -ENOMEM;
+	while (boottime_ns() < end) {
+		if (pid && waitpid(pid, status, WNOHANG) == pid) {
+			*death_ns = boottime_ns();
+			self->pid = 0;
+			/* The exit event is on its way: take it too. */
+			while (!gr_recv_event(&self->mon, 1000, r))
+				take_event(self, r);
+			free(r);
+			return 1;
+		}
+		if (!gr_recv_event(&self->mon, 50, r))
+			take_event(self, r);
+	}
+	free(r);
+	return 0;
+}
+
+static int count_events(FIXTURE_DATA(trk) *self, uint32_t type, pid_t pid)
+{
+	int i, n = 0;
+
+	for (i = 0; i < self->nev; i++)
+		n += self->ev[i].type == type && self->ev[i].pid == (uint32_t)pid;
+	return n;
+}
+
+static void log_events(struct __test_metadata *_metadata, FIXTURE_DATA(trk) *self)
+{
+	static const char *const names[] = { "?", "warn", "eta", "recover", "exit" };
+	int i;
+
+	for (i = 0; i < self->nev; i++) {
+		struct ev *e = &self->ev[i];
+
+		TH_LOG("seq %llu %s pid %u level %u%% anon %llu MiB eta %s%llu ms limit %u t %.3f s",
+		       (unsigned long long)e->seq, names[e->type < 5 ? e->type : 0],
+		       e->pid, e->level_pct, (unsigned long long)(e->anon / MIB),
+		       e->has_eta ? "" : "(none) ", (unsigned long long)e->eta_ms,
+		       e->eta_limit, e->time_ns / 1e9);
+	}
+}
+
+/*
+ * A leak in a memcg with memory.max, from tag to OOM kill: WARN at 80, 90,
+ * 100 % of the soft limit in order; an ETA warning before the soft limit is
+ * crossed, and another one -- against memory.max -- before the OOM kill,
+ * each within 25 % of the time that really was left.
+ */
+static void leak_to_oom(struct __test_metadata *_metadata, FIXTURE_DATA(trk) *self,
+			const char *program)
+{
+	static const uint32_t levels[] = { 80, 90, 100 };
+	struct tag_opts o = {
+		.soft = 48 * MIB, .levels = levels, .nr_levels = 3,
+		.eta_ms = 2000, .window_ms = 1000,
+	};
+	uint64_t death_ns = 0, t100 = 0;
+	int i, status = 0, seen = 0;
+	pid_t pid;
+	struct ev *eta_soft = NULL, *eta_max = NULL;
+	char bin[256], log[300];
+	struct gr_reply r;
+
+	ASSERT_EQ(0, cg_create(program, self->cg, sizeof(self->cg)));
+	ASSERT_EQ(0, cg_write(self->cg, "memory.max", "112M"));
+	cg_write(self->cg, "memory.swap.max", "0");
+	snprintf(log, sizeof(log), "/tmp/%s.log", program);
+	{
+		const char *argv[] = { workload(program, bin, sizeof(bin)),
+				       "-rate", "12M", "-baseline", "4M", NULL };
+
+		self->pid = spawn(self->cg, argv, log);
+	}
+	ASSERT_LT(0, self->pid);
+	pid = self->pid;
+	ASSERT_EQ(0, tag_cmd(self, GOMEMGUARD_CMD_TAG_NEW, pid, NULL, &o, &r))
+		TH_LOG("tag: %s", r.extack);
+	ASSERT_EQ(1, collect(self, 60000, pid, &status, &death_ns))
+		TH_LOG("%s did not die within 60 s", program);
+	log_events(_metadata, self);
+	ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+		TH_LOG("%s ended with status 0x%x, not an OOM kill", program, status);
+	EXPECT_LE(1, cg_read_key(self->cg, "memory.events", "oom_kill"));
+
+	for (i = 0; i < self->nev; i++) {
+		struct ev *e = &self->ev[i];
+
+		if (e->pid != (uint32_t)pid)
+			continue;
+		if (e->type == GOMEMGUARD_EVENT_WARN) {
+			EXPECT_LT(seen, 3) TH_LOG("more than three WARN events");
+			if (seen < 3)
+				EXPECT_EQ(levels[seen], e->level_pct);
+			if (e->level_pct == 100)
+				t100 = e->time_ns;
+			seen++;
+		} else if (e->type == GOMEMGUARD_EVENT_ETA && e->eta_limit == GOMEMGUARD_LIMIT_SOFT && !eta_soft) {
+			eta_soft = e;
+		} else if (e->type == GOMEMGUARD_EVENT_ETA &&
+			   e->eta_limit == GOMEMGUARD_LIMIT_MEMCG_MAX && !eta_max) {
+			eta_max = e;
+		}
+	}
+	EXPECT_EQ(3, seen);
+	EXPECT_EQ(1, count_events(self, GOMEMGUARD_EVENT_EXIT, pid));
+	ASSERT_NE(NULL, eta_soft) TH_LOG("no ETA warning against the soft limit");
+	ASSERT_NE(0, t100);
+	EXPECT_LT(eta_soft->time_ns, t100);
+	{
+		double real = (t100 - eta_soft->time_ns) / 1e6, est = eta_soft->eta_ms;
+
+		TH_LOG("soft limit: ETA said %.0f ms, it took %.0f ms", est, real);
+		EXPECT_TRUE(est >= 0.75 * real && est <= 1.25 * real);
+	}
+	ASSERT_NE(NULL, eta_max) TH_LOG("no ETA warning against memory.max");
+	EXPECT_LT(eta_max->time_ns, death_ns);
+	{
+		double real = (death_ns - eta_max->time_ns) / 1e6, est = eta_max->eta_ms;
+
+		TH_LOG("memory.max: ETA said %.0f ms, the OOM kill came after %.0f ms",
+		       est, real);
+		EXPECT_TRUE(est >= 0.75 * real && est <= 1.25 * real);
+	}
+}
+
+TEST_F(trk, go_heap_leak_warns_in_order_before_oom)
+{
+	leak_to_oom(_metadata, self, "goleak");
+}
+
+TEST_F(trk, cgo_malloc_leak_warns_in_order_before_oom)
+{
+	leak_to_oom(_metadata, self, "cgoleak");
+}
+
+/* A memcg kept full by page cache is not in danger: no warning at all. */
+TEST_F(trk, page_cache_reader_never_warns)
+{
+	const char *data = getenv("GMG_DATA_DIR");
+	struct tag_opts o = { .soft = 32 * MIB, .eta_ms = 30000, .window_ms = 1000 };
+	long long max = 96 * MIB, peak = 0, cur;
+	char bin[256], file[300];
+	struct gr_reply r;
+	int i;
+
+	if (!data)
+		SKIP(return, "GMG_DATA_DIR (a block-device filesystem) not set");
+	snprintf(file, sizeof(file), "%s/big.bin", data);
+	ASSERT_EQ(0, access(file, R_OK)) TH_LOG("%s: %s", file, strerror(errno));
+	ASSERT_EQ(0, cg_create("cache", self->cg, sizeof(self->cg)));
+	ASSERT_EQ(0, cg_write(self->cg, "memory.max", "96M"));
+	{
+		const char *argv[] = { workload("cachereader", bin, sizeof(bin)),
+				       "-file", file, "-heap", "8M", NULL };
+
+		self->pid = spawn(self->cg, argv, "/tmp/cachereader.log");
+	}
+	ASSERT_LT(0, self->pid);
+	ASSERT_EQ(0, tag_cmd(self, GOMEMGUARD_CMD_TAG_NEW, self->pid, NULL, &o, &r))
+		TH_LOG("tag: %s", r.extack);
+	for (i = 0; i < 40; i++) {
+		ASSERT_EQ(0, collect(self, 250, 0, NULL, NULL));
+		cur = cg_read_ll(self->cg, "memory.current");
+		if (cur > peak)
+			peak = cur;
+	}
+	log_events(_metadata, self);
+	TH_LOG("memory.current peaked at %lld MiB of %lld", peak / (long long)MIB,
+	       max / (long long)MIB);
+	EXPECT_LE(max * 8 / 10, peak);
+	EXPECT_EQ(0, count_events(self, GOMEMGUARD_EVENT_WARN, self->pid));
+	EXPECT_EQ(0, count_events(self, GOMEMGUARD_EVENT_ETA, self->pid));
+	EXPECT_EQ(0, cg_read_key(self->cg, "memory.events", "oom_kill"));
+	ASSERT_EQ(0, proc_get(self, self->pid, &r));
+	EXPECT_GT(16 * MIB, gr_get_u64(r.attrs[GOMEMGUARD_A_ANON]));
+	EXPECT_LE(8 * MIB, gr_get_u64(r.attrs[GOMEMGUARD_A_ANON]));
+}
+
+static int wait_ready(const char *file, int ms)
+{
+	for (; ms > 0; ms -= 50) {
+		if (!access(file, R_OK))
+			return 0;
+		sleep_ms(50);
+	}
+	return -ETIMEDOUT;
+}
+
+/*
+ * Threads that fault memory in and then sleep: on 6.1 their last deltas
+ * sit in per-thread caches the mm never sees.  The numbers must still add up.
+ */
+TEST_F(trk, idle_threads_are_counted)
+{
+	struct tag_opts o = { .soft = 1024 * MIB };
+	const char *ready = "/tmp/mtgrow.ready";
+	char bin[256];
+	struct gr_reply r;
+	uint64_t anon, want = 32 * MIB;
+
+	unlink(ready);
+	{
+		const char *argv[] = { workload("mtgrow", bin, sizeof(bin)),
+				       "-threads", "16", "-per-thread", "2M",
+				       "-readyfile", ready, NULL };
+
+		self->pid = spawn(NULL, argv, "/tmp/mtgrow.log");
+	}
+	ASSERT_LT(0, self->pid);
+	ASSERT_EQ(0, tag_cmd(self, GOMEMGUARD_CMD_TAG_NEW, self->pid, NULL, &o, &r))
+		TH_LOG("tag: %s", r.extack);
+	ASSERT_EQ(0, wait_ready(ready, 30000));
+	/* Two periodic samples after the last fault. */
+	sleep_ms(2500);
+	ASSERT_EQ(0, proc_get(self, self->pid, &r));
+	anon = gr_get_u64(r.attrs[GOMEMGUARD_A_ANON]);
+	TH_LOG("anon %llu KiB for %llu KiB touched", (unsigned long long)anon / 1024,
+	       (unsigned long long)want / 1024);
+	EXPECT_LE(want, anon);
+	EXPECT_GE(want + 4 * MIB, anon);
+}
+
+static int count_lines(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	int c, n = 0;
+
+	if (!f)
+		return 0;
+	while ((c = fgetc(f)) != EOF)
+		n += c == '\n';
+	fclose(f);
+	return n;
+}
+
+/* The fuse: one SIGUSR1 per upward crossing of the soft limit, no more. */
+TEST_F(trk, signal_fuse_fires_once_per_crossing)
+{
+	struct tag_opts o = { .soft = 32 * MIB, .signal = SIGUSR1, .window_ms = 1000 };
+	struct tag_opts raise = { .soft = 256 * MIB };
+	const char *sig = "/tmp/goleak.sig";
+	struct gr_reply r;
+	char bin[256];
+	int i;
+
+	unlink(sig);
+	{
+		const char *argv[] = { workload("goleak", bin, sizeof(bin)),
+				       "-rate", "16M", "-max", "48M", "-baseline", "4M",
+				       "-sigfile", sig, NULL };
+
+		self->pid = spawn(NULL, argv, "/tmp/goleak-sig.log");
+	}
+	ASSERT_LT(0, self->pid);
+	ASSERT_EQ(0, tag_cmd(self, GOMEMGUARD_CMD_TAG_NEW, self->pid, NULL, &o, &r))
+		TH_LOG("tag: %s", r.extack);
+	for (i = 0; i < 300 && count_lines(sig) < 1; i++)
+		sleep_ms(100);
+	EXPECT_EQ(1, count_lines(sig));
+	/* Held above the limit: still one. */
+	sleep_ms(3000);
+	EXPECT_EQ(1, count_lines(sig));
+
+	/* Raise the limit well above usage, then lower it: a second crossing. */
+	ASSERT_EQ(0, tag_cmd(self, GOMEMGUARD_CMD_TAG_SET, self->pid, NULL, &raise, &r));
+	sleep_ms(2500);
+	EXPECT_EQ(1, count_lines(sig));
+	ASSERT_EQ(0, tag_cmd(self, GOMEMGUARD_CMD_TAG_SET, self->pid, NULL, &o, &r));
+	for (i = 0; i < 50 && count_lines(sig) < 2; i++)
+		sleep_ms(100);
+	sleep_ms(2000);
+	EXPECT_EQ(2, count_lines(sig));
+	ASSERT_EQ(0, proc_get(self, self->pid, &r));
+	EXPECT_EQ(2, gr_get_u32(r.attrs[GOMEMGUARD_A_SIGNALS_SENT]));
+}
+
+static pid_t spawn_sleeper(const char *cg)
+{
+	const char *argv[] = { "/bin/sleep", "1000", NULL };
+
+	return spawn(cg, argv, NULL);
+}
+
+TEST_F(trk, untag_and_exit_release_everything)
+{
+	struct tag_opts o = { .soft = 64 * MIB };
+	uint32_t before = info_tagged(self);
+	int status;
+	uint64_t t;
+	pid_t pid;
+	struct gr_reply r;
+
+	self->pid = spawn_sleeper(NULL);
+	ASSERT_LT(0, self->pid);
+	sleep_ms(200);
+	ASSERT_EQ(0, tag_cmd(self, GOMEMGUARD_CMD_TAG_NEW, self->pid, NULL, &o, &r));
+	EXPECT_EQ(before + 1, info_tagged(self));
+	ASSERT_EQ(0, proc_get(self, self->pid, &r));
+	EXPECT_STREQ("sleep", gr_get_str(r.attrs[GOMEMGUARD_A_COMM]));
+	EXPECT_EQ(GOMEMGUARD_SOURCE_PID, gr_get_u32(r.attrs[GOMEMGUARD_A_SOURCE]));
+
+	ASSERT_EQ(0, tag_cmd(self, GOMEMGUARD_CMD_TAG_DEL, self->pid, NULL, NULL, &r));
+	EXPECT_EQ(before, info_tagged(self));
+	EXPECT_EQ(-ENOENT, proc_get(self, self->pid, &r));
+	EXPECT_EQ(-ENOENT, tag_cmd(self, GOMEMGUARD_CMD_TAG_DEL, self->pid, NULL, NULL, &r));
+	EXPECT_NE(NULL, strstr(r.extack, "not tagged")) TH_LOG("%s", r.extack);
+
+	/* Tagged again, then killed: an EXIT event, and nothing left. */
+	ASSERT_EQ(0, tag_cmd(self, GOMEMGUARD_CMD_TAG_NEW, self->pid, NULL, &o, &r));
+	pid = self->pid;
+	kill(pid, SIGKILL);
+	ASSERT_EQ(1, collect(self, 5000, pid, &status, &t));
+	EXPECT_EQ(1, count_events(self, GOMEMGUARD_EVENT_EXIT, pid));
+	sleep_ms(300);
+	EXPECT_EQ(before, info_tagged(self));
+}
+
+/* A new process that gets a dead one's PID is not the dead one. */
+TEST_F(trk, reused_pid_is_a_new_process)
+{
+	struct tag_opts o = { .soft = 64 * MIB };
+	uint32_t before = info_tagged(self);
+	char last[32];
+	struct gr_reply r;
+	pid_t old, reused = 0;
+	int i, fd;
+
+	old = spawn_sleeper(NULL);
+	ASSERT_LT(0, old);
+	ASSERT_EQ(0, tag_cmd(self, GOMEMGUARD_CMD_TAG_NEW, old, NULL, &o, &r));
+	kill(old, SIGKILL);
+	ASSERT_EQ(old, waitpid(old, NULL, 0));
+	for (i = 0; i < 20 && !reused; i++) {
+		fd = open("/proc/sys/kernel/ns_last_pid", O_WRONLY);
+		ASSERT_LE(0, fd);
+		snprintf(last, sizeof(last), "%d", old - 1);
+		ASSERT_LT(0, write(fd, last, strlen(last)));
+		close(fd);
+		self->pid = spawn_sleeper(NULL);
+		ASSERT_LT(0, self->pid);
+		if (self->pid == old) {
+			reused = self->pid;
+		} else {
+			kill(self->pid, SIGKILL);
+			waitpid(self->pid, NULL, 0);
+			self->pid = 0;
+		}
+	}
+	ASSERT_EQ(old, reused) TH_LOG("could not get PID %d again", old);
+	sleep_ms(1500);
+	/* The old process's state went with it; the new one is not tagged. */
+	EXPECT_EQ(before, info_tagged(self));
+	EXPECT_EQ(-ENOENT, proc_get(self, reused, &r));
+	EXPECT_EQ(0, tag_cmd(self, GOMEMGUARD_CMD_TAG_NEW, reused, NULL, &o, &r))
+		TH_LOG("%s", r.extack);
+}
+
+struct find {
+	pid_t pid;
+	int found;
+	uint32_t source;
+	char cgroup[128];
+};
+
+static void find_cb(const struct gr_reply *r, void *arg)
+{
+	struct find *f = arg;
+
+	if (r->attrs[GOMEMGUARD_A_PID] &&
+	    gr_get_u32(r->attrs[GOMEMGUARD_A_PID]) == (uint32_t)f->pid) {
+		f->found = 1;
+		f->source = gr_get_u32(r->attrs[GOMEMGUARD_A_SOURCE]);
+		if (r->attrs[GOMEMGUARD_A_CGROUP])
+			snprintf(f->cgroup, sizeof(f->cgroup), "%s",
+				 gr_get_str(r->attrs[GOMEMGUARD_A_CGROUP]));
+	}
+}
+
+static int dump_has(FIXTURE_DATA(trk) *self, pid_t pid, uint32_t *source)
+{
+	struct find f = { .pid = pid };
+	struct gr_msg m;
+
+	gr_start(&m, self->family, GOMEMGUARD_CMD_PROC_GET, GOMEMGUARD_GENL_VERSION);
+	if (gr_dump(&self->ctl, &m, find_cb, &f))
+		return -1;
+	if (source)
+		*source = f.source;
+	return f.found;
+}
+
+TEST_F(trk, cgroup_tag_catches_members_now_and_later)
+{
+	struct tag_opts o = { .soft = 64 * MIB };
+	char rel[300];
+	uint32_t source = 0;
+	struct gr_reply r;
+	pid_t early, late;
+	int i;
+
+	ASSERT_EQ(0, cg_create("join", self->cg, sizeof(self->cg)));
+	snprintf(rel, sizeof(rel), "%s", self->cg + strlen(CG_ROOT));
+	early = spawn_sleeper(self->cg);
+	ASSERT_LT(0, early);
+	sleep_ms(300);
+	ASSERT_EQ(0, tag_cmd(self, GOMEMGUARD_CMD_TAG_NEW, 0, rel, &o, &r))
+		TH_LOG("tag %s: %s", rel, r.extack);
+	EXPECT_EQ(1, dump_has(self, early, &source));
+	EXPECT_EQ(GOMEMGUARD_SOURCE_CGROUP, source);
+	EXPECT_EQ(-EEXIST, tag_cmd(self, GOMEMGUARD_CMD_TAG_NEW, 0, rel, &o, &r));
+	EXPECT_EQ(-EBUSY, tag_cmd(self, GOMEMGUARD_CMD_TAG_DEL, early, NULL, NULL, &r));
+
+	/* A process that joins later, by moving in. */
+	self->pid = spawn_sleeper(NULL);
+	late = self->pid;
+	ASSERT_LT(0, late);
+	sleep_ms(300);
+	EXPECT_EQ(0, dump_has(self, late, NULL));
+	snprintf(rel + 200, 32, "%d", late);
+	ASSERT_EQ(0, cg_write(self->cg, "cgroup.procs", rel + 200));
+	for (i = 0; i < 40 && dump_has(self, late, NULL) != 1; i++)
+		sleep_ms(50);
+	EXPECT_EQ(1, dump_has(self, late, &source));
+	EXPECT_EQ(GOMEMGUARD_SOURCE_CGROUP, source);
+
+	/* Moving out ends it. */
+	ASSERT_EQ(0, cg_write(CG_ROOT, "cgroup.procs", rel + 200));
+	for (i = 0; i < 60 && dump_has(self, late, NULL) != 0; i++)
+		sleep_ms(50);
+	EXPECT_EQ(0, dump_has(self, late, NULL));
+
+	snprintf(rel, sizeof(rel), "%s", self->cg + strlen(CG_ROOT));
+	ASSERT_EQ(0, tag_cmd(self, GOMEMGUARD_CMD_TAG_DEL, 0, rel, NULL, &r));
+	EXPECT_EQ(0, dump_has(self, early, NULL));
+}
+
+TEST_F(trk, inherit_follows_forks)
+{
+	struct tag_opts o = { .soft = 64 * MIB, .inherit = 1 };
+	const char *log = "/tmp/spawner.log";
+	char bin[256], line[128];
+	int children = 0, inherited = 0;
+	struct gr_reply r;
+	uint32_t source;
+	FILE *f;
+
+	{
+		const char *argv[] = { workload("spawner", bin, sizeof(bin)),
+				       "-children", "3", "-interval", "700ms",
+				       "-touch", "1M", NULL };
+
+		self->pid = spawn(NULL, argv, log);
+	}
+	ASSERT_LT(0, self->pid);
+	ASSERT_EQ(0, tag_cmd(self, GOMEMGUARD_CMD_TAG_NEW, self->pid, NULL, &o, &r))
+		TH_LOG("%s", r.extack);
+	sleep_ms(3500);
+	f = fopen(log, "r");
+	ASSERT_NE(NULL, f);
+	while (fgets(line, sizeof(line), f)) {
+		int pid;
+
+		if (sscanf(line, "child pid=%d", &pid) != 1)
+			continue;
+		children++;
+		if (dump_has(self, pid, &source) == 1 &&
+		    source == GOMEMGUARD_SOURCE_INHERIT)
+			inherited++;
+	}
+	fclose(f);
+	TH_LOG("%d children, %d watched by inheritance", children, inherited);
+	EXPECT_EQ(3, children);
+	/* The first child may have been forked before the tag. */
+	EXPECT_LE(2, inherited);
+	ASSERT_EQ(0, tag_cmd(self, GOMEMGUARD_CMD_TAG_DEL, self->pid, NULL, NULL, &r));
+}
+
+/* Each bad request: its errno, and words that say what is wrong. */
+TEST_F(trk, bad_requests_are_refused_with_reasons)
+{
+	static const uint32_t unordered[] = { 90, 80 }, too_high[] = { 80, 1001 };
+	struct tag_opts ok = { .soft = 64 * MIB };
+	struct tag_opts zero = { .soft = 0 };
+	struct tag_opts sig99 = { .soft = 64 * MIB, .signal = 99 };
+	struct tag_opts lv1 = { .soft = 64 * MIB, .levels = unordered, .nr_levels = 2 };
+	struct tag_opts lv2 = { .soft = 64 * MIB, .levels = too_high, .nr_levels = 2 };
+	struct gr_reply r;
+	struct gr_msg m;
+	uint64_t z = 0;
+
+	self->pid = spawn_sleeper(NULL);
+	ASSERT_LT(0, self->pid);
+
+	/* PID 0 is no process. */
+	gr_start(&m, self->family, GOMEMGUARD_CMD_TAG_NEW, GOMEMGUARD_GENL_VERSION);
+	gr_put_u32(&m, GOMEMGUARD_A_PID, 0);
+	put_opts(&m, &ok);
+	ASSERT_EQ(0, gr_transact(&self->ctl, &m, &r));
+	EXPECT_EQ(-EINVAL, r.err);
+	EXPECT_NE(NULL, strstr(r.extack, "positive")) TH_LOG("%s", r.extack);
+
+	EXPECT_EQ(-ESRCH, tag_cmd(self, GOMEMGUARD_CMD_TAG_NEW, 4000000, NULL, &ok, &r));
+	EXPECT_NE(NULL, strstr(r.extack, "no process")) TH_LOG("%s", r.extack);
+
+	EXPECT_EQ(-ENOENT, tag_cmd(self, GOMEMGUARD_CMD_TAG_NEW, 0, "/no/such/cgroup", &ok, &r));
+	EXPECT_NE(NULL, strstr(r.extack, "not a cgroup")) TH_LOG("%s", r.extack);
+	EXPECT_GT(0, tag_cmd(self, GOMEMGUARD_CMD_TAG_NEW, 0, "/cgroup.procs", &ok, &r));
+	EXPECT_NE(NULL, strstr(r.extack, "not a cgroup")) TH_LOG("%s", r.extack);
+
+	gr_start(&m, self->family, GOMEMGUARD_CMD_TAG_NEW, GOMEMGUARD_GENL_VERSION);
+	gr_put_u32(&m, GOMEMGUARD_A_PID, self->pid);
+	gr_put(&m, GOMEMGUARD_A_SOFT_LIMIT, &z, sizeof(z));
+	ASSERT_EQ(0, gr_transact(&self->ctl, &m, &r));
+	EXPECT_EQ(-ERANGE, r.err);
+	EXPECT_NE(NULL, strstr(r.extack, "soft limit")) TH_LOG("%s", r.extack);
+	(void)zero;
+
+	EXPECT_EQ(-ERANGE, tag_cmd(self, GOMEMGUARD_CMD_TAG_NEW, self->pid, NULL, &sig99, &r));
+	EXPECT_NE(NULL, strstr(r.extack, "signal")) TH_LOG("%s", r.extack);
+	EXPECT_EQ(-EINVAL, tag_cmd(self, GOMEMGUARD_CMD_TAG_NEW, self->pid, NULL, &lv1, &r));
+	EXPECT_NE(NULL, strstr(r.extack, "ascending")) TH_LOG("%s", r.extack);
+	EXPECT_EQ(-ERANGE, tag_cmd(self, GOMEMGUARD_CMD_TAG_NEW, self->pid, NULL, &lv2, &r));
+	EXPECT_NE(NULL, strstr(r.extack, "1..1000")) TH_LOG("%s", r.extack);
+
+	/* No soft limit at all. */
+	EXPECT_EQ(-EINVAL, tag_cmd(self, GOMEMGUARD_CMD_TAG_NEW, self->pid, NULL, NULL, &r));
+	/* Both a PID and a cgroup. */
+	EXPECT_EQ(-EINVAL, tag_cmd(self, GOMEMGUARD_CMD_TAG_NEW, self->pid, "/", &ok, &r));
+	EXPECT_NE(NULL, strstr(r.extack, "exactly one")) TH_LOG("%s", r.extack);
+
+	/* None of that tagged anything; a good request does, once. */
+	EXPECT_EQ(-ENOENT, proc_get(self, self->pid, &r));
+	EXPECT_EQ(0, tag_cmd(self, GOMEMGUARD_CMD_TAG_NEW, self->pid, NULL, &ok, &r));
+	EXPECT_EQ(-EEXIST, tag_cmd(self, GOMEMGUARD_CMD_TAG_NEW, self->pid, NULL, &ok, &r));
+	EXPECT_NE(NULL, strstr(r.extack, "already tagged")) TH_LOG("%s", r.extack);
+	EXPECT_EQ(-EINVAL, tag_cmd(self, GOMEMGUARD_CMD_TAG_SET, self->pid, NULL, NULL, &r));
+	EXPECT_NE(NULL, strstr(r.extack, "nothing to set")) TH_LOG("%s", r.extack);
+}
+
+TEST_HARNESS_MAIN
