@@ -8,7 +8,6 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <inttypes.h>
 #include <stdbool.h>
 #include <string.h>
 
@@ -17,18 +16,14 @@
 #include "units.h"
 
 #define VERB "config"
-#define NSEC_PER_MSEC 1000000ULL
 
 static void usage(FILE *f)
 {
 	char min[UNITS_BUF_LEN], max[UNITS_BUF_LEN], def[UNITS_BUF_LEN];
 
-	units_format_duration(min, sizeof(min),
-			      GOMEMGUARD_EVENT_INTERVAL_MS_MIN * NSEC_PER_MSEC);
-	units_format_duration(max, sizeof(max),
-			      GOMEMGUARD_EVENT_INTERVAL_MS_MAX * NSEC_PER_MSEC);
-	units_format_duration(def, sizeof(def),
-			      GOMEMGUARD_EVENT_INTERVAL_MS_DEFAULT * NSEC_PER_MSEC);
+	units_format_ms(min, sizeof(min), GOMEMGUARD_EVENT_INTERVAL_MS_MIN);
+	units_format_ms(max, sizeof(max), GOMEMGUARD_EVENT_INTERVAL_MS_MAX);
+	units_format_ms(def, sizeof(def), GOMEMGUARD_EVENT_INTERVAL_MS_DEFAULT);
 	fprintf(f,
 		"Usage: gomemctl config [--event-interval DURATION] [--event-burst N]\n"
 		"\n"
@@ -49,41 +44,22 @@ static void usage(FILE *f)
 static int parse_interval(const char *arg, uint32_t *ms)
 {
 	const char *why;
-	uint64_t ns;
 
-	if (units_parse_duration(arg, &ns, &why)) {
+	if (units_parse_ms(arg, ms, &why)) {
 		gmc_err(VERB, "invalid --event-interval \"%s\": %s", arg, why);
 		return -1;
 	}
-	if (ns % NSEC_PER_MSEC) {
-		gmc_err(VERB, "invalid --event-interval \"%s\": not a whole number of milliseconds",
-			arg);
-		return -1;
-	}
-	if (ns / NSEC_PER_MSEC > UINT32_MAX) {
-		gmc_err(VERB, "invalid --event-interval \"%s\": longer than %" PRIu32 "ms",
-			arg, UINT32_MAX);
-		return -1;
-	}
-	*ms = (uint32_t)(ns / NSEC_PER_MSEC);
 	return 0;
 }
 
 static int parse_burst(const char *arg, uint32_t *burst)
 {
 	const char *why;
-	uint64_t n;
 
-	if (units_parse_u64(arg, &n, &why)) {
+	if (units_parse_u32(arg, burst, &why)) {
 		gmc_err(VERB, "invalid --event-burst \"%s\": %s", arg, why);
 		return -1;
 	}
-	if (n > UINT32_MAX) {
-		gmc_err(VERB, "invalid --event-burst \"%s\": larger than %" PRIu32,
-			arg, UINT32_MAX);
-		return -1;
-	}
-	*burst = (uint32_t)n;
 	return 0;
 }
 

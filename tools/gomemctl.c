@@ -23,8 +23,13 @@ static const struct {
 	int (*main)(int argc, char *argv[]);
 	const char *help;
 } verbs[] = {
-	{ "info",   info_main,   "show module version, kernel and counters" },
-	{ "config", config_main, "change module-wide settings" },
+	{ "tag",     tag_main,     "watch a process or a cgroup" },
+	{ "untag",   untag_main,   "stop watching a process or a cgroup" },
+	{ "set",     set_main,     "change the settings of a tag" },
+	{ "show",    show_main,    "show watched processes, or cgroup tags" },
+	{ "monitor", monitor_main, "print warnings as they happen" },
+	{ "info",    info_main,    "show module version, kernel and counters" },
+	{ "config",  config_main,  "change module-wide settings" },
 };
 
 static void usage(FILE *f)

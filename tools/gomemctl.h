@@ -23,6 +23,11 @@ enum {
  * A verb gets argv starting at its own name and getopt reset; it returns an
  * exit code.  Every verb takes -h/--help.
  */
+int tag_main(int argc, char *argv[]);
+int untag_main(int argc, char *argv[]);
+int set_main(int argc, char *argv[]);
+int show_main(int argc, char *argv[]);
+int monitor_main(int argc, char *argv[]);
 int info_main(int argc, char *argv[]);
 int config_main(int argc, char *argv[]);
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Generic netlink through libnl-genl-3, the way iw does it: genl_connect(),
- * NETLINK_EXT_ACK on, genl_ctrl_resolve(), then request, replies, ACK.
+ * NETLINK_EXT_ACK on, genl_ctrl_resolve(), then request, replies, ACK; or,
+ * for notifications, a socket of its own in the multicast group (iw event).
  *
  * The socket's own callback set carries only the error handler, so it also
  * runs inside genl_ctrl_resolve() (which clones that set): libnl turns every
@@ -25,6 +26,9 @@
 #include "gomemctl.h"
 #include "nl.h"
 
+/* Notifications can come in bursts: room for thousands of them. */
+#define EVENT_RCVBUF (4 << 20)
+
 /* The same names as the JSON keys. */
 static const char *const attr_names[GOMEMGUARD_A_MAX + 1] = {
 	[GOMEMGUARD_A_VERSION]		 = "version",
@@ -34,18 +38,97 @@ static const char *const attr_names[GOMEMGUARD_A_MAX + 1] = {
 	[GOMEMGUARD_A_EVENTS_DROPPED]	 = "events_dropped",
 	[GOMEMGUARD_A_EVENT_INTERVAL_MS] = "event_interval_ms",
 	[GOMEMGUARD_A_EVENT_BURST]	 = "event_burst",
+	[GOMEMGUARD_A_PID]		 = "pid",
+	[GOMEMGUARD_A_CGROUP]		 = "cgroup",
+	[GOMEMGUARD_A_SOFT_LIMIT]	 = "soft_limit_bytes",
+	[GOMEMGUARD_A_LEVELS]		 = "levels",
+	[GOMEMGUARD_A_ETA_HORIZON_MS]	 = "eta_horizon_ms",
+	[GOMEMGUARD_A_SIGNAL]		 = "signal",
+	[GOMEMGUARD_A_RATE_WINDOW_MS]	 = "rate_window_ms",
+	[GOMEMGUARD_A_INHERIT]		 = "inherit",
+	[GOMEMGUARD_A_SOURCE]		 = "source",
+	[GOMEMGUARD_A_COMM]		 = "comm",
+	[GOMEMGUARD_A_MEMCG]		 = "memcg",
+	[GOMEMGUARD_A_MEMCG_ID]		 = "memcg_id",
+	[GOMEMGUARD_A_ANON]		 = "anon_bytes",
+	[GOMEMGUARD_A_SWAP]		 = "swap_bytes",
+	[GOMEMGUARD_A_SHMEM]		 = "shmem_bytes",
+	[GOMEMGUARD_A_FILE]		 = "file_bytes",
+	[GOMEMGUARD_A_HWM]		 = "hwm_bytes",
+	[GOMEMGUARD_A_RATE]		 = "rate_bps",
+	[GOMEMGUARD_A_ETA_MS]		 = "eta_ms",
+	[GOMEMGUARD_A_ETA_LIMIT]	 = "eta_limit",
+	[GOMEMGUARD_A_LEVEL_PCT]	 = "level_pct",
+	[GOMEMGUARD_A_USAGE_PCT]	 = "usage_pct",
+	[GOMEMGUARD_A_MEMCG_USAGE]	 = "memcg_usage_bytes",
+	[GOMEMGUARD_A_MEMCG_MAX]	 = "memcg_max_bytes",
+	[GOMEMGUARD_A_MEMCG_HIGH]	 = "memcg_high_bytes",
+	[GOMEMGUARD_A_EVENT]		 = "event",
+	[GOMEMGUARD_A_SEQ]		 = "seq",
+	[GOMEMGUARD_A_TIME_NS]		 = "time_ns",
+	[GOMEMGUARD_A_TAG_MEMBERS]	 = "members",
+	[GOMEMGUARD_A_SIGNALS_SENT]	 = "signals_sent",
+	[GOMEMGUARD_A_FIRST_WARN_NS]	 = "first_warn_ns",
 };
 
-/* What replies must look like; strings only need their NUL. */
+#define U8	{ .type = NLA_U8, .maxlen = 1 }
+#define U32	{ .type = NLA_U32, .maxlen = 4 }
+#define U64	{ .type = NLA_U64, .maxlen = 8 }
+#define S64	{ .type = NLA_S64, .minlen = 8, .maxlen = 8 }
+#define STRING	{ .type = NLA_STRING }
+
+/*
+ * What replies and notifications must look like; strings only need their
+ * NUL.  LEVELS is a u32 array, which parse() checks further.
+ */
 static const struct nla_policy reply_policy[GOMEMGUARD_A_MAX + 1] = {
-	[GOMEMGUARD_A_VERSION]		 = { .type = NLA_STRING },
-	[GOMEMGUARD_A_KERNEL_RELEASE]	 = { .type = NLA_STRING },
-	[GOMEMGUARD_A_TAGGED]		 = { .type = NLA_U32, .maxlen = 4 },
-	[GOMEMGUARD_A_EVENTS_SENT]	 = { .type = NLA_U64, .maxlen = 8 },
-	[GOMEMGUARD_A_EVENTS_DROPPED]	 = { .type = NLA_U64, .maxlen = 8 },
-	[GOMEMGUARD_A_EVENT_INTERVAL_MS] = { .type = NLA_U32, .maxlen = 4 },
-	[GOMEMGUARD_A_EVENT_BURST]	 = { .type = NLA_U32, .maxlen = 4 },
+	[GOMEMGUARD_A_VERSION]		 = STRING,
+	[GOMEMGUARD_A_KERNEL_RELEASE]	 = STRING,
+	[GOMEMGUARD_A_TAGGED]		 = U32,
+	[GOMEMGUARD_A_EVENTS_SENT]	 = U64,
+	[GOMEMGUARD_A_EVENTS_DROPPED]	 = U64,
+	[GOMEMGUARD_A_EVENT_INTERVAL_MS] = U32,
+	[GOMEMGUARD_A_EVENT_BURST]	 = U32,
+	[GOMEMGUARD_A_PID]		 = U32,
+	[GOMEMGUARD_A_CGROUP]		 = STRING,
+	[GOMEMGUARD_A_SOFT_LIMIT]	 = U64,
+	[GOMEMGUARD_A_LEVELS]		 = { .type = NLA_UNSPEC,
+					     .maxlen = GOMEMGUARD_LEVELS_MAX *
+						       sizeof(uint32_t) },
+	[GOMEMGUARD_A_ETA_HORIZON_MS]	 = U32,
+	[GOMEMGUARD_A_SIGNAL]		 = U32,
+	[GOMEMGUARD_A_RATE_WINDOW_MS]	 = U32,
+	[GOMEMGUARD_A_INHERIT]		 = U8,
+	[GOMEMGUARD_A_SOURCE]		 = U32,
+	[GOMEMGUARD_A_COMM]		 = STRING,
+	[GOMEMGUARD_A_MEMCG]		 = STRING,
+	[GOMEMGUARD_A_MEMCG_ID]		 = U64,
+	[GOMEMGUARD_A_ANON]		 = U64,
+	[GOMEMGUARD_A_SWAP]		 = U64,
+	[GOMEMGUARD_A_SHMEM]		 = U64,
+	[GOMEMGUARD_A_FILE]		 = U64,
+	[GOMEMGUARD_A_HWM]		 = U64,
+	[GOMEMGUARD_A_RATE]		 = S64,
+	[GOMEMGUARD_A_ETA_MS]		 = U64,
+	[GOMEMGUARD_A_ETA_LIMIT]	 = U32,
+	[GOMEMGUARD_A_LEVEL_PCT]	 = U32,
+	[GOMEMGUARD_A_USAGE_PCT]	 = U32,
+	[GOMEMGUARD_A_MEMCG_USAGE]	 = U64,
+	[GOMEMGUARD_A_MEMCG_MAX]	 = U64,
+	[GOMEMGUARD_A_MEMCG_HIGH]	 = U64,
+	[GOMEMGUARD_A_EVENT]		 = U32,
+	[GOMEMGUARD_A_SEQ]		 = U64,
+	[GOMEMGUARD_A_TIME_NS]		 = U64,
+	[GOMEMGUARD_A_TAG_MEMBERS]	 = U32,
+	[GOMEMGUARD_A_SIGNALS_SENT]	 = U32,
+	[GOMEMGUARD_A_FIRST_WARN_NS]	 = U64,
 };
+
+#undef U8
+#undef U32
+#undef U64
+#undef S64
+#undef STRING
 
 static const struct nla_policy ext_ack_policy[NLMSGERR_ATTR_MAX + 1] = {
 	[NLMSGERR_ATTR_MSG]	  = { .type = NLA_STRING },
@@ -80,13 +163,14 @@ struct gmc_nl {
 	gmc_nl_reply_fn reply_fn;
 	void *reply_arg;
 	unsigned int replies;
+	bool dump;		/* NLM_F_DUMP: any number of replies */
 	bool done;		/* ACK, error or end of dump seen */
 	bool failed;		/* a reply was refused, already reported */
 	int kernel_err;		/* negative errno from the kernel, or 0 */
 	struct ext_ack ext;
 };
 
-static const char *attr_name(int type, char *buf, size_t len)
+const char *gmc_nl_attr_name(int type, char *buf, size_t len)
 {
 	if (type > 0 && type <= GOMEMGUARD_A_MAX && attr_names[type])
 		return attr_names[type];
@@ -110,25 +194,15 @@ static int request_attr_at(struct nl_msg *req, uint32_t offs)
 	return 0;
 }
 
-/*
- * The TLVs after struct nlmsgerr and, unless NLM_F_CAPPED, after the echo of
- * our request (iw's error_handler does the same walk).
- */
-static void parse_ext_ack(struct gmc_nl *nl, struct nlmsghdr *nlh)
+/* The extack TLVs at byte off of nlh, if the kernel sent any. */
+static void parse_ext_tlvs(struct gmc_nl *nl, struct nlmsghdr *nlh, size_t off)
 {
-	const struct nlmsgerr *e = nlmsg_data(nlh);
 	struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
 	struct ext_ack *ext = &nl->ext;
-	size_t off = NLMSG_HDRLEN + sizeof(*e);
 
 	memset(ext, 0, sizeof(*ext));
 	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
 		return;
-	if (!(nlh->nlmsg_flags & NLM_F_CAPPED)) {
-		if (e->msg.nlmsg_len < NLMSG_HDRLEN)
-			return;
-		off += NLMSG_ALIGN(e->msg.nlmsg_len - NLMSG_HDRLEN);
-	}
 	if (off >= nlh->nlmsg_len ||
 	    nla_parse(tb, NLMSGERR_ATTR_MAX, (struct nlattr *)((char *)nlh + off),
 		      (int)(nlh->nlmsg_len - off), ext_ack_policy) < 0)
@@ -156,6 +230,26 @@ static void parse_ext_ack(struct gmc_nl *nl, struct nlmsghdr *nlh)
 	}
 }
 
+/*
+ * NLMSG_ERROR: the TLVs come after struct nlmsgerr and, unless
+ * NLM_F_CAPPED, after the echo of our request (iw's error_handler does the
+ * same walk).
+ */
+static void parse_ext_ack(struct gmc_nl *nl, struct nlmsghdr *nlh)
+{
+	const struct nlmsgerr *e = nlmsg_data(nlh);
+	size_t off = NLMSG_HDRLEN + sizeof(*e);
+
+	if (!(nlh->nlmsg_flags & NLM_F_CAPPED)) {
+		if (e->msg.nlmsg_len < NLMSG_HDRLEN) {
+			memset(&nl->ext, 0, sizeof(nl->ext));
+			return;
+		}
+		off += NLMSG_ALIGN(e->msg.nlmsg_len - NLMSG_HDRLEN);
+	}
+	parse_ext_tlvs(nl, nlh, off);
+}
+
 /* "kernel reports: <msg> (attribute event_burst: valid range 1..1000)" */
 static void report_ext_ack(const struct ext_ack *ext)
 {
@@ -164,7 +258,7 @@ static void report_ext_ack(const struct ext_ack *ext)
 
 	if (ext->bad_attr) {
 		n += (size_t)snprintf(detail, sizeof(detail), "attribute %s",
-				      attr_name(ext->bad_attr, name, sizeof(name)));
+				      gmc_nl_attr_name(ext->bad_attr, name, sizeof(name)));
 		if (ext->has_range && n < sizeof(detail))
 			n += (size_t)snprintf(detail + n, sizeof(detail) - n,
 					      ": valid range %" PRIu64 "..%" PRIu64,
@@ -173,7 +267,7 @@ static void report_ext_ack(const struct ext_ack *ext)
 	if (ext->missing_attr && n < sizeof(detail))
 		snprintf(detail + n, sizeof(detail) - n, "%smissing attribute %s",
 			 n ? ", " : "",
-			 attr_name(ext->missing_attr, name, sizeof(name)));
+			 gmc_nl_attr_name(ext->missing_attr, name, sizeof(name)));
 
 	if (ext->msg[0] && detail[0])
 		gmc_note("kernel reports: %s (%s)", ext->msg, detail);
@@ -214,14 +308,36 @@ static int on_ack(struct nl_msg *msg, void *arg)
 	return NL_STOP;
 }
 
-/* Dumps end with NLMSG_DONE rather than an ACK. */
+/*
+ * Dumps end with NLMSG_DONE rather than an ACK.  A dump that failed half-way
+ * leaves its errno there, followed by extack TLVs; libnl ignores both.
+ */
 static int on_finish(struct nl_msg *msg, void *arg)
 {
+	struct nlmsghdr *nlh = nlmsg_hdr(msg);
 	struct gmc_nl *nl = arg;
+	int err;
 
-	(void)msg;
+	if (nlh->nlmsg_len >= NLMSG_HDRLEN + sizeof(err)) {
+		memcpy(&err, nlmsg_data(nlh), sizeof(err));
+		if (err < 0) {
+			nl->kernel_err = err;
+			parse_ext_tlvs(nl, nlh, NLMSG_HDRLEN + sizeof(err));
+		}
+	}
 	nl->done = true;
 	return NL_STOP;
+}
+
+/* The family's policy, and what a policy cannot say: LEVELS holds whole u32s. */
+static int parse(struct nlmsghdr *nlh, struct nlattr *tb[])
+{
+	int err = genlmsg_parse(nlh, 0, tb, GOMEMGUARD_A_MAX, reply_policy);
+
+	if (!err && tb[GOMEMGUARD_A_LEVELS] &&
+	    nla_len(tb[GOMEMGUARD_A_LEVELS]) % sizeof(uint32_t))
+		err = -NLE_INVAL;
+	return err;
 }
 
 static int on_reply(struct nl_msg *msg, void *arg)
@@ -233,7 +349,7 @@ static int on_reply(struct nl_msg *msg, void *arg)
 
 	if (nlh->nlmsg_type != nl->family)
 		return NL_SKIP;
-	err = genlmsg_parse(nlh, 0, tb, GOMEMGUARD_A_MAX, reply_policy);
+	err = parse(nlh, tb);
 	if (err < 0) {
 		gmc_err(nl->verb, "malformed reply from the module: %s",
 			nl_geterror(err));
@@ -374,6 +490,7 @@ int gmc_nl_transact(struct gmc_nl *nl, struct nl_msg *req,
 	nl->reply_fn = fn;
 	nl->reply_arg = arg;
 	nl->replies = 0;
+	nl->dump = nlmsg_hdr(req)->nlmsg_flags & NLM_F_DUMP;
 	nl->done = false;
 	nl->failed = false;
 	nl->kernel_err = 0;
@@ -401,7 +518,7 @@ int gmc_nl_transact(struct gmc_nl *nl, struct nl_msg *req,
 		err = -1;
 	} else if (nl->failed) {
 		err = -1;
-	} else if (fn && !nl->replies) {
+	} else if (fn && !nl->replies && !nl->dump) {
 		gmc_err(nl->verb, "the module acknowledged but sent no reply");
 		err = -1;
 	} else {
@@ -414,18 +531,159 @@ out:
 	return err < 0 ? -1 : 0;
 }
 
-int gmc_nl_require(struct gmc_nl *nl, struct nlattr *tb[], const int types[],
-		   size_t n)
+int gmc_nl_missing(struct nlattr *tb[], const int types[], size_t n)
 {
-	char name[16];
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		if (!tb[types[i]]) {
-			gmc_err(nl->verb, "reply lacks %s (is the module older than gomemctl?)",
-				attr_name(types[i], name, sizeof(name)));
-			return -1;
-		}
+		if (!tb[types[i]])
+			return types[i];
+	}
+	return 0;
+}
+
+int gmc_nl_require(struct gmc_nl *nl, struct nlattr *tb[], const int types[],
+		   size_t n)
+{
+	int missing = gmc_nl_missing(tb, types, n);
+	char name[16];
+
+	if (!missing)
+		return 0;
+	gmc_err(nl->verb, "reply lacks %s (is the module older than gomemctl?)",
+		gmc_nl_attr_name(missing, name, sizeof(name)));
+	return -1;
+}
+
+size_t gmc_nl_get_levels(const struct nlattr *attr,
+			 uint32_t levels[GOMEMGUARD_LEVELS_MAX])
+{
+	size_t n = (size_t)nla_len(attr) / sizeof(levels[0]);
+
+	memcpy(levels, nla_data(attr), n * sizeof(levels[0]));
+	return n;
+}
+
+/*
+ * The group's ID is looked up at run time, as iw does; joining it may need
+ * a capability.  Events come unasked, so no sequence numbers to check, and
+ * the socket is non-blocking: the caller polls.
+ */
+static int join_group(struct gmc_nl *nl, const char *family, const char *group)
+{
+	int grp, err, rcvbuf = EVENT_RCVBUF;
+
+	nl->kernel_err = 0;
+	grp = genl_ctrl_resolve_grp(nl->sock, family, group);
+	if (grp == -NLE_OBJ_NOTFOUND && !nl->kernel_err) {
+		gmc_err(nl->verb, "the module has no \"%s\" multicast group (is it older than gomemctl?)",
+			group);
+		return -1;
+	} else if (grp < 0) {
+		report_resolve_error(nl, family, grp);
+		return -1;
+	}
+
+	err = nl_socket_add_membership(nl->sock, grp);
+	if (err == -NLE_PERM || err == -NLE_NOACCESS) {
+		gmc_err(nl->verb, "not allowed to receive %s %s: %s (gomemguard needs CAP_NET_ADMIN)",
+			family, group, nl_geterror(err));
+		return -1;
+	} else if (err < 0) {
+		gmc_err(nl->verb, "cannot join the %s %s group: %s", family,
+			group, nl_geterror(err));
+		return -1;
+	}
+	nl_socket_disable_seq_check(nl->sock);
+
+	/*
+	 * SO_RCVBUF is capped by net.core.rmem_max; SO_RCVBUFFORCE is not, and
+	 * whoever may join the group (CAP_NET_ADMIN) may use it.  A small
+	 * buffer only means an overflow sooner, which the caller handles.
+	 */
+	nl_socket_set_buffer_size(nl->sock, rcvbuf, 0);
+	setsockopt(nl_socket_get_fd(nl->sock), SOL_SOCKET, SO_RCVBUFFORCE,
+		   &rcvbuf, sizeof(rcvbuf));
+
+	err = nl_socket_set_nonblocking(nl->sock);
+	if (err < 0) {
+		gmc_err(nl->verb, "cannot set up the event socket: %s",
+			nl_geterror(err));
+		return -1;
+	}
+	return 0;
+}
+
+struct gmc_nl *gmc_nl_open_group(const char *verb, const char *group)
+{
+	struct gmc_nl *nl = open_family(verb, GOMEMGUARD_GENL_NAME);
+
+	if (nl && join_group(nl, GOMEMGUARD_GENL_NAME, group)) {
+		gmc_nl_close(nl);
+		return NULL;
+	}
+	return nl;
+}
+
+int gmc_nl_fd(const struct gmc_nl *nl)
+{
+	return nl_socket_get_fd(nl->sock);
+}
+
+static int on_notify(struct nl_msg *msg, void *arg)
+{
+	struct nlattr *tb[GOMEMGUARD_A_MAX + 1];
+	struct nlmsghdr *nlh = nlmsg_hdr(msg);
+	struct gmc_nl *nl = arg;
+	int err;
+
+	/* Notifications of commands we do not know yet are not ours to judge. */
+	if (nlh->nlmsg_type != nl->family || !genlmsg_valid_hdr(nlh, 0) ||
+	    genlmsg_hdr(nlh)->cmd != nl->cmd)
+		return NL_SKIP;
+	err = parse(nlh, tb);
+	if (err < 0) {
+		/* One bad message must not end a listener that runs for weeks. */
+		gmc_err(nl->verb, "malformed notification from the module skipped: %s",
+			nl_geterror(err));
+		return NL_SKIP;
+	}
+	if (nl->reply_fn(nl, tb, nl->reply_arg) < 0) {
+		nl->failed = true;
+		return NL_STOP;
+	}
+	return NL_OK;
+}
+
+int gmc_nl_listen(struct gmc_nl *nl, uint8_t cmd, gmc_nl_reply_fn fn,
+		  void *arg)
+{
+	struct nl_cb *cb;
+	int err, saved_errno;
+
+	cb = nl_cb_clone(nl->cb);
+	if (!cb) {
+		gmc_err(nl->verb, "%s", strerror(ENOMEM));
+		return -1;
+	}
+	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_notify, nl);
+	nl->cmd = cmd;
+	nl->reply_fn = fn;
+	nl->reply_arg = arg;
+	nl->failed = false;
+
+	err = nl_recvmsgs_report(nl->sock, cb);
+	/* libnl says NLE_NOMEM for ENOBUFS too; errno tells them apart. */
+	saved_errno = errno;
+	nl_cb_put(cb);
+
+	if (nl->failed)
+		return -1;
+	if (err == -NLE_NOMEM && saved_errno == ENOBUFS)
+		return -ENOBUFS;
+	if (err < 0 && err != -NLE_AGAIN) {
+		gmc_err(nl->verb, "cannot receive events: %s", nl_geterror(err));
+		return -1;
 	}
 	return 0;
 }

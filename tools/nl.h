@@ -2,8 +2,9 @@
 /*
  * The one way gomemctl talks to gomemguard.ko: a generic-netlink socket with
  * extended ACKs, the family resolved by name (which autoloads the module when
- * run as root), requests answered by replies and an ACK, and the one place
- * where the kernel's errors are put into words.
+ * run as root), requests answered by replies and an ACK (or a dump's end),
+ * notifications on a multicast group, and the one place where the kernel's
+ * errors are put into words.
  */
 #ifndef GOMEMCTL_NL_H
 #define GOMEMCTL_NL_H
@@ -19,8 +20,9 @@
 struct gmc_nl;
 
 /*
- * Called for each reply, its attributes checked against the family's types
- * and indexed by GOMEMGUARD_A_*.  Returns 0, or -1 after reporting why.
+ * Called for each reply or notification, its attributes checked against the
+ * family's types and indexed by GOMEMGUARD_A_*.  Returns 0, or -1 after
+ * reporting why.
  */
 typedef int (*gmc_nl_reply_fn)(struct gmc_nl *nl, struct nlattr *tb[],
 			       void *arg);
@@ -34,13 +36,43 @@ struct nl_msg *gmc_nl_request(struct gmc_nl *nl, uint8_t cmd, int flags);
 
 /*
  * Sends req (and frees it), passes each reply to fn (NULL: none expected)
- * and waits for the ACK.  Returns 0, or -1 after reporting the error.
+ * and waits for the ACK.  A dump (NLM_F_DUMP) may have no replies at all,
+ * and ends with NLMSG_DONE, whose errno and extack are reported like an
+ * error ACK's.  Returns 0, or -1 after reporting the error.
  */
 int gmc_nl_transact(struct gmc_nl *nl, struct nl_msg *req,
 		    gmc_nl_reply_fn fn, void *arg);
 
+/* The first attribute of types[] that tb[] lacks, or 0. */
+int gmc_nl_missing(struct nlattr *tb[], const int types[], size_t n);
+
 /* 0 if tb[] holds every attribute in types[], else -1 after saying which not. */
 int gmc_nl_require(struct gmc_nl *nl, struct nlattr *tb[], const int types[],
 		   size_t n);
+
+/* An attribute's name in messages: its JSON key, or "#<type>". */
+const char *gmc_nl_attr_name(int type, char *buf, size_t len);
+
+/* LEVELS of a reply (checked on arrival) into levels[]: how many. */
+size_t gmc_nl_get_levels(const struct nlattr *attr,
+			 uint32_t levels[GOMEMGUARD_LEVELS_MAX]);
+
+/*
+ * A socket of its own in the family's multicast group (GOMEMGUARD_MCGRP_*),
+ * with a large receive buffer.  NULL: already reported.
+ */
+struct gmc_nl *gmc_nl_open_group(const char *verb, const char *group);
+
+/* What to poll(2) for POLLIN before gmc_nl_listen(). */
+int gmc_nl_fd(const struct gmc_nl *nl);
+
+/*
+ * Reads what has arrived (without waiting) and passes each notification of
+ * cmd to fn; malformed ones are reported and skipped.  Returns 0; -ENOBUFS,
+ * unreported, when the socket overflowed and notifications were lost; or -1
+ * after reporting an error (or fn's).
+ */
+int gmc_nl_listen(struct gmc_nl *nl, uint8_t cmd, gmc_nl_reply_fn fn,
+		  void *arg);
 
 #endif /* GOMEMCTL_NL_H */

@@ -57,10 +57,9 @@ static bool add(const char *key, struct json_object *value)
 	return true;
 }
 
+/* Callers allocate value only in JSON mode: text mode has no use for it. */
 static void push(const char *key, struct json_object *value)
 {
-	if (!out_is_json())
-		return;
 	assert(depth > 0 && depth < OUT_MAX_DEPTH);
 	/* The parent owns value; the stack only borrows it. */
 	stack[depth++] = add(key, value) ? value : NULL;
@@ -74,14 +73,34 @@ static void pop(void)
 	depth--;
 }
 
+static void begin(struct json_object *root)
+{
+	assert(depth == 0);
+	stack[0] = root;
+	failed = !root;
+	depth = 1;
+}
+
 void out_begin(void)
+{
+	if (out_is_json())
+		begin(json_object_new_object());
+}
+
+void out_begin_list(void)
+{
+	if (out_is_json())
+		begin(json_object_new_array());
+}
+
+/* Also from inside nested values: the root owns them all. */
+void out_discard(void)
 {
 	if (!out_is_json())
 		return;
-	assert(depth == 0);
-	stack[0] = json_object_new_object();
-	failed = !stack[0];
-	depth = 1;
+	json_object_put(stack[0]);
+	stack[0] = NULL;
+	depth = 0;
 }
 
 int out_end(void)
@@ -104,9 +123,7 @@ int out_end(void)
 				strerror(ENOMEM));
 			ret = -1;
 		}
-		json_object_put(stack[0]);
-		stack[0] = NULL;
-		depth = 0;
+		out_discard();
 	}
 	if (fflush(stdout) == EOF && !ret) {
 		gmc_err(NULL, "cannot write the output: %s", strerror(errno));
@@ -117,7 +134,8 @@ int out_end(void)
 
 void out_object_begin(const char *key)
 {
-	push(key, json_object_new_object());
+	if (out_is_json())
+		push(key, json_object_new_object());
 }
 
 void out_object_end(void)
@@ -127,7 +145,8 @@ void out_object_end(void)
 
 void out_array_begin(const char *key)
 {
-	push(key, json_object_new_array());
+	if (out_is_json())
+		push(key, json_object_new_array());
 }
 
 void out_array_end(void)
@@ -140,9 +159,37 @@ void out_json_u64(const char *key, uint64_t value)
 	add(key, json_object_new_uint64(value));
 }
 
+void out_json_s64(const char *key, int64_t value)
+{
+	add(key, json_object_new_int64(value));
+}
+
+void out_json_bool(const char *key, bool value)
+{
+	add(key, json_object_new_boolean(value));
+}
+
 void out_json_str(const char *key, const char *value)
 {
 	add(key, json_object_new_string(value));
+}
+
+/* null is the one value json-c represents as NULL, which add() refuses. */
+void out_json_null(const char *key)
+{
+	struct json_object *top = depth ? stack[depth - 1] : NULL;
+	int err;
+
+	if (!top) {
+		failed = true;
+		return;
+	}
+	if (json_object_is_type(top, json_type_array))
+		err = json_object_array_add(top, NULL);
+	else
+		err = json_object_object_add(top, key, NULL);
+	if (err)
+		failed = true;
 }
 
 void out_text(const char *fmt, ...)

@@ -164,6 +164,22 @@ int units_parse_u64(const char *s, uint64_t *out, const char **why)
 	return 0;
 }
 
+int units_parse_u32(const char *s, uint32_t *out, const char **why)
+{
+	uint64_t v;
+	int err;
+
+	err = units_parse_u64(s, &v, why);
+	if (err)
+		return err;
+	if (v > UINT32_MAX) {
+		*why = "larger than 4294967295";
+		return -ERANGE;
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
+
 static int size_unit(const char *u, size_t len, uint64_t *mult,
 		     const char **why)
 {
@@ -291,6 +307,26 @@ int units_parse_duration(const char *s, uint64_t *ns, const char **why)
 	return 0;
 }
 
+int units_parse_ms(const char *s, uint32_t *ms, const char **why)
+{
+	uint64_t ns;
+	int err;
+
+	err = units_parse_duration(s, &ns, why);
+	if (err)
+		return err;
+	if (ns % NSEC_PER_MSEC) {
+		*why = "not a whole number of milliseconds";
+		return -EINVAL;
+	}
+	if (ns / NSEC_PER_MSEC > UINT32_MAX) {
+		*why = "longer than 4294967295ms";
+		return -ERANGE;
+	}
+	*ms = (uint32_t)(ns / NSEC_PER_MSEC);
+	return 0;
+}
+
 char *units_format_bytes(char *buf, size_t len, uint64_t bytes)
 {
 	static const char *const names[] = {
@@ -352,5 +388,27 @@ char *units_format_duration(char *buf, size_t len, uint64_t ns)
 		pos += (size_t)n;
 		ns %= u->mult;
 	}
+	return buf;
+}
+
+char *units_format_ms(char *buf, size_t len, uint64_t ms)
+{
+	return units_format_duration(buf, len, ms > UINT64_MAX / NSEC_PER_MSEC ?
+					       UINT64_MAX : ms * NSEC_PER_MSEC);
+}
+
+char *units_format_rate(char *buf, size_t len, int64_t bytes_per_sec)
+{
+	/* The magnitude of INT64_MIN does not fit an int64_t. */
+	uint64_t mag = bytes_per_sec < 0 ? -(uint64_t)bytes_per_sec :
+					   (uint64_t)bytes_per_sec;
+	char num[UNITS_BUF_LEN];
+
+	if (mag < UNITS_RATE_FLAT) {
+		snprintf(buf, len, "-");
+		return buf;
+	}
+	snprintf(buf, len, "%c%s/s", bytes_per_sec < 0 ? '-' : '+',
+		 units_format_bytes(num, sizeof(num), mag));
 	return buf;
 }

@@ -18,6 +18,9 @@
 /* A plain decimal integer: "0", "4096". */
 int units_parse_u64(const char *s, uint64_t *out, const char **why);
 
+/* The same, no larger than UINT32_MAX: what a u32 attribute holds. */
+int units_parse_u32(const char *s, uint32_t *out, const char **why);
+
 /*
  * Bytes: "4096", "4096B", "512K", "512M", "2G", "1.5GiB", "64Mi".  K, M, G,
  * T, P, E are powers of 1024 (like cgroup files and the kernel's memparse),
@@ -34,10 +37,26 @@ int units_parse_size(const char *s, uint64_t *bytes, const char **why);
  */
 int units_parse_duration(const char *s, uint64_t *ns, const char **why);
 
+/*
+ * A duration for a u32 attribute counting milliseconds: whole milliseconds,
+ * at most UINT32_MAX of them.
+ */
+int units_parse_ms(const char *s, uint32_t *ms, const char **why);
+
 /* "0 B", "1023 B", "1.5 KiB", "1.62 GiB", "310 MiB": three significant digits. */
 char *units_format_bytes(char *buf, size_t len, uint64_t bytes);
 
 /* Exact and parseable back: "0s", "250ms", "1s", "1m30s", "1d2h". */
 char *units_format_duration(char *buf, size_t len, uint64_t ns);
+
+/* The same for milliseconds (beyond what nanoseconds can hold: the most). */
+char *units_format_ms(char *buf, size_t len, uint64_t ms);
+
+/*
+ * A growth rate in bytes per second: "+9.8 MiB/s", "-512 KiB/s"; "-" when
+ * it is below UNITS_RATE_FLAT in either direction.
+ */
+#define UNITS_RATE_FLAT 1024
+char *units_format_rate(char *buf, size_t len, int64_t bytes_per_sec);
 
 #endif /* GOMEMCTL_UNITS_H */

@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Command-line behaviour that needs no module: help, version, usage errors
-# and value checks, all decided before gomemctl opens a netlink socket.
+# and value checks, all decided before gomemctl opens a netlink socket; and
+# values that are the module's to judge, which must get past the command
+# line (exit status 1 here, where the module is not loaded, instead of 2).
 # KTAP on stdout; the exit status is non-zero when a test fails.
 #
 # usage: cli_smoke.sh [GOMEMCTL [VERSION]]
@@ -11,7 +13,7 @@
 set -u
 ctl=${1:-$(dirname "$0")/../gomemctl}
 version=${2:-[0-9][^ ]*}
-planned=16
+planned=50
 n=0
 failed=0
 out=$(mktemp)
@@ -56,6 +58,59 @@ check "config interval not whole ms" 2 err 'not a whole number of milliseconds' 
 check "config interval beyond u32 ms" 2 err 'longer than 4294967295ms' config --event-interval 50d
 check "config burst not a number" 2 err 'invalid --event-burst "x": not a number' config --event-burst x
 check "config burst beyond u32" 2 err 'larger than 4294967295' config --event-burst 4294967296
+
+
+check "-h lists tag" 0 out '^  tag +watch a process or a cgroup' -h
+check "-h lists monitor" 0 out '^  monitor +print warnings' -h
+check "tag --help" 0 out '^Usage: gomemctl tag PID --soft-limit SIZE' tag --help
+check "help untag" 0 out '^Usage: gomemctl untag PID' help untag
+check "set --help names --no-signal" 0 out '^ +--no-signal ' set --help
+check "show --help" 0 out '^Usage: gomemctl show \[PID\]' show --help
+check "monitor --help" 0 out '^Usage: gomemctl monitor ' monitor --help
+check "tag without a target" 2 err '^gomemctl: tag: give a PID or --cgroup PATH' tag --soft-limit 1G
+check "tag without --soft-limit" 2 err '^gomemctl: tag: --soft-limit is required' tag 4711
+check "tag with a PID and --cgroup" 2 err 'give a PID or --cgroup, not both' \
+	tag 4711 --cgroup /app.slice --soft-limit 1G
+check "tag with two PIDs" 2 err 'unexpected argument "4712"' tag 4711 4712 --soft-limit 1G
+check "tag with a PID that is not a number" 2 err 'invalid PID "abc": not a number' \
+	tag abc --soft-limit 1G
+check "tag with a PID beyond u32" 2 err 'invalid PID "4294967296": larger than 4294967295' \
+	tag 4294967296 --soft-limit 1G
+check "tag with an ambiguous size" 2 err 'invalid --soft-limit "1GB": ambiguous unit' \
+	tag 4711 --soft-limit 1GB
+check "tag with an empty level" 2 err 'invalid --levels "80,,90": empty level' \
+	tag 4711 --soft-limit 1G --levels 80,,90
+check "tag with nine levels" 2 err 'invalid --levels "1,2,3,4,5,6,7,8,9": more than 8 levels' \
+	tag 4711 --soft-limit 1G --levels 1,2,3,4,5,6,7,8,9
+check "tag with a level that is not a number" 2 err 'invalid --levels "80,high": not a number' \
+	tag 4711 --soft-limit 1G --levels 80,high
+check "tag with an unknown signal" 2 err 'invalid --signal "SIGFOO": unknown signal name' \
+	tag 4711 --soft-limit 1G --signal SIGFOO
+check "tag --eta not whole ms" 2 err 'invalid --eta "1.5ms": not a whole number of milliseconds' \
+	tag 4711 --soft-limit 1G --eta 1.5ms
+check "tag --rate-window beyond u32 ms" 2 err 'invalid --rate-window "50d": longer than 4294967295ms' \
+	tag 4711 --soft-limit 1G --rate-window 50d
+check "tag --no-signal is for set" 2 err 'unknown option "--no-signal"' \
+	tag 4711 --soft-limit 1G --no-signal
+check "tag --cgroup relative and missing" 2 err 'no such directory \(a cgroup path starts with "/"' \
+	tag --cgroup gmg-no-such.slice --soft-limit 1G
+check "tag PID 0 is the module's to refuse" 1 err '^gomemctl: ' tag 0 --soft-limit 1G
+check "tag --levels 90,80 is the module's to refuse" 1 err '^gomemctl: ' \
+	tag 0 --soft-limit 1G --levels 90,80
+check "tag --signal 99 is the module's to refuse" 1 err '^gomemctl: ' \
+	tag 0 --soft-limit 1G --signal 99
+check "set without settings" 2 err '^gomemctl: set: nothing to change' set 4711
+check "set with a bad signal" 2 err 'invalid --signal "RTMIN\+99": beyond the real-time signals' \
+	set 4711 --signal RTMIN+99
+check "untag takes no settings" 2 err 'unknown option "--soft-limit"' untag 4711 --soft-limit 1G
+check "untag without a target" 2 err 'give a PID or --cgroup PATH' untag
+check "show --tags with a PID" 2 err '^gomemctl: show: --tags lists cgroup tags: give no PID' \
+	show --tags 4711
+check "show with a bad PID" 2 err 'invalid PID "me"' show me
+check "monitor --count 0" 2 err 'invalid --count "0": must be at least 1' monitor --count 0
+check "monitor --timeout without a unit" 2 err 'invalid --timeout "5": missing unit' \
+	monitor --timeout 5
+check "monitor with an argument" 2 err '^gomemctl: monitor: unexpected argument "now"' monitor now
 
 echo "# Totals: pass:$((n - failed)) fail:$failed xfail:0 xpass:0 skip:0 error:0"
 [ "$failed" -eq 0 ] && [ "$n" -eq "$planned" ]

@@ -1,128 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * nl.c against a fake kernel.  The socket is real and resolves "nlctrl",
- * which every kernel has; then libnl's send and receive hooks answer each
- * request with the replies, ACKs and extended-ACK errors the module would
- * send, byte for byte as the kernel lays them out (netlink_ack()).  Checks
- * what reaches the caller and every line printed.  KTAP on stdout; the exit
- * status is 1 when any test fails, 4 (kselftest's "skip") without netlink.
+ * nl.c against the fake kernel (fake.h): what reaches the caller and every
+ * line printed, for replies, ACKs, extended-ACK errors and dumps; then the
+ * verbs themselves (verbs_test.c).  KTAP on stdout; the exit status is 1
+ * when any test fails, 4 (kselftest's "skip") without netlink.
  */
-#include "../nl.c"
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
 
-#include <assert.h>
-#include <stdarg.h>
+#include <netlink/genl/genl.h>
 
-#define ARRAY_SIZE_T(a) (sizeof(a) / sizeof((a)[0]))
-
-/* Allocation failures end the test run. */
-static void *must(void *p)
-{
-	if (!p)
-		abort();
-	return p;
-}
-
-/* Everything gmc_err() and gmc_note() printed, as it would appear. */
-static char said[4096];
-
-static void say(const char *prefix, const char *fmt, va_list ap)
-{
-	size_t len = strlen(said);
-
-	snprintf(said + len, sizeof(said) - len, "%s", prefix);
-	len = strlen(said);
-	vsnprintf(said + len, sizeof(said) - len, fmt, ap);
-	len = strlen(said);
-	snprintf(said + len, sizeof(said) - len, "\n");
-}
-
-void gmc_err(const char *verb, const char *fmt, ...)
-{
-	char prefix[64];
-	va_list ap;
-
-	snprintf(prefix, sizeof(prefix), "gomemctl: %s%s", verb ? verb : "",
-		 verb ? ": " : "");
-	va_start(ap, fmt);
-	say(prefix, fmt, ap);
-	va_end(ap);
-}
-
-void gmc_note(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	say("", fmt, ap);
-	va_end(ap);
-}
-
-/* The fake kernel: datagrams queued by answer() for fake_recv() to return. */
-#define MAX_DGRAMS 4
-static struct {
-	unsigned char *dgram[MAX_DGRAMS];
-	int len[MAX_DGRAMS];
-	int queued, next;
-	void (*answer)(struct nlmsghdr *req);
-} fake;
-
-static int fake_send(struct nl_sock *sk, struct nl_msg *msg)
-{
-	(void)sk;
-	fake.answer(nlmsg_hdr(msg));
-	return (int)nlmsg_hdr(msg)->nlmsg_len;
-}
-
-static int fake_recv(struct nl_sock *sk, struct sockaddr_nl *nla,
-		     unsigned char **buf, struct ucred **creds)
-{
-	(void)sk;
-	memset(nla, 0, sizeof(*nla));
-	nla->nl_family = AF_NETLINK;
-	if (creds)
-		*creds = NULL;
-	if (fake.next == fake.queued)
-		return 0;
-	*buf = fake.dgram[fake.next];	/* libnl frees it */
-	fake.dgram[fake.next] = NULL;
-	return fake.len[fake.next++];
-}
-
-/* Queues one datagram holding the given messages, which it frees. */
-static void queue(struct nl_msg *a, struct nl_msg *b)
-{
-	struct nl_msg *msgs[] = { a, b };
-	unsigned char *d;
-	size_t i, len = 0;
-
-	assert(fake.queued < MAX_DGRAMS);
-	d = must(calloc(1, 2 * 4096));
-	for (i = 0; i < 2 && msgs[i]; i++) {
-		struct nlmsghdr *nlh = nlmsg_hdr(msgs[i]);
-
-		memcpy(d + len, nlh, nlh->nlmsg_len);
-		len += NLMSG_ALIGN(nlh->nlmsg_len);
-		nlmsg_free(msgs[i]);
-	}
-	fake.dgram[fake.queued] = d;
-	fake.len[fake.queued++] = (int)len;
-}
-
-static int test_family;
-
-static struct nl_msg *reply(struct nlmsghdr *req, uint8_t cmd)
-{
-	struct nl_msg *m = must(nlmsg_alloc());
-
-	must(genlmsg_put(m, req->nlmsg_pid, req->nlmsg_seq, test_family, 0, 0,
-			 cmd, GOMEMGUARD_GENL_VERSION));
-	return m;
-}
+#include "../nl.h"
+#include "fake.h"
 
 /* An INFO_GET reply; attribute skip (if not 0) left out. */
 static struct nl_msg *info_reply_msg(struct nlmsghdr *req, int skip)
 {
-	struct nl_msg *m = reply(req, GOMEMGUARD_CMD_INFO_GET);
+	struct nl_msg *m = fake_reply(req, GOMEMGUARD_CMD_INFO_GET, 0);
 
 	if (skip != GOMEMGUARD_A_VERSION)
 		nla_put_string(m, GOMEMGUARD_A_VERSION, "9.8.7");
@@ -141,62 +36,12 @@ static struct nl_msg *info_reply_msg(struct nlmsghdr *req, int skip)
 	return m;
 }
 
-/* Byte offset of the request's attribute type from its netlink header. */
-static uint32_t offset_of(struct nlmsghdr *req, int type)
+/* A TAG_GET dump reply for cgroup path. */
+static struct nl_msg *tag_reply_msg(struct nlmsghdr *req, const char *path)
 {
-	struct genlmsghdr *gnlh = nlmsg_data(req);
-	struct nlattr *nla;
-	int rem;
+	struct nl_msg *m = fake_reply(req, GOMEMGUARD_CMD_TAG_GET, NLM_F_MULTI);
 
-	nla_for_each_attr(nla, genlmsg_attrdata(gnlh, 0),
-			  genlmsg_attrlen(gnlh, 0), rem) {
-		if (nla_type(nla) == type)
-			return (uint32_t)((char *)nla - (char *)req);
-	}
-	assert(!"attribute not in request");
-	return 0;
-}
-
-struct tlvs {
-	const char *msg;
-	int bad_attr;
-	bool range;
-	uint64_t min, max;
-	int missing;
-};
-
-/* NLMSG_ERROR as netlink_ack() builds it: error 0 is an ACK. */
-static struct nl_msg *ack(struct nlmsghdr *req, int error, bool capped,
-			  const struct tlvs *t)
-{
-	size_t echo = capped ? 0 : req->nlmsg_len - NLMSG_HDRLEN;
-	int flags = (capped ? NLM_F_CAPPED : 0) | (t ? NLM_F_ACK_TLVS : 0);
-	struct nl_msg *m = must(nlmsg_alloc());
-	struct nlmsghdr *nlh;
-	struct nlmsgerr *e;
-
-	nlh = must(nlmsg_put(m, req->nlmsg_pid, req->nlmsg_seq, NLMSG_ERROR,
-			     (int)(sizeof(*e) + echo), flags));
-	e = nlmsg_data(nlh);
-	e->error = error;
-	e->msg = *req;
-	memcpy(e + 1, nlmsg_data(req), echo);
-	if (!t)
-		return m;
-	if (t->msg)
-		nla_put_string(m, NLMSGERR_ATTR_MSG, t->msg);
-	if (t->bad_attr)
-		nla_put_u32(m, NLMSGERR_ATTR_OFFS, offset_of(req, t->bad_attr));
-	if (t->range) {
-		struct nlattr *nest = nla_nest_start(m, NLMSGERR_ATTR_POLICY);
-
-		nla_put_u32(m, NL_POLICY_TYPE_ATTR_TYPE, NL_ATTR_TYPE_U32);
-		nla_put_u64(m, NL_POLICY_TYPE_ATTR_MIN_VALUE_U, t->min);
-		nla_put_u64(m, NL_POLICY_TYPE_ATTR_MAX_VALUE_U, t->max);
-		nla_nest_end(m, nest);
-	}
-	if (t->missing)
-		nla_put_u32(m, NLMSGERR_ATTR_MISS_TYPE, (uint32_t)t->missing);
+	nla_put_string(m, GOMEMGUARD_A_CGROUP, path);
 	return m;
 }
 
@@ -204,31 +49,41 @@ static struct nl_msg *ack(struct nlmsghdr *req, int error, bool capped,
 
 static void answer_info(struct nlmsghdr *req)
 {
-	queue(info_reply_msg(req, 0), NULL);
-	queue(ack(req, 0, true, NULL), NULL);
+	fake_queue(info_reply_msg(req, 0), NULL);
+	fake_queue(fake_ack(req, 0, true, NULL), NULL);
 }
 
 static void answer_info_one_datagram(struct nlmsghdr *req)
 {
-	queue(info_reply_msg(req, 0), ack(req, 0, true, NULL));
+	fake_queue(info_reply_msg(req, 0), fake_ack(req, 0, true, NULL));
 }
 
 static void answer_info_lacking_dropped(struct nlmsghdr *req)
 {
-	queue(info_reply_msg(req, GOMEMGUARD_A_EVENTS_DROPPED), NULL);
-	queue(ack(req, 0, true, NULL), NULL);
+	fake_queue(info_reply_msg(req, GOMEMGUARD_A_EVENTS_DROPPED), NULL);
+	fake_queue(fake_ack(req, 0, true, NULL), NULL);
 }
 
 static void answer_info_malformed(struct nlmsghdr *req)
 {
-	struct nl_msg *m = reply(req, GOMEMGUARD_CMD_INFO_GET);
+	struct nl_msg *m = fake_reply(req, GOMEMGUARD_CMD_INFO_GET, 0);
 
 	nla_put_u32(m, GOMEMGUARD_A_EVENTS_SENT, 1);	/* must be a u64 */
-	queue(m, NULL);
-	queue(ack(req, 0, true, NULL), NULL);
+	fake_queue(m, NULL);
+	fake_queue(fake_ack(req, 0, true, NULL), NULL);
 }
 
-static const struct tlvs burst_range = {
+static void answer_levels_malformed(struct nlmsghdr *req)
+{
+	struct nl_msg *m = fake_reply(req, GOMEMGUARD_CMD_INFO_GET, 0);
+	static const uint8_t odd[6];
+
+	nla_put(m, GOMEMGUARD_A_LEVELS, sizeof(odd), odd);	/* 1.5 u32s */
+	fake_queue(m, NULL);
+	fake_queue(fake_ack(req, 0, true, NULL), NULL);
+}
+
+static const struct fake_tlvs burst_range = {
 	.msg = "integer out of range",
 	.bad_attr = GOMEMGUARD_A_EVENT_BURST,
 	.range = true, .min = 1, .max = 1000,
@@ -236,55 +91,55 @@ static const struct tlvs burst_range = {
 
 static void answer_range_echoed(struct nlmsghdr *req)
 {
-	queue(ack(req, -ERANGE, false, &burst_range), NULL);
+	fake_queue(fake_ack(req, -ERANGE, false, &burst_range), NULL);
 }
 
 static void answer_range_capped(struct nlmsghdr *req)
 {
-	queue(ack(req, -ERANGE, true, &burst_range), NULL);
+	fake_queue(fake_ack(req, -ERANGE, true, &burst_range), NULL);
 }
 
 static void answer_eperm(struct nlmsghdr *req)
 {
-	queue(ack(req, -EPERM, false, NULL), NULL);
+	fake_queue(fake_ack(req, -EPERM, false, NULL), NULL);
 }
 
 static void answer_missing(struct nlmsghdr *req)
 {
-	static const struct tlvs t = {
+	static const struct fake_tlvs t = {
 		.msg = "nothing to set",
 		.missing = GOMEMGUARD_A_EVENT_INTERVAL_MS,
 	};
 
-	queue(ack(req, -EINVAL, true, &t), NULL);
+	fake_queue(fake_ack(req, -EINVAL, true, &t), NULL);
 }
 
 static void answer_ack_warning(struct nlmsghdr *req)
 {
-	static const struct tlvs t = { .msg = "burst above 100 is wasteful" };
+	static const struct fake_tlvs t = { .msg = "burst above 100 is wasteful" };
 
-	queue(ack(req, 0, true, &t), NULL);
+	fake_queue(fake_ack(req, 0, true, &t), NULL);
 }
 
 static void answer_unasked_reply(struct nlmsghdr *req)
 {
-	queue(info_reply_msg(req, 0), NULL);
-	queue(ack(req, 0, true, NULL), NULL);
+	fake_queue(info_reply_msg(req, 0), NULL);
+	fake_queue(fake_ack(req, 0, true, NULL), NULL);
 }
 
 static void answer_ack_only(struct nlmsghdr *req)
 {
-	queue(ack(req, 0, true, NULL), NULL);
+	fake_queue(fake_ack(req, 0, true, NULL), NULL);
 }
 
 /* An echo length pointing far past the message: TLVs must be ignored. */
 static void answer_bogus_echo(struct nlmsghdr *req)
 {
-	struct nl_msg *m = ack(req, -EINVAL, false, &burst_range);
+	struct nl_msg *m = fake_ack(req, -EINVAL, false, &burst_range);
 	struct nlmsgerr *e = nlmsg_data(nlmsg_hdr(m));
 
 	e->msg.nlmsg_len = 0xfffff;
-	queue(m, NULL);
+	fake_queue(m, NULL);
 }
 
 static void answer_nothing(struct nlmsghdr *req)
@@ -292,11 +147,36 @@ static void answer_nothing(struct nlmsghdr *req)
 	(void)req;
 }
 
+static void answer_dump(struct nlmsghdr *req)
+{
+	fake_queue(tag_reply_msg(req, "/a"), tag_reply_msg(req, "/b"));
+	fake_queue(tag_reply_msg(req, "/c"), fake_done(req, 0, NULL));
+}
+
+static void answer_dump_empty(struct nlmsghdr *req)
+{
+	fake_queue(fake_done(req, 0, NULL), NULL);
+}
+
+/* libnl would call this a success: the errno is in NLMSG_DONE. */
+static void answer_dump_failing(struct nlmsghdr *req)
+{
+	fake_queue(tag_reply_msg(req, "/a"), NULL);
+	fake_queue(fake_done(req, -EPERM, "dump stopped: not in your PID namespace"),
+		   NULL);
+}
+
+static void answer_dump_failing_bare(struct nlmsghdr *req)
+{
+	fake_queue(fake_done(req, -ENOBUFS, NULL), NULL);
+}
+
 /* What a reply handler saw. */
 static struct {
 	char version[32];
 	uint32_t tagged, interval, burst;
 	uint64_t sent, dropped;
+	char cgroups[32];
 	int calls;
 } got;
 
@@ -323,110 +203,129 @@ static int record_info(struct gmc_nl *nl, struct nlattr *tb[], void *arg)
 	return 0;
 }
 
+static int record_tags(struct gmc_nl *nl, struct nlattr *tb[], void *arg)
+{
+	size_t len = strlen(got.cgroups);
+
+	(void)nl;
+	(void)arg;
+	got.calls++;
+	snprintf(got.cgroups + len, sizeof(got.cgroups) - len, "%s",
+		 nla_get_string(tb[GOMEMGUARD_A_CGROUP]));
+	return 0;
+}
+
+enum request {
+	INFO_GET,	/* expecting record_info()'s reply */
+	CONFIG_SET,	/* with interval and burst, expecting no reply */
+	TAG_DUMP,	/* TAG_GET dump into record_tags() */
+};
+
 struct test {
 	const char *name;
-	void (*answer)(struct nlmsghdr *req);
-	bool config;		/* CONFIG_SET with interval and burst, else INFO_GET */
-	bool expect_reply;	/* pass record_info */
+	fake_answer_fn answer;
+	enum request request;
 	int ret;		/* what gmc_nl_transact() must return */
 	const char *said;	/* exactly what must have been printed */
+	const char *cgroups;	/* TAG_DUMP: what the replies held */
 };
 
 static const struct test tests[] = {
-	{ "info reply, then ACK", answer_info, false, true, 0, "" },
+	{ "info reply, then ACK", answer_info, INFO_GET, 0, "", NULL },
 	{ "info reply and ACK in one datagram", answer_info_one_datagram,
-	  false, true, 0, "" },
-	{ "reply lacking an attribute", answer_info_lacking_dropped, false, true, -1,
-	  "gomemctl: test: reply lacks events_dropped (is the module older than gomemctl?)\n" },
-	{ "reply with a mistyped attribute", answer_info_malformed, false, true, -1,
-	  "gomemctl: test: malformed reply from the module: Input data out of range\n" },
-	{ "extack with the request echoed", answer_range_echoed, true, false, -1,
+	  INFO_GET, 0, "", NULL },
+	{ "reply lacking an attribute", answer_info_lacking_dropped, INFO_GET, -1,
+	  "gomemctl: test: reply lacks events_dropped (is the module older than gomemctl?)\n", NULL },
+	{ "reply with a mistyped attribute", answer_info_malformed, INFO_GET, -1,
+	  "gomemctl: test: malformed reply from the module: Input data out of range\n", NULL },
+	{ "reply with levels not a whole number of u32s", answer_levels_malformed,
+	  INFO_GET, -1,
+	  "gomemctl: test: malformed reply from the module: Invalid input data or parameter\n", NULL },
+	{ "extack with the request echoed", answer_range_echoed, CONFIG_SET, -1,
 	  "gomemctl: test: Numerical result out of range\n"
-	  "kernel reports: integer out of range (attribute event_burst: valid range 1..1000)\n" },
-	{ "extack with the echo capped", answer_range_capped, true, false, -1,
+	  "kernel reports: integer out of range (attribute event_burst: valid range 1..1000)\n", NULL },
+	{ "extack with the echo capped", answer_range_capped, CONFIG_SET, -1,
 	  "gomemctl: test: Numerical result out of range\n"
-	  "kernel reports: integer out of range (attribute event_burst: valid range 1..1000)\n" },
-	{ "EPERM names the capability", answer_eperm, true, false, -1,
-	  "gomemctl: test: Operation not permitted (gomemguard needs CAP_NET_ADMIN)\n" },
-	{ "extack naming a missing attribute", answer_missing, true, false, -1,
+	  "kernel reports: integer out of range (attribute event_burst: valid range 1..1000)\n", NULL },
+	{ "EPERM names the capability", answer_eperm, CONFIG_SET, -1,
+	  "gomemctl: test: Operation not permitted (gomemguard needs CAP_NET_ADMIN)\n", NULL },
+	{ "extack naming a missing attribute", answer_missing, CONFIG_SET, -1,
 	  "gomemctl: test: Invalid argument\n"
-	  "kernel reports: nothing to set (missing attribute event_interval_ms)\n" },
-	{ "ACK carrying a warning", answer_ack_warning, true, false, 0,
-	  "kernel reports: burst above 100 is wasteful\n" },
-	{ "reply nobody asked for", answer_unasked_reply, true, false, -1,
-	  "gomemctl: test: unexpected reply from the module (command 1)\n" },
-	{ "ACK without the reply", answer_ack_only, false, true, -1,
-	  "gomemctl: test: the module acknowledged but sent no reply\n" },
-	{ "echo length beyond the message", answer_bogus_echo, true, false, -1,
-	  "gomemctl: test: Invalid argument\n" },
-	{ "no answer at all", answer_nothing, false, true, -1,
-	  "gomemctl: test: cannot receive the answer: connection closed\n" },
+	  "kernel reports: nothing to set (missing attribute event_interval_ms)\n", NULL },
+	{ "ACK carrying a warning", answer_ack_warning, CONFIG_SET, 0,
+	  "kernel reports: burst above 100 is wasteful\n", NULL },
+	{ "reply nobody asked for", answer_unasked_reply, CONFIG_SET, -1,
+	  "gomemctl: test: unexpected reply from the module (command 1)\n", NULL },
+	{ "ACK without the reply", answer_ack_only, INFO_GET, -1,
+	  "gomemctl: test: the module acknowledged but sent no reply\n", NULL },
+	{ "echo length beyond the message", answer_bogus_echo, CONFIG_SET, -1,
+	  "gomemctl: test: Invalid argument\n", NULL },
+	{ "no answer at all", answer_nothing, INFO_GET, -1,
+	  "gomemctl: test: cannot receive the answer: connection closed\n", NULL },
+	{ "dump over several datagrams", answer_dump, TAG_DUMP, 0, "", "/a/b/c" },
+	{ "empty dump", answer_dump_empty, TAG_DUMP, 0, "", "" },
+	{ "dump ending in an error with extack", answer_dump_failing, TAG_DUMP, -1,
+	  "gomemctl: test: Operation not permitted (gomemguard needs CAP_NET_ADMIN)\n"
+	  "kernel reports: dump stopped: not in your PID namespace\n", "/a" },
+	{ "dump ending in a bare error", answer_dump_failing_bare, TAG_DUMP, -1,
+	  "gomemctl: test: No buffer space available\n", "" },
 };
 
-static unsigned int test_no, failed;
-
-static void report(bool ok, const char *name, const char *directive)
+static struct nl_msg *request(struct gmc_nl *nl, enum request r)
 {
-	printf("%s %u %s%s\n", ok ? "ok" : "not ok", ++test_no, name,
-	       directive ? directive : "");
-	failed += !ok;
-}
+	struct nl_msg *req;
 
-/* Multi-line text as KTAP diagnostic lines. */
-static void diag(const char *label, const char *text)
-{
-	const char *end;
-
-	printf("# %s:\n", label);
-	for (; *text; text = end + 1) {
-		end = strchrnul(text, '\n');
-		printf("#   %.*s\n", (int)(end - text), text);
-		if (!*end)
-			break;
+	switch (r) {
+	case CONFIG_SET:
+		req = must(gmc_nl_request(nl, GOMEMGUARD_CMD_CONFIG_SET, 0));
+		nla_put_u32(req, GOMEMGUARD_A_EVENT_INTERVAL_MS, 250);
+		nla_put_u32(req, GOMEMGUARD_A_EVENT_BURST, 5000);
+		return req;
+	case TAG_DUMP:
+		return must(gmc_nl_request(nl, GOMEMGUARD_CMD_TAG_GET,
+					   NLM_F_DUMP));
+	case INFO_GET:
+		break;
 	}
+	return must(gmc_nl_request(nl, GOMEMGUARD_CMD_INFO_GET, 0));
 }
 
 static bool run(const struct test *t)
 {
-	struct nl_msg *req;
+	static const gmc_nl_reply_fn fns[] = {
+		[INFO_GET] = record_info,
+		[CONFIG_SET] = NULL,
+		[TAG_DUMP] = record_tags,
+	};
 	struct gmc_nl *nl;
 	bool ok;
 	int ret;
 
 	memset(&got, 0, sizeof(got));
-	said[0] = '\0';
-	nl = open_family("test", "nlctrl");
+	fake_reset();
+	fake_answer_with(t->answer);
+	nl = fake_open("test");
 	if (!nl)
 		return false;
-	test_family = nl->family;
-	nl_cb_overwrite_send(nl->cb, fake_send);
-	nl_cb_overwrite_recv(nl->cb, fake_recv);
-	fake.answer = t->answer;
-
-	req = must(gmc_nl_request(nl, t->config ? GOMEMGUARD_CMD_CONFIG_SET :
-						  GOMEMGUARD_CMD_INFO_GET, 0));
-	if (t->config) {
-		nla_put_u32(req, GOMEMGUARD_A_EVENT_INTERVAL_MS, 250);
-		nla_put_u32(req, GOMEMGUARD_A_EVENT_BURST, 5000);
-	}
-	ret = gmc_nl_transact(nl, req, t->expect_reply ? record_info : NULL,
+	ret = gmc_nl_transact(nl, request(nl, t->request), fns[t->request],
 			      NULL);
 	gmc_nl_close(nl);
 
-	ok = ret == t->ret && !strcmp(said, t->said);
+	ok = ret == t->ret && !strcmp(fake_said, t->said);
 	if (t->answer == answer_info || t->answer == answer_info_one_datagram)
 		ok = ok && got.calls == 1 && !strcmp(got.version, "9.8.7") &&
 		     got.tagged == 3 && got.sent == 1ULL << 40 &&
 		     got.dropped == 5 && got.interval == 1000 && got.burst == 10;
+	if (t->request == TAG_DUMP && strcmp(got.cgroups, t->cgroups)) {
+		printf("# replies held \"%s\", expected \"%s\"\n", got.cgroups,
+		       t->cgroups);
+		ok = false;
+	}
 	if (!ok) {
 		printf("# returned %d (expected %d)\n", ret, t->ret);
-		diag("printed", said);
-		diag("expected", t->said);
+		ktap_diag("printed", fake_said);
+		ktap_diag("expected", t->said);
 	}
-
-	while (fake.next < fake.queued)
-		free(fake.dgram[fake.next++]);
-	fake.next = fake.queued = 0;
 	return ok;
 }
 
@@ -436,32 +335,41 @@ int main(void)
 	struct gmc_nl *nl;
 	size_t i;
 
-	printf("TAP version 13\n1..%zu\n", ARRAY_SIZE_T(tests) + 1);
+	fake_init();
+	printf("TAP version 13\n1..%zu\n",
+	       ARRAY_SIZE_T(tests) + 1 + verbs_test_count());
 
 	/* Without a usable netlink socket nothing here can run. */
-	said[0] = '\0';
-	nl = open_family("test", "nlctrl");
+	fake_reset();
+	nl = fake_open_family("test", "nlctrl");
 	if (!nl) {
-		diag("opening a generic netlink socket", said);
-		skip = " # SKIP generic netlink is not usable here";
+		ktap_diag("opening a generic netlink socket", fake_said);
+		skip = "generic netlink is not usable here";
 	}
 	gmc_nl_close(nl);
 
 	/* The real kernel's answer: ENOENT, seen through genl_ctrl_resolve(). */
-	said[0] = '\0';
-	nl = skip ? NULL : open_family("test", "gmg-no-such");
-	report(skip || (!nl && !strcmp(said, "gomemctl: the gomemguard module is not loaded (run \"modprobe gomemguard\" as root, or install it with \"make dkms-install\")\n")),
-	       "a family the kernel lacks is a module not loaded", skip);
+	fake_reset();
+	nl = skip ? NULL : fake_open_family("test", "gmg-no-such");
+	if (skip)
+		ktap_result(KTAP_SKIP, "a family the kernel lacks is a module not loaded", skip);
+	else
+		ktap_result(!nl && !strcmp(fake_said, "gomemctl: the gomemguard module is not loaded (run \"modprobe gomemguard\" as root, or install it with \"make dkms-install\")\n"),
+			    "a family the kernel lacks is a module not loaded", NULL);
 	if (!skip && nl)
 		printf("# resolved a family that should not exist\n");
-	else if (!skip && !strstr(said, "not loaded"))
-		diag("printed", said);
+	else if (!skip && !strstr(fake_said, "not loaded"))
+		ktap_diag("printed", fake_said);
 	gmc_nl_close(nl);
 
-	for (i = 0; i < ARRAY_SIZE_T(tests); i++)
-		report(skip || run(&tests[i]), tests[i].name, skip);
-
-	printf("# Totals: pass:%u fail:%u xfail:0 xpass:0 skip:%u error:0\n",
-	       skip ? 0 : test_no - failed, failed, skip ? test_no : 0);
-	return failed ? 1 : skip ? 4 : 0;
+	for (i = 0; i < ARRAY_SIZE_T(tests); i++) {
+		if (skip)
+			ktap_result(KTAP_SKIP, tests[i].name, skip);
+		else
+			ktap_result(run(&tests[i]) ? KTAP_PASS : KTAP_FAIL,
+				    tests[i].name, NULL);
+	}
+	verbs_test_run(skip);
+	fake_reset();
+	return ktap_finish();
 }

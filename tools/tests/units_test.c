@@ -1,16 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Unit tests for units.c: parsing of sizes, durations and plain integers
- * (good input, overflow, bad input) and formatting for people.  KTAP on
- * stdout; the exit status is non-zero when any test fails.
+ * Unit tests for what operators type and read: units.c (sizes, durations,
+ * plain integers, rates), signals.c (signal names) and levels.c (warn-level
+ * lists); good input, overflow, bad input, and formatting for people.  KTAP
+ * on stdout; the exit status is non-zero when any test fails.
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "../levels.h"
+#include "../signals.h"
 #include "../units.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -40,6 +44,65 @@ static const struct parse_case u64_cases[] = {
 	{ "1.5", -EINVAL, 0, "whole" },
 	{ "10k", -EINVAL, 0, "whole" },
 	{ " 1", -EINVAL, 0, "not a number" },
+};
+
+static const struct parse_case u32_cases[] = {
+	{ "0", 0, 0, NULL },
+	{ "4711", 0, 4711, NULL },
+	{ "4294967295", 0, UINT32_MAX, NULL },
+	{ "4294967296", -ERANGE, 0, "larger than 4294967295" },
+	{ "abc", -EINVAL, 0, "not a number" },
+	{ "-1", -EINVAL, 0, "negative" },
+	{ "", -EINVAL, 0, "empty" },
+};
+
+/* Durations as the module's *_MS attributes take them. */
+static const struct parse_case ms_cases[] = {
+	{ "0", 0, 0, NULL },
+	{ "250ms", 0, 250, NULL },
+	{ "30s", 0, 30000, NULL },
+	{ "1.5s", 0, 1500, NULL },
+	{ "2m", 0, 120000, NULL },
+	{ "49d17h2m47s295ms", 0, UINT32_MAX, NULL },
+	{ "49d17h2m47s296ms", -ERANGE, 0, "longer than 4294967295ms" },
+	{ "1.5ms", -EINVAL, 0, "whole number of milliseconds" },
+	{ "1us", -EINVAL, 0, "whole number of milliseconds" },
+	{ "30", -EINVAL, 0, "missing unit" },
+	{ "x", -EINVAL, 0, "not a number" },
+};
+
+/* Names whose numbers are the same everywhere; RTMIN/RTMAX below. */
+static const struct parse_case signal_cases[] = {
+	{ "USR1", 0, SIGUSR1, NULL },
+	{ "SIGUSR1", 0, SIGUSR1, NULL },
+	{ "sigusr1", 0, SIGUSR1, NULL },
+	{ "usr2", 0, SIGUSR2, NULL },
+	{ "TERM", 0, SIGTERM, NULL },
+	{ "SIGKILL", 0, SIGKILL, NULL },
+	{ "HUP", 0, SIGHUP, NULL },
+	{ "IOT", 0, SIGABRT, NULL },
+	{ "CLD", 0, SIGCHLD, NULL },
+	{ "SIGPOLL", 0, SIGIO, NULL },
+	{ "WINCH", 0, SIGWINCH, NULL },
+	{ "10", 0, 10, NULL },
+	{ "0", 0, 0, NULL },
+	{ "99", 0, 99, NULL },			/* the module's to refuse */
+	{ "4294967295", 0, UINT32_MAX, NULL },
+	{ "4294967296", -ERANGE, 0, "larger than 4294967295" },
+	{ "", -EINVAL, 0, "empty" },
+	{ "FOO", -EINVAL, 0, "unknown signal name" },
+	{ "SIG", -EINVAL, 0, "unknown signal name" },
+	{ "SIGSIGUSR1", -EINVAL, 0, "unknown signal name" },
+	{ " USR1", -EINVAL, 0, "unknown signal name" },
+	{ "USR1 ", -EINVAL, 0, "unknown signal name" },
+	{ "-9", -EINVAL, 0, "unknown signal name" },
+	{ "9x", -EINVAL, 0, "number" },
+	{ "RTMIN-1", -EINVAL, 0, "unknown signal name" },
+	{ "RTMAX+1", -EINVAL, 0, "unknown signal name" },
+	{ "RTMIN+", -EINVAL, 0, "RTMIN+N and RTMAX-N need a number" },
+	{ "RTMIN+x", -EINVAL, 0, "RTMIN+N and RTMAX-N need a number" },
+	{ "RTMIN+99", -ERANGE, 0, "beyond the real-time signals" },
+	{ "RTMINUS", -EINVAL, 0, "unknown signal name" },
 };
 
 static const struct parse_case size_cases[] = {
@@ -126,6 +189,53 @@ static const struct parse_case duration_cases[] = {
 	{ "1.5ns", -EINVAL, 0, "fraction of a nanosecond" },
 };
 
+/* RTMIN and RTMAX are the C library's, known only at run time. */
+struct rt_case {
+	const char *in;
+	bool from_max;		/* else from RTMIN */
+	int offset;
+};
+
+static const struct rt_case rt_cases[] = {
+	{ "RTMIN", false, 0 },
+	{ "SIGRTMIN", false, 0 },
+	{ "rtmin+3", false, 3 },
+	{ "SIGRTMIN+3", false, 3 },
+	{ "RTMAX", true, 0 },
+	{ "SIGRTMAX-1", true, -1 },
+};
+
+struct levels_case {
+	const char *in;
+	int err;
+	size_t n;
+	uint32_t want[GOMEMGUARD_LEVELS_MAX];
+	const char *why;
+};
+
+static const struct levels_case levels_cases[] = {
+	{ "80,90,100", 0, 3, { 80, 90, 100 }, NULL },
+	{ "95", 0, 1, { 95 }, NULL },
+	{ "80%,90%,100%", 0, 3, { 80, 90, 100 }, NULL },
+	{ "100,90", 0, 2, { 100, 90 }, NULL },		/* order: the module's */
+	{ "0,1000,5000", 0, 3, { 0, 1000, 5000 }, NULL }, /* range: too */
+	{ "1,2,3,4,5,6,7,8", 0, 8, { 1, 2, 3, 4, 5, 6, 7, 8 }, NULL },
+	{ "4294967295", 0, 1, { UINT32_MAX }, NULL },
+	{ "", -EINVAL, 0, { 0 }, "empty" },
+	{ ",80", -EINVAL, 0, { 0 }, "empty level" },
+	{ "80,", -EINVAL, 0, { 0 }, "empty level" },
+	{ "80,,90", -EINVAL, 0, { 0 }, "empty level" },
+	{ "1,2,3,4,5,6,7,8,9", -EINVAL, 0, { 0 }, "more than 8 levels" },
+	{ "x", -EINVAL, 0, { 0 }, "not a number" },
+	{ "80x", -EINVAL, 0, { 0 }, "not a number" },
+	{ "80, 90", -EINVAL, 0, { 0 }, "not a number" },
+	{ "%", -EINVAL, 0, { 0 }, "not a number" },
+	{ "80%%", -EINVAL, 0, { 0 }, "not a number" },
+	{ "1.5", -EINVAL, 0, { 0 }, "not a number" },
+	{ "-5", -EINVAL, 0, { 0 }, "must not be negative" },
+	{ "4294967296", -ERANGE, 0, { 0 }, "larger than 4294967295" },
+};
+
 struct format_case {
 	uint64_t in;
 	const char *want;
@@ -162,6 +272,29 @@ static const struct format_case duration_fmt_cases[] = {
 	{ UINT64_MAX, "213503d23h34m33s709ms551us615ns" },
 };
 
+struct rate_case {
+	int64_t in;
+	const char *want;
+};
+
+static const struct rate_case rate_cases[] = {
+	{ 0, "-" },
+	{ 1023, "-" },
+	{ -1023, "-" },
+	{ 1024, "+1 KiB/s" },
+	{ -1536, "-1.5 KiB/s" },
+	{ 10276044, "+9.8 MiB/s" },
+	{ INT64_MAX, "+8 EiB/s" },
+	{ INT64_MIN, "-8 EiB/s" },
+};
+
+static const struct format_case signal_fmt_cases[] = {
+	{ SIGUSR1, "SIGUSR1" },
+	{ SIGABRT, "SIGABRT" },		/* not SIGIOT: the first name */
+	{ SIGCHLD, "SIGCHLD" },
+	{ 99, "99" },
+};
+
 /* Values that must survive format then parse unchanged. */
 static const uint64_t roundtrip_cases[] = {
 	0, 1, 999, 1000, 1001, 250000000, 1500000000, 61 * NS_S,
@@ -169,9 +302,15 @@ static const uint64_t roundtrip_cases[] = {
 };
 
 #define N_TRUNCATION_TESTS 2
-#define N_TESTS (ARRAY_SIZE(u64_cases) + ARRAY_SIZE(size_cases) +	\
-		 ARRAY_SIZE(duration_cases) + ARRAY_SIZE(bytes_cases) +	\
-		 ARRAY_SIZE(duration_fmt_cases) +			\
+#define N_RT_FORMAT_TESTS 4
+#define N_LEVELS_FORMAT_TESTS 3
+#define N_TESTS (ARRAY_SIZE(u64_cases) + ARRAY_SIZE(u32_cases) +	\
+		 ARRAY_SIZE(ms_cases) + ARRAY_SIZE(size_cases) +	\
+		 ARRAY_SIZE(duration_cases) + ARRAY_SIZE(signal_cases) +	\
+		 ARRAY_SIZE(rt_cases) + ARRAY_SIZE(levels_cases) +	\
+		 ARRAY_SIZE(bytes_cases) + ARRAY_SIZE(duration_fmt_cases) + \
+		 ARRAY_SIZE(rate_cases) + ARRAY_SIZE(signal_fmt_cases) +	\
+		 N_RT_FORMAT_TESTS + N_LEVELS_FORMAT_TESTS +		\
 		 ARRAY_SIZE(roundtrip_cases) + N_TRUNCATION_TESTS)
 
 static unsigned int test_no, passed, failed;
@@ -225,6 +364,135 @@ static void run_parse(const char *name, parse_fn parse,
 		}
 		report(ok, "%s \"%s\"", name, c->in);
 	}
+}
+
+/* The 32-bit parsers, seen as the 64-bit ones: the value only on success. */
+static int parse_u32(const char *s, uint64_t *out, const char **why)
+{
+	uint32_t v;
+	int err = units_parse_u32(s, &v, why);
+
+	if (!err)
+		*out = v;
+	return err;
+}
+
+static int parse_ms(const char *s, uint64_t *out, const char **why)
+{
+	uint32_t v;
+	int err = units_parse_ms(s, &v, why);
+
+	if (!err)
+		*out = v;
+	return err;
+}
+
+static int parse_signal(const char *s, uint64_t *out, const char **why)
+{
+	uint32_t v;
+	int err = signal_parse(s, &v, why);
+
+	if (!err)
+		*out = v;
+	return err;
+}
+
+static void run_rt(void)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(rt_cases); i++) {
+		const struct rt_case *c = &rt_cases[i];
+		uint32_t want = (uint32_t)((c->from_max ? SIGRTMAX : SIGRTMIN) +
+					   c->offset);
+		const char *why = NULL;
+		uint32_t got = 0;
+		bool ok;
+
+		ok = !signal_parse(c->in, &got, &why) && got == want;
+		if (!ok)
+			printf("# signal_parse(\"%s\") = %" PRIu32 " (%s), expected %" PRIu32 "\n",
+			       c->in, got, why ? why : "parsed", want);
+		report(ok, "signal_parse \"%s\"", c->in);
+	}
+}
+
+static void run_levels(void)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(levels_cases); i++) {
+		const struct levels_case *c = &levels_cases[i];
+		uint32_t got[GOMEMGUARD_LEVELS_MAX] = { 0 };
+		size_t n = 99;
+		const char *why = NULL;
+		bool ok;
+		int err;
+
+		err = levels_parse(c->in, got, &n, &why);
+		if (c->err == 0)
+			ok = err == 0 && n == c->n &&
+			     !memcmp(got, c->want, n * sizeof(got[0]));
+		else
+			ok = err == c->err && n == 99 && why &&
+			     strstr(why, c->why);
+		if (!ok)
+			printf("# levels_parse(\"%s\"): returned %d, %zu levels, why \"%s\"\n",
+			       c->in, err, n, why ? why : "(none)");
+		report(ok, "levels_parse \"%s\"", c->in);
+	}
+}
+
+static void run_rate(void)
+{
+	char buf[UNITS_BUF_LEN];
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(rate_cases); i++) {
+		bool ok;
+
+		units_format_rate(buf, sizeof(buf), rate_cases[i].in);
+		ok = !strcmp(buf, rate_cases[i].want);
+		if (!ok)
+			printf("# format_rate(%" PRId64 ") = \"%s\", expected \"%s\"\n",
+			       rate_cases[i].in, buf, rate_cases[i].want);
+		report(ok, "format_rate %" PRId64, rate_cases[i].in);
+	}
+}
+
+static void check_str(const char *got, const char *want, const char *name)
+{
+	bool ok = !strcmp(got, want);
+
+	if (!ok)
+		printf("# \"%s\", expected \"%s\"\n", got, want);
+	report(ok, "%s", name);
+}
+
+static void run_formats(void)
+{
+	static const uint32_t levels[] = { 80, 90, 100 };
+	char buf[LEVELS_BUF_LEN];
+
+	check_str(signal_format(buf, sizeof(buf), (uint32_t)SIGRTMIN),
+		  "SIGRTMIN", "signal_format RTMIN");
+	check_str(signal_format(buf, sizeof(buf), (uint32_t)SIGRTMIN + 3),
+		  "SIGRTMIN+3", "signal_format RTMIN+3");
+	check_str(signal_format(buf, sizeof(buf), (uint32_t)SIGRTMAX),
+		  "SIGRTMAX", "signal_format RTMAX");
+	check_str(signal_format(buf, sizeof(buf), (uint32_t)SIGRTMAX + 1),
+		  "65", "signal_format beyond RTMAX");
+	check_str(levels_format(buf, sizeof(buf), levels, 3), "80,90,100",
+		  "levels_format 80,90,100");
+	check_str(levels_format(buf, sizeof(buf), levels, 1), "80",
+		  "levels_format 80");
+	check_str(levels_format(buf, sizeof(buf), levels, 0), "-",
+		  "levels_format none");
+}
+
+static char *format_signal(char *buf, size_t len, uint64_t v)
+{
+	return signal_format(buf, len, (uint32_t)v);
 }
 
 typedef char *(*format_fn)(char *buf, size_t len, uint64_t v);
@@ -286,14 +554,24 @@ int main(void)
 {
 	printf("TAP version 13\n1..%zu\n", (size_t)N_TESTS);
 	run_parse("parse_u64", units_parse_u64, u64_cases, ARRAY_SIZE(u64_cases));
+	run_parse("parse_u32", parse_u32, u32_cases, ARRAY_SIZE(u32_cases));
+	run_parse("parse_ms", parse_ms, ms_cases, ARRAY_SIZE(ms_cases));
 	run_parse("parse_size", units_parse_size, size_cases,
 		  ARRAY_SIZE(size_cases));
 	run_parse("parse_duration", units_parse_duration, duration_cases,
 		  ARRAY_SIZE(duration_cases));
+	run_parse("signal_parse", parse_signal, signal_cases,
+		  ARRAY_SIZE(signal_cases));
+	run_rt();
+	run_levels();
 	run_format("format_bytes", units_format_bytes, bytes_cases,
 		   ARRAY_SIZE(bytes_cases));
 	run_format("format_duration", units_format_duration, duration_fmt_cases,
 		   ARRAY_SIZE(duration_fmt_cases));
+	run_rate();
+	run_format("signal_format", format_signal, signal_fmt_cases,
+		   ARRAY_SIZE(signal_fmt_cases));
+	run_formats();
 	run_roundtrip();
 	run_truncation();
 	printf("# Totals: pass:%u fail:%u xfail:0 xpass:0 skip:0 error:0\n",

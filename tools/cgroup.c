@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Where cgroup v2 is mounted is read from mountinfo, never assumed: it is
+ * /sys/fs/cgroup on most hosts, /sys/fs/cgroup/unified on hybrid ones, and
+ * a bind mount of a subtree in many containers (the mount's root field says
+ * which subtree).
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cgroup.h"
+#include "gomemctl.h"
+
+/* The mount that holds the path: the longest mount point above it. */
+struct cg_mount {
+	char *root;		/* the subtree of the hierarchy mounted there */
+	char *dir;		/* where it is mounted */
+	char *first_dir;	/* the first cgroup2 mount, for messages */
+	bool any;		/* saw a cgroup2 mount at all */
+};
+
+/* mountinfo writes space, tab, newline and backslash as \ooo. */
+static void unescape(char *s)
+{
+	char *out = s;
+
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' &&
+		    s[2] >= '0' && s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
+			*out++ = (char)((s[1] - '0') << 6 | (s[2] - '0') << 3 |
+					(s[3] - '0'));
+			s += 3;
+		} else {
+			*out++ = *s;
+		}
+	}
+	*out = '\0';
+}
+
+/* The part of path below dir ("" for dir itself), or NULL if not below it. */
+static const char *below(const char *path, const char *dir)
+{
+	size_t len = strlen(dir);
+
+	if (!strcmp(dir, "/"))
+		return path[1] ? path : "";
+	if (strncmp(path, dir, len) || (path[len] && path[len] != '/'))
+		return NULL;
+	return path + len;
+}
+
+static int set(char **field, const char *value)
+{
+	free(*field);
+	*field = strdup(value);
+	return *field ? 0 : -1;
+}
+
+/*
+ * "36 35 98:0 /root /mount/point rw,relatime shared:1 - cgroup2 none rw":
+ * the fields after the optional ones start with the separator "-".
+ */
+static int scan_line(char *line, const char *path, struct cg_mount *m)
+{
+	char *field[5], *tok, *save = NULL, *fstype = NULL;
+	size_t n = 0;
+
+	line[strcspn(line, "\n")] = '\0';
+	for (tok = strtok_r(line, " ", &save); tok;
+	     tok = strtok_r(NULL, " ", &save)) {
+		if (n < 5) {
+			field[n++] = tok;
+		} else if (!strcmp(tok, "-")) {
+			fstype = strtok_r(NULL, " ", &save);
+			break;
+		}
+	}
+	if (n < 5 || !fstype || strcmp(fstype, "cgroup2"))
+		return 0;
+	unescape(field[3]);
+	unescape(field[4]);
+	m->any = true;
+	if (!m->first_dir && set(&m->first_dir, field[4]))
+		return -1;
+	if (below(path, field[4]) &&
+	    (!m->dir || strlen(field[4]) > strlen(m->dir))) {
+		if (set(&m->dir, field[4]) || set(&m->root, field[3]))
+			return -1;
+	}
+	return 0;
+}
+
+static int no_memory(const char *verb)
+{
+	gmc_err(verb, "%s", strerror(ENOMEM));
+	return GMC_EXIT_ERROR;
+}
+
+static int find_mount(const char *verb, const char *mountinfo,
+		      const char *path, struct cg_mount *m)
+{
+	size_t cap = 0;
+	char *line = NULL;
+	int err = 0;
+	FILE *f;
+
+	f = fopen(mountinfo, "re");
+	if (!f) {
+		gmc_err(verb, "cannot read %s: %s", mountinfo, strerror(errno));
+		return -1;
+	}
+	while (!err && getline(&line, &cap, f) > 0)
+		err = scan_line(line, path, m);
+	if (!err && ferror(f)) {
+		gmc_err(verb, "cannot read %s: %s", mountinfo, strerror(errno));
+		err = -1;
+	} else if (err) {
+		no_memory(verb);
+	}
+	free(line);
+	fclose(f);
+	return err;
+}
+
+/* root + rel, where rel is "" or starts with "/". */
+static char *join(const char *root, const char *rel)
+{
+	char *s;
+
+	if (!strcmp(root, "/"))
+		return strdup(*rel ? rel : "/");
+	if (asprintf(&s, "%s%s", root, rel) < 0)
+		return NULL;
+	return s;
+}
+
+int cgroup_resolve(const char *verb, const char *arg, const char *mountinfo,
+		   char **path)
+{
+	struct cg_mount m = { 0 };
+	char *real;
+	int ret;
+
+	real = realpath(arg, NULL);
+	if (!real) {
+		if (errno != ENOENT && errno != ENOTDIR) {
+			gmc_err(verb, "--cgroup \"%s\": %s", arg, strerror(errno));
+			return GMC_EXIT_ERROR;
+		}
+		if (arg[0] != '/') {
+			gmc_err(verb, "--cgroup \"%s\": no such directory (a cgroup path starts with \"/\", e.g. /app.slice)",
+				arg);
+			return GMC_EXIT_USAGE;
+		}
+		*path = strdup(arg);
+		return *path ? 0 : no_memory(verb);
+	}
+
+	if (find_mount(verb, mountinfo, real, &m)) {
+		ret = GMC_EXIT_ERROR;
+	} else if (m.dir) {
+		*path = join(m.root, below(real, m.dir));
+		ret = *path ? 0 : no_memory(verb);
+	} else if (m.any) {
+		gmc_err(verb, "--cgroup \"%s\": not under the cgroup2 mount %s (give a directory below it, or a cgroup path such as /app.slice)",
+			arg, m.first_dir);
+		ret = GMC_EXIT_USAGE;
+	} else {
+		gmc_err(verb, "--cgroup \"%s\": no cgroup2 filesystem is mounted here (see %s)",
+			arg, mountinfo);
+		ret = GMC_EXIT_ERROR;
+	}
+	free(real);
+	free(m.root);
+	free(m.dir);
+	free(m.first_dir);
+	return ret;
+}

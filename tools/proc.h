@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A watched process as PROC_GET replies and EVENT notifications describe it:
+ * the one place those attributes become JSON keys and text, for show and
+ * monitor alike.
+ */
+#ifndef GOMEMCTL_PROC_H
+#define GOMEMCTL_PROC_H
+
+#include <stddef.h>
+
+#include <netlink/attr.h>
+
+/* What every PROC_GET reply carries (the rest may be absent: null, "-"). */
+extern const int proc_required[];
+extern const size_t proc_n_required;
+
+/* The headings of proc_print()'s table; nothing in JSON. */
+void proc_print_header(void);
+
+/*
+ * Every field into the current JSON object, or a table row for people.
+ * Attributes that may be absent print as null / "-" then; others are left
+ * out when absent (only notifications may lack them).
+ */
+void proc_print(struct nlattr *tb[]);
+
+/*
+ * The same process as one line of prose for people, as monitor prints it:
+ * "payments[4711] anon 1.62 GiB (90% of 1.8 GiB), +9.8 MiB/s, reaches soft
+ * limit in 28s (file 310 MiB, memcg /app.slice 1.9 GiB/2 GiB)".  Text only.
+ */
+void proc_describe(struct nlattr *tb[]);
+
+#endif /* GOMEMCTL_PROC_H */

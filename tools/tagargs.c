@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The tagging verbs' arguments.  The command line is checked for syntax
+ * only: a PID that is a number, sizes and durations that fit their
+ * attributes, signal names that exist, level lists that are lists.  Whether
+ * the PID exists, the path is a cgroup, the levels ascend or the values are
+ * in range is the module's call, and its extack message says why.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/gomemguard.h>
+
+#include "cgroup.h"
+#include "gomemctl.h"
+#include "levels.h"
+#include "nl.h"
+#include "signals.h"
+#include "tagargs.h"
+#include "units.h"
+
+struct target {
+	const char *pid_arg;
+	uint32_t pid;
+	const char *cgroup_arg;
+	char *cgroup;		/* relative to the cgroup root */
+};
+
+struct settings {
+	bool has_soft_limit, has_levels, has_eta, has_signal, has_rate_window,
+	     has_inherit;
+	uint64_t soft_limit;
+	uint32_t levels[GOMEMGUARD_LEVELS_MAX];
+	size_t n_levels;
+	uint32_t eta_ms, signal, rate_window_ms;
+	uint8_t inherit;
+};
+
+void tagargs_usage_settings(FILE *f)
+{
+	char eta[UNITS_BUF_LEN], window[UNITS_BUF_LEN];
+
+	units_format_ms(eta, sizeof(eta), GOMEMGUARD_ETA_HORIZON_MS_DEFAULT);
+	units_format_ms(window, sizeof(window),
+			GOMEMGUARD_RATE_WINDOW_MS_DEFAULT);
+	fprintf(f,
+		"      --soft-limit SIZE       anon + swap to warn about, e.g. 1536M, 2G\n"
+		"      --levels LIST           warn levels, %% of the soft limit, ascending,\n"
+		"                              at most %d (default 80,90,100)\n"
+		"      --eta DURATION          warn when the soft limit, memory.max or\n"
+		"                              memory.high is nearer than this at the\n"
+		"                              current growth rate (default %s)\n"
+		"      --signal SIGNAL         send SIGNAL (USR1, SIGUSR2, RTMIN+3, 10) to\n"
+		"                              the process when it crosses 100%% of the soft\n"
+		"                              limit (default: none)\n"
+		"      --rate-window DURATION  average the growth rate over this long\n"
+		"                              (default %s)\n"
+		"      --inherit               watch children the process forks, too\n",
+		GOMEMGUARD_LEVELS_MAX, eta, window);
+}
+
+static int bad_value(const char *verb, const char *opt, const char *arg,
+		     const char *why)
+{
+	gmc_err(verb, "invalid %s \"%s\": %s", opt, arg, why);
+	return -1;
+}
+
+/* One settings option; -1 after reporting a bad value. */
+static int parse_setting(const char *verb, int opt, const char *arg,
+			 struct settings *s)
+{
+	const char *why;
+
+	switch (opt) {
+	case TA_SOFT_LIMIT:
+		if (units_parse_size(arg, &s->soft_limit, &why))
+			return bad_value(verb, "--soft-limit", arg, why);
+		s->has_soft_limit = true;
+		break;
+	case TA_LEVELS:
+		if (levels_parse(arg, s->levels, &s->n_levels, &why))
+			return bad_value(verb, "--levels", arg, why);
+		s->has_levels = true;
+		break;
+	case TA_ETA:
+		if (units_parse_ms(arg, &s->eta_ms, &why))
+			return bad_value(verb, "--eta", arg, why);
+		s->has_eta = true;
+		break;
+	case TA_SIGNAL:
+		if (signal_parse(arg, &s->signal, &why))
+			return bad_value(verb, "--signal", arg, why);
+		s->has_signal = true;
+		break;
+	case TA_NO_SIGNAL:
+		s->signal = 0;
+		s->has_signal = true;
+		break;
+	case TA_RATE_WINDOW:
+		if (units_parse_ms(arg, &s->rate_window_ms, &why))
+			return bad_value(verb, "--rate-window", arg, why);
+		s->has_rate_window = true;
+		break;
+	case TA_INHERIT:
+	case TA_NO_INHERIT:
+		s->inherit = opt == TA_INHERIT;
+		s->has_inherit = true;
+		break;
+	}
+	return 0;
+}
+
+static bool any_setting(const struct settings *s)
+{
+	return s->has_soft_limit || s->has_levels || s->has_eta ||
+	       s->has_signal || s->has_rate_window || s->has_inherit;
+}
+
+/* What the command line must hold besides well-formed values. */
+static int check(const struct tag_verb *v, const struct target *t,
+		 const struct settings *s)
+{
+	if (t->pid_arg && t->cgroup_arg) {
+		gmc_err(v->name, "give a PID or --cgroup, not both");
+		return -1;
+	}
+	if (!t->pid_arg && !t->cgroup_arg) {
+		gmc_err(v->name, "give a PID or --cgroup PATH");
+		return -1;
+	}
+	if (v->need == TAGARGS_SOFT_LIMIT && !s->has_soft_limit) {
+		gmc_err(v->name, "--soft-limit is required: the anon + swap size to warn about, e.g. --soft-limit 1536M");
+		return -1;
+	}
+	if (v->need == TAGARGS_ANY_SETTING && !any_setting(s)) {
+		gmc_err(v->name, "nothing to change: give at least one setting");
+		return -1;
+	}
+	return 0;
+}
+
+static int put(struct nl_msg *req, const struct target *t,
+	       const struct settings *s)
+{
+	if (t->cgroup ? nla_put_string(req, GOMEMGUARD_A_CGROUP, t->cgroup) :
+			nla_put_u32(req, GOMEMGUARD_A_PID, t->pid))
+		return -1;
+	if (s->has_soft_limit &&
+	    nla_put_u64(req, GOMEMGUARD_A_SOFT_LIMIT, s->soft_limit))
+		return -1;
+	if (s->has_levels &&
+	    nla_put(req, GOMEMGUARD_A_LEVELS,
+		    (int)(s->n_levels * sizeof(s->levels[0])), s->levels))
+		return -1;
+	if (s->has_eta && nla_put_u32(req, GOMEMGUARD_A_ETA_HORIZON_MS, s->eta_ms))
+		return -1;
+	if (s->has_signal && nla_put_u32(req, GOMEMGUARD_A_SIGNAL, s->signal))
+		return -1;
+	if (s->has_rate_window &&
+	    nla_put_u32(req, GOMEMGUARD_A_RATE_WINDOW_MS, s->rate_window_ms))
+		return -1;
+	if (s->has_inherit && nla_put_u8(req, GOMEMGUARD_A_INHERIT, s->inherit))
+		return -1;
+	return 0;
+}
+
+static int send_request(const struct tag_verb *v, const struct target *t,
+			const struct settings *s)
+{
+	struct nl_msg *req;
+	struct gmc_nl *nl;
+	int ret = GMC_EXIT_ERROR;
+
+	nl = gmc_nl_open(v->name);
+	if (!nl)
+		return GMC_EXIT_ERROR;
+	req = gmc_nl_request(nl, v->cmd, 0);
+	if (!req)
+		goto out;
+	if (put(req, t, s)) {
+		nlmsg_free(req);
+		gmc_err(v->name, "%s", strerror(ENOMEM));
+		goto out;
+	}
+	if (!gmc_nl_transact(nl, req, NULL, NULL))
+		ret = GMC_EXIT_OK;
+out:
+	gmc_nl_close(nl);
+	return ret;
+}
+
+int tagargs_main(const struct tag_verb *v, int argc, char *argv[])
+{
+	struct settings s = { 0 };
+	struct target t = { 0 };
+	const char *why;
+	int c, ret;
+
+	/* No "+": options may come after the PID, as in "tag 4711 --inherit". */
+	while ((c = getopt_long(argc, argv, ":h", v->opts, NULL)) != -1) {
+		switch (c) {
+		case TA_CGROUP:
+			t.cgroup_arg = optarg;
+			break;
+		case 'h':
+			v->usage(stdout);
+			return GMC_EXIT_OK;
+		case '?':
+		case ':':
+			gmc_bad_option(v->name, c, argv);
+			v->usage(stderr);
+			return GMC_EXIT_USAGE;
+		default:
+			if (parse_setting(v->name, c, optarg, &s))
+				return GMC_EXIT_USAGE;
+			break;
+		}
+	}
+	if (optind < argc)
+		t.pid_arg = argv[optind++];
+	if (optind < argc) {
+		gmc_err(v->name, "unexpected argument \"%s\"", argv[optind]);
+		v->usage(stderr);
+		return GMC_EXIT_USAGE;
+	}
+	if (check(v, &t, &s)) {
+		v->usage(stderr);
+		return GMC_EXIT_USAGE;
+	}
+	if (t.pid_arg && units_parse_u32(t.pid_arg, &t.pid, &why)) {
+		gmc_err(v->name, "invalid PID \"%s\": %s", t.pid_arg, why);
+		return GMC_EXIT_USAGE;
+	}
+	if (t.cgroup_arg) {
+		ret = cgroup_resolve(v->name, t.cgroup_arg, CGROUP_MOUNTINFO,
+				     &t.cgroup);
+		if (ret)
+			return ret;
+	}
+	ret = send_request(v, &t, &s);
+	free(t.cgroup);
+	return ret;
+}

@@ -1,0 +1,1085 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The verbs against the fake kernel (fake.h), each run in a child process
+ * as gomemctl would run it: what they send (attribute by attribute), what
+ * they print on stdout (JSON compared as values, text as bytes) and on
+ * stderr, and their exit status.  Also --cgroup path conversion against a
+ * crafted mountinfo.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+#include <netlink/genl/genl.h>
+
+#include "../cgroup.h"
+#include "../gomemctl.h"
+#include "fake.h"
+
+#define GIB (1ULL << 30)
+
+/* What a verb did, run in a child process. */
+struct run {
+	int status;		/* exit status, or 128 + signal */
+	char out[16384];	/* its stdout */
+};
+
+/* Why the test at hand was skipped. */
+static const char *skip_why;
+
+static void run_verb(struct run *r, int (*verb_main)(int, char **),
+		     const char *const args[])
+{
+	char *argv[32];
+	int argc = 0, st;
+	size_t n;
+	FILE *out;
+	pid_t pid;
+
+	while (args[argc]) {
+		argv[argc] = (char *)args[argc];
+		argc++;
+	}
+	argv[argc] = NULL;
+	out = must(tmpfile());
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		abort();
+	if (pid == 0) {
+		dup2(fileno(out), STDOUT_FILENO);
+		optind = 0;
+		/* exit(), not _exit(): LeakSanitizer checks the verb too. */
+		exit(verb_main(argc, argv));
+	}
+	waitpid(pid, &st, 0);
+	r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	rewind(out);
+	n = fread(r->out, 1, sizeof(r->out) - 1, out);
+	r->out[n] = '\0';
+	fclose(out);
+}
+
+static char *format(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static char *format(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		abort();
+	return s;
+}
+
+/* The failure's story, for the KTAP diagnostics. */
+static bool fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static bool fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("# ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	return false;
+}
+
+static bool check_run(const struct run *r, int status, const char *out,
+		      const char *said)
+{
+	bool ok = true;
+
+	if (r->status != status)
+		ok = fail("exit status %d, expected %d", r->status, status);
+	if (out && strcmp(r->out, out)) {
+		ktap_diag("stdout", r->out);
+		ktap_diag("expected", out);
+		ok = false;
+	}
+	if (said && strcmp(fake_said, said)) {
+		ktap_diag("stderr", fake_said);
+		ktap_diag("expected", said);
+		ok = false;
+	}
+	return ok;
+}
+
+/* Request i as sent: its command, flags and attributes (all counted). */
+struct sent {
+	uint8_t cmd;
+	uint16_t flags;
+	struct nlattr *tb[GOMEMGUARD_A_MAX + 1];
+	int n_attrs;
+};
+
+static bool decode(unsigned int i, struct sent *s)
+{
+	struct nlmsghdr *nlh = (struct nlmsghdr *)fake_log->req[i];
+	struct genlmsghdr *gnlh;
+	struct nlattr *nla;
+	int rem;
+
+	if (i >= fake_log->n_reqs)
+		return fail("request %u was not sent (%u were)", i,
+			    fake_log->n_reqs);
+	gnlh = nlmsg_data(nlh);
+	s->cmd = gnlh->cmd;
+	s->flags = nlh->nlmsg_flags;
+	s->n_attrs = 0;
+	nla_for_each_attr(nla, genlmsg_attrdata(gnlh, 0),
+			  genlmsg_attrlen(gnlh, 0), rem)
+		s->n_attrs++;
+	if (nla_parse(s->tb, GOMEMGUARD_A_MAX, genlmsg_attrdata(gnlh, 0),
+		      genlmsg_attrlen(gnlh, 0), NULL) < 0)
+		return fail("request %u does not parse", i);
+	return true;
+}
+
+static bool sent_u32(const struct sent *s, int type, uint32_t want)
+{
+	const struct nlattr *a = s->tb[type];
+
+	if (!a || nla_len(a) != 4)
+		return fail("attribute %d missing or not 4 bytes", type);
+	if (nla_get_u32(a) != want)
+		return fail("attribute %d is %" PRIu32 ", expected %" PRIu32,
+			    type, nla_get_u32(a), want);
+	return true;
+}
+
+static bool sent_u64(const struct sent *s, int type, uint64_t want)
+{
+	const struct nlattr *a = s->tb[type];
+
+	if (!a || nla_len(a) != 8)
+		return fail("attribute %d missing or not 8 bytes", type);
+	if (nla_get_u64(a) != want)
+		return fail("attribute %d is %" PRIu64 ", expected %" PRIu64,
+			    type, nla_get_u64(a), want);
+	return true;
+}
+
+static bool sent_u8(const struct sent *s, int type, uint8_t want)
+{
+	const struct nlattr *a = s->tb[type];
+
+	if (!a || nla_len(a) != 1 || nla_get_u8(a) != want)
+		return fail("attribute %d missing, not 1 byte or not %u", type,
+			    want);
+	return true;
+}
+
+/* A string attribute: exactly the text and its NUL. */
+static bool sent_string(const struct sent *s, int type, const char *want)
+{
+	const struct nlattr *a = s->tb[type];
+
+	if (!a || (size_t)nla_len(a) != strlen(want) + 1 ||
+	    memcmp(nla_data(a), want, strlen(want) + 1))
+		return fail("attribute %d is not \"%s\" with its NUL", type,
+			    want);
+	return true;
+}
+
+static bool sent_levels(const struct sent *s, const uint32_t *want, size_t n)
+{
+	const struct nlattr *a = s->tb[GOMEMGUARD_A_LEVELS];
+
+	if (!a || (size_t)nla_len(a) != n * sizeof(uint32_t) ||
+	    memcmp(nla_data(a), want, n * sizeof(uint32_t)))
+		return fail("LEVELS is not the %zu native-endian u32s given", n);
+	return true;
+}
+
+static bool sent_head(const struct sent *s, uint8_t cmd, bool dump,
+		      int n_attrs)
+{
+	if (s->cmd != cmd)
+		return fail("command %u, expected %u", s->cmd, cmd);
+	if (!!(s->flags & NLM_F_DUMP) != dump)
+		return fail("NLM_F_DUMP %s", dump ? "missing" : "set");
+	if (s->n_attrs != n_attrs)
+		return fail("%d attributes, expected %d", s->n_attrs, n_attrs);
+	return true;
+}
+
+/* The answers of the fake kernel. */
+
+static void answer_ack(struct nlmsghdr *req)
+{
+	fake_queue(fake_ack(req, 0, true, NULL), NULL);
+}
+
+static void answer_levels_refused(struct nlmsghdr *req)
+{
+	static const struct fake_tlvs t = {
+		.msg = "levels must ascend",
+		.bad_attr = GOMEMGUARD_A_LEVELS,
+	};
+
+	fake_queue(fake_ack(req, -EINVAL, false, &t), NULL);
+}
+
+static void answer_no_such_pid(struct nlmsghdr *req)
+{
+	static const struct fake_tlvs t = {
+		.msg = "no such process",
+		.bad_attr = GOMEMGUARD_A_PID,
+	};
+
+	fake_queue(fake_ack(req, -ESRCH, true, &t), NULL);
+}
+
+/* A process tagged through its cgroup, with every attribute there is. */
+static void put_proc_full(struct nl_msg *m)
+{
+	static const uint32_t levels[] = { 80, 90, 100 };
+
+	nla_put_u32(m, GOMEMGUARD_A_PID, 4711);
+	nla_put_string(m, GOMEMGUARD_A_COMM, "payments");
+	nla_put_u32(m, GOMEMGUARD_A_SOURCE, GOMEMGUARD_SOURCE_CGROUP);
+	nla_put_string(m, GOMEMGUARD_A_CGROUP, "/app.slice");
+	nla_put_string(m, GOMEMGUARD_A_MEMCG, "/app.slice");
+	nla_put_u64(m, GOMEMGUARD_A_MEMCG_ID, 1234);
+	nla_put_u64(m, GOMEMGUARD_A_ANON, 1739461754);
+	nla_put_u64(m, GOMEMGUARD_A_SWAP, 0);
+	nla_put_u64(m, GOMEMGUARD_A_SHMEM, 0);
+	nla_put_u64(m, GOMEMGUARD_A_FILE, 310ULL << 20);
+	nla_put_u64(m, GOMEMGUARD_A_HWM, 1800000000);
+	nla_put_s64(m, GOMEMGUARD_A_RATE, 10276044);
+	nla_put_u64(m, GOMEMGUARD_A_ETA_MS, 28500);
+	nla_put_u32(m, GOMEMGUARD_A_ETA_LIMIT, GOMEMGUARD_LIMIT_SOFT);
+	nla_put_u32(m, GOMEMGUARD_A_LEVEL_PCT, 90);
+	nla_put_u32(m, GOMEMGUARD_A_USAGE_PCT, 90);
+	nla_put_u64(m, GOMEMGUARD_A_SOFT_LIMIT, 1932735283);
+	nla_put(m, GOMEMGUARD_A_LEVELS, sizeof(levels), levels);
+	nla_put_u32(m, GOMEMGUARD_A_ETA_HORIZON_MS, 30000);
+	nla_put_u32(m, GOMEMGUARD_A_SIGNAL, SIGUSR1);
+	nla_put_u32(m, GOMEMGUARD_A_RATE_WINDOW_MS, 5000);
+	nla_put_u8(m, GOMEMGUARD_A_INHERIT, 1);
+	nla_put_u64(m, GOMEMGUARD_A_MEMCG_USAGE, 2040109465);
+	nla_put_u64(m, GOMEMGUARD_A_MEMCG_MAX, 2 * GIB);
+	nla_put_u64(m, GOMEMGUARD_A_MEMCG_HIGH, 2080374784);
+	nla_put_u32(m, GOMEMGUARD_A_SIGNALS_SENT, 1);
+	nla_put_u64(m, GOMEMGUARD_A_FIRST_WARN_NS, 987654321000);
+}
+
+static const char proc_full_json[] =
+	"{\"pid\":4711,\"comm\":\"payments\",\"source\":\"cgroup\","
+	"\"cgroup\":\"/app.slice\",\"memcg\":\"/app.slice\",\"memcg_id\":1234,"
+	"\"anon_bytes\":1739461754,\"swap_bytes\":0,\"shmem_bytes\":0,"
+	"\"file_bytes\":325058560,\"hwm_bytes\":1800000000,"
+	"\"rate_bps\":10276044,\"eta_ms\":28500,\"eta_limit\":\"soft\","
+	"\"level_pct\":90,\"usage_pct\":90,\"soft_limit_bytes\":1932735283,"
+	"\"levels\":[80,90,100],\"eta_horizon_ms\":30000,\"signal\":10,"
+	"\"rate_window_ms\":5000,\"inherit\":true,"
+	"\"memcg_usage_bytes\":2040109465,\"memcg_max_bytes\":2147483648,"
+	"\"memcg_high_bytes\":2080374784,\"signals_sent\":1,"
+	"\"first_warn_ns\":987654321000}";
+
+/* A process tagged by PID, no optional attribute, SIGNAL 0, no INHERIT. */
+static void put_proc_minimal(struct nl_msg *m)
+{
+	static const uint32_t levels[] = { 80, 90, 100 };
+
+	nla_put_u32(m, GOMEMGUARD_A_PID, 815);
+	nla_put_string(m, GOMEMGUARD_A_COMM, "worker");
+	nla_put_u32(m, GOMEMGUARD_A_SOURCE, GOMEMGUARD_SOURCE_PID);
+	nla_put_string(m, GOMEMGUARD_A_MEMCG, "/system.slice/worker.service");
+	nla_put_u64(m, GOMEMGUARD_A_MEMCG_ID, 99);
+	nla_put_u64(m, GOMEMGUARD_A_ANON, 4096);
+	nla_put_u64(m, GOMEMGUARD_A_SWAP, 8192);
+	nla_put_u64(m, GOMEMGUARD_A_SHMEM, 1 << 20);
+	nla_put_u64(m, GOMEMGUARD_A_FILE, 0);
+	nla_put_u64(m, GOMEMGUARD_A_HWM, 12288);
+	nla_put_s64(m, GOMEMGUARD_A_RATE, -4096);
+	nla_put_u32(m, GOMEMGUARD_A_LEVEL_PCT, 0);
+	nla_put_u32(m, GOMEMGUARD_A_USAGE_PCT, 1);
+	nla_put_u64(m, GOMEMGUARD_A_SOFT_LIMIT, GIB);
+	nla_put(m, GOMEMGUARD_A_LEVELS, sizeof(levels), levels);
+	nla_put_u32(m, GOMEMGUARD_A_ETA_HORIZON_MS, 30000);
+	nla_put_u32(m, GOMEMGUARD_A_SIGNAL, 0);
+	nla_put_u32(m, GOMEMGUARD_A_RATE_WINDOW_MS, 5000);
+	nla_put_u64(m, GOMEMGUARD_A_MEMCG_USAGE, 50 << 20);
+	nla_put_u32(m, GOMEMGUARD_A_SIGNALS_SENT, 0);
+}
+
+static const char proc_minimal_json[] =
+	"{\"pid\":815,\"comm\":\"worker\",\"source\":\"pid\",\"cgroup\":null,"
+	"\"memcg\":\"/system.slice/worker.service\",\"memcg_id\":99,"
+	"\"anon_bytes\":4096,\"swap_bytes\":8192,\"shmem_bytes\":1048576,"
+	"\"file_bytes\":0,\"hwm_bytes\":12288,\"rate_bps\":-4096,"
+	"\"eta_ms\":null,\"eta_limit\":null,\"level_pct\":0,\"usage_pct\":1,"
+	"\"soft_limit_bytes\":1073741824,\"levels\":[80,90,100],"
+	"\"eta_horizon_ms\":30000,\"signal\":null,\"rate_window_ms\":5000,"
+	"\"inherit\":false,\"memcg_usage_bytes\":52428800,"
+	"\"memcg_max_bytes\":null,\"memcg_high_bytes\":null,"
+	"\"signals_sent\":0,\"first_warn_ns\":null}";
+
+static struct nl_msg *proc_reply(struct nlmsghdr *req, int flags,
+				 void (*put)(struct nl_msg *m))
+{
+	struct nl_msg *m = fake_reply(req, GOMEMGUARD_CMD_PROC_GET, flags);
+
+	put(m);
+	return m;
+}
+
+static void answer_proc_dump(struct nlmsghdr *req)
+{
+	fake_queue(proc_reply(req, NLM_F_MULTI, put_proc_full),
+		   proc_reply(req, NLM_F_MULTI, put_proc_minimal));
+	fake_queue(fake_done(req, 0, NULL), NULL);
+}
+
+static void answer_proc_one(struct nlmsghdr *req)
+{
+	fake_queue(proc_reply(req, 0, put_proc_full), NULL);
+	fake_queue(fake_ack(req, 0, true, NULL), NULL);
+}
+
+static void answer_proc_dump_failing(struct nlmsghdr *req)
+{
+	fake_queue(proc_reply(req, NLM_F_MULTI, put_proc_full), NULL);
+	fake_queue(fake_done(req, -EPERM, "not in your PID namespace"), NULL);
+}
+
+static void answer_proc_dump_lacking(struct nlmsghdr *req)
+{
+	struct nl_msg *m = fake_reply(req, GOMEMGUARD_CMD_PROC_GET, NLM_F_MULTI);
+
+	nla_put_u32(m, GOMEMGUARD_A_PID, 1);
+	fake_queue(m, NULL);
+	fake_queue(fake_done(req, 0, NULL), NULL);
+}
+
+static void answer_tag_dump(struct nlmsghdr *req)
+{
+	static const uint32_t levels[] = { 70, 85, 95, 100 };
+	struct nl_msg *a, *b;
+
+	a = fake_reply(req, GOMEMGUARD_CMD_TAG_GET, NLM_F_MULTI);
+	nla_put_string(a, GOMEMGUARD_A_CGROUP, "/app.slice");
+	nla_put_u64(a, GOMEMGUARD_A_SOFT_LIMIT, 1932735283);
+	nla_put(a, GOMEMGUARD_A_LEVELS, sizeof(levels), levels);
+	nla_put_u32(a, GOMEMGUARD_A_ETA_HORIZON_MS, 45000);
+	nla_put_u32(a, GOMEMGUARD_A_SIGNAL, SIGUSR1);
+	nla_put_u32(a, GOMEMGUARD_A_RATE_WINDOW_MS, 2000);
+	nla_put_u8(a, GOMEMGUARD_A_INHERIT, 1);
+	nla_put_u32(a, GOMEMGUARD_A_TAG_MEMBERS, 3);
+	b = fake_reply(req, GOMEMGUARD_CMD_TAG_GET, NLM_F_MULTI);
+	nla_put_string(b, GOMEMGUARD_A_CGROUP, "/batch.slice");
+	nla_put_u64(b, GOMEMGUARD_A_SOFT_LIMIT, 512ULL << 20);
+	nla_put(b, GOMEMGUARD_A_LEVELS, sizeof(levels[0]), levels);
+	nla_put_u32(b, GOMEMGUARD_A_ETA_HORIZON_MS, 30000);
+	nla_put_u32(b, GOMEMGUARD_A_RATE_WINDOW_MS, 5000);
+	nla_put_u32(b, GOMEMGUARD_A_TAG_MEMBERS, 0);
+	fake_queue(a, b);
+	fake_queue(fake_done(req, 0, NULL), NULL);
+}
+
+/* A JSON document equal, as values, to the expected text. */
+static bool json_equals(struct json_object *got, const char *want_text)
+{
+	struct json_object *want = json_tokener_parse(want_text);
+	bool ok;
+
+	if (!want)
+		return fail("expected JSON does not parse: %s", want_text);
+	ok = json_object_equal(got, want);
+	if (!ok) {
+		printf("# got:      %s\n", json_object_to_json_string(got));
+		printf("# expected: %s\n", json_object_to_json_string(want));
+	}
+	json_object_put(want);
+	return ok;
+}
+
+/* Line i (from 0) of text, parsed as JSON; NULL if none. */
+static struct json_object *json_line(const char *text, int i)
+{
+	char line[8192];
+	const char *end;
+
+	for (; i > 0 && text; i--) {
+		text = strchr(text, '\n');
+		if (text)
+			text++;
+	}
+	if (!text || !*text)
+		return NULL;
+	end = strchrnul(text, '\n');
+	snprintf(line, sizeof(line), "%.*s", (int)(end - text), text);
+	return json_tokener_parse(line);
+}
+
+static int count_lines(const char *text)
+{
+	int n = 0;
+
+	for (; *text; text++)
+		n += *text == '\n';
+	return n;
+}
+
+/* Line i of text is, as JSON values, want. */
+static bool line_equals(const char *text, int i, const char *want)
+{
+	struct json_object *got = json_line(text, i);
+	bool ok;
+
+	if (!got)
+		return fail("line %d is missing or not JSON", i + 1);
+	ok = json_equals(got, want);
+	json_object_put(got);
+	return ok || fail("line %d differs", i + 1);
+}
+
+/* The proc JSON with the event's keys added. */
+static char *event_json(const char *event, uint64_t seq, uint64_t time_ns,
+			const char *proc)
+{
+	return format("{\"event\":\"%s\",\"seq\":%" PRIu64 ",\"time_ns\":%" PRIu64 ",%s",
+		      event, seq, time_ns, proc + 1);
+}
+
+static struct nl_msg *event_msg(uint32_t event, uint64_t seq,
+				void (*put)(struct nl_msg *m))
+{
+	struct nl_msg *m = fake_event();
+
+	nla_put_u32(m, GOMEMGUARD_A_EVENT, event);
+	nla_put_u64(m, GOMEMGUARD_A_SEQ, seq);
+	nla_put_u64(m, GOMEMGUARD_A_TIME_NS, seq * 1000000000ULL);
+	if (put)
+		put(m);
+	return m;
+}
+
+/* The tests. */
+
+static bool test_tag_encoding(void)
+{
+	static const char *const args[] = {
+		"tag", "4711", "--soft-limit", "1.5G", "--levels", "70,85%,100",
+		"--eta", "45s", "--signal", "sigusr1", "--rate-window", "2s",
+		"--inherit", NULL,
+	};
+	static const uint32_t levels[] = { 70, 85, 100 };
+	struct sent s;
+	struct run r;
+
+	fake_answer_with(answer_ack);
+	run_verb(&r, tag_main, args);
+	return check_run(&r, 0, "", "") && decode(0, &s) &&
+	       sent_head(&s, GOMEMGUARD_CMD_TAG_NEW, false, 7) &&
+	       sent_u32(&s, GOMEMGUARD_A_PID, 4711) &&
+	       sent_u64(&s, GOMEMGUARD_A_SOFT_LIMIT, 1610612736) &&
+	       sent_levels(&s, levels, ARRAY_SIZE_T(levels)) &&
+	       sent_u32(&s, GOMEMGUARD_A_ETA_HORIZON_MS, 45000) &&
+	       sent_u32(&s, GOMEMGUARD_A_SIGNAL, SIGUSR1) &&
+	       sent_u32(&s, GOMEMGUARD_A_RATE_WINDOW_MS, 2000) &&
+	       sent_u8(&s, GOMEMGUARD_A_INHERIT, 1);
+}
+
+static bool test_tag_cgroup_relative(void)
+{
+	static const char *const args[] = {
+		"tag", "--soft-limit", "512M", "--cgroup", "/gmg-no-such.slice/x",
+		NULL,
+	};
+	struct sent s;
+	struct run r;
+
+	fake_answer_with(answer_ack);
+	run_verb(&r, tag_main, args);
+	return check_run(&r, 0, "", "") && decode(0, &s) &&
+	       sent_head(&s, GOMEMGUARD_CMD_TAG_NEW, false, 2) &&
+	       sent_string(&s, GOMEMGUARD_A_CGROUP, "/gmg-no-such.slice/x") &&
+	       sent_u64(&s, GOMEMGUARD_A_SOFT_LIMIT, 512ULL << 20);
+}
+
+/* The first cgroup2 mount point in mountinfo, if there is one. */
+static bool cgroup2_mount(char *dir, size_t len)
+{
+	char line[4096], mnt[4096];
+	bool found = false;
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+
+	while (f && !found && fgets(line, sizeof(line), f)) {
+		if (strstr(line, " - cgroup2 ") &&
+		    sscanf(line, "%*s %*s %*s %*s %4095s", mnt) == 1 &&
+		    !strchr(mnt, '\\')) {
+			snprintf(dir, len, "%s", mnt);
+			found = true;
+		}
+	}
+	if (f)
+		fclose(f);
+	return found;
+}
+
+static bool test_tag_cgroup_mount(void)
+{
+	const char *args[] = { "tag", "--cgroup", NULL, "--soft-limit", "1G",
+			       NULL };
+	char dir[4096];
+	struct sent s;
+	struct run r;
+
+	if (!cgroup2_mount(dir, sizeof(dir))) {
+		skip_why = "no cgroup2 mount here";
+		return true;
+	}
+	args[2] = dir;
+	fake_answer_with(answer_ack);
+	run_verb(&r, tag_main, args);
+	return check_run(&r, 0, "", "") && decode(0, &s) &&
+	       sent_string(&s, GOMEMGUARD_A_CGROUP, "/");
+}
+
+static bool test_tag_levels_refused(void)
+{
+	static const char *const args[] = {
+		"tag", "4711", "--soft-limit", "1G", "--levels", "90,80", NULL,
+	};
+	static const uint32_t levels[] = { 90, 80 };
+	struct sent s;
+	struct run r;
+
+	fake_answer_with(answer_levels_refused);
+	run_verb(&r, tag_main, args);
+	return check_run(&r, 1, "",
+			 "gomemctl: tag: Invalid argument\n"
+			 "kernel reports: levels must ascend (attribute levels)\n") &&
+	       decode(0, &s) && sent_levels(&s, levels, ARRAY_SIZE_T(levels));
+}
+
+static bool test_tag_pid_zero(void)
+{
+	static const char *const args[] = {
+		"tag", "0", "--soft-limit", "1G", "--signal", "99", NULL,
+	};
+	struct sent s;
+	struct run r;
+
+	fake_answer_with(answer_no_such_pid);
+	run_verb(&r, tag_main, args);
+	return check_run(&r, 1, "",
+			 "gomemctl: tag: No such process\n"
+			 "kernel reports: no such process (attribute pid)\n") &&
+	       decode(0, &s) && sent_u32(&s, GOMEMGUARD_A_PID, 0) &&
+	       sent_u32(&s, GOMEMGUARD_A_SIGNAL, 99);
+}
+
+static bool test_set_encoding(void)
+{
+	static const char *const args[] = {
+		"set", "--cgroup", "/app.slice", "--signal", "TERM", "--no-signal",
+		"--no-inherit", "--levels", "95", NULL,
+	};
+	static const uint32_t levels[] = { 95 };
+	struct sent s;
+	struct run r;
+
+	fake_answer_with(answer_ack);
+	run_verb(&r, set_main, args);
+	return check_run(&r, 0, "", "") && decode(0, &s) &&
+	       sent_head(&s, GOMEMGUARD_CMD_TAG_SET, false, 4) &&
+	       sent_string(&s, GOMEMGUARD_A_CGROUP, "/app.slice") &&
+	       sent_u32(&s, GOMEMGUARD_A_SIGNAL, 0) &&
+	       sent_u8(&s, GOMEMGUARD_A_INHERIT, 0) &&
+	       sent_levels(&s, levels, 1);
+}
+
+static bool test_untag_encoding(void)
+{
+	static const char *const args[] = { "untag", "4711", NULL };
+	struct sent s;
+	struct run r;
+
+	fake_answer_with(answer_ack);
+	run_verb(&r, untag_main, args);
+	return check_run(&r, 0, "", "") && decode(0, &s) &&
+	       sent_head(&s, GOMEMGUARD_CMD_TAG_DEL, false, 1) &&
+	       sent_u32(&s, GOMEMGUARD_A_PID, 4711);
+}
+
+static bool test_show_json(void)
+{
+	static const char *const args[] = { "show", "-j", NULL };
+	struct json_object *got;
+	struct sent s;
+	struct run r;
+	char *want;
+	bool ok;
+
+	fake_answer_with(answer_proc_dump);
+	run_verb(&r, show_main, args);
+	if (!check_run(&r, 0, NULL, "") || !decode(0, &s) ||
+	    !sent_head(&s, GOMEMGUARD_CMD_PROC_GET, true, 0))
+		return false;
+	if (count_lines(r.out) != 1)
+		return fail("%d lines, expected one", count_lines(r.out));
+	got = json_line(r.out, 0);
+	want = format("[%s,%s]", proc_full_json, proc_minimal_json);
+	ok = got && json_equals(got, want);
+	json_object_put(got);
+	free(want);
+	return ok;
+}
+
+static bool test_show_text(void)
+{
+	static const char *const args[] = { "show", NULL };
+	struct run r;
+
+	fake_answer_with(answer_proc_dump);
+	run_verb(&r, show_main, args);
+	return check_run(&r, 0,
+		"    PID COMM                 ANON      FILE     SHMEM      SWAP        RATE     ETA      SOFT LEVEL MEMCG\n"
+		"   4711 payments         1.62 GiB   310 MiB       0 B       0 B  +9.8 MiB/s     28s   1.8 GiB   90% /app.slice\n"
+		"    815 worker              4 KiB       0 B     1 MiB     8 KiB    -4 KiB/s       -     1 GiB     - /system.slice/worker.service\n",
+		"");
+}
+
+static bool test_show_pid(void)
+{
+	static const char *const args[] = { "show", "4711", "--json", NULL };
+	struct sent s;
+	struct run r;
+	char *want;
+	bool ok;
+
+	fake_answer_with(answer_proc_one);
+	run_verb(&r, show_main, args);
+	want = format("[%s]", proc_full_json);
+	ok = check_run(&r, 0, NULL, "") && line_equals(r.out, 0, want) &&
+	     decode(0, &s) && sent_head(&s, GOMEMGUARD_CMD_PROC_GET, false, 1) &&
+	     sent_u32(&s, GOMEMGUARD_A_PID, 4711);
+	free(want);
+	return ok;
+}
+
+static bool test_show_dump_error(void)
+{
+	static const char *const args[] = { "show", "-j", NULL };
+	struct run r;
+
+	fake_answer_with(answer_proc_dump_failing);
+	run_verb(&r, show_main, args);
+	return check_run(&r, 1, "",
+			 "gomemctl: show: Operation not permitted (gomemguard needs CAP_NET_ADMIN)\n"
+			 "kernel reports: not in your PID namespace\n");
+}
+
+static bool test_show_lacking(void)
+{
+	static const char *const args[] = { "show", "-j", NULL };
+	struct run r;
+
+	fake_answer_with(answer_proc_dump_lacking);
+	run_verb(&r, show_main, args);
+	return check_run(&r, 1, "",
+			 "gomemctl: show: reply lacks comm (is the module older than gomemctl?)\n");
+}
+
+static bool test_show_tags(void)
+{
+	static const char *const json_args[] = { "show", "--tags", "-j", NULL };
+	static const char *const text_args[] = { "show", "--tags", NULL };
+	struct sent s;
+	struct run r;
+
+	fake_answer_with(answer_tag_dump);
+	run_verb(&r, show_main, json_args);
+	if (!check_run(&r, 0, NULL, "") || !decode(0, &s) ||
+	    !sent_head(&s, GOMEMGUARD_CMD_TAG_GET, true, 0) ||
+	    !line_equals(r.out, 0,
+			 "[{\"cgroup\":\"/app.slice\",\"soft_limit_bytes\":1932735283,"
+			 "\"levels\":[70,85,95,100],\"eta_horizon_ms\":45000,"
+			 "\"signal\":10,\"rate_window_ms\":2000,\"inherit\":true,"
+			 "\"members\":3},"
+			 "{\"cgroup\":\"/batch.slice\",\"soft_limit_bytes\":536870912,"
+			 "\"levels\":[70],\"eta_horizon_ms\":30000,\"signal\":null,"
+			 "\"rate_window_ms\":5000,\"inherit\":false,\"members\":0}]"))
+		return false;
+	fake_reset();
+	fake_answer_with(answer_tag_dump);
+	run_verb(&r, show_main, text_args);
+	return check_run(&r, 0,
+		"     SOFT LEVELS             ETA SIGNAL        WINDOW INHERIT MEMBERS CGROUP\n"
+		"  1.8 GiB 70,85,95,100       45s SIGUSR1           2s yes           3 /app.slice\n"
+		"  512 MiB 70                 30s -                 5s no            0 /batch.slice\n",
+		"");
+}
+
+static bool test_monitor_gap(void)
+{
+	static const char *const args[] = { "monitor", "-j", "--count", "3",
+					     NULL };
+	char *e1, *e2, *e5;
+	struct run r;
+	bool ok;
+
+	/* Two in one datagram, as the kernel may batch them. */
+	fake_queue_event(event_msg(GOMEMGUARD_EVENT_WARN, 1, put_proc_full),
+			 event_msg(GOMEMGUARD_EVENT_ETA, 2, put_proc_full));
+	fake_queue_event(event_msg(GOMEMGUARD_EVENT_RECOVER, 5, put_proc_full),
+			 NULL);
+	run_verb(&r, monitor_main, args);
+	e1 = event_json("warn", 1, 1000000000, proc_full_json);
+	e2 = event_json("eta", 2, 2000000000, proc_full_json);
+	e5 = event_json("recover", 5, 5000000000, proc_full_json);
+	ok = check_run(&r, 0, NULL,
+		       "gomemctl: monitor: lost 2 events (seq 3..4)\n") &&
+	     (count_lines(r.out) == 4 || fail("%d lines, expected 4",
+					      count_lines(r.out))) &&
+	     line_equals(r.out, 0, e1) && line_equals(r.out, 1, e2) &&
+	     line_equals(r.out, 2, "{\"event\":\"lost\",\"count\":2,"
+				   "\"first_seq\":3,\"last_seq\":4}") &&
+	     line_equals(r.out, 3, e5) &&
+	     (!strcmp(fake_log->group, GOMEMGUARD_MCGRP_EVENTS) ||
+	      fail("joined group \"%s\"", fake_log->group));
+	free(e1);
+	free(e2);
+	free(e5);
+	return ok;
+}
+
+static bool test_monitor_overflow(void)
+{
+	static const char *const args[] = { "monitor", "--count", "2", "-j",
+					     NULL };
+	char *e1, *e4, *state;
+	struct sent s;
+	struct run r;
+	bool ok;
+
+	fake_queue_event(event_msg(GOMEMGUARD_EVENT_WARN, 1, put_proc_full),
+			 NULL);
+	fake_queue_overflow();
+	fake_queue_event(event_msg(GOMEMGUARD_EVENT_EXIT, 4, put_proc_minimal),
+			 NULL);
+	fake_answer_with(answer_proc_dump);
+	run_verb(&r, monitor_main, args);
+	e1 = event_json("warn", 1, 1000000000, proc_full_json);
+	e4 = event_json("exit", 4, 4000000000, proc_minimal_json);
+	state = format("{\"event\":\"state\",%s", proc_full_json + 1);
+	ok = check_run(&r, 0, NULL,
+		       "gomemctl: monitor: event socket overflowed; resyncing\n"
+		       "gomemctl: monitor: lost 2 events (seq 2..3)\n") &&
+	     (count_lines(r.out) == 5 || fail("%d lines, expected 5",
+					      count_lines(r.out))) &&
+	     line_equals(r.out, 0, e1) && line_equals(r.out, 1, state) &&
+	     line_equals(r.out, 3,
+			 "{\"event\":\"lost\",\"count\":2,\"first_seq\":2,\"last_seq\":3}") &&
+	     line_equals(r.out, 4, e4) && decode(0, &s) &&
+	     sent_head(&s, GOMEMGUARD_CMD_PROC_GET, true, 0);
+	free(e1);
+	free(e4);
+	free(state);
+	return ok;
+}
+
+static bool test_monitor_text(void)
+{
+	static const char *const args[] = { "monitor", "--count", "2", NULL };
+	static const char want[] =
+		" warn payments[4711] anon 1.62 GiB (90% of 1.8 GiB), +9.8 MiB/s, reaches soft limit in 28s (file 310 MiB, memcg /app.slice 1.9 GiB/2 GiB)\n"
+		" exit worker[815] anon 4 KiB + swap 8 KiB (1% of 1 GiB), -4 KiB/s (file 0 B, shmem 1 MiB, memcg /system.slice/worker.service 50 MiB/max)\n";
+	unsigned int h, m, s, ms;
+	char *second;
+	struct run r;
+
+	fake_queue_event(event_msg(GOMEMGUARD_EVENT_WARN, 1, put_proc_full),
+			 event_msg(GOMEMGUARD_EVENT_EXIT, 2, put_proc_minimal));
+	run_verb(&r, monitor_main, args);
+	if (!check_run(&r, 0, NULL, ""))
+		return false;
+	/* Each line starts with the wall clock, "HH:MM:SS.mmm". */
+	second = strchr(r.out, '\n');
+	if (sscanf(r.out, "%2u:%2u:%2u.%3u", &h, &m, &s, &ms) != 4 ||
+	    !second || sscanf(second + 1, "%2u:%2u:%2u.%3u", &h, &m, &s, &ms) != 4)
+		return fail("no clock time in \"%s\"", r.out);
+	memmove(second + 1, second + 13, strlen(second + 13) + 1);
+	memmove(r.out, r.out + 12, strlen(r.out + 12) + 1);
+	if (strcmp(r.out, want)) {
+		ktap_diag("stdout without the clock", r.out);
+		ktap_diag("expected", want);
+		return false;
+	}
+	return true;
+}
+
+static void put_comm_only(struct nl_msg *m)
+{
+	nla_put_string(m, GOMEMGUARD_A_COMM, "x");
+}
+
+static bool test_monitor_odd_events(void)
+{
+	static const char *const args[] = { "monitor", "-j", "--count", "1",
+					     NULL };
+	struct json_object *got, *ev = NULL;
+	struct run r;
+	bool ok;
+
+	fake_queue_event(event_msg(GOMEMGUARD_EVENT_WARN, 1, put_comm_only),
+			 event_msg(99, 2, put_proc_minimal));
+	run_verb(&r, monitor_main, args);
+	ok = check_run(&r, 0, NULL,
+		       "gomemctl: monitor: event lacks pid (is the module older than gomemctl?); skipped\n");
+	got = json_line(r.out, 0);
+	if (!got || !json_object_object_get_ex(got, "event", &ev) ||
+	    strcmp(json_object_get_string(ev), "unknown"))
+		ok = fail("the event numbered 99 is not \"unknown\": %s", r.out);
+	if (count_lines(r.out) != 1)
+		ok = fail("%d lines, expected 1", count_lines(r.out));
+	json_object_put(got);
+	return ok;
+}
+
+static bool test_monitor_sigterm(void)
+{
+	char ready[] = "/tmp/gmg-ready.XXXXXX";
+	const char *args[] = { "monitor", "-j", "--ready-file", ready, NULL };
+	struct stat st;
+	struct run r;
+	bool ok;
+	int fd;
+
+	fd = mkstemp(ready);
+	if (fd < 0)
+		return fail("mkstemp: %s", strerror(errno));
+	close(fd);
+	unlink(ready);
+	fake_queue_event(event_msg(GOMEMGUARD_EVENT_WARN, 7, put_proc_full),
+			 NULL);
+	run_verb(&r, monitor_main, args);
+	ok = check_run(&r, 0, NULL, "") &&
+	     (count_lines(r.out) == 1 || fail("%d lines, expected 1",
+					      count_lines(r.out))) &&
+	     (!stat(ready, &st) || fail("no ready file %s", ready));
+	unlink(ready);
+	return ok;
+}
+
+static bool test_monitor_timeout(void)
+{
+	static const char *const args[] = { "monitor", "--timeout", "50ms",
+					     NULL };
+	struct run r;
+
+	fake_events_end_with_sigterm(false);
+	run_verb(&r, monitor_main, args);
+	return check_run(&r, 0, "", "");
+}
+
+/* --cgroup paths against a crafted mountinfo and directories in /tmp. */
+static char tmp_dir[] = "/tmp/gmg-cgroup.XXXXXX";
+
+/* tmpl with each "@" replaced by the temporary directory. */
+static char *in_tmp(char *buf, size_t len, const char *tmpl)
+{
+	size_t n = 0;
+
+	for (; *tmpl && n + 1 < len; tmpl++) {
+		if (*tmpl == '@')
+			n += (size_t)snprintf(buf + n, len - n, "%s", tmp_dir);
+		else
+			buf[n++] = *tmpl;
+		if (n >= len)
+			abort();
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+static void make_dir(const char *name)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", tmp_dir, name);
+	if (mkdir(path, 0700) && errno != EEXIST)
+		abort();
+}
+
+static void write_file(const char *name, const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", tmp_dir, name);
+	f = must(fopen(path, "w"));
+	fputs(text, f);
+	fclose(f);
+}
+
+struct cg_case {
+	const char *arg;	/* "@" is the temporary directory */
+	const char *mountinfo;	/* its name there */
+	int ret;
+	const char *want;	/* the path sent, or part of the error */
+};
+
+static const struct cg_case cg_cases[] = {
+	{ "@/mnt point", "mountinfo", 0, "/" },
+	{ "@/mnt point/", "mountinfo", 0, "/" },
+	{ "@/mnt point/app.slice/web.service", "mountinfo", 0,
+	  "/app.slice/web.service" },
+	{ "@/mnt point/app.slice/../app.slice", "mountinfo", 0, "/app.slice" },
+	{ "@/sub/pod1", "mountinfo", 0, "/kubepods/pod1" },
+	{ "@/sub", "mountinfo", 0, "/kubepods" },
+	{ "/gmg-no-such.slice", "mountinfo", 0, "/gmg-no-such.slice" },
+	{ "@/other", "mountinfo", GMC_EXIT_USAGE,
+	  "not under the cgroup2 mount @/mnt point (give" },
+	{ "gmg-no-such.slice", "mountinfo", GMC_EXIT_USAGE,
+	  "no such directory (a cgroup path starts with \"/\"" },
+	{ "@/other", "mountinfo-v1", GMC_EXIT_ERROR,
+	  "no cgroup2 filesystem is mounted here" },
+	{ "@/other", "mountinfo-root", 0, "@/other" },
+};
+
+static bool test_cgroup_paths(void)
+{
+	char arg[512], want[512], mi[512], *path;
+	bool ok = true;
+	size_t i;
+	int ret;
+
+	if (!mkdtemp(tmp_dir))
+		return fail("mkdtemp: %s", strerror(errno));
+	make_dir("mnt point");
+	make_dir("mnt point/app.slice");
+	make_dir("mnt point/app.slice/web.service");
+	make_dir("sub");
+	make_dir("sub/pod1");
+	make_dir("other");
+	snprintf(mi, sizeof(mi),
+		 "22 1 0:21 / /proc rw,nosuid - proc proc rw\n"
+		 "30 22 0:26 / %s/mnt\\040point rw,nosuid shared:4 - cgroup2 cgroup2 rw,nsdelegate\n"
+		 "31 22 0:26 /kubepods %s/sub rw master:1 shared:5 - cgroup2 cgroup2 rw\n",
+		 tmp_dir, tmp_dir);
+	write_file("mountinfo", mi);
+	write_file("mountinfo-v1",
+		   "33 22 0:27 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n");
+	write_file("mountinfo-root", "40 1 0:28 / / rw - cgroup2 cgroup2 rw\n");
+
+	for (i = 0; i < ARRAY_SIZE_T(cg_cases); i++) {
+		const struct cg_case *c = &cg_cases[i];
+
+		in_tmp(arg, sizeof(arg), c->arg);
+		in_tmp(want, sizeof(want), c->want);
+		snprintf(mi, sizeof(mi), "%s/%s", tmp_dir, c->mountinfo);
+		fake_reset();
+		path = NULL;
+		ret = cgroup_resolve("tag", arg, mi, &path);
+		if (ret != c->ret || (!ret && (!path || strcmp(path, want))) ||
+		    (ret && !strstr(fake_said, want)))
+			ok = fail("\"%s\" with %s: returned %d and \"%s\", said \"%s\"; expected %d and \"%s\"",
+				  arg, c->mountinfo, ret, path ? path : "",
+				  fake_said, c->ret, want);
+		free(path);
+	}
+	return ok;
+}
+
+static void cleanup_cgroup_paths(void)
+{
+	static const char *const names[] = {
+		"mnt point/app.slice/web.service", "mnt point/app.slice",
+		"mnt point", "sub/pod1", "sub", "other", "mountinfo",
+		"mountinfo-v1", "mountinfo-root",
+	};
+	char path[512];
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE_T(names); i++) {
+		snprintf(path, sizeof(path), "%s/%s", tmp_dir, names[i]);
+		remove(path);
+	}
+	rmdir(tmp_dir);
+}
+
+static const struct {
+	const char *name;
+	bool (*fn)(void);	/* false: failed; skip_why set: skipped */
+} tests[] = {
+	{ "tag sends the PID and every setting, levels as u32s",
+	  test_tag_encoding },
+	{ "tag --cgroup with a cgroup path sends it as it is",
+	  test_tag_cgroup_relative },
+	{ "tag --cgroup with the cgroup2 mount point sends \"/\"",
+	  test_tag_cgroup_mount },
+	{ "the kernel's verdict on unordered levels reaches the user",
+	  test_tag_levels_refused },
+	{ "PID 0 and signal 99 are the kernel's to refuse",
+	  test_tag_pid_zero },
+	{ "set sends what changes; --no-signal and --no-inherit send 0",
+	  test_set_encoding },
+	{ "untag sends the PID alone", test_untag_encoding },
+	{ "show -j: every key, null for what the module left out",
+	  test_show_json },
+	{ "show: a table for people", test_show_text },
+	{ "show PID asks for that process alone", test_show_pid },
+	{ "show: a dump ending in an error prints its extack and no JSON",
+	  test_show_dump_error },
+	{ "show: a reply lacking a required attribute is an error",
+	  test_show_lacking },
+	{ "show --tags, in JSON and for people", test_show_tags },
+	{ "monitor: events 1, 2, 5 are 2 lost (seq 3..4)", test_monitor_gap },
+	{ "monitor: overflow, resync with state records, then the loss",
+	  test_monitor_overflow },
+	{ "monitor: a line of prose per event for people",
+	  test_monitor_text },
+	{ "monitor: unknown events are \"unknown\", incomplete ones skipped",
+	  test_monitor_odd_events },
+	{ "monitor: SIGTERM ends it with status 0; the ready file exists",
+	  test_monitor_sigterm },
+	{ "monitor --timeout ends it with status 0", test_monitor_timeout },
+	{ "--cgroup paths: mount points, subtrees, escapes, errors",
+	  test_cgroup_paths },
+};
+
+size_t verbs_test_count(void)
+{
+	return ARRAY_SIZE_T(tests);
+}
+
+void verbs_test_run(const char *skip)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE_T(tests); i++) {
+		bool ok;
+
+		if (skip) {
+			ktap_result(KTAP_SKIP, tests[i].name, skip);
+			continue;
+		}
+		fake_reset();
+		skip_why = NULL;
+		ok = tests[i].fn();
+		ktap_result(skip_why ? KTAP_SKIP : ok ? KTAP_PASS : KTAP_FAIL,
+			    tests[i].name, skip_why);
+	}
+	cleanup_cgroup_paths();
+}
