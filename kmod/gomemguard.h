@@ -30,7 +30,7 @@ struct gmg_settings {
 };
 
 /* memcg.c: the numbers of a memcg that decide whether it is in danger. */
-#define GMG_PATH_MAX	256
+#define GMG_PATH_MAX	GOMEMGUARD_PATH_MAX
 
 struct gmg_memcg_view {
 	u64 id;			/* cgroup id */

@@ -37,6 +37,8 @@
 #define GMG_EVAL_INTERVAL	msecs_to_jiffies(100)
 #define GMG_HOUSEKEEPING	(10 * HZ)
 #define GMG_ADOPT_BATCH		64
+/* Batches per adoption run: bounded, whatever fails to be added. */
+#define GMG_ADOPT_ROUNDS	64
 
 struct gmg_cgtag {
 	struct list_head node;		/* gmg_cgtags; RCU for the hooks */
@@ -60,6 +62,8 @@ struct gmg_proc {
 	struct pid *pid;		/* thread-group ID, referenced */
 	struct mm_struct *mm;		/* mmgrab()ed: counters stay readable */
 	struct gmg_cgtag *cgtag;	/* referenced; NULL for a PID tag */
+	struct mem_cgroup *memcg;	/* at the last sample, referenced */
+	char comm[TASK_COMM_LEN];	/* at the last sample: exit reports it */
 	u32 source;			/* enum gomemguard_source */
 	unsigned long flags;
 	unsigned long next_eval;	/* jiffies */
@@ -219,6 +223,8 @@ static void gmg_proc_free(struct work_struct *w)
 	cancel_work_sync(&p->work);
 	if (p->cgtag)
 		cgtag_put(p->cgtag);
+	if (p->memcg)
+		css_put(&p->memcg->css);
 	mmdrop(p->mm);
 	put_pid(p->pid);
 	kfree(p);
@@ -238,6 +244,8 @@ static struct gmg_proc *gmg_proc_add(struct task_struct *task, u32 source,
 	mm = get_task_mm(task);
 	if (!mm)
 		return ERR_PTR(-ESRCH);
+	/* What a tag costs: one kmalloc-512 object. */
+	BUILD_BUG_ON(sizeof(*p) > 512);
 	p = kzalloc(sizeof(*p), GFP_KERNEL);
 	if (!p) {
 		mmput(mm);
@@ -250,6 +258,7 @@ static struct gmg_proc *gmg_proc_add(struct task_struct *task, u32 source,
 	p->source = source;
 	p->cgtag = tag;
 	p->set = *set;
+	get_task_comm(p->comm, task);
 	p->wake_bytes = 0;		/* assess at the first fault */
 	p->next_eval = jiffies;
 	spin_lock_init(&p->lock);
@@ -291,22 +300,18 @@ static void gmg_proc_remove(struct gmg_proc *p)
 static void gmg_snapshot(struct gmg_proc *p, struct gmg_snapshot *snap,
 			 struct pid_namespace *ns)
 {
-	struct task_struct *task = pid_task(p->pid, PIDTYPE_TGID);
-
 	snap->pid = ns ? pid_nr_ns(p->pid, ns) : pid_nr(p->pid);
 	snap->source = p->source;
-	if (task)
-		get_task_comm(snap->comm, task);
-	else
-		strscpy(snap->comm, "?", sizeof(snap->comm));
-	gmg_memcg_path(task ? mem_cgroup_from_task(task) : NULL,
-		       snap->memcg_path, sizeof(snap->memcg_path));
+	/* Swapped by the sampler; the old one is freed after a grace period. */
+	gmg_memcg_path(READ_ONCE(p->memcg), snap->memcg_path,
+		       sizeof(snap->memcg_path));
 	snap->cgroup_path[0] = '\0';
 	if (p->source == GOMEMGUARD_SOURCE_CGROUP && p->cgtag &&
 	    cgroup_path(p->cgtag->cgrp, snap->cgroup_path,
 			sizeof(snap->cgroup_path)) < 0)
 		snap->cgroup_path[0] = '\0';
 	spin_lock(&p->lock);
+	memcpy(snap->comm, p->comm, sizeof(snap->comm));
 	snap->set = p->set;
 	snap->st = p->st;
 	spin_unlock(&p->lock);
@@ -341,14 +346,14 @@ static void gmg_proc_rekey(struct gmg_proc *p)
 	mmput(mm);
 }
 
-/*
- * Read the process's counters and its memcg.  Returns false when the
- * process is gone, or has left the cgroup that brought it in.
- */
-static bool gmg_proc_sample(struct gmg_proc *p, struct gmg_sample *s)
+enum gmg_sampled { GMG_SAMPLED, GMG_GONE, GMG_LEFT };
+
+/* Read the process's counters, its name and its memcg. */
+static enum gmg_sampled gmg_proc_sample(struct gmg_proc *p, struct gmg_sample *s)
 {
+	struct mem_cgroup *memcg, *old;
+	char comm[TASK_COMM_LEN];
 	struct task_struct *task;
-	struct mem_cgroup *memcg;
 	bool member = true;
 
 	rcu_read_lock();
@@ -356,21 +361,30 @@ static bool gmg_proc_sample(struct gmg_proc *p, struct gmg_sample *s)
 	if (!task ||
 	    ((task->flags & PF_EXITING) && !atomic_read(&task->signal->live))) {
 		rcu_read_unlock();
-		return false;
+		return GMG_GONE;
 	}
 	s->anon = (u64)gmg_mm_counter_exact(task, p->mm, MM_ANONPAGES) << PAGE_SHIFT;
 	s->swap = (u64)gmg_mm_counter_exact(task, p->mm, MM_SWAPENTS) << PAGE_SHIFT;
 	s->shmem = (u64)gmg_mm_counter_exact(task, p->mm, MM_SHMEMPAGES) << PAGE_SHIFT;
 	s->file = (u64)gmg_mm_counter_exact(task, p->mm, MM_FILEPAGES) << PAGE_SHIFT;
+	get_task_comm(comm, task);
 	if (p->source == GOMEMGUARD_SOURCE_CGROUP)
 		member = cgroup_is_descendant(task_dfl_cgroup(task), p->cgtag->cgrp);
 	rcu_read_unlock();
 
 	memcg = get_mem_cgroup_from_mm(p->mm);
 	gmg_memcg_read(memcg, &s->memcg);
-	css_put(&memcg->css);
 	s->time_ns = ktime_get_boottime_ns();
-	return member;
+	/* Keep the memcg (and the name) for the reports, even after exit. */
+	spin_lock(&p->lock);
+	old = p->memcg;
+	WRITE_ONCE(p->memcg, memcg);
+	memcg = old;
+	memcpy(p->comm, comm, sizeof(comm));
+	spin_unlock(&p->lock);
+	if (memcg)
+		css_put(&memcg->css);
+	return member ? GMG_SAMPLED : GMG_LEFT;
 }
 
 static void gmg_proc_exit(struct gmg_proc *p, bool exited)
@@ -409,10 +423,17 @@ static void gmg_proc_work(struct work_struct *w)
 		gmg_proc_exit(p, true);
 		return;
 	}
-	if (!gmg_proc_sample(p, &s)) {
-		/* Gone without our exit hook seeing it, or left its cgroup. */
-		gmg_proc_exit(p, !pid_task(p->pid, PIDTYPE_TGID));
+	switch (gmg_proc_sample(p, &s)) {
+	case GMG_GONE:
+		/* Our exit hook has not run yet, or missed it: gone all the same. */
+		gmg_proc_exit(p, true);
 		return;
+	case GMG_LEFT:
+		/* Left the tagged cgroup: no longer ours to watch. */
+		gmg_proc_exit(p, false);
+		return;
+	case GMG_SAMPLED:
+		break;
 	}
 
 	spin_lock(&p->lock);
@@ -497,9 +518,9 @@ static int gmg_adopt_collect(struct gmg_adoptee *a)
 
 static void gmg_adopt(struct work_struct *w)
 {
+	int i, n, rounds = GMG_ADOPT_ROUNDS;
 	struct gmg_adoptee *a;
 	struct task_struct *t;
-	int i, n;
 
 	a = kmalloc_array(GMG_ADOPT_BATCH, sizeof(*a), GFP_KERNEL);
 	if (!a)
@@ -522,7 +543,7 @@ static void gmg_adopt(struct work_struct *w)
 				cgtag_put(a[i].tag);
 			put_pid(a[i].pid);
 		}
-	} while (n == GMG_ADOPT_BATCH);
+	} while (n == GMG_ADOPT_BATCH && --rounds);
 	kfree(a);
 }
 

@@ -33,8 +33,22 @@
  * watched process are watched too, with the same settings.
  *
  * Identity is the kernel's struct pid: a PID that is reused after exit
- * never refers to the old process's state.  PIDs in requests, replies and
- * events are those of the caller's / receiver's PID namespace.
+ * never refers to the old process's state.  PIDs in requests and replies are
+ * those of the caller's PID namespace (a process not visible there is left
+ * out of dumps); PIDs in events are those of the initial namespace.
+ *
+ * Cgroup paths (CGROUP, MEMCG) are relative to the root of the cgroup v2
+ * hierarchy, "/" being the root: in requests the root of the caller's cgroup
+ * namespace, in replies and events the global root.  At most
+ * GOMEMGUARD_PATH_MAX bytes with the NUL.
+ *
+ * Replies carry the command of their request.  Attributes are always
+ * present unless marked otherwise: ETA_MS and ETA_LIMIT come together, only
+ * while the process grows; CGROUP only for processes a cgroup tag brought
+ * in; MEMCG_MAX / MEMCG_HIGH only when the memcg has that limit;
+ * FIRST_WARN_NS only during an episode of warnings (until RECOVER).
+ * SIGNAL 0 means no fuse.  USAGE_PCT is not capped.  SEQ starts at 1 when the
+ * module loads.
  *
  * Commands
  *
@@ -48,8 +62,11 @@
  *	Changes module-wide settings; attributes not given keep their value.
  *
  * GOMEMGUARD_CMD_TAG_NEW (do; admin)
- *	Request: PID or CGROUP (exactly one); SOFT_LIMIT (required); optional
- *		 LEVELS, ETA_HORIZON_MS, SIGNAL, RATE_WINDOW_MS, INHERIT.
+ *	Request: PID or CGROUP (exactly one); SOFT_LIMIT (required, > 0);
+ *		 optional LEVELS (1..GOMEMGUARD_LEVELS_MAX strictly ascending
+ *		 values in 1..GOMEMGUARD_LEVEL_PCT_MAX; default 80,90,100),
+ *		 ETA_HORIZON_MS, SIGNAL (1..GOMEMGUARD_SIGNAL_MAX),
+ *		 RATE_WINDOW_MS, INHERIT (0 or 1).
  *	-EEXIST when the process or cgroup is already tagged, -ESRCH when
  *	there is no such process, -ENOENT when CGROUP is not a cgroup.
  *
@@ -62,8 +79,9 @@
  *	Request: PID or CGROUP, and at least one of SOFT_LIMIT, LEVELS,
  *		 ETA_HORIZON_MS, SIGNAL (0 turns the fuse off), RATE_WINDOW_MS,
  *		 INHERIT.  A cgroup's new settings apply to all its processes.
+ *		 Turning INHERIT off affects future forks only.
  *
- * GOMEMGUARD_CMD_PROC_GET (do with PID, or dump; admin)
+ * GOMEMGUARD_CMD_PROC_GET (do with PID, or dump; admin; -ENOENT: not watched)
  *	One message per watched process: PID, COMM, SOURCE, CGROUP (for
  *	SOURCE_CGROUP), MEMCG, MEMCG_ID, the byte counters, HWM, RATE,
  *	ETA_MS (absent: not growing), ETA_LIMIT, LEVEL_PCT, USAGE_PCT,
@@ -91,6 +109,8 @@
 #define GOMEMGUARD_GENL_NAME		"gomemguard"
 #define GOMEMGUARD_GENL_VERSION		1
 #define GOMEMGUARD_MCGRP_EVENTS		"events"
+
+#define GOMEMGUARD_PATH_MAX		256
 
 /* Tag settings: defaults and bounds. */
 #define GOMEMGUARD_LEVELS_MAX		8	/* entries in LEVELS */
