@@ -39,40 +39,50 @@ u32 gmg_usage_pct(const struct gmg_state *st, const struct gmg_settings *set)
 	return min_t(u64, div64_u64(used * 100, set->soft_limit), U32_MAX);
 }
 
+static s64 slope(u64 t0, u64 v0, u64 t1, u64 v1)
+{
+	/* bytes * 1e6 / us: exact enough, and no overflow below 8 TiB/s. */
+	u64 dt = div_u64(t1 - t0, NSEC_PER_USEC);
+
+	if (!dt)
+		return 0;
+	if (v1 >= v0)
+		return div64_u64((v1 - v0) * USEC_PER_SEC, dt);
+	return -(s64)div64_u64((v0 - v1) * USEC_PER_SEC, dt);
+}
+
 /*
- * The slope between now and an anchor sample that is between half a window
- * and a window old: steady for a steady leak, and it follows a change within
- * one window, without floating point or a sample history.
+ * The growth rate is the slope over the last window, from a ring of samples
+ * a quarter of a window apart.  It counts as *sustained* only when usage grew
+ * in every one of at least three quarters: a leak does, a process that
+ * allocates its working set once at start-up does not -- and only a
+ * sustained rate gives an ETA, so a start-up step is never taken for a leak.
  */
 static void update_rate(struct gmg_state *st, u64 window_ns, u64 t, u64 v)
 {
-	u64 dt;
+	u64 quarter = window_ns / 4;
+	int i, idx, prev, n;
 
-	if (!st->anchor_t) {
-		st->anchor_t = t;
-		st->anchor_v = v;
-		st->mid_t = t;
-		st->mid_v = v;
-		st->rate = 0;
-		return;
+	if (!st->ring_len || t - st->ring_t[st->ring_head] >= quarter) {
+		st->ring_head = (st->ring_head + 1) % GMG_RING;
+		st->ring_t[st->ring_head] = t;
+		st->ring_v[st->ring_head] = v;
+		if (st->ring_len < GMG_RING)
+			st->ring_len++;
 	}
-	if (t - st->mid_t >= window_ns / 2) {
-		st->anchor_t = st->mid_t;
-		st->anchor_v = st->mid_v;
-		st->mid_t = t;
-		st->mid_v = v;
+	n = st->ring_len;
+	/* The oldest sample, and whether each quarter since grew. */
+	idx = (st->ring_head + GMG_RING - (n - 1)) % GMG_RING;
+	st->rate = slope(st->ring_t[idx], st->ring_v[idx], t, v);
+	st->sustained = n >= 4 || (n == 3 && t - st->ring_t[st->ring_head] >= quarter / 2);
+	for (i = 1; i < n; i++) {
+		prev = idx;
+		idx = (idx + 1) % GMG_RING;
+		if (st->ring_v[idx] <= st->ring_v[prev])
+			st->sustained = false;
 	}
-	dt = t - st->anchor_t;
-	/* Too short a baseline makes a noisy slope; keep the last one. */
-	if (dt < window_ns / 4)
-		return;
-	/* bytes * 1e6 / us: exact enough, and no overflow below 8 TiB/s. */
-	if (v >= st->anchor_v)
-		st->rate = div64_u64((v - st->anchor_v) * USEC_PER_SEC,
-				     div_u64(dt, NSEC_PER_USEC));
-	else
-		st->rate = -(s64)div64_u64((st->anchor_v - v) * USEC_PER_SEC,
-					   div_u64(dt, NSEC_PER_USEC));
+	if (t - st->ring_t[st->ring_head] >= quarter / 2 && v <= st->ring_v[st->ring_head])
+		st->sustained = false;
 }
 
 static void consider(struct gmg_state *st, u64 headroom, u32 limit)
@@ -95,7 +105,7 @@ static void update_eta(struct gmg_state *st, const struct gmg_settings *set,
 
 	st->eta_limit = 0;
 	st->eta_ms = 0;
-	if (st->rate < GMG_MIN_RATE)
+	if (!st->sustained || st->rate < GMG_MIN_RATE)
 		return;
 	if (used < set->soft_limit)
 		consider(st, set->soft_limit - used, GOMEMGUARD_LIMIT_SOFT);

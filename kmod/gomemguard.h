@@ -54,12 +54,16 @@ struct gmg_sample {
 	struct gmg_memcg_view memcg;
 };
 
+#define GMG_RING	4
+
 struct gmg_state {
 	struct gmg_sample last;
 	u64 hwm;
-	/* Growth rate: the slope from an anchor between 1/2 and 1 window old. */
-	u64 anchor_t, anchor_v, mid_t, mid_v;
-	s64 rate;			/* bytes/s */
+	/* Growth: anon + swap every quarter of the rate window (ring). */
+	u64 ring_t[GMG_RING], ring_v[GMG_RING];
+	u8 ring_len, ring_head;		/* head: the newest entry */
+	bool sustained;			/* grew in every quarter of the window */
+	s64 rate;			/* bytes/s over the window */
 	u64 eta_ms;			/* valid when eta_limit != 0 */
 	u32 eta_limit;			/* enum gomemguard_limit, 0: none */
 	u8 level;			/* levels[level - 1] crossed; 0: none */

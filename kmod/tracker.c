@@ -338,7 +338,7 @@ static void gmg_proc_rekey(struct gmg_proc *p)
 		hash_add_rcu(gmg_by_mm, &p->mm_node, (unsigned long)mm);
 		/* A new program: its growth starts from here. */
 		spin_lock(&p->lock);
-		p->st.anchor_t = 0;
+		p->st.ring_len = 0;
 		spin_unlock(&p->lock);
 		mmdrop(old);
 	}

@@ -212,6 +212,16 @@ static void log_events(struct __test_metadata *_metadata, FIXTURE_DATA(trk) *sel
 	}
 }
 
+static int wait_ready(const char *file, int ms)
+{
+	for (; ms > 0; ms -= 50) {
+		if (!access(file, R_OK))
+			return 0;
+		sleep_ms(50);
+	}
+	return -ETIMEDOUT;
+}
+
 /*
  * A leak in a memcg with memory.max, from tag to OOM kill: WARN at 80, 90,
  * 100 % of the soft limit in order; an ETA warning before the soft limit is
@@ -230,21 +240,26 @@ static void leak_to_oom(struct __test_metadata *_metadata, FIXTURE_DATA(trk) *se
 	int i, status = 0, seen = 0;
 	pid_t pid;
 	struct ev *eta_soft = NULL, *eta_max = NULL;
-	char bin[256], log[300];
+	char bin[256], log[300], ready[300];
 	struct gr_reply r;
 
 	ASSERT_EQ(0, cg_create(program, self->cg, sizeof(self->cg)));
 	ASSERT_EQ(0, cg_write(self->cg, "memory.max", "112M"));
 	cg_write(self->cg, "memory.swap.max", "0");
 	snprintf(log, sizeof(log), "/tmp/%s.log", program);
+	snprintf(ready, sizeof(ready), "/tmp/%s.ready", program);
+	unlink(ready);
 	{
 		const char *argv[] = { workload(program, bin, sizeof(bin)),
-				       "-rate", "12M", "-baseline", "4M", NULL };
+				       "-rate", "12M", "-baseline", "4M",
+				       "-readyfile", ready, NULL };
 
 		self->pid = spawn(self->cg, argv, log);
 	}
 	ASSERT_LT(0, self->pid);
 	pid = self->pid;
+	/* A running service is tagged, not one starting up. */
+	ASSERT_EQ(0, wait_ready(ready, 30000));
 	ASSERT_EQ(0, tag_cmd(self, GOMEMGUARD_CMD_TAG_NEW, pid, NULL, &o, &r))
 		TH_LOG("tag: %s", r.extack);
 	ASSERT_EQ(1, collect(self, 60000, pid, &status, &death_ns))
@@ -346,16 +361,6 @@ TEST_F(trk, page_cache_reader_never_warns)
 	ASSERT_EQ(0, proc_get(self, self->pid, &r));
 	EXPECT_GT(16 * MIB, gr_get_u64(r.attrs[GOMEMGUARD_A_ANON]));
 	EXPECT_LE(8 * MIB, gr_get_u64(r.attrs[GOMEMGUARD_A_ANON]));
-}
-
-static int wait_ready(const char *file, int ms)
-{
-	for (; ms > 0; ms -= 50) {
-		if (!access(file, R_OK))
-			return 0;
-		sleep_ms(50);
-	}
-	return -ETIMEDOUT;
 }
 
 /*

@@ -47,10 +47,6 @@ if ! out=$(resolve_all); then
 	echo "kernels.sh: apt does not know $METAPKGS yet, running apt-get update" >&2
 	apt-get update >&2
 	if ! out=$(resolve_all); then
-	if [ "${KERNELS_NO_UPDATE:-0}" = 1 ]; then
-		echo "kernels.sh: apt does not know $METAPKGS" >&2
-		exit 1
-	fi
 		echo "kernels.sh: cannot resolve $METAPKGS via apt-cache depends" >&2
 		exit 1
 	fi
