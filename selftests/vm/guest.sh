@@ -11,6 +11,10 @@
 # file for exit codes and debugging.
 set -eu
 
+# The whole script is one brace group, parsed before it runs: editing or
+# checking out another version of this file during a run cannot upset it.
+{
+
 usage() {
 	cat <<'EOF'
 Usage: guest.sh [--mem MIB] [--cpus N] [--timeout SEC] [--disk FILE] [--shell]
@@ -76,7 +80,7 @@ fi
 
 # Boot (QEMU start to CMD start) gets its own bound so that a hung boot is
 # retried instead of eating CMD's time.
-boot_timeout=${GUEST_BOOT_TIMEOUT:-300}
+boot_timeout=${GUEST_BOOT_TIMEOUT:-180}
 boot_retries=2
 
 self=$(readlink -f "${BASH_SOURCE[0]}")
@@ -89,19 +93,23 @@ moddir=/lib/modules/$kver
 [ -r "$kernel" ] || { log "cannot read $kernel (install linux-image-$kver: scripts/deps.sh)"; exit 2; }
 [ -e "$moddir/modules.dep.bin" ] || { log "$moddir/modules.dep.bin missing"; exit 2; }
 if [ -n "$disk" ]; then
-	[ -f "$disk" ] || { log "--disk $disk: no such file"; exit 2; }
+	[ -e "$disk" ] || { log "--disk $disk: no such file"; exit 2; }
 	disk=$(readlink -f "$disk")
 fi
 mkdir -p "$vmdir"
 
-# Multi-threaded TCG makes 6.12 guests die in early boot ("Oops: int3"), so
-# every kernel gets one thread; GUEST_TCG_THREAD=multi overrides.
+# Multi-threaded TCG makes 6.12 guests die in early boot now and then, likely
+# from cross-CPU kernel text patching (int3), which any kernel also does at run
+# time (static keys, tracepoints): one thread for all. See README.md.
 tcg_thread=${GUEST_TCG_THREAD:-single}
 
 # ---------------------------------------------------------------------------
 # Initramfs: busybox plus the modules needed to mount the host root over 9p.
-# Stage 1 (/init) mounts it and switch_roots into stage 2, which lives in the
-# per-run directory (second 9p share) so that it can change without a rebuild.
+# Stage 1 (/init, static busybox running from RAM, hence fast) mounts the host
+# root and everything the guest needs on top of it, then switch_roots into
+# stage 2, which lives in the per-run directory (second 9p share, "gmgrun").
+# switch_root makes the host root the root of PID 1 and of the kernel's
+# usermode helpers, so request_module() runs the host's /sbin/modprobe.
 
 stage1() {
 	cat <<'EOF'
@@ -109,31 +117,73 @@ stage1() {
 export PATH=/bin
 mount -t devtmpfs devtmpfs /dev
 exec </dev/console >/dev/console 2>&1
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
 
 fail() {
 	echo "gmg-vm stage1: $*"
 	poweroff -f
 }
 
+mount -t proc proc /proc || fail "mount /proc"
+mount -t sysfs sysfs /sys || fail "mount /sys"
 while read -r mod; do
 	insmod "/modules/$mod" || fail "insmod $mod failed"
 done </modules/list
 
+r=/newroot
 opts=trans=virtio,version=9p2000.L,msize=262144
 tries=0
-until mount -t 9p -o "ro,$opts,cache=loose" hostroot /newroot; do
+until mount -t 9p -o "ro,$opts,cache=loose" hostroot $r; do
 	tries=$((tries + 1))
 	[ $tries -lt 50 ] || fail "cannot mount hostroot"
 	sleep 0.1
 done
-mount -t tmpfs -o mode=0755 tmpfs /newroot/run || fail "tmpfs /run"
-mkdir /newroot/run/gmg-vm
-mount -t 9p -o "ro,$opts" gmgrun /newroot/run/gmg-vm || fail "cannot mount gmgrun"
-umount /proc /sys
-mount --move /dev /newroot/dev || fail "cannot move /dev"
-exec switch_root /newroot /bin/bash /run/gmg-vm/init
+
+for d in proc sys dev; do
+	mount --move /$d $r/$d || fail "cannot move /$d"
+done
+mkdir -p $r/dev/pts $r/dev/shm
+mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts $r/dev/pts
+mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs $r/dev/shm
+ln -s /proc/self/fd $r/dev/fd
+ln -s /proc/self/fd/0 $r/dev/stdin
+ln -s /proc/self/fd/1 $r/dev/stdout
+ln -s /proc/self/fd/2 $r/dev/stderr
+
+mount -t tmpfs -o mode=0755 tmpfs $r/run || fail "tmpfs /run"
+mkdir -p $r/run/gmg-vm $r/run/gmg-vm-host $r/run/lock $r/run/user
+mount -t 9p -o "ro,$opts" gmgrun $r/run/gmg-vm || fail "cannot mount gmgrun"
+# The bare host root, without the tmpfs below: stage 2 uses it to bring back
+# paths those hide (a checkout under /tmp or /root).
+mount --bind $r $r/run/gmg-vm-host || fail "cannot bind the host root"
+mount -t tmpfs -o mode=1777 tmpfs $r/tmp || fail "tmpfs /tmp"
+mount -t tmpfs -o mode=1777 tmpfs $r/var/tmp || fail "tmpfs /var/tmp"
+mount -t tmpfs -o mode=0700 tmpfs $r/root || fail "tmpfs /root"
+mount -t tmpfs -o mode=0755 tmpfs $r/mnt || fail "tmpfs /mnt"
+
+k=$r/sys/kernel
+[ -d $k/debug ] && mount -t debugfs debugfs $k/debug
+[ -d $k/tracing ] && mount -t tracefs tracefs $k/tracing
+cg=$r/sys/fs/cgroup
+mount -t cgroup2 -o nsdelegate,memory_recursiveprot cgroup2 $cg ||
+	fail "cannot mount cgroup2"
+echo +memory >$cg/cgroup.subtree_control ||
+	fail "cannot enable the memory controller"
+read -r controllers <$cg/cgroup.controllers
+for c in pids cpu; do
+	case " $controllers " in
+	*" $c "*) echo "+$c" >$cg/cgroup.subtree_control ;;
+	esac
+done
+
+hostname gmg-vm
+ip link set lo up
+# CMD's output port: no \r added to \n, no echo. The settings only last while
+# the port is open, so fd 3 keeps it open, through switch_root, in stage 2.
+exec 3>$r/dev/ttyS1
+stty -F $r/dev/ttyS1 raw -echo
+
+# shellcheck disable=SC2093 # fail only runs if switch_root cannot start
+exec switch_root $r /bin/bash /run/gmg-vm/init
 fail "switch_root failed"
 EOF
 }
@@ -142,7 +192,7 @@ build_initramfs() {
 	local out=$vmdir/initramfs.cpio.gz
 	local busybox=/bin/busybox
 	local inputs=("$busybox" "$moddir/modules.dep.bin" "$self")
-	local f stale=0 tmp line mod name
+	local f stale=0 tmp line mod name deps=
 
 	if [ -e "$out" ]; then
 		for f in "${inputs[@]}"; do
@@ -155,7 +205,7 @@ build_initramfs() {
 	tmp=$(mktemp -d "$vmdir/initramfs.XXXXXX")
 	mkdir -p "$tmp"/{bin,dev,proc,sys,newroot,modules}
 	cp "$busybox" "$tmp/bin/busybox"
-	for f in sh mount umount insmod mkdir sleep poweroff switch_root; do
+	for f in sh mount insmod mkdir ln sleep poweroff hostname ip stty switch_root; do
 		ln -s busybox "$tmp/bin/$f"
 	done
 	stage1 >"$tmp/init"
@@ -166,29 +216,30 @@ build_initramfs() {
 	# modules, so they are stored decompressed.
 	: >"$tmp/modules/list"
 	for mod in virtio_pci 9pnet_virtio 9p; do
-		modprobe --set-version="$kver" --show-depends "$mod" ||
+		line=$(modprobe --set-version="$kver" --show-depends "$mod") ||
 			{ log "modprobe cannot resolve $mod for $kver"; exit 2; }
-	done |
-		while read -r line; do
-			case $line in
-			insmod\ *) ;;
-			*) continue ;;
-			esac
-			mod=${line#insmod }
-			mod=${mod%% *}
-			name=$(basename "$mod")
-			name=${name%.xz}
-			name=${name%.zst}
-			name=${name%.gz}
-			grep -qxF "$name" "$tmp/modules/list" && continue
-			case $mod in
-			*.xz) xz -dc "$mod" >"$tmp/modules/$name" ;;
-			*.zst) zstd -qdc "$mod" >"$tmp/modules/$name" ;;
-			*.gz) gzip -dc "$mod" >"$tmp/modules/$name" ;;
-			*) cp "$mod" "$tmp/modules/$name" ;;
-			esac
-			echo "$name" >>"$tmp/modules/list"
-		done
+		deps+=$line$'\n'
+	done
+	while read -r line; do
+		case $line in
+		insmod\ *) ;;
+		*) continue ;;
+		esac
+		mod=${line#insmod }
+		mod=${mod%% *}
+		name=$(basename "$mod")
+		name=${name%.xz}
+		name=${name%.zst}
+		name=${name%.gz}
+		grep -qxF "$name" "$tmp/modules/list" && continue
+		case $mod in
+		*.xz) xz -dc "$mod" >"$tmp/modules/$name" ;;
+		*.zst) zstd -qdc "$mod" >"$tmp/modules/$name" ;;
+		*.gz) gzip -dc "$mod" >"$tmp/modules/$name" ;;
+		*) cp "$mod" "$tmp/modules/$name" ;;
+		esac
+		echo "$name" >>"$tmp/modules/list"
+	done <<<"$deps"
 
 	(cd "$tmp" && find . | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0) |
 		gzip -1 >"$tmp.cpio.gz"
@@ -207,10 +258,13 @@ set -u
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 # shellcheck source=/dev/null
 . /run/gmg-vm/config
-out=/dev/ttyS1
+# fd 3: /dev/ttyS1, CMD's output port, opened and set raw by stage 1.
 
+# If CMD's session leader opens the port it becomes its controlling tty, and
+# the leader's exit hangs up fd 3: then reopen the port.
 mark() {
-	printf '%s %s\n' "$GMG_MARK" "$*" >"$out"
+	printf '%s %s\n' "$GMG_MARK" "$*" 2>/dev/null >&3 ||
+		printf '%s %s\n' "$GMG_MARK" "$*" >/dev/ttyS1
 }
 
 infra_fail() {
@@ -218,30 +272,12 @@ infra_fail() {
 	/bin/busybox poweroff -f
 }
 
-mount -t proc proc /proc || infra_fail "mount /proc"
-mount -t sysfs sysfs /sys || infra_fail "mount /sys"
-mkdir -p /dev/pts /dev/shm
-mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /dev/pts
-mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /dev/shm
-ln -sfn /proc/self/fd /dev/fd
-ln -sfn /proc/self/fd/0 /dev/stdin
-ln -sfn /proc/self/fd/1 /dev/stdout
-ln -sfn /proc/self/fd/2 /dev/stderr
-
-# An unmasked view of the host root, to bring back paths the tmpfs hide.
-mkdir -p /run/gmg-vm-host
-mount --bind / /run/gmg-vm-host
-masked="/tmp /var/tmp /root /mnt /run"
-mount -t tmpfs -o mode=1777 tmpfs /tmp || infra_fail "tmpfs /tmp"
-mount -t tmpfs -o mode=1777 tmpfs /var/tmp || infra_fail "tmpfs /var/tmp"
-mount -t tmpfs -o mode=0700 tmpfs /root || infra_fail "tmpfs /root"
-mount -t tmpfs -o mode=0755 tmpfs /mnt || infra_fail "tmpfs /mnt"
-mkdir -p /run/lock /run/user
+# Bring back the checkout and the working directory if a tmpfs hides them.
 for p in "$GMG_REPO" "$GMG_CWD"; do
-	for m in $masked; do
+	for m in /tmp /var/tmp /root /mnt /run; do
 		case $p in
 		"$m"/*)
-			mountpoint -q "$p" && continue
+			[ -d "$p" ] && continue
 			mkdir -p "$p"
 			mount --bind "/run/gmg-vm-host$p" "$p" ||
 				infra_fail "cannot expose $p"
@@ -249,20 +285,6 @@ for p in "$GMG_REPO" "$GMG_CWD"; do
 		esac
 	done
 done
-
-[ -d /sys/kernel/debug ] && mount -t debugfs debugfs /sys/kernel/debug
-[ -d /sys/kernel/tracing ] && mount -t tracefs tracefs /sys/kernel/tracing
-mount -t cgroup2 -o nsdelegate,memory_recursiveprot cgroup2 /sys/fs/cgroup ||
-	infra_fail "mount cgroup2"
-echo +memory >/sys/fs/cgroup/cgroup.subtree_control ||
-	infra_fail "cannot enable the memory controller"
-for c in pids cpu; do
-	grep -qw "$c" /sys/fs/cgroup/cgroup.controllers &&
-		echo "+$c" >/sys/fs/cgroup/cgroup.subtree_control
-done
-
-echo gmg-vm >/proc/sys/kernel/hostname
-command -v ip >/dev/null && ip link set lo up
 
 if [ "$GMG_DISK" = 1 ]; then
 	modprobe virtio_blk || infra_fail "modprobe virtio_blk"
@@ -272,8 +294,6 @@ if [ "$GMG_DISK" = 1 ]; then
 	done
 	[ -b /dev/vda ] || infra_fail "/dev/vda did not appear"
 fi
-
-stty -F "$out" raw -echo
 
 env=(HOME=/root PATH="$PATH" USER=root LOGNAME=root SHELL=/bin/bash
 	LANG=C.UTF-8 TERM="$GMG_TERM")
@@ -285,10 +305,10 @@ mark start
 echo "gmg-vm: CMD started" >/dev/kmsg
 if [ "$GMG_SHELL" = 1 ]; then
 	setsid -c env -i "${env[@]}" /bin/bash /run/gmg-vm/cmd.sh \
-		</dev/ttyS0 >/dev/ttyS0 2>&1
+		</dev/ttyS0 >/dev/ttyS0 2>&1 3>&-
 else
 	setsid env -i "${env[@]}" /bin/bash /run/gmg-vm/cmd.sh \
-		</dev/null >"$out" 2>&1
+		</dev/null >&3 2>&3 3>&-
 fi
 status=$?
 mark "exit $status"
@@ -302,24 +322,45 @@ wait 2>/dev/null
 report=()
 while IFS= read -r line; do
 	report+=("# dmesg: $line")
-done < <(dmesg | grep -E 'WARNING:|BUG:|Oops|Call Trace|kmemleak|KASAN|UBSAN' | head -n 200)
+done < <(dmesg | awk -f /run/gmg-vm/dmesg.awk | head -n 200)
 taint=$(cat /proc/sys/kernel/tainted)
 # Allowed: O (4096, out-of-tree module) and E (8192, unsigned module).
 bad=$((taint & ~(4096 | 8192)))
 if [ "$bad" -ne 0 ]; then
-	report+=("# dmesg: kernel tainted: $taint (unexpected bits $(printf '0x%x' "$bad"))")
+	flags=PFSRMBUDAWCIOELKXTNJ
+	letters=
+	for ((i = 0; i < ${#flags}; i++)); do
+		((bad & (1 << i))) && letters+=${flags:i:1}
+	done
+	report+=("# kernel tainted: $taint (unexpected: $letters, see Documentation/admin-guide/tainted-kernels.rst)")
 fi
 if [ ${#report[@]} -gt 0 ]; then
-	printf '%s\n' "${report[@]}" >"$out"
+	printf '%s\n' "${report[@]}" 2>/dev/null >&3 ||
+		printf '%s\n' "${report[@]}" >/dev/ttyS1
 	mark kernel-dirty
 	echo "gmg-vm: kernel dirty" >/dev/kmsg
 else
 	mark kernel-clean
 	echo "gmg-vm: kernel clean" >/dev/kmsg
 fi
+# The last close of the port waits until its output has left the UART.
+exec 3>&-
 sync
 /bin/busybox poweroff -f
 echo o >/proc/sysrq-trigger
+EOF
+}
+
+# Kernel log lines that make a run dirty. The stack dump of an OOM-killer
+# report is expected (the tests cause real OOM kills) and is let through.
+# With -v lineno=1, print line numbers instead of lines.
+dmesg_filter() {
+	cat <<'EOF'
+/invoked oom-killer:/ { oom = 1 }
+/Call Trace/ && oom { oom = 0; next }
+/WARNING:|BUG:|Oops|Call Trace|Kernel panic|kmemleak|KASAN|UBSAN/ {
+	print (lineno ? NR : $0)
+}
 EOF
 }
 
@@ -329,6 +370,7 @@ EOF
 qemu_pid=
 tail_pid=
 rundir=$(mktemp -d "$vmdir/run.XXXXXX")
+# shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
 	if [ -n "$qemu_pid" ]; then
 		kill "$qemu_pid" 2>/dev/null || true
@@ -355,14 +397,17 @@ mark="@@gmg-vm-$nonce@@"
 } >"$rundir/config"
 stage2 >"$rundir/init"
 chmod 755 "$rundir/init"
+dmesg_filter >"$rundir/dmesg.awk"
+# No exec: this bash stays the session leader and never opens a tty, so CMD
+# opening the serial port does not make it a controlling tty that is hung up
+# when CMD exits.
 {
 	printf 'cd -- %q || exit 125\n' "$cwd"
 	if [ $# -gt 0 ]; then
-		printf 'exec'
-		printf ' %q' "$@"
-		printf '\n'
+		printf '%q ' "$@"
+		printf '\nexit $?\n'
 	else
-		printf 'exec /bin/bash -i\n'
+		printf '/bin/bash -i\nexit $?\n'
 	fi
 } >"$rundir/cmd.sh"
 # GMG_* variables of the caller are passed on to CMD.
@@ -384,23 +429,30 @@ output=$vmdir/output.log
 qemu_log=$vmdir/qemu.log
 
 append="console=ttyS0,115200 panic=-1 loglevel=7 log_buf_len=8M"
-append+=" printk.devkmsg=on rdinit=/init"
+append+=" printk.devkmsg=on rdinit=/init${GUEST_CMDLINE:+ $GUEST_CMDLINE}"
 
+# shellcheck disable=SC2054 # commas are QEMU's
 qemu=(qemu-system-x86_64 -nodefaults -no-user-config -no-reboot
-	-machine pc -accel "tcg,thread=$tcg_thread" -cpu max
+	-machine pc -accel "tcg,thread=$tcg_thread" -cpu "${GUEST_CPU:-max}"
 	-smp "$cpus" -m "$mem" -display none -vga none
 	-kernel "$kernel" -initrd "$vmdir/initramfs.cpio.gz" -append "$append"
 	-fsdev "local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap"
 	-device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot
 	-fsdev "local,id=gmgrun,path=$(qemu_esc "$rundir"),security_model=none,readonly=on"
 	-device virtio-9p-pci,fsdev=gmgrun,mount_tag=gmgrun)
+# Developer knob, e.g. GUEST_QEMU_OPTS="-s" for a gdb stub on :1234.
+# shellcheck disable=SC2206 # word splitting wanted
+qemu+=(${GUEST_QEMU_OPTS:-})
 if [ -n "$disk" ]; then
+	# shellcheck disable=SC2054 # commas are QEMU's
 	qemu+=(-drive "file=$(qemu_esc "$disk"),format=raw,if=none,id=disk0"
 		-device virtio-blk-pci,drive=disk0)
 fi
 
 # Only one TCG guest at a time: two would starve each other into RCU stalls.
-lock=${GUEST_LOCK-/run/lock/gomemguard-guest.lock}
+lockdir=/run/lock
+[ -d "$lockdir" ] || lockdir=/tmp
+lock=${GUEST_LOCK-$lockdir/gomemguard-guest.lock}
 if [ -n "$lock" ]; then
 	exec 9>"$lock"
 	if ! flock -n 9; then
@@ -409,30 +461,46 @@ if [ -n "$lock" ]; then
 	fi
 fi
 
+# Milliseconds since the epoch.
 now() {
 	local t=$EPOCHREALTIME
-	echo "${t%.*}${t#*.}" | cut -c1-13 # milliseconds
+	local frac=${t#*.}000
+	echo $((${t%.*} * 1000 + 10#${frac:0:3}))
+}
+
+# CMD's exit status from its marker line, empty if there is none.
+cmd_status() {
+	local line
+	line=$(grep -aF "$mark exit " "$output" | tail -n 1 | tr -d '\r')
+	printf '%s' "${line##* }"
 }
 
 if [ "$shell" = 1 ]; then
 	: >"$output"
 	log "interactive shell on $kver; Ctrl-A X quits QEMU"
-	"${qemu[@]}" -chardev "stdio,id=con,mux=on,signal=off" -serial chardev:con \
+	"${qemu[@]}" -chardev "stdio,id=con,mux=on,signal=off,logfile=$(qemu_esc "$console")" \
+		-serial chardev:con \
 		-mon chardev=con,mode=readline \
 		-chardev "file,id=out,path=$(qemu_esc "$output"),append=on" \
 		-serial chardev:out 2>"$qemu_log" || true
-	status_line=$(grep -aF "$mark exit " "$output" | tail -n 1 || true)
-	[ -n "$status_line" ] || exit 125
-	exit "${status_line##* }"
+	status=$(cmd_status)
+	if [ -z "$status" ]; then
+		grep -qaF "$mark start" "$output" || exit 125
+		# Left with poweroff -f (or a panic, which was on screen).
+		exit 0
+	fi
+	exit "$status"
 fi
 
+rm -f "$vmdir"/console.bootfail*.log
 attempt=0
 while :; do
 	attempt=$((attempt + 1))
 	: >"$console"
 	: >"$output"
 	t0=$(now)
-	"${qemu[@]}" \
+	# pdeathsig: QEMU must not outlive a guest.sh killed with SIGKILL.
+	setpriv --pdeathsig KILL "${qemu[@]}" \
 		-chardev "file,id=con,path=$(qemu_esc "$console"),append=on" -serial chardev:con \
 		-chardev "file,id=out,path=$(qemu_esc "$output"),append=on" -serial chardev:out \
 		</dev/null >"$qemu_log" 2>&1 &
@@ -457,10 +525,14 @@ while :; do
 			elif [ $((t - t0)) -gt $((boot_timeout * 1000)) ]; then
 				result=boot-timeout
 				break
+			elif grep -qaE 'Oops|BUG:|Kernel panic' "$console"; then
+				# It may limp on or hang: don't wait for the timeout.
+				result=boot-oops
+				break
 			fi
 		fi
 		if [ "$started" = 1 ] && [ "$finished" = 0 ]; then
-			if grep -qaE "$mark kernel-(clean|dirty)" "$output"; then
+			if tail -c 4096 "$output" | grep -qaE "$mark kernel-(clean|dirty)"; then
 				finished=1
 				t_fin=$t
 			elif [ -n "$timeout" ] && [ $((t - t_start)) -gt $((timeout * 1000)) ]; then
@@ -489,7 +561,8 @@ while :; do
 	tail_pid=
 
 	if [ "$result" = timeout ]; then
-		log "$kver: timeout: CMD ran for more than $timeout s; killed QEMU (console: $console)"
+		log "$kver: timeout: CMD ran for more than $timeout s; killed QEMU; console tail ($console):"
+		tail -n 20 "$console" | sed 's/^/guest.sh:   console: /' >&2
 		exit 124
 	fi
 	if grep -qaF "$mark start" "$output"; then
@@ -499,6 +572,8 @@ while :; do
 	# The guest died (or hung) before CMD started: infrastructure, retry.
 	if [ "$result" = boot-timeout ]; then
 		log "$kver: guest did not start CMD within $boot_timeout s (attempt $attempt)"
+	elif [ "$result" = boot-oops ]; then
+		log "$kver: kernel oopsed before CMD started (attempt $attempt)"
 	else
 		log "$kver: guest died before CMD started (attempt $attempt)"
 	fi
@@ -514,20 +589,25 @@ while :; do
 	log "$kver: retrying (saved $vmdir/console.bootfail$attempt.log)"
 done
 
-status_line=$(grep -aF "$mark exit " "$output" | tail -n 1 || true)
-if [ -z "$status_line" ]; then
+status=$(cmd_status)
+if [ -z "$status" ]; then
 	# Died with CMD running: a panic, a triple fault, or CMD powered off.
-	log "$kver: guest died while CMD was running (console: $console)"
-	grep -aE 'WARNING:|BUG:|Oops|Call Trace|Kernel panic|KASAN|UBSAN' "$console" |
-		head -n 50 | sed 's/^/# dmesg: /'
+	log "$kver: guest died while CMD was running; console tail ($console):"
+	tail -n 40 "$console" | sed 's/^/guest.sh:   console: /' >&2
+	awk -f "$rundir/dmesg.awk" "$console" | head -n 50 | sed 's/^/# dmesg: /'
 	exit 1
 fi
-status=${status_line##* }
 if grep -qaF "$mark kernel-clean" "$output"; then
 	exit "$status"
 fi
-log "$kver: kernel check failed (see the '# dmesg:' lines; console: $console)"
+log "$kver: kernel check failed (see the '# dmesg:' lines); first report in $console:"
+n=$(awk -v lineno=1 -f "$rundir/dmesg.awk" "$console" | head -n 1)
+if [ -n "$n" ]; then
+	sed -n "$((n > 5 ? n - 5 : 1)),$((n + 40))p" "$console" |
+		sed 's/^/guest.sh:   console: /' >&2
+fi
 if [ "$status" -ne 0 ]; then
 	exit "$status"
 fi
 exit 1
+}
