@@ -22,6 +22,7 @@ export KVERS
 read -r -a kvers <<<"$KVERS"
 [ ${#kvers[@]} -gt 0 ] || { echo "Bail out! no target kernels"; exit 1; }
 
+mkdir -p "$top/build"
 stamp "building gomemctl, the selftests, the workloads and the data disk"
 if ! make -s tools selftests workloads >"$top/build/make.log" 2>&1 ||
    ! disk=$(scripts/data-disk.sh 2>>"$top/build/make.log"); then
