@@ -1,0 +1,3 @@
+module gomemguard/workloads
+
+go 1.19
