@@ -10,7 +10,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 scripts/deps.sh
 kver=${KVER:-$(selftests/vm/kernels.sh | tail -n 1)}
-make -s tools
+make -s tools workloads
 scripts/build-module.sh "$kver"
 echo "== booting $kver in QEMU (software emulation: give it a few seconds)"
 exec selftests/vm/guest.sh "$kver" -- "$top/scripts/demo-guest.sh"

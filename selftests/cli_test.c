@@ -5,12 +5,17 @@
  * reaches the operator verbatim.
  */
 #include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <sys/wait.h>
 #include <string.h>
 #include <sys/utsname.h>
 #include <json-c/json.h>
 
 #include <uapi/linux/gomemguard.h>
 
+#include "cgroup_util.h"
 #include "genl_raw.h"
 #include "gmg_util.h"
 #include "kselftest_harness.h"
@@ -204,6 +209,145 @@ TEST(usage_errors_exit_2)
 	ASSERT_EQ(0, gmg_run_ctl(&run, -1, bogus));
 	EXPECT_EQ(2, run.status);
 	EXPECT_NE(0, strlen(run.err));
+}
+
+static int read_file(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (!f)
+		return -errno;
+	n = fread(buf, 1, len - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return 0;
+}
+
+/*
+ * The operator's loop against the real module: monitor -j listening, tag a
+ * process so small a soft limit that it is over every level at once, read
+ * the events as JSON lines, show -j, untag.
+ */
+TEST_F(cli, tag_show_monitor_untag)
+{
+	static const char *const keys[] = {
+		"event", "seq", "time_ns", "pid", "comm", "memcg", "anon_bytes",
+		"swap_bytes", "shmem_bytes", "file_bytes", "rate_bps", "eta_ms",
+		"soft_limit_bytes", "level_pct", "memcg_usage_bytes",
+		"memcg_max_bytes",
+	};
+	const char *ctl = getenv("GOMEMCTL");
+	const char *ready = "/tmp/cli-monitor.ready", *out = "/tmp/cli-monitor.json";
+	const char *sleeper[] = { "/bin/sleep", "1000", NULL };
+	char pidstr[16], buf[16384], *line, *save;
+	struct json_object *o, *v;
+	struct gmg_run run;
+	int i, status, warns = 0, last_level = 0;
+	pid_t target, mon;
+
+	ASSERT_NE(NULL, ctl);
+	target = spawn(NULL, sleeper, NULL);
+	ASSERT_LT(0, target);
+	snprintf(pidstr, sizeof(pidstr), "%d", target);
+	unlink(ready);
+	{
+		const char *argv[] = { ctl, "-j", "monitor", "--count", "3",
+				       "--timeout", "20s", "--ready-file", ready, NULL };
+
+		mon = spawn(NULL, argv, out);
+	}
+	ASSERT_LT(0, mon);
+	for (i = 0; i < 100 && access(ready, F_OK); i++)
+		sleep_ms(100);
+	ASSERT_EQ(0, access(ready, F_OK)) TH_LOG("monitor did not subscribe");
+	{
+		const char *const argv[] = { "tag", pidstr, "--soft-limit", "64K",
+					     "--levels", "10,20,30", NULL };
+
+		ASSERT_EQ(0, gmg_run_ctl(&run, -1, argv));
+		EXPECT_EQ(0, run.status) TH_LOG("tag: %s", run.err);
+	}
+	ASSERT_EQ(mon, waitpid(mon, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ASSERT_EQ(0, read_file(out, buf, sizeof(buf)));
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		o = json_tokener_parse(line);
+		ASSERT_NE(NULL, o) TH_LOG("not JSON: %s", line);
+		for (i = 0; i < (int)(sizeof(keys) / sizeof(keys[0])); i++)
+			EXPECT_TRUE(json_object_object_get_ex(o, keys[i], NULL))
+				TH_LOG("key %s missing in %s", keys[i], line);
+		EXPECT_STREQ("warn", json_str(o, "event"));
+		EXPECT_EQ(target, json_int(_metadata, o, "pid"));
+		EXPECT_EQ(64 * 1024, json_int(_metadata, o, "soft_limit_bytes"));
+		EXPECT_LT(last_level, json_int(_metadata, o, "level_pct"));
+		last_level = json_int(_metadata, o, "level_pct");
+		/* Not growing: no ETA, and it says so with null. */
+		EXPECT_TRUE(json_object_object_get_ex(o, "eta_ms", &v) && !v);
+		warns++;
+		json_object_put(o);
+	}
+	EXPECT_EQ(3, warns);
+	EXPECT_EQ(30, last_level);
+
+	{
+		const char *const argv[] = { "-j", "show", pidstr, NULL };
+
+		ASSERT_EQ(0, gmg_run_ctl(&run, -1, argv));
+		EXPECT_EQ(0, run.status) TH_LOG("show: %s", run.err);
+		o = json_tokener_parse(run.out);
+		ASSERT_NE(NULL, o) TH_LOG("not JSON: %s", run.out);
+		ASSERT_TRUE(json_object_is_type(o, json_type_array));
+		ASSERT_EQ(1, json_object_array_length(o));
+		v = json_object_array_get_idx(o, 0);
+		EXPECT_EQ(target, json_int(_metadata, v, "pid"));
+		EXPECT_STREQ("sleep", json_str(v, "comm"));
+		EXPECT_STREQ("pid", json_str(v, "source"));
+		EXPECT_EQ(30, json_int(_metadata, v, "level_pct"));
+		json_object_put(o);
+	}
+	{
+		const char *const untag[] = { "untag", pidstr, NULL };
+		const char *const again[] = { "untag", pidstr, NULL };
+
+		ASSERT_EQ(0, gmg_run_ctl(&run, -1, untag));
+		EXPECT_EQ(0, run.status) TH_LOG("untag: %s", run.err);
+		ASSERT_EQ(0, gmg_run_ctl(&run, -1, again));
+		EXPECT_EQ(1, run.status);
+		EXPECT_NE(NULL, strstr(run.err, "kernel reports: process is not tagged"))
+			TH_LOG("%s", run.err);
+	}
+	kill(target, SIGKILL);
+	waitpid(target, NULL, 0);
+}
+
+/* Bad input through the CLI: the kernel's reason reaches the operator. */
+TEST_F(cli, tag_errors_carry_the_kernels_reason)
+{
+	static const struct {
+		const char *args[8];
+		const char *says;
+	} cases[] = {
+		{ { "tag", "0", "--soft-limit", "64M" }, "positive" },
+		{ { "tag", "4000000", "--soft-limit", "64M" }, "no process" },
+		{ { "tag", "1", "--soft-limit", "0" }, "soft limit" },
+		{ { "tag", "1", "--soft-limit", "64M", "--signal", "99" }, "signal" },
+		{ { "tag", "1", "--soft-limit", "64M", "--levels", "90,80" }, "ascending" },
+		{ { "tag", "1", "--soft-limit", "64M", "--levels", "80,2000" }, "1..1000" },
+		{ { "tag", "--cgroup", "/sys/fs/cgroup/cgroup.procs", "--soft-limit", "64M" },
+		  "not a cgroup" },
+	};
+	struct gmg_run run;
+	int i;
+
+	for (i = 0; i < (int)(sizeof(cases) / sizeof(cases[0])); i++) {
+		ASSERT_EQ(0, gmg_run_ctl(&run, -1, cases[i].args));
+		EXPECT_EQ(1, run.status) TH_LOG("case %d: %s", i, run.err);
+		EXPECT_NE(NULL, strstr(run.err, "kernel reports: "))
+			TH_LOG("case %d: %s", i, run.err);
+		EXPECT_NE(NULL, strstr(run.err, cases[i].says))
+			TH_LOG("case %d: %s", i, run.err);
+	}
 }
 
 TEST_HARNESS_MAIN

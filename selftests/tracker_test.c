@@ -652,6 +652,55 @@ TEST_F(trk, inherit_follows_forks)
 	ASSERT_EQ(0, tag_cmd(self, GOMEMGUARD_CMD_TAG_DEL, self->pid, NULL, NULL, &r));
 }
 
+static uint64_t info_dropped(FIXTURE_DATA(trk) *self)
+{
+	struct gr_reply r;
+	struct gr_msg m;
+
+	gr_start(&m, self->family, GOMEMGUARD_CMD_INFO_GET, GOMEMGUARD_GENL_VERSION);
+	if (gr_transact(&self->ctl, &m, &r) || r.err)
+		return UINT64_MAX;
+	return gr_get_u64(r.attrs[GOMEMGUARD_A_EVENTS_DROPPED]);
+}
+
+static void set_burst(FIXTURE_DATA(trk) *self, uint32_t burst)
+{
+	struct gr_reply r;
+	struct gr_msg m;
+
+	gr_start(&m, self->family, GOMEMGUARD_CMD_CONFIG_SET, GOMEMGUARD_GENL_VERSION);
+	gr_put_u32(&m, GOMEMGUARD_A_EVENT_BURST, burst);
+	gr_transact(&self->ctl, &m, &r);
+}
+
+/*
+ * The per-process rate limit: a process over eight levels at once, with a
+ * burst of two, gets two WARN events; the other six are counted as dropped,
+ * and the sequence numbers of what was sent have no gap.
+ */
+TEST_F(trk, rate_limit_drops_and_counts)
+{
+	static const uint32_t levels[] = { 10, 20, 30, 40, 50, 60, 70, 80 };
+	struct tag_opts o = { .soft = 64 * 1024, .levels = levels, .nr_levels = 8 };
+	uint64_t before = info_dropped(self);
+	struct gr_reply r;
+
+	self->pid = spawn_sleeper(NULL);
+	ASSERT_LT(0, self->pid);
+	sleep_ms(200);
+	set_burst(self, 2);
+	EXPECT_EQ(0, tag_cmd(self, GOMEMGUARD_CMD_TAG_NEW, self->pid, NULL, &o, &r));
+	collect(self, 1500, 0, NULL, NULL);
+	set_burst(self, GOMEMGUARD_EVENT_BURST_DEFAULT);
+	log_events(_metadata, self);
+	EXPECT_EQ(2, count_events(self, GOMEMGUARD_EVENT_WARN, self->pid));
+	EXPECT_EQ(before + 6, info_dropped(self));
+	ASSERT_LE(2, self->nev);
+	EXPECT_EQ(self->ev[0].seq + 1, self->ev[1].seq);
+	EXPECT_EQ(10, self->ev[0].level_pct);
+	EXPECT_EQ(20, self->ev[1].level_pct);
+}
+
 /* Each bad request: its errno, and words that say what is wrong. */
 TEST_F(trk, bad_requests_are_refused_with_reasons)
 {
