@@ -149,14 +149,18 @@ void gmg_assess(struct gmg_state *st, const struct gmg_settings *set,
 	       used + hyst < pct_of(set->soft_limit, set->levels[st->level - 1]))
 		st->level--;
 
+	/*
+	 * One ETA event per limit approached: past the soft limit, the next
+	 * one to come is memory.high or memory.max, and that is news.
+	 */
 	eta_now = st->eta_limit && st->eta_ms < horizon;
-	if (eta_now && !st->eta_warned) {
-		st->eta_warned = true;
+	if (eta_now && st->eta_warned != st->eta_limit) {
+		st->eta_warned = st->eta_limit;
 		v->eta = true;
 	} else if (st->eta_warned && !eta_now &&
 		   (!st->eta_limit ||
 		    st->eta_ms * GMG_ETA_REARM_DEN > horizon * GMG_ETA_REARM_NUM)) {
-		st->eta_warned = false;
+		st->eta_warned = 0;
 	}
 
 	if ((v->nr_warn || v->eta) && !st->first_warn_ns)

@@ -67,7 +67,7 @@ struct gmg_state {
 	u64 eta_ms;			/* valid when eta_limit != 0 */
 	u32 eta_limit;			/* enum gomemguard_limit, 0: none */
 	u8 level;			/* levels[level - 1] crossed; 0: none */
-	bool eta_warned;
+	u8 eta_warned;			/* limit an ETA event went out for */
 	bool over_soft;			/* fuse fired for this crossing */
 	u64 first_warn_ns;		/* 0: never */
 	u32 signals_sent;
