@@ -55,10 +55,13 @@
  * GOMEMGUARD_CMD_INFO_GET (do; admin)
  *	Request: no attributes.
  *	Reply:   VERSION, KERNEL_RELEASE, TAGGED, EVENTS_SENT, EVENTS_DROPPED,
- *		 EVENT_INTERVAL_MS, EVENT_BURST.
+ *		 EVENT_INTERVAL_MS, EVENT_BURST, OOM_REPORTS_MAX, OOM_KILLS,
+ *		 PRESSURE_MEDIUM_PCT, PRESSURE_CRITICAL_PCT, and HOOKS: a nest
+ *		 of HOOK strings, the kernel hooks active on this kernel.
  *
  * GOMEMGUARD_CMD_CONFIG_SET (do; admin)
- *	Request: any of EVENT_INTERVAL_MS, EVENT_BURST; at least one.
+ *	Request: any of EVENT_INTERVAL_MS, EVENT_BURST, OOM_REPORTS_MAX,
+ *		 PRESSURE_MEDIUM_PCT, PRESSURE_CRITICAL_PCT; at least one.
  *	Changes module-wide settings; attributes not given keep their value.
  *
  * GOMEMGUARD_CMD_TAG_NEW (do; admin)
@@ -92,12 +95,36 @@
  * GOMEMGUARD_CMD_TAG_GET (dump; admin)
  *	One message per cgroup tag: CGROUP, the settings, TAG_MEMBERS.
  *
+ * GOMEMGUARD_CMD_MEMCG_GET (dump; admin)
+ *	One message per memory cgroup holding a watched process: MEMCG,
+ *	MEMCG_ID, MEMCG_USAGE, MEMCG_MAX / MEMCG_HIGH (absent: unlimited),
+ *	MEMCG_ANON, MEMCG_FILE, MEMCG_SHMEM, RECLAIMABLE, PINNED,
+ *	PRESSURE_LEVEL, MEMCG_EVENTS_HIGH, _MAX, _OOM, _OOM_KILL, and
+ *	PSI_SOME_AVG10 / PSI_FULL_AVG10 where memory.pressure is readable.
+ *
+ * GOMEMGUARD_CMD_OOM_GET (dump; admin)
+ *	The stored OOM post-mortems, newest first (at most OOM_REPORTS_MAX
+ *	are kept): one message each, with the OOM event's attributes.
+ *
  * GOMEMGUARD_CMD_EVENT (notification on the "events" group)
  *	EVENT, SEQ, TIME_NS and the PROC_GET attributes of the process it is
  *	about.  SEQ counts every event the module sent, for every listener: a
  *	gap means the listener lost events (its socket overflowed).  Events the
  *	module itself had to drop (rate limit, no memory) are counted in
  *	EVENTS_DROPPED.
+ *
+ *	EVENT_PRESSURE is about a memcg, not a process: MEMCG, MEMCG_ID,
+ *	PRESSURE_LEVEL, PRESSURE_KIND, MEMCG_USAGE, MEMCG_MAX, MEMCG_ANON,
+ *	RECLAIMABLE, PINNED.
+ *
+ *	EVENT_OOM is about a kill: OOM_ID, CONSTRAINT, MEMCG (the OOM's
+ *	memcg; "/" for a global OOM), VICTIM_PID, VICTIM_COMM,
+ *	VICTIM_TAGGED, VICTIM_ANON, VICTIM_FILE, VICTIM_SHMEM, LEAD_MS (how
+ *	long before the kill the first WARN/ETA went out -- for the victim
+ *	when it was watched, else the earliest among SNAPSHOT; absent: no
+ *	warning at all), and SNAPSHOT: a nest of SNAPSHOT_PROC nests, one per
+ *	watched process in that memcg, each with the PROC_GET attributes and
+ *	its own LEAD_MS.
  *
  * Multicast groups
  *
@@ -111,6 +138,20 @@
 #define GOMEMGUARD_MCGRP_EVENTS		"events"
 
 #define GOMEMGUARD_PATH_MAX		256
+
+/* OOM post-mortems kept in the module. */
+#define GOMEMGUARD_OOM_REPORTS_DEFAULT	64
+#define GOMEMGUARD_OOM_REPORTS_MAX	1024
+/* Processes described in one post-mortem's SNAPSHOT. */
+#define GOMEMGUARD_OOM_SNAPSHOT_MAX	32
+
+/*
+ * Reclaim pressure of a memcg, from the kernel's vmpressure() signal: the
+ * share of scanned pages that reclaim failed to free.  The defaults are the
+ * kernel's own vmpressure thresholds.
+ */
+#define GOMEMGUARD_PRESSURE_MEDIUM_DEFAULT	60
+#define GOMEMGUARD_PRESSURE_CRITICAL_DEFAULT	95
 
 /* Tag settings: defaults and bounds. */
 #define GOMEMGUARD_LEVELS_MAX		8	/* entries in LEVELS */
@@ -192,6 +233,36 @@ enum gomemguard_attr {
 	GOMEMGUARD_A_TAG_MEMBERS,	/* u32: processes a cgroup tag watches */
 	GOMEMGUARD_A_SIGNALS_SENT,	/* u32: fuse signals sent */
 	GOMEMGUARD_A_FIRST_WARN_NS,	/* u64: CLOCK_BOOTTIME of first WARN/ETA */
+	GOMEMGUARD_A_MEMCG_ANON,	/* u64: memcg anon bytes */
+	GOMEMGUARD_A_MEMCG_FILE,	/* u64: memcg file bytes (incl. shmem) */
+	GOMEMGUARD_A_MEMCG_SHMEM,	/* u64: memcg shmem/tmpfs bytes */
+	GOMEMGUARD_A_RECLAIMABLE,	/* u64: clean, unmapped file cache */
+	GOMEMGUARD_A_PINNED,		/* u64: dirty, writeback, mapped, shmem */
+	GOMEMGUARD_A_PRESSURE_LEVEL,	/* u32: enum gomemguard_pressure */
+	GOMEMGUARD_A_PRESSURE_KIND,	/* u32: enum gomemguard_pressure_kind */
+	GOMEMGUARD_A_MEMCG_EVENTS_HIGH,	/* u64: memory.events high */
+	GOMEMGUARD_A_MEMCG_EVENTS_MAX,	/* u64: memory.events max */
+	GOMEMGUARD_A_MEMCG_EVENTS_OOM,	/* u64: memory.events oom */
+	GOMEMGUARD_A_MEMCG_EVENTS_OOM_KILL, /* u64: memory.events oom_kill */
+	GOMEMGUARD_A_PSI_SOME_AVG10,	/* u32: memory.pressure some avg10, 1/100 % */
+	GOMEMGUARD_A_PSI_FULL_AVG10,	/* u32: memory.pressure full avg10, 1/100 % */
+	GOMEMGUARD_A_OOM_ID,		/* u32: post-mortem number, from 1 */
+	GOMEMGUARD_A_CONSTRAINT,	/* u32: enum gomemguard_constraint */
+	GOMEMGUARD_A_VICTIM_PID,	/* u32 */
+	GOMEMGUARD_A_VICTIM_COMM,	/* string */
+	GOMEMGUARD_A_VICTIM_TAGGED,	/* u8: the victim was watched */
+	GOMEMGUARD_A_VICTIM_ANON,	/* u64: bytes at the kill */
+	GOMEMGUARD_A_VICTIM_FILE,	/* u64 */
+	GOMEMGUARD_A_VICTIM_SHMEM,	/* u64 */
+	GOMEMGUARD_A_LEAD_MS,		/* u64: first warning to the kill */
+	GOMEMGUARD_A_SNAPSHOT,		/* nest of SNAPSHOT_PROC */
+	GOMEMGUARD_A_SNAPSHOT_PROC,	/* nest: PROC_GET attributes + LEAD_MS */
+	GOMEMGUARD_A_OOM_REPORTS_MAX,	/* u32: post-mortems kept */
+	GOMEMGUARD_A_OOM_KILLS,		/* u64: OOM kills seen since load */
+	GOMEMGUARD_A_PRESSURE_MEDIUM_PCT,   /* u32: 1..100 */
+	GOMEMGUARD_A_PRESSURE_CRITICAL_PCT, /* u32: 1..100, > medium */
+	GOMEMGUARD_A_HOOKS,		/* nest of HOOK */
+	GOMEMGUARD_A_HOOK,		/* string: an active kernel hook */
 
 	__GOMEMGUARD_A_MAX,
 	GOMEMGUARD_A_MAX = __GOMEMGUARD_A_MAX - 1
@@ -214,6 +285,27 @@ enum gomemguard_event {
 	GOMEMGUARD_EVENT_ETA,		/* ETA_MS fell below the horizon */
 	GOMEMGUARD_EVENT_RECOVER,	/* back below the lowest level */
 	GOMEMGUARD_EVENT_EXIT,		/* the process exited; final numbers */
+	GOMEMGUARD_EVENT_PRESSURE,	/* a memcg's reclaim pressure level changed */
+	GOMEMGUARD_EVENT_OOM,		/* an OOM kill touching watched processes */
+};
+
+enum gomemguard_pressure {
+	GOMEMGUARD_PRESSURE_NONE,
+	GOMEMGUARD_PRESSURE_LOW,	/* reclaim runs, and mostly succeeds */
+	GOMEMGUARD_PRESSURE_MEDIUM,
+	GOMEMGUARD_PRESSURE_CRITICAL,
+};
+
+enum gomemguard_pressure_kind {
+	/* Reclaim succeeds on page cache and anon is flat: not in danger. */
+	GOMEMGUARD_KIND_CACHE_CHURN = 1,
+	/* Little reclaimable cache left while anon grows: heading for OOM. */
+	GOMEMGUARD_KIND_ANON_SQUEEZE,
+};
+
+enum gomemguard_constraint {
+	GOMEMGUARD_CONSTRAINT_MEMCG = 1,	/* a memcg's memory.max */
+	GOMEMGUARD_CONSTRAINT_GLOBAL,		/* the whole machine */
 };
 
 #endif /* _UAPI_LINUX_GOMEMGUARD_H */
