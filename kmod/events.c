@@ -33,7 +33,7 @@ static u32 gmg_burst = GOMEMGUARD_EVENT_BURST_DEFAULT;
  * closes the gate under it before the family goes away.
  */
 static DEFINE_MUTEX(gmg_send_lock);
-static bool gmg_gate_open = true;
+static bool gmg_gate_open;
 
 u64 gmg_events_sent(void)
 {
@@ -77,20 +77,22 @@ static bool gmg_ratelimited(struct gmg_ratelimit *rl, u64 now)
 }
 
 /*
- * @snap NULL: the caller could not even describe the process (no memory);
- * the event is counted as dropped.  @rl NULL: not rate-limited (EXIT comes
- * once per process).
+ * Send one event that happened at @when (CLOCK_BOOTTIME ns; 0: now); @fill
+ * adds what it is about.  @arg NULL: the caller could
+ * not even describe it (no memory); the event is counted as dropped.  @rl
+ * NULL: not rate-limited (EXIT and OOM come once per process or kill).
  */
-void gmg_event_send(u32 type, const struct gmg_snapshot *snap,
-		    struct gmg_ratelimit *rl)
+void gmg_event_send_fill(u32 type, u64 when,
+			 int (*fill)(struct sk_buff *, const void *),
+			 const void *arg, struct gmg_ratelimit *rl)
 {
-	u64 now = ktime_get_boottime_ns();
+	u64 now = when ?: ktime_get_boottime_ns();
 	struct nlattr *seq;
-	u64 number;
 	struct sk_buff *skb;
+	u64 number;
 	void *hdr;
 
-	if (!snap || (rl && gmg_ratelimited(rl, now)))
+	if (!arg || (rl && gmg_ratelimited(rl, now)))
 		goto drop;
 	skb = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!skb)
@@ -103,7 +105,7 @@ void gmg_event_send(u32 type, const struct gmg_snapshot *snap,
 				GOMEMGUARD_A_PAD);
 	if (!seq || nla_put_u32(skb, GOMEMGUARD_A_EVENT, type) ||
 	    nla_put_u64_64bit(skb, GOMEMGUARD_A_TIME_NS, now, GOMEMGUARD_A_PAD) ||
-	    gmg_fill_proc(skb, snap))
+	    fill(skb, arg))
 		goto drop_skb;
 	genlmsg_end(skb, hdr);
 
@@ -124,6 +126,25 @@ drop_skb:
 	nlmsg_free(skb);
 drop:
 	atomic64_inc(&gmg_dropped);
+}
+
+static int gmg_fill_proc_arg(struct sk_buff *skb, const void *snap)
+{
+	return gmg_fill_proc(skb, snap);
+}
+
+void gmg_event_send(u32 type, const struct gmg_snapshot *snap,
+		    struct gmg_ratelimit *rl)
+{
+	gmg_event_send_fill(type, 0, gmg_fill_proc_arg, snap, rl);
+}
+
+/* Once the family is registered. */
+void gmg_events_open(void)
+{
+	mutex_lock(&gmg_send_lock);
+	gmg_gate_open = true;
+	mutex_unlock(&gmg_send_lock);
 }
 
 /* Before the family is unregistered: no sender may still be using it. */

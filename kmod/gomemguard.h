@@ -14,6 +14,7 @@
 
 struct genl_info;
 struct gmg_proc;
+struct gmg_snapshot;
 struct mem_cgroup;
 struct netlink_ext_ack;
 struct sk_buff;
@@ -40,9 +41,17 @@ struct gmg_memcg_view {
 	u64 reclaimable;	/* clean, unmapped file cache, bytes */
 };
 
+struct gmg_memcg_full {
+	struct gmg_memcg_view view;
+	u64 anon, file, shmem, pinned;		/* bytes */
+	u64 events_high, events_max, events_oom, events_oom_kill;
+	int psi_some, psi_full;			/* avg10, 1/100 %; -1: unknown */
+};
+
 int gmg_memcg_init(void);
 void gmg_memcg_uninit(void);
 void gmg_memcg_read(struct mem_cgroup *memcg, struct gmg_memcg_view *v);
+void gmg_memcg_read_full(struct mem_cgroup *memcg, struct gmg_memcg_full *f);
 void gmg_memcg_path(struct mem_cgroup *memcg, char *buf, size_t len);
 /* Periodically, from the sampler: forget memcgs nobody asks about. */
 void gmg_memcg_housekeeping(void);
@@ -111,6 +120,15 @@ int gmg_tracker_get_proc(pid_t nr, struct genl_info *info);
 int gmg_tracker_dump_tags(struct sk_buff *skb, u32 portid, u32 seq,
 			  unsigned long *pos);
 
+bool gmg_tracker_peek(struct pid *pid, struct gmg_snapshot *snap);
+int gmg_tracker_snapshot_memcg(struct mem_cgroup *memcg, struct pid *skip,
+			       struct gmg_snapshot *out, int max);
+/* Distinct memcgs of watched processes, each css-referenced. */
+int gmg_tracker_memcgs(struct mem_cgroup **out, int max);
+void gmg_tracker_sample_now(void);
+/* Does a watched process in @memcg grow steadily? */
+bool gmg_tracker_memcg_growing(struct mem_cgroup *memcg);
+
 /* Hooks call these: atomic context, no allocation, no sleeping. */
 void gmg_tracker_rss_changed(struct mm_struct *mm);
 void gmg_tracker_forked(struct task_struct *parent, struct task_struct *child);
@@ -121,6 +139,8 @@ void gmg_tracker_attached(struct cgroup *dst, struct task_struct *task);
 /* hooks.c: the kernel tracepoints gomemguard listens to. */
 int gmg_hooks_init(void);
 void gmg_hooks_uninit(void);
+/* Add a HOOK attribute per active hook. */
+int gmg_hooks_fill(struct sk_buff *skb);
 
 /* A point-in-time copy of one process's state, for events and dumps. */
 struct gmg_snapshot {
@@ -132,6 +152,28 @@ struct gmg_snapshot {
 	struct gmg_settings set;
 	struct gmg_state st;
 };
+
+/* pressure.c: reclaim pressure per memcg. */
+int gmg_pressure_init(void);
+void gmg_pressure_uninit(void);
+void gmg_pressure_track(struct mem_cgroup *memcg);
+u32 gmg_pressure_level(struct mem_cgroup *memcg);
+void gmg_pressure_housekeeping(void);
+void gmg_pressure_thresholds(u32 *medium, u32 *critical);
+void gmg_pressure_set_thresholds(u32 medium, u32 critical);
+int gmg_pressure_fill_hooks(struct sk_buff *skb);
+
+/* oom.c: OOM post-mortems. */
+struct gmg_oom_report;
+
+int gmg_oom_init(void);
+void gmg_oom_uninit(void);
+u64 gmg_oom_kills_seen(void);
+u32 gmg_oom_reports_max(void);
+void gmg_oom_set_reports_max(u32 max);
+int gmg_fill_oom(struct sk_buff *skb, const struct gmg_oom_report *r);
+int gmg_oom_dump(struct sk_buff *skb, u32 portid, u32 seq, unsigned long *pos);
+int gmg_oom_fill_hooks(struct sk_buff *skb);
 
 /* netlink.c: the generic-netlink family, the only control surface. */
 int gmg_netlink_init(void);
@@ -161,7 +203,11 @@ void gmg_events_set_limit(const u32 *interval_ms, const u32 *burst);
 /* Send one event about @snap unless @rl says this process has had enough. */
 void gmg_event_send(u32 type, const struct gmg_snapshot *snap,
 		    struct gmg_ratelimit *rl);
-/* On unload, before the family goes: nothing is sent after this. */
+void gmg_event_send_fill(u32 type, u64 when,
+			 int (*fill)(struct sk_buff *, const void *),
+			 const void *arg, struct gmg_ratelimit *rl);
+/* Events are sent only between these: while the family is registered. */
+void gmg_events_open(void);
 void gmg_events_close(void);
 
 #endif /* _GMG_GOMEMGUARD_H */

@@ -16,6 +16,7 @@
 #include <linux/kernel.h>
 #include <linux/string.h>
 #include <linux/tracepoint.h>
+#include <net/netlink.h>
 
 #include "gomemguard.h"
 
@@ -77,6 +78,19 @@ static void gmg_unregister(int n)
 					    NULL);
 	/* No probe is running, or will run, once this returns. */
 	tracepoint_synchronize_unregister();
+}
+
+int gmg_hooks_fill(struct sk_buff *skb)
+{
+	char name[64];
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(gmg_hooks); i++) {
+		snprintf(name, sizeof(name), "tracepoint:%s", gmg_hooks[i].name);
+		if (nla_put_string(skb, GOMEMGUARD_A_HOOK, name))
+			return -EMSGSIZE;
+	}
+	return 0;
 }
 
 int gmg_hooks_init(void)

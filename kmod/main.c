@@ -2,6 +2,11 @@
 /*
  * gomemguard: early warnings of anonymous-memory growth in tagged processes,
  * before the OOM killer acts.
+ *
+ * Each part is set up after what it uses and torn down before it: the
+ * tracker's sampler feeds pressure.c, the OOM probes use the tracker, the
+ * family serves them all, and the tracepoint hooks feed the tracker.  Events
+ * flow only while the family is registered.
  */
 #include <linux/init.h>
 #include <linux/module.h>
@@ -15,12 +20,19 @@ static int __init gmg_init(void)
 	err = gmg_memcg_init();
 	if (err)
 		goto err_memcg;
+	err = gmg_pressure_init();
+	if (err)
+		goto err_pressure;
 	err = gmg_tracker_init();
 	if (err)
 		goto err_tracker;
+	err = gmg_oom_init();
+	if (err)
+		goto err_oom;
 	err = gmg_netlink_init();
 	if (err)
 		goto err_netlink;
+	gmg_events_open();
 	err = gmg_hooks_init();
 	if (err)
 		goto err_hooks;
@@ -32,8 +44,12 @@ err_hooks:
 	gmg_events_close();
 	gmg_netlink_uninit();
 err_netlink:
+	gmg_oom_uninit();
+err_oom:
 	gmg_tracker_uninit();
 err_tracker:
+	gmg_pressure_uninit();
+err_pressure:
 	gmg_memcg_uninit();
 err_memcg:
 	return err;
@@ -41,11 +57,12 @@ err_memcg:
 
 static void __exit gmg_exit(void)
 {
-	/* Inputs first (kernel hooks), then the control surface, then state. */
 	gmg_hooks_uninit();
 	gmg_events_close();
 	gmg_netlink_uninit();
+	gmg_oom_uninit();
 	gmg_tracker_uninit();
+	gmg_pressure_uninit();
 	gmg_memcg_uninit();
 	pr_info("version " GMG_VERSION " unloaded\n");
 }

@@ -76,19 +76,21 @@ static u64 reclaimable_from_stat(const char *buf)
 	return lru > pinned ? lru - pinned : 0;
 }
 
-static int read_memory_stat(struct mem_cgroup *memcg, u64 *reclaimable)
+/* Read cgroup file @name of @memcg into gmg_stat_buf.  gmg_stats_lock held. */
+static int read_cgroup_file(struct mem_cgroup *memcg, const char *name)
 {
-	char path[GMG_PATH_MAX + sizeof("/memory.stat")];
+	char path[GMG_PATH_MAX + 32];
 	struct file *f;
 	loff_t pos = 0;
 	ssize_t n;
 	int len;
 
+	lockdep_assert_held(&gmg_stats_lock);
 	len = cgroup_path(memcg->css.cgroup, path, GMG_PATH_MAX);
 	if (len < 0 || len >= GMG_PATH_MAX)
 		return -ENAMETOOLONG;
 	/* Relative to the root of our own mount; "/" is the root cgroup. */
-	strcat(path, len == 1 ? "memory.stat" : "/memory.stat");
+	snprintf(path + len, sizeof(path) - len, "%s%s", len == 1 ? "" : "/", name);
 	f = file_open_root_mnt(gmg_cgroup_mnt, path + 1, O_RDONLY, 0);
 	if (IS_ERR(f))
 		return PTR_ERR(f);
@@ -97,8 +99,18 @@ static int read_memory_stat(struct mem_cgroup *memcg, u64 *reclaimable)
 	if (n < 0)
 		return n;
 	gmg_stat_buf[n] = '\0';
-	*reclaimable = reclaimable_from_stat(gmg_stat_buf);
 	return 0;
+}
+
+/* "some avg10=1.23 ..." -> 123 (hundredths of a percent); -1: absent. */
+static int psi_avg10(const char *buf, const char *line)
+{
+	const char *p = strstr(buf, line);
+	unsigned int whole = 0, frac = 0;
+
+	if (!p || sscanf(p + strlen(line), " avg10=%u.%2u", &whole, &frac) < 1)
+		return -1;
+	return whole * 100 + frac;
 }
 
 /* Process context: may sleep. */
@@ -128,15 +140,47 @@ void gmg_memcg_read(struct mem_cgroup *memcg, struct gmg_memcg_view *v)
 		}
 	}
 	if (st && (!st->read_at || time_after(jiffies, st->read_at + GMG_STAT_TTL))) {
-		u64 r;
-
-		if (!read_memory_stat(memcg, &r))
-			st->reclaimable = r;
+		if (!read_cgroup_file(memcg, "memory.stat"))
+			st->reclaimable = reclaimable_from_stat(gmg_stat_buf);
 		st->read_at = jiffies;
 	}
 	/* Unknown (no memory for the cache): assume nothing is reclaimable. */
 	if (st)
 		v->reclaimable = min(st->reclaimable, v->usage);
+	mutex_unlock(&gmg_stats_lock);
+}
+
+/* The full picture, for MEMCG_GET: process context, reads the files fresh. */
+void gmg_memcg_read_full(struct mem_cgroup *memcg, struct gmg_memcg_full *f)
+{
+	u64 lru, pinned;
+
+	memset(f, 0, sizeof(*f));
+	gmg_memcg_read(memcg, &f->view);
+	f->psi_some = -1;
+	f->psi_full = -1;
+	f->events_high = atomic_long_read(&memcg->memory_events[MEMCG_HIGH]);
+	f->events_max = atomic_long_read(&memcg->memory_events[MEMCG_MAX]);
+	f->events_oom = atomic_long_read(&memcg->memory_events[MEMCG_OOM]);
+	f->events_oom_kill = atomic_long_read(&memcg->memory_events[MEMCG_OOM_KILL]);
+	if (!memcg->css.parent)
+		return;
+	mutex_lock(&gmg_stats_lock);
+	if (!read_cgroup_file(memcg, "memory.stat")) {
+		f->anon = stat_value(gmg_stat_buf, "anon");
+		f->file = stat_value(gmg_stat_buf, "file");
+		f->shmem = stat_value(gmg_stat_buf, "shmem");
+		lru = stat_value(gmg_stat_buf, "active_file") +
+		      stat_value(gmg_stat_buf, "inactive_file");
+		f->view.reclaimable = reclaimable_from_stat(gmg_stat_buf);
+		pinned = lru - min(lru, f->view.reclaimable);
+		/* shmem/tmpfs cannot go without swap: pinned too. */
+		f->pinned = pinned + f->shmem;
+	}
+	if (!read_cgroup_file(memcg, "memory.pressure")) {
+		f->psi_some = psi_avg10(gmg_stat_buf, "some");
+		f->psi_full = psi_avg10(gmg_stat_buf, "full");
+	}
 	mutex_unlock(&gmg_stats_lock);
 }
 

@@ -9,7 +9,9 @@
  * silently ignored.
  */
 #include <linux/errno.h>
+#include <linux/memcontrol.h>
 #include <linux/module.h>
+#include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/utsname.h>
 #include <net/genetlink.h>
@@ -35,6 +37,10 @@ static const struct nla_policy gmg_config_set_policy[GOMEMGUARD_A_MAX + 1] = {
 	[GOMEMGUARD_A_EVENT_BURST] =
 		NLA_POLICY_RANGE(NLA_U32, GOMEMGUARD_EVENT_BURST_MIN,
 				 GOMEMGUARD_EVENT_BURST_MAX),
+	[GOMEMGUARD_A_OOM_REPORTS_MAX] =
+		NLA_POLICY_RANGE(NLA_U32, 1, GOMEMGUARD_OOM_REPORTS_MAX),
+	[GOMEMGUARD_A_PRESSURE_MEDIUM_PCT] = NLA_POLICY_RANGE(NLA_U32, 1, 100),
+	[GOMEMGUARD_A_PRESSURE_CRITICAL_PCT] = NLA_POLICY_RANGE(NLA_U32, 1, 100),
 };
 
 /*
@@ -68,7 +74,8 @@ static const struct nla_policy gmg_proc_get_policy[GOMEMGUARD_A_MAX + 1] = {
 	[GOMEMGUARD_A_PID] = { .type = NLA_U32 },
 };
 
-static const struct nla_policy gmg_tag_get_policy[GOMEMGUARD_A_MAX + 1] = {
+/* For the dumps that take no attributes. */
+static const struct nla_policy gmg_no_attrs_policy[GOMEMGUARD_A_MAX + 1] = {
 };
 
 static struct genl_family gmg_family;
@@ -143,6 +150,8 @@ int gmg_fill_proc(struct sk_buff *skb, const struct gmg_snapshot *snap)
 static int gmg_info_fill(struct sk_buff *msg)
 {
 	struct gmg_event_limit limit = gmg_events_limit();
+	struct nlattr *hooks;
+	u32 medium, critical;
 
 	if (nla_put_string(msg, GOMEMGUARD_A_VERSION, GMG_VERSION) ||
 	    nla_put_string(msg, GOMEMGUARD_A_KERNEL_RELEASE,
@@ -153,8 +162,20 @@ static int gmg_info_fill(struct sk_buff *msg)
 	    nla_put_u64_64bit(msg, GOMEMGUARD_A_EVENTS_DROPPED,
 			      gmg_events_dropped(), GOMEMGUARD_A_PAD) ||
 	    nla_put_u32(msg, GOMEMGUARD_A_EVENT_INTERVAL_MS, limit.interval_ms) ||
-	    nla_put_u32(msg, GOMEMGUARD_A_EVENT_BURST, limit.burst))
+	    nla_put_u32(msg, GOMEMGUARD_A_EVENT_BURST, limit.burst) ||
+	    nla_put_u32(msg, GOMEMGUARD_A_OOM_REPORTS_MAX, gmg_oom_reports_max()) ||
+	    nla_put_u64_64bit(msg, GOMEMGUARD_A_OOM_KILLS, gmg_oom_kills_seen(),
+			      GOMEMGUARD_A_PAD))
 		return -EMSGSIZE;
+	gmg_pressure_thresholds(&medium, &critical);
+	if (nla_put_u32(msg, GOMEMGUARD_A_PRESSURE_MEDIUM_PCT, medium) ||
+	    nla_put_u32(msg, GOMEMGUARD_A_PRESSURE_CRITICAL_PCT, critical))
+		return -EMSGSIZE;
+	hooks = nla_nest_start(msg, GOMEMGUARD_A_HOOKS);
+	if (!hooks || gmg_hooks_fill(msg) || gmg_oom_fill_hooks(msg) ||
+	    gmg_pressure_fill_hooks(msg))
+		return -EMSGSIZE;
+	nla_nest_end(msg, hooks);
 	return 0;
 }
 
@@ -189,13 +210,28 @@ static int gmg_config_set_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *interval = info->attrs[GOMEMGUARD_A_EVENT_INTERVAL_MS];
 	struct nlattr *burst = info->attrs[GOMEMGUARD_A_EVENT_BURST];
-	u32 interval_ms, burst_n;
+	struct nlattr *reports = info->attrs[GOMEMGUARD_A_OOM_REPORTS_MAX];
+	struct nlattr *med = info->attrs[GOMEMGUARD_A_PRESSURE_MEDIUM_PCT];
+	struct nlattr *crit = info->attrs[GOMEMGUARD_A_PRESSURE_CRITICAL_PCT];
+	u32 interval_ms, burst_n, medium, critical;
 
-	if (!interval && !burst) {
-		GENL_SET_ERR_MSG(info,
-				 "nothing to set: give EVENT_INTERVAL_MS and/or EVENT_BURST");
+	if (!interval && !burst && !reports && !med && !crit) {
+		GENL_SET_ERR_MSG(info, "nothing to set: give at least one setting");
 		return -EINVAL;
 	}
+	gmg_pressure_thresholds(&medium, &critical);
+	if (med)
+		medium = nla_get_u32(med);
+	if (crit)
+		critical = nla_get_u32(crit);
+	if (medium >= critical) {
+		NL_SET_ERR_MSG_ATTR(info->extack, med ?: crit,
+				    "medium pressure threshold must be below the critical one");
+		return -EINVAL;
+	}
+	gmg_pressure_set_thresholds(medium, critical);
+	if (reports)
+		gmg_oom_set_reports_max(nla_get_u32(reports));
 	if (interval)
 		interval_ms = nla_get_u32(interval);
 	if (burst)
@@ -444,6 +480,93 @@ static int gmg_tag_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 	return err ?: skb->len;
 }
 
+static int gmg_oom_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	int err = gmg_oom_dump(skb, NETLINK_CB(cb->skb).portid,
+			       cb->nlh->nlmsg_seq, (unsigned long *)&cb->args[0]);
+
+	if (err == -EMSGSIZE && skb->len)
+		return skb->len;
+	return err ?: skb->len;
+}
+
+static int gmg_fill_memcg(struct sk_buff *skb, struct mem_cgroup *memcg)
+{
+	struct gmg_memcg_full *f = kmalloc(sizeof(*f), GFP_KERNEL);
+	char *path = kmalloc(GMG_PATH_MAX, GFP_KERNEL);
+	int err = -EMSGSIZE;
+
+	if (!f || !path) {
+		err = -ENOMEM;
+		goto out;
+	}
+	gmg_memcg_read_full(memcg, f);
+	gmg_memcg_path(memcg, path, GMG_PATH_MAX);
+	if (nla_put_string(skb, GOMEMGUARD_A_MEMCG, path) ||
+	    put_u64(skb, GOMEMGUARD_A_MEMCG_ID, f->view.id) ||
+	    put_u64(skb, GOMEMGUARD_A_MEMCG_USAGE, f->view.usage) ||
+	    (f->view.max != U64_MAX &&
+	     put_u64(skb, GOMEMGUARD_A_MEMCG_MAX, f->view.max)) ||
+	    (f->view.high != U64_MAX &&
+	     put_u64(skb, GOMEMGUARD_A_MEMCG_HIGH, f->view.high)) ||
+	    put_u64(skb, GOMEMGUARD_A_MEMCG_ANON, f->anon) ||
+	    put_u64(skb, GOMEMGUARD_A_MEMCG_FILE, f->file) ||
+	    put_u64(skb, GOMEMGUARD_A_MEMCG_SHMEM, f->shmem) ||
+	    put_u64(skb, GOMEMGUARD_A_RECLAIMABLE, f->view.reclaimable) ||
+	    put_u64(skb, GOMEMGUARD_A_PINNED, f->pinned) ||
+	    nla_put_u32(skb, GOMEMGUARD_A_PRESSURE_LEVEL, gmg_pressure_level(memcg)) ||
+	    put_u64(skb, GOMEMGUARD_A_MEMCG_EVENTS_HIGH, f->events_high) ||
+	    put_u64(skb, GOMEMGUARD_A_MEMCG_EVENTS_MAX, f->events_max) ||
+	    put_u64(skb, GOMEMGUARD_A_MEMCG_EVENTS_OOM, f->events_oom) ||
+	    put_u64(skb, GOMEMGUARD_A_MEMCG_EVENTS_OOM_KILL, f->events_oom_kill) ||
+	    (f->psi_some >= 0 &&
+	     nla_put_u32(skb, GOMEMGUARD_A_PSI_SOME_AVG10, f->psi_some)) ||
+	    (f->psi_full >= 0 &&
+	     nla_put_u32(skb, GOMEMGUARD_A_PSI_FULL_AVG10, f->psi_full)))
+		goto out;
+	err = 0;
+out:
+	kfree(path);
+	kfree(f);
+	return err;
+}
+
+#define GMG_MEMCGS_MAX	256
+
+static int gmg_memcg_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct mem_cgroup **memcgs;
+	int i, n, err = 0;
+	void *hdr;
+
+	memcgs = kmalloc_array(GMG_MEMCGS_MAX, sizeof(*memcgs), GFP_KERNEL);
+	if (!memcgs)
+		return -ENOMEM;
+	n = gmg_tracker_memcgs(memcgs, GMG_MEMCGS_MAX);
+	for (i = cb->args[0]; i < n; i++) {
+		hdr = gmg_genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
+				      cb->nlh->nlmsg_seq, NLM_F_MULTI,
+				      GOMEMGUARD_CMD_MEMCG_GET);
+		if (!hdr) {
+			err = -EMSGSIZE;
+			break;
+		}
+		err = gmg_fill_memcg(skb, memcgs[i]);
+		if (err) {
+			genlmsg_cancel(skb, hdr);
+			break;
+		}
+		genlmsg_end(skb, hdr);
+		cb->args[0] = i + 1;
+	}
+	for (i = 0; i < n; i++)
+		css_put(&memcgs[i]->css);
+	kfree(memcgs);
+	if (err == -EMSGSIZE && skb->len)
+		return skb->len;
+	return err ?: skb->len;
+}
+
 static const struct genl_ops gmg_ops[] = {
 	{
 		.cmd = GOMEMGUARD_CMD_INFO_GET,
@@ -491,9 +614,23 @@ static const struct genl_ops gmg_ops[] = {
 	{
 		.cmd = GOMEMGUARD_CMD_TAG_GET,
 		.flags = GENL_ADMIN_PERM,
-		.policy = gmg_tag_get_policy,
+		.policy = gmg_no_attrs_policy,
 		.maxattr = GOMEMGUARD_A_MAX,
 		.dumpit = gmg_tag_get_dumpit,
+	},
+	{
+		.cmd = GOMEMGUARD_CMD_MEMCG_GET,
+		.flags = GENL_ADMIN_PERM,
+		.policy = gmg_no_attrs_policy,
+		.maxattr = GOMEMGUARD_A_MAX,
+		.dumpit = gmg_memcg_get_dumpit,
+	},
+	{
+		.cmd = GOMEMGUARD_CMD_OOM_GET,
+		.flags = GENL_ADMIN_PERM,
+		.policy = gmg_no_attrs_policy,
+		.maxattr = GOMEMGUARD_A_MAX,
+		.dumpit = gmg_oom_get_dumpit,
 	},
 };
 

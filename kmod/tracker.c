@@ -35,7 +35,7 @@
 #define GMG_SAMPLE_PERIOD	HZ
 /* While a process grows, the probe wakes an assessment at most this often. */
 #define GMG_EVAL_INTERVAL	msecs_to_jiffies(100)
-#define GMG_HOUSEKEEPING	(10 * HZ)
+#define GMG_HOUSEKEEPING	HZ
 #define GMG_ADOPT_BATCH		64
 /* Batches per adoption run: bounded, whatever fails to be added. */
 #define GMG_ADOPT_ROUNDS	64
@@ -374,6 +374,7 @@ static enum gmg_sampled gmg_proc_sample(struct gmg_proc *p, struct gmg_sample *s
 
 	memcg = get_mem_cgroup_from_mm(p->mm);
 	gmg_memcg_read(memcg, &s->memcg);
+	gmg_pressure_track(memcg);
 	s->time_ns = ktime_get_boottime_ns();
 	/* Keep the memcg (and the name) for the reports, even after exit. */
 	spin_lock(&p->lock);
@@ -557,9 +558,95 @@ static void gmg_sample_all(struct work_struct *w)
 	rcu_read_unlock();
 	if (time_after(jiffies, gmg_next_housekeeping)) {
 		gmg_memcg_housekeeping();
+		gmg_pressure_housekeeping();
 		gmg_next_housekeeping = jiffies + GMG_HOUSEKEEPING;
 	}
 	queue_delayed_work(gmg_wq, &gmg_sampler, GMG_SAMPLE_PERIOD);
+}
+
+/* ---- for OOM post-mortems and the memcg view ---- */
+
+/* Any context, under rcu_read_lock(): the watched state of @pid's process. */
+bool gmg_tracker_peek(struct pid *pid, struct gmg_snapshot *snap)
+{
+	struct gmg_proc *p = proc_by_pid(pid);
+
+	if (!p)
+		return false;
+	gmg_snapshot(p, snap, NULL);
+	return true;
+}
+
+/* Is @p's memcg (at its last sample) @memcg or below it?  NULL: anywhere. */
+static bool proc_in_memcg(struct gmg_proc *p, struct mem_cgroup *memcg)
+{
+	struct mem_cgroup *m = READ_ONCE(p->memcg);
+
+	return !memcg || (m && cgroup_is_descendant(m->css.cgroup,
+						     memcg->css.cgroup));
+}
+
+int gmg_tracker_snapshot_memcg(struct mem_cgroup *memcg, struct pid *skip,
+			       struct gmg_snapshot *out, int max)
+{
+	struct gmg_proc *p;
+	int n = 0;
+
+	rcu_read_lock();
+	list_for_each_entry_rcu(p, &gmg_procs, node) {
+		if (n == max)
+			break;
+		if (p->pid == skip || !proc_in_memcg(p, memcg))
+			continue;
+		gmg_snapshot(p, &out[n++], NULL);
+	}
+	rcu_read_unlock();
+	return n;
+}
+
+int gmg_tracker_memcgs(struct mem_cgroup **out, int max)
+{
+	struct mem_cgroup *m;
+	struct gmg_proc *p;
+	int i, n = 0;
+
+	rcu_read_lock();
+	list_for_each_entry_rcu(p, &gmg_procs, node) {
+		/* The sampler may be dropping it: only a live one is taken. */
+		m = READ_ONCE(p->memcg);
+		if (!m)
+			continue;
+		for (i = 0; i < n && out[i] != m; i++)
+			;
+		if (i < n || n == max || !css_tryget(&m->css))
+			continue;
+		out[n++] = m;
+	}
+	rcu_read_unlock();
+	return n;
+}
+
+bool gmg_tracker_memcg_growing(struct mem_cgroup *memcg)
+{
+	struct gmg_proc *p;
+	bool growing = false;
+
+	rcu_read_lock();
+	list_for_each_entry_rcu(p, &gmg_procs, node) {
+		if (READ_ONCE(p->memcg) == memcg && READ_ONCE(p->st.sustained) &&
+		    READ_ONCE(p->st.rate) > 0) {
+			growing = true;
+			break;
+		}
+	}
+	rcu_read_unlock();
+	return growing;
+}
+
+/* A hint that the machine is out of memory: sample everyone right now. */
+void gmg_tracker_sample_now(void)
+{
+	mod_delayed_work(gmg_wq, &gmg_sampler, 0);
 }
 
 /* ---- commands ---- */

@@ -1,0 +1,375 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * OOM post-mortems: for every OOM kill whose victim is watched, or whose
+ * memcg holds watched processes, an OOM event and a stored report -- what
+ * was killed and why, what every watched process there was doing, and how
+ * long before the kill the first warning went out.
+ *
+ * Memcg OOMs never reach the OOM notifier, so the kill itself is hooked:
+ * a kprobe on oom_kill_process(), which sees the oom_control (memcg, or NULL
+ * for a global OOM) and the victim.  The probe runs inside the OOM killer:
+ * it only copies into a preallocated slot and queues work.  The global OOM
+ * notifier, which runs before a victim is chosen, is used as what it is: a
+ * hint to sample every watched process at once, so the report is fresh.
+ */
+#include <linux/kprobes.h>
+#include <linux/list.h>
+#include <linux/memcontrol.h>
+#include <linux/mutex.h>
+#include <linux/notifier.h>
+#include <linux/oom.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/workqueue.h>
+#include <net/genetlink.h>
+
+#include "gomemguard.h"
+
+#define GMG_OOM_PENDING	8
+
+struct gmg_oom_entry {
+	struct gmg_snapshot snap;
+	s64 lead_ms;			/* -1: never warned */
+};
+
+struct gmg_oom_report {
+	struct list_head node;		/* gmg_reports, newest first */
+	u32 id;
+	u64 time_ns;
+	u32 constraint;
+	char memcg_path[GMG_PATH_MAX];
+	pid_t victim_pid;
+	char victim_comm[TASK_COMM_LEN];
+	bool victim_tagged;
+	u64 victim_anon, victim_file, victim_shmem;
+	s64 lead_ms;			/* -1: no warning at all */
+	int nr;
+	struct gmg_oom_entry entries[];
+};
+
+/* Filled by the probe, emptied by the work. */
+struct gmg_oom_pending {
+	atomic_t state;			/* GMG_SLOT_* */
+	u64 time_ns;
+	struct pid *victim;		/* referenced */
+	struct mem_cgroup *memcg;	/* referenced; NULL: global */
+	char comm[TASK_COMM_LEN];
+	u64 anon, file, shmem;
+	bool tagged;
+	struct gmg_snapshot snap;	/* the victim's, when tagged */
+};
+
+enum { GMG_SLOT_FREE, GMG_SLOT_FILLING, GMG_SLOT_READY };
+
+static struct gmg_oom_pending gmg_pending[GMG_OOM_PENDING];
+static LIST_HEAD(gmg_reports);
+static DEFINE_MUTEX(gmg_reports_lock);
+static u32 gmg_nr_reports;
+static u32 gmg_next_id = 1;
+static u32 gmg_reports_max = GOMEMGUARD_OOM_REPORTS_DEFAULT;
+static atomic64_t gmg_oom_kills = ATOMIC64_INIT(0);
+static struct work_struct gmg_oom_work;
+static bool gmg_kprobe_on, gmg_notifier_on;
+
+u64 gmg_oom_kills_seen(void)
+{
+	return atomic64_read(&gmg_oom_kills);
+}
+
+u32 gmg_oom_reports_max(void)
+{
+	return READ_ONCE(gmg_reports_max);
+}
+
+static void gmg_reports_trim(void)
+{
+	struct gmg_oom_report *r;
+
+	lockdep_assert_held(&gmg_reports_lock);
+	while (gmg_nr_reports > gmg_reports_max) {
+		r = list_last_entry(&gmg_reports, struct gmg_oom_report, node);
+		list_del(&r->node);
+		kvfree(r);
+		gmg_nr_reports--;
+	}
+}
+
+void gmg_oom_set_reports_max(u32 max)
+{
+	mutex_lock(&gmg_reports_lock);
+	WRITE_ONCE(gmg_reports_max, max);
+	gmg_reports_trim();
+	mutex_unlock(&gmg_reports_lock);
+}
+
+/* ---- the probe: inside the OOM killer, copy and go ---- */
+
+static int gmg_oom_kill_pre(struct kprobe *kp, struct pt_regs *regs)
+{
+	struct oom_control *oc = (struct oom_control *)regs_get_kernel_argument(regs, 0);
+	struct task_struct *victim = oc->chosen;
+	struct gmg_oom_pending *slot = NULL;
+	struct mm_struct *mm;
+	int i;
+
+	atomic64_inc(&gmg_oom_kills);
+	/* chosen is -1 when the OOM killer aborts; NULL cannot be killed. */
+	if (!victim || victim == (void *)-1UL)
+		return 0;
+	for (i = 0; i < GMG_OOM_PENDING; i++) {
+		if (atomic_cmpxchg(&gmg_pending[i].state, GMG_SLOT_FREE,
+				   GMG_SLOT_FILLING) == GMG_SLOT_FREE) {
+			slot = &gmg_pending[i];
+			break;
+		}
+	}
+	/* More kills in flight than slots: this one goes unreported. */
+	if (!slot)
+		return 0;
+
+	slot->time_ns = ktime_get_boottime_ns();
+	slot->victim = get_pid(task_tgid(victim));
+	slot->memcg = oc->memcg;
+	if (slot->memcg)
+		css_get(&slot->memcg->css);
+	get_task_comm(slot->comm, victim);
+	slot->anon = 0;
+	slot->file = 0;
+	slot->shmem = 0;
+	task_lock(victim);
+	mm = victim->mm;
+	if (mm) {
+		slot->anon = (u64)get_mm_counter(mm, MM_ANONPAGES) << PAGE_SHIFT;
+		slot->file = (u64)get_mm_counter(mm, MM_FILEPAGES) << PAGE_SHIFT;
+		slot->shmem = (u64)get_mm_counter(mm, MM_SHMEMPAGES) << PAGE_SHIFT;
+	}
+	task_unlock(victim);
+	/* Its tracker state may be gone by the time the work runs: copy it. */
+	rcu_read_lock();
+	slot->tagged = gmg_tracker_peek(slot->victim, &slot->snap);
+	rcu_read_unlock();
+	atomic_set_release(&slot->state, GMG_SLOT_READY);
+	queue_work(system_unbound_wq, &gmg_oom_work);
+	return 0;
+}
+
+static struct kprobe gmg_oom_kprobe = {
+	.symbol_name = "oom_kill_process",
+	.pre_handler = gmg_oom_kill_pre,
+};
+
+static int gmg_oom_notify(struct notifier_block *nb, unsigned long unused,
+			  void *freed)
+{
+	gmg_tracker_sample_now();
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block gmg_oom_nb = {
+	.notifier_call = gmg_oom_notify,
+};
+
+/* ---- the work: build, store and announce the report ---- */
+
+static s64 lead_of(const struct gmg_snapshot *snap, u64 kill_ns)
+{
+	u64 first = snap->st.first_warn_ns;
+
+	if (!first || first > kill_ns)
+		return -1;
+	return div_u64(kill_ns - first, NSEC_PER_MSEC);
+}
+
+static int gmg_fill_oom_arg(struct sk_buff *skb, const void *arg)
+{
+	return gmg_fill_oom(skb, arg);
+}
+
+static void gmg_oom_report(struct gmg_oom_pending *slot)
+{
+	struct gmg_oom_report *r;
+	int i, n, max = GOMEMGUARD_OOM_SNAPSHOT_MAX;
+
+	r = kvzalloc(struct_size(r, entries, max), GFP_KERNEL);
+	if (!r) {
+		gmg_event_send_fill(GOMEMGUARD_EVENT_OOM, 0, gmg_fill_oom_arg,
+				    NULL, NULL);
+		return;
+	}
+	r->time_ns = slot->time_ns;
+	r->constraint = slot->memcg ? GOMEMGUARD_CONSTRAINT_MEMCG :
+				      GOMEMGUARD_CONSTRAINT_GLOBAL;
+	gmg_memcg_path(slot->memcg, r->memcg_path, sizeof(r->memcg_path));
+	if (!slot->memcg)
+		strscpy(r->memcg_path, "/", sizeof(r->memcg_path));
+	r->victim_pid = pid_nr(slot->victim);
+	memcpy(r->victim_comm, slot->comm, sizeof(r->victim_comm));
+	r->victim_tagged = slot->tagged;
+	r->victim_anon = slot->anon;
+	r->victim_file = slot->file;
+	r->victim_shmem = slot->shmem;
+
+	n = 0;
+	if (slot->tagged)
+		r->entries[n++].snap = slot->snap;
+	n += gmg_tracker_snapshot_memcg(slot->memcg, slot->victim,
+					&r->entries[n].snap, max - n);
+	/* Not our business: no watched process was involved. */
+	if (!n) {
+		kvfree(r);
+		return;
+	}
+	r->nr = n;
+	r->lead_ms = -1;
+	for (i = 0; i < n; i++) {
+		r->entries[i].lead_ms = lead_of(&r->entries[i].snap, r->time_ns);
+		if (i == 0 && slot->tagged)
+			r->lead_ms = r->entries[i].lead_ms;
+		else if (!slot->tagged)
+			r->lead_ms = max(r->lead_ms, r->entries[i].lead_ms);
+	}
+
+	mutex_lock(&gmg_reports_lock);
+	r->id = gmg_next_id++;
+	list_add(&r->node, &gmg_reports);
+	gmg_nr_reports++;
+	gmg_event_send_fill(GOMEMGUARD_EVENT_OOM, r->time_ns, gmg_fill_oom_arg,
+			    r, NULL);
+	gmg_reports_trim();
+	mutex_unlock(&gmg_reports_lock);
+}
+
+static void gmg_oom_workfn(struct work_struct *w)
+{
+	struct gmg_oom_pending *slot;
+	int i;
+
+	for (i = 0; i < GMG_OOM_PENDING; i++) {
+		slot = &gmg_pending[i];
+		if (atomic_read_acquire(&slot->state) != GMG_SLOT_READY)
+			continue;
+		gmg_oom_report(slot);
+		put_pid(slot->victim);
+		if (slot->memcg)
+			css_put(&slot->memcg->css);
+		atomic_set_release(&slot->state, GMG_SLOT_FREE);
+	}
+}
+
+int gmg_fill_oom(struct sk_buff *skb, const struct gmg_oom_report *r)
+{
+	struct nlattr *snap, *proc;
+	int i;
+
+	if (nla_put_u32(skb, GOMEMGUARD_A_OOM_ID, r->id) ||
+	    nla_put_u32(skb, GOMEMGUARD_A_CONSTRAINT, r->constraint) ||
+	    nla_put_string(skb, GOMEMGUARD_A_MEMCG, r->memcg_path) ||
+	    nla_put_u32(skb, GOMEMGUARD_A_VICTIM_PID, r->victim_pid) ||
+	    nla_put_string(skb, GOMEMGUARD_A_VICTIM_COMM, r->victim_comm) ||
+	    nla_put_u8(skb, GOMEMGUARD_A_VICTIM_TAGGED, r->victim_tagged) ||
+	    nla_put_u64_64bit(skb, GOMEMGUARD_A_VICTIM_ANON, r->victim_anon,
+			      GOMEMGUARD_A_PAD) ||
+	    nla_put_u64_64bit(skb, GOMEMGUARD_A_VICTIM_FILE, r->victim_file,
+			      GOMEMGUARD_A_PAD) ||
+	    nla_put_u64_64bit(skb, GOMEMGUARD_A_VICTIM_SHMEM, r->victim_shmem,
+			      GOMEMGUARD_A_PAD) ||
+	    (r->lead_ms >= 0 &&
+	     nla_put_u64_64bit(skb, GOMEMGUARD_A_LEAD_MS, r->lead_ms,
+			       GOMEMGUARD_A_PAD)))
+		return -EMSGSIZE;
+	snap = nla_nest_start(skb, GOMEMGUARD_A_SNAPSHOT);
+	if (!snap)
+		return -EMSGSIZE;
+	for (i = 0; i < r->nr; i++) {
+		proc = nla_nest_start(skb, GOMEMGUARD_A_SNAPSHOT_PROC);
+		if (!proc || gmg_fill_proc(skb, &r->entries[i].snap) ||
+		    (r->entries[i].lead_ms >= 0 &&
+		     nla_put_u64_64bit(skb, GOMEMGUARD_A_LEAD_MS,
+				       r->entries[i].lead_ms, GOMEMGUARD_A_PAD)))
+			return -EMSGSIZE;
+		nla_nest_end(skb, proc);
+	}
+	nla_nest_end(skb, snap);
+	return 0;
+}
+
+/* OOM_GET dump, newest first, from the *@pos-th report on. */
+int gmg_oom_dump(struct sk_buff *skb, u32 portid, u32 seq, unsigned long *pos)
+{
+	struct gmg_oom_report *r;
+	unsigned long i = 0;
+	int err = 0;
+	void *hdr;
+
+	mutex_lock(&gmg_reports_lock);
+	list_for_each_entry(r, &gmg_reports, node) {
+		if (i++ < *pos)
+			continue;
+		hdr = gmg_genlmsg_put(skb, portid, seq, NLM_F_MULTI,
+				      GOMEMGUARD_CMD_OOM_GET);
+		if (!hdr) {
+			err = -EMSGSIZE;
+			break;
+		}
+		if (nla_put_u64_64bit(skb, GOMEMGUARD_A_TIME_NS, r->time_ns,
+				      GOMEMGUARD_A_PAD) ||
+		    gmg_fill_oom(skb, r)) {
+			genlmsg_cancel(skb, hdr);
+			err = -EMSGSIZE;
+			break;
+		}
+		genlmsg_end(skb, hdr);
+		(*pos)++;
+	}
+	mutex_unlock(&gmg_reports_lock);
+	return err;
+}
+
+int gmg_oom_fill_hooks(struct sk_buff *skb)
+{
+	if ((gmg_kprobe_on &&
+	     nla_put_string(skb, GOMEMGUARD_A_HOOK, "kprobe:oom_kill_process")) ||
+	    (gmg_notifier_on &&
+	     nla_put_string(skb, GOMEMGUARD_A_HOOK, "oom_notifier")))
+		return -EMSGSIZE;
+	return 0;
+}
+
+int gmg_oom_init(void)
+{
+	int i, err;
+
+	INIT_WORK(&gmg_oom_work, gmg_oom_workfn);
+	for (i = 0; i < GMG_OOM_PENDING; i++)
+		atomic_set(&gmg_pending[i].state, GMG_SLOT_FREE);
+	/*
+	 * A static function: a future kernel may inline it away.  Then say so
+	 * and go on without post-mortems rather than refuse to load.
+	 */
+	err = register_kprobe(&gmg_oom_kprobe);
+	if (err)
+		pr_warn("kprobe on oom_kill_process unavailable (%d): no OOM post-mortems\n",
+			err);
+	gmg_kprobe_on = !err;
+	err = register_oom_notifier(&gmg_oom_nb);
+	if (err)
+		pr_warn("OOM notifier unavailable (%d)\n", err);
+	gmg_notifier_on = !err;
+	return 0;
+}
+
+void gmg_oom_uninit(void)
+{
+	struct gmg_oom_report *r, *tmp;
+
+	if (gmg_notifier_on)
+		unregister_oom_notifier(&gmg_oom_nb);
+	if (gmg_kprobe_on)
+		unregister_kprobe(&gmg_oom_kprobe);
+	/* No probe runs any more; finish what it queued. */
+	flush_work(&gmg_oom_work);
+	list_for_each_entry_safe(r, tmp, &gmg_reports, node)
+		kvfree(r);
+	INIT_LIST_HEAD(&gmg_reports);
+	gmg_nr_reports = 0;
+}
