@@ -58,7 +58,7 @@ static s64 slope(u64 t0, u64 v0, u64 t1, u64 v1)
  * allocates its working set once at start-up does not -- and only a
  * sustained rate gives an ETA, so a start-up step is never taken for a leak.
  */
-static void update_rate(struct gmg_state *st, u64 window_ns, u64 t, u64 v)
+void gmg_growth_update(struct gmg_growth *st, u64 window_ns, u64 t, u64 v)
 {
 	u64 quarter = window_ns / 4;
 	int i, idx, prev, n;
@@ -85,10 +85,13 @@ static void update_rate(struct gmg_state *st, u64 window_ns, u64 t, u64 v)
 		st->sustained = false;
 }
 
-static void consider(struct gmg_state *st, u64 headroom, u32 limit)
+static void consider(struct gmg_state *st, u64 headroom, s64 rate, u32 limit)
 {
-	u64 ms = div64_u64(headroom * MSEC_PER_SEC, st->rate);
+	u64 ms;
 
+	if (rate < GMG_MIN_RATE)
+		return;
+	ms = div64_u64(headroom * MSEC_PER_SEC, rate);
 	if (!st->eta_limit || ms < st->eta_ms) {
 		st->eta_ms = ms;
 		st->eta_limit = limit;
@@ -100,25 +103,27 @@ static void update_eta(struct gmg_state *st, const struct gmg_settings *set,
 		       const struct gmg_sample *s)
 {
 	const struct gmg_memcg_view *m = &s->memcg;
+	s64 own = st->growth.sustained ? st->growth.rate : 0;
 	u64 used = s->anon + s->swap;
 	u64 unreclaimable;
+	s64 memcg_rate;
 
 	st->eta_limit = 0;
 	st->eta_ms = 0;
-	if (!st->sustained || st->rate < GMG_MIN_RATE)
-		return;
 	if (used < set->soft_limit)
-		consider(st, set->soft_limit - used, GOMEMGUARD_LIMIT_SOFT);
+		consider(st, set->soft_limit - used, own, GOMEMGUARD_LIMIT_SOFT);
 	/*
 	 * Against the memcg, only what it cannot reclaim counts: a memcg full
-	 * of clean page cache is not in danger.
+	 * of clean page cache is not in danger.  And what grows may be the
+	 * memcg rather than the process: tmpfs files, or a sibling's memory.
 	 */
 	unreclaimable = m->usage - min(m->usage, m->reclaimable);
+	memcg_rate = max(own, m->sustained ? m->rate : 0);
 	if (m->max != U64_MAX)
-		consider(st, m->max - min(m->max, unreclaimable),
+		consider(st, m->max - min(m->max, unreclaimable), memcg_rate,
 			 GOMEMGUARD_LIMIT_MEMCG_MAX);
 	if (m->high != U64_MAX && m->high < m->max)
-		consider(st, m->high - min(m->high, unreclaimable),
+		consider(st, m->high - min(m->high, unreclaimable), memcg_rate,
 			 GOMEMGUARD_LIMIT_MEMCG_HIGH);
 }
 
@@ -134,8 +139,8 @@ void gmg_assess(struct gmg_state *st, const struct gmg_settings *set,
 	memset(v, 0, sizeof(*v));
 	st->last = *s;
 	st->hwm = max(st->hwm, used);
-	update_rate(st, (u64)set->rate_window_ms * NSEC_PER_MSEC, s->time_ns,
-		    used);
+	gmg_growth_update(&st->growth, (u64)set->rate_window_ms * NSEC_PER_MSEC,
+			  s->time_ns, used);
 	update_eta(st, set, s);
 
 	/* Levels: every one crossed upward since the last report, in order. */

@@ -39,6 +39,8 @@ struct gmg_memcg_view {
 	u64 max;		/* bytes, U64_MAX when unlimited */
 	u64 high;		/* bytes, U64_MAX when unlimited */
 	u64 reclaimable;	/* clean, unmapped file cache, bytes */
+	s64 rate;		/* growth of usage - reclaimable, bytes/s */
+	bool sustained;		/* ... steady over the last few seconds */
 };
 
 struct gmg_memcg_full {
@@ -65,14 +67,20 @@ struct gmg_sample {
 
 #define GMG_RING	4
 
-struct gmg_state {
-	struct gmg_sample last;
-	u64 hwm;
-	/* Growth: anon + swap every quarter of the rate window (ring). */
+/* A growth-rate estimator: see assess.c. */
+struct gmg_growth {
 	u64 ring_t[GMG_RING], ring_v[GMG_RING];
 	u8 ring_len, ring_head;		/* head: the newest entry */
 	bool sustained;			/* grew in every quarter of the window */
 	s64 rate;			/* bytes/s over the window */
+};
+
+void gmg_growth_update(struct gmg_growth *g, u64 window_ns, u64 t, u64 v);
+
+struct gmg_state {
+	struct gmg_sample last;
+	u64 hwm;
+	struct gmg_growth growth;	/* of anon + swap */
 	u64 eta_ms;			/* valid when eta_limit != 0 */
 	u32 eta_limit;			/* enum gomemguard_limit, 0: none */
 	u8 level;			/* levels[level - 1] crossed; 0: none */

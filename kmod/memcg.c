@@ -21,6 +21,7 @@
 #include <linux/page_counter.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/timekeeping.h>
 #include <linux/xarray.h>
 
 #include "gomemguard.h"
@@ -30,9 +31,13 @@
 #define GMG_STAT_IDLE	(60 * HZ)
 #define GMG_STAT_BUF	4096
 
+/* How fast what the memcg cannot reclaim grows: a steady, short view. */
+#define GMG_MEMCG_WINDOW	(2 * NSEC_PER_SEC)
+
 struct gmg_memcg_stat {
 	unsigned long read_at;		/* jiffies */
 	u64 reclaimable;
+	struct gmg_growth growth;	/* of usage - reclaimable */
 };
 
 static struct vfsmount *gmg_cgroup_mnt;
@@ -126,6 +131,8 @@ void gmg_memcg_read(struct mem_cgroup *memcg, struct gmg_memcg_view *v)
 	v->max = max == PAGE_COUNTER_MAX ? U64_MAX : (u64)max << PAGE_SHIFT;
 	v->high = high == PAGE_COUNTER_MAX ? U64_MAX : (u64)high << PAGE_SHIFT;
 	v->reclaimable = 0;
+	v->rate = 0;
+	v->sustained = false;
 	/* The root has no memory.stat; root_mem_cgroup is not exported. */
 	if (!memcg->css.parent)
 		return;
@@ -143,10 +150,16 @@ void gmg_memcg_read(struct mem_cgroup *memcg, struct gmg_memcg_view *v)
 		if (!read_cgroup_file(memcg, "memory.stat"))
 			st->reclaimable = reclaimable_from_stat(gmg_stat_buf);
 		st->read_at = jiffies;
+		gmg_growth_update(&st->growth, GMG_MEMCG_WINDOW,
+				  ktime_get_boottime_ns(),
+				  v->usage - min(st->reclaimable, v->usage));
 	}
 	/* Unknown (no memory for the cache): assume nothing is reclaimable. */
-	if (st)
+	if (st) {
 		v->reclaimable = min(st->reclaimable, v->usage);
+		v->rate = st->growth.rate;
+		v->sustained = st->growth.sustained;
+	}
 	mutex_unlock(&gmg_stats_lock);
 }
 

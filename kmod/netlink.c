@@ -127,7 +127,7 @@ int gmg_fill_proc(struct sk_buff *skb, const struct gmg_snapshot *snap)
 	    put_u64(skb, GOMEMGUARD_A_SHMEM, s->shmem) ||
 	    put_u64(skb, GOMEMGUARD_A_FILE, s->file) ||
 	    put_u64(skb, GOMEMGUARD_A_HWM, st->hwm) ||
-	    nla_put_s64(skb, GOMEMGUARD_A_RATE, st->rate, GOMEMGUARD_A_PAD) ||
+	    nla_put_s64(skb, GOMEMGUARD_A_RATE, st->growth.rate, GOMEMGUARD_A_PAD) ||
 	    (st->eta_limit &&
 	     (put_u64(skb, GOMEMGUARD_A_ETA_MS, st->eta_ms) ||
 	      nla_put_u32(skb, GOMEMGUARD_A_ETA_LIMIT, st->eta_limit))) ||

@@ -65,13 +65,13 @@ struct gmg_proc {
 	struct mem_cgroup *memcg;	/* at the last sample, referenced */
 	char comm[TASK_COMM_LEN];	/* at the last sample: exit reports it */
 	u32 source;			/* enum gomemguard_source */
+	spinlock_t lock;		/* settings and state */
 	unsigned long flags;
 	unsigned long next_eval;	/* jiffies */
 	u64 wake_bytes;			/* probe wakes an assessment at */
 	struct work_struct work;
 	struct rcu_work free_work;
 	struct gmg_ratelimit rl;	/* only touched by work */
-	spinlock_t lock;		/* settings and state */
 	struct gmg_settings set;
 	struct gmg_state st;
 };
@@ -244,8 +244,9 @@ static struct gmg_proc *gmg_proc_add(struct task_struct *task, u32 source,
 	mm = get_task_mm(task);
 	if (!mm)
 		return ERR_PTR(-ESRCH);
-	/* What a tag costs: one kmalloc-512 object. */
-	BUILD_BUG_ON(sizeof(*p) > 512);
+	/* What a tag costs: one kmalloc-512 object (lock debugging aside). */
+	BUILD_BUG_ON(!IS_ENABLED(CONFIG_DEBUG_SPINLOCK) &&
+		     !IS_ENABLED(CONFIG_DEBUG_LOCK_ALLOC) && sizeof(*p) > 512);
 	p = kzalloc(sizeof(*p), GFP_KERNEL);
 	if (!p) {
 		mmput(mm);
@@ -338,7 +339,7 @@ static void gmg_proc_rekey(struct gmg_proc *p)
 		hash_add_rcu(gmg_by_mm, &p->mm_node, (unsigned long)mm);
 		/* A new program: its growth starts from here. */
 		spin_lock(&p->lock);
-		p->st.ring_len = 0;
+		p->st.growth.ring_len = 0;
 		spin_unlock(&p->lock);
 		mmdrop(old);
 	}
@@ -633,8 +634,9 @@ bool gmg_tracker_memcg_growing(struct mem_cgroup *memcg)
 
 	rcu_read_lock();
 	list_for_each_entry_rcu(p, &gmg_procs, node) {
-		if (READ_ONCE(p->memcg) == memcg && READ_ONCE(p->st.sustained) &&
-		    READ_ONCE(p->st.rate) > 0) {
+		if (READ_ONCE(p->memcg) == memcg &&
+		    READ_ONCE(p->st.growth.sustained) &&
+		    READ_ONCE(p->st.growth.rate) > 0) {
 			growing = true;
 			break;
 		}
