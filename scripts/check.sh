@@ -37,7 +37,11 @@ ksft=$top/build/ksrc/tools/testing/selftests
 
 # One KTAP stream per stage, each nested (prefixed "# ") under a top-level
 # result, kselftest style.
-stages=(host "${kvers[@]}")
+# Per kernel: the full suite, and a small guest for the global OOM.
+stages=(host)
+for k in "${kvers[@]}"; do
+	stages+=("$k" "$k:small")
+done
 echo "TAP version 13"
 echo "1..${#stages[@]}"
 n=0
@@ -68,15 +72,21 @@ set +u
 		done
 		desc="host"
 	else
+		k=${st%:small}
 		stamp "guest $st: booting"
-		if [ -f "build/k/$st/gomemguard.ko" ]; then
-			selftests/vm/guest.sh --disk "$disk" "$st" -- \
-				"$top/selftests/guest-run.sh" \
+		if [ ! -f "build/k/$k/gomemguard.ko" ]; then
+			echo "no module built for $k" >"$log"
+			rc=125
+		elif [ "$k" != "$st" ]; then
+			selftests/vm/guest.sh --mem 256 "$k" -- \
+				"$top/selftests/guest-global-oom.sh" \
 				2>&1 | tee "$log" | sed 's/^/# /'
 			rc=${PIPESTATUS[0]}
 		else
-			echo "no module built for $st" >"$log"
-			rc=125
+			selftests/vm/guest.sh --disk "$disk" "$k" -- \
+				"$top/selftests/guest-run.sh" \
+				2>&1 | tee "$log" | sed 's/^/# /'
+			rc=${PIPESTATUS[0]}
 		fi
 		case $rc in
 		0) ;;

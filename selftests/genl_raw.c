@@ -96,6 +96,11 @@ static void gr_parse_attrs(const char *p, size_t len,
 	}
 }
 
+void gr_parse_nested(const struct nlattr *a, const struct nlattr **tb, int max)
+{
+	gr_parse_attrs((const char *)a + NLA_HDRLEN, a->nla_len - NLA_HDRLEN, tb, max);
+}
+
 static void gr_parse_error(const struct nlmsghdr *nlh, struct gr_reply *r)
 {
 	const struct nlmsgerr *e = NLMSG_DATA(nlh);

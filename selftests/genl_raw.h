@@ -62,6 +62,9 @@ int gr_recv_event(struct gr_sock *s, int timeout_ms, struct gr_reply *r);
 int gr_dump(struct gr_sock *s, struct gr_msg *m,
 	    void (*cb)(const struct gr_reply *r, void *arg), void *arg);
 
+/* The attributes inside nest @a. */
+void gr_parse_nested(const struct nlattr *a, const struct nlattr **tb, int max);
+
 uint32_t gr_get_u32(const struct nlattr *a);
 uint64_t gr_get_u64(const struct nlattr *a);
 const char *gr_get_str(const struct nlattr *a);

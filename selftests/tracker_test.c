@@ -24,7 +24,7 @@
 #define MAX_EVENTS 256
 
 struct ev {
-	uint32_t type, pid, level_pct, eta_limit, source;
+	uint32_t type, pid, level_pct, eta_limit, source, kind, pressure;
 	uint64_t seq, time_ns, eta_ms, anon;
 	int has_eta;
 };
@@ -150,6 +150,13 @@ static void take_event(FIXTURE_DATA(trk) *self, const struct gr_reply *r)
 	e->type = gr_get_u32(r->attrs[GOMEMGUARD_A_EVENT]);
 	e->seq = gr_get_u64(r->attrs[GOMEMGUARD_A_SEQ]);
 	e->time_ns = gr_get_u64(r->attrs[GOMEMGUARD_A_TIME_NS]);
+	/* Pressure and OOM events are about a memcg or a kill, not a process. */
+	if (r->attrs[GOMEMGUARD_A_PRESSURE_KIND])
+		e->kind = gr_get_u32(r->attrs[GOMEMGUARD_A_PRESSURE_KIND]);
+	if (r->attrs[GOMEMGUARD_A_PRESSURE_LEVEL])
+		e->pressure = gr_get_u32(r->attrs[GOMEMGUARD_A_PRESSURE_LEVEL]);
+	if (!r->attrs[GOMEMGUARD_A_PID])
+		return;
 	e->pid = gr_get_u32(r->attrs[GOMEMGUARD_A_PID]);
 	e->level_pct = gr_get_u32(r->attrs[GOMEMGUARD_A_LEVEL_PCT]);
 	e->anon = gr_get_u64(r->attrs[GOMEMGUARD_A_ANON]);
@@ -198,17 +205,19 @@ static int count_events(FIXTURE_DATA(trk) *self, uint32_t type, pid_t pid)
 
 static void log_events(struct __test_metadata *_metadata, FIXTURE_DATA(trk) *self)
 {
-	static const char *const names[] = { "?", "warn", "eta", "recover", "exit" };
+	static const char *const names[] = {
+		"?", "warn", "eta", "recover", "exit", "pressure", "oom"
+	};
 	int i;
 
 	for (i = 0; i < self->nev; i++) {
 		struct ev *e = &self->ev[i];
 
-		TH_LOG("seq %llu %s pid %u level %u%% anon %llu MiB eta %s%llu ms limit %u t %.3f s",
-		       (unsigned long long)e->seq, names[e->type < 5 ? e->type : 0],
+		TH_LOG("seq %llu %s pid %u level %u%% anon %llu MiB eta %s%llu ms limit %u pressure %u/%u t %.3f s",
+		       (unsigned long long)e->seq, names[e->type < 7 ? e->type : 0],
 		       e->pid, e->level_pct, (unsigned long long)(e->anon / MIB),
 		       e->has_eta ? "" : "(none) ", (unsigned long long)e->eta_ms,
-		       e->eta_limit, e->time_ns / 1e9);
+		       e->eta_limit, e->pressure, e->kind, e->time_ns / 1e9);
 	}
 }
 
@@ -327,8 +336,8 @@ TEST_F(trk, page_cache_reader_never_warns)
 	struct tag_opts o = { .soft = 32 * MIB, .eta_ms = 30000, .window_ms = 1000 };
 	long long max = 96 * MIB, peak = 0, cur;
 	char bin[256], file[300];
+	int i, churn, squeeze;
 	struct gr_reply r;
-	int i;
 
 	if (!data)
 		SKIP(return, "GMG_DATA_DIR (a block-device filesystem) not set");
@@ -358,6 +367,16 @@ TEST_F(trk, page_cache_reader_never_warns)
 	EXPECT_EQ(0, count_events(self, GOMEMGUARD_EVENT_WARN, self->pid));
 	EXPECT_EQ(0, count_events(self, GOMEMGUARD_EVENT_ETA, self->pid));
 	EXPECT_EQ(0, cg_read_key(self->cg, "memory.events", "oom_kill"));
+	/* Reclaim ran, and it was the harmless kind. */
+	for (i = 0, churn = 0, squeeze = 0; i < self->nev; i++) {
+		if (self->ev[i].type != GOMEMGUARD_EVENT_PRESSURE ||
+		    self->ev[i].pressure == GOMEMGUARD_PRESSURE_NONE)
+			continue;
+		churn += self->ev[i].kind == GOMEMGUARD_KIND_CACHE_CHURN;
+		squeeze += self->ev[i].kind == GOMEMGUARD_KIND_ANON_SQUEEZE;
+	}
+	EXPECT_LE(1, churn);
+	EXPECT_EQ(0, squeeze);
 	ASSERT_EQ(0, proc_get(self, self->pid, &r));
 	EXPECT_GT(16 * MIB, gr_get_u64(r.attrs[GOMEMGUARD_A_ANON]));
 	EXPECT_LE(8 * MIB, gr_get_u64(r.attrs[GOMEMGUARD_A_ANON]));
@@ -699,6 +718,281 @@ TEST_F(trk, rate_limit_drops_and_counts)
 	EXPECT_EQ(self->ev[0].seq + 1, self->ev[1].seq);
 	EXPECT_EQ(10, self->ev[0].level_pct);
 	EXPECT_EQ(20, self->ev[1].level_pct);
+}
+
+/* ---- memcg view, OOM post-mortems ---- */
+
+struct oom_seen {
+	int n;
+	uint32_t id, constraint, victim, tagged, snap_n, snap_has_victim;
+	int has_lead;
+	uint64_t lead_ms;
+	char memcg[128];
+};
+
+static void parse_oom(const struct gr_reply *r, pid_t victim, struct oom_seen *o)
+{
+	const struct nlattr *snap = r->attrs[GOMEMGUARD_A_SNAPSHOT], *a;
+	const struct nlattr *tb[GR_ATTR_MAX + 1];
+	int left;
+
+	o->n++;
+	o->id = gr_get_u32(r->attrs[GOMEMGUARD_A_OOM_ID]);
+	o->constraint = gr_get_u32(r->attrs[GOMEMGUARD_A_CONSTRAINT]);
+	o->victim = gr_get_u32(r->attrs[GOMEMGUARD_A_VICTIM_PID]);
+	o->tagged = *((const uint8_t *)r->attrs[GOMEMGUARD_A_VICTIM_TAGGED] + NLA_HDRLEN);
+	snprintf(o->memcg, sizeof(o->memcg), "%s", gr_get_str(r->attrs[GOMEMGUARD_A_MEMCG]));
+	o->has_lead = !!r->attrs[GOMEMGUARD_A_LEAD_MS];
+	if (o->has_lead)
+		o->lead_ms = gr_get_u64(r->attrs[GOMEMGUARD_A_LEAD_MS]);
+	o->snap_n = 0;
+	o->snap_has_victim = 0;
+	if (!snap)
+		return;
+	a = (const struct nlattr *)((const char *)snap + NLA_HDRLEN);
+	for (left = snap->nla_len - NLA_HDRLEN; left >= NLA_HDRLEN && a->nla_len >= NLA_HDRLEN;
+	     left -= NLA_ALIGN(a->nla_len),
+	     a = (const struct nlattr *)((const char *)a + NLA_ALIGN(a->nla_len))) {
+		gr_parse_nested(a, tb, GR_ATTR_MAX);
+		o->snap_n++;
+		if (tb[GOMEMGUARD_A_PID] && gr_get_u32(tb[GOMEMGUARD_A_PID]) == (uint32_t)victim)
+			o->snap_has_victim = 1;
+	}
+}
+
+struct oom_dump {
+	pid_t victim;
+	struct oom_seen first;
+};
+
+static void oom_dump_cb(const struct gr_reply *r, void *arg)
+{
+	struct oom_dump *d = arg;
+
+	if (!d->first.n)
+		parse_oom(r, d->victim, &d->first);
+	else
+		d->first.n++;
+}
+
+/*
+ * A tagged Go service killed by its memcg's OOM: one OOM event naming it,
+ * with the snapshot and how long before the kill the first warning went
+ * out; the same report is still there to read afterwards.
+ */
+TEST_F(trk, memcg_oom_leaves_a_post_mortem)
+{
+	struct tag_opts o = { .soft = 48 * MIB, .eta_ms = 2000, .window_ms = 1000 };
+	const char *ready = "/tmp/oomleak.ready";
+	struct oom_dump dump = { 0 };
+	struct oom_seen ev = { 0 };
+	struct gr_reply *r = malloc(sizeof(*r));
+	uint64_t death_ns, end;
+	struct gr_msg m;
+	char bin[256];
+	int status;
+	pid_t pid;
+
+	ASSERT_NE(NULL, r);
+	ASSERT_EQ(0, cg_create("oom", self->cg, sizeof(self->cg)));
+	ASSERT_EQ(0, cg_write(self->cg, "memory.max", "96M"));
+	unlink(ready);
+	{
+		const char *argv[] = { workload("goleak", bin, sizeof(bin)),
+				       "-rate", "16M", "-baseline", "4M",
+				       "-readyfile", ready, NULL };
+
+		self->pid = spawn(self->cg, argv, "/tmp/oomleak.log");
+	}
+	ASSERT_LT(0, self->pid);
+	pid = self->pid;
+	ASSERT_EQ(0, wait_ready(ready, 30000));
+	ASSERT_EQ(0, tag_cmd(self, GOMEMGUARD_CMD_TAG_NEW, pid, NULL, &o, r));
+	/* Collect until death, keeping OOM events (take_event skips them). */
+	end = boottime_ns() + 60000000000ull;
+	death_ns = 0;
+	while (boottime_ns() < end) {
+		if (!death_ns && waitpid(pid, &status, WNOHANG) == pid) {
+			death_ns = boottime_ns();
+			self->pid = 0;
+			end = death_ns + 3000000000ull;
+		}
+		if (gr_recv_event(&self->mon, 100, r))
+			continue;
+		if (gr_get_u32(r->attrs[GOMEMGUARD_A_EVENT]) == GOMEMGUARD_EVENT_OOM)
+			parse_oom(r, pid, &ev);
+		else
+			take_event(self, r);
+	}
+	ASSERT_NE(0, death_ns) TH_LOG("the leak was not killed within 60 s");
+	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	ASSERT_EQ(1, ev.n) TH_LOG("%d OOM events", ev.n);
+	EXPECT_EQ(GOMEMGUARD_CONSTRAINT_MEMCG, ev.constraint);
+	EXPECT_EQ((uint32_t)pid, ev.victim);
+	EXPECT_EQ(1, ev.tagged);
+	EXPECT_STREQ("/gmgtest.oom", ev.memcg);
+	EXPECT_LE(1, ev.snap_n);
+	EXPECT_EQ(1, ev.snap_has_victim);
+	ASSERT_TRUE(ev.has_lead) TH_LOG("no lead time: no warning before the kill?");
+	EXPECT_LT(0, ev.lead_ms);
+	TH_LOG("OOM #%u: first warning %llu ms before the kill", ev.id,
+	       (unsigned long long)ev.lead_ms);
+
+	/* Still there to read at 09:00. */
+	dump.victim = pid;
+	gr_start(&m, self->family, GOMEMGUARD_CMD_OOM_GET, GOMEMGUARD_GENL_VERSION);
+	ASSERT_EQ(0, gr_dump(&self->ctl, &m, oom_dump_cb, &dump));
+	ASSERT_LE(1, dump.first.n);
+	EXPECT_EQ(ev.id, dump.first.id);
+	EXPECT_EQ((uint32_t)pid, dump.first.victim);
+	EXPECT_EQ(ev.lead_ms, dump.first.lead_ms);
+	free(r);
+}
+
+struct memcg_find {
+	const char *path;
+	int found;
+	uint64_t anon, file, shmem, reclaimable, pinned, usage;
+};
+
+static void memcg_cb(const struct gr_reply *r, void *arg)
+{
+	struct memcg_find *f = arg;
+
+	if (!r->attrs[GOMEMGUARD_A_MEMCG] ||
+	    strcmp(gr_get_str(r->attrs[GOMEMGUARD_A_MEMCG]), f->path))
+		return;
+	f->found = 1;
+	f->anon = gr_get_u64(r->attrs[GOMEMGUARD_A_MEMCG_ANON]);
+	f->file = gr_get_u64(r->attrs[GOMEMGUARD_A_MEMCG_FILE]);
+	f->shmem = gr_get_u64(r->attrs[GOMEMGUARD_A_MEMCG_SHMEM]);
+	f->reclaimable = gr_get_u64(r->attrs[GOMEMGUARD_A_RECLAIMABLE]);
+	f->pinned = gr_get_u64(r->attrs[GOMEMGUARD_A_PINNED]);
+	f->usage = gr_get_u64(r->attrs[GOMEMGUARD_A_MEMCG_USAGE]);
+}
+
+static int within(uint64_t a, long long b, uint64_t slack)
+{
+	return b >= 0 && (a > (uint64_t)b ? a - b : b - a) <= slack;
+}
+
+/*
+ * tmpfs in a memcg without swap: the writer's own anon is flat, so only the
+ * memcg view can see it coming.  It is counted as pinned, not reclaimable,
+ * and an ETA against memory.max goes out before the OOM kill.
+ */
+TEST_F(trk, tmpfs_writer_is_pinned_and_warned_before_oom)
+{
+	struct tag_opts o = { .soft = 512 * MIB, .eta_ms = 3000, .window_ms = 1000 };
+	struct memcg_find f = { .path = "/gmgtest.tmpfs" };
+	const char *ready = "/tmp/tmpfswriter.ready";
+	uint64_t death_ns = 0, eta_ns = 0;
+	struct gr_reply r;
+	struct gr_msg m;
+	char bin[256];
+	int i, status;
+	pid_t pid;
+
+	ASSERT_EQ(0, cg_create("tmpfs", self->cg, sizeof(self->cg)));
+	ASSERT_EQ(0, cg_write(self->cg, "memory.max", "96M"));
+	unlink(ready);
+	{
+		const char *argv[] = { workload("tmpfswriter", bin, sizeof(bin)),
+				       "-dir", "/dev/shm", "-rate", "12M", "-step", "1M",
+				       "-unlink", "-readyfile", ready, NULL };
+
+		self->pid = spawn(self->cg, argv, "/tmp/tmpfswriter.log");
+	}
+	ASSERT_LT(0, self->pid);
+	pid = self->pid;
+	ASSERT_EQ(0, wait_ready(ready, 30000));
+	ASSERT_EQ(0, tag_cmd(self, GOMEMGUARD_CMD_TAG_NEW, pid, NULL, &o, &r))
+		TH_LOG("%s", r.extack);
+	/* Half full: the view counts the tmpfs pages as pinned. */
+	for (i = 0; i < 100 && cg_read_ll(self->cg, "memory.current") < 48 * (long long)MIB; i++)
+		sleep_ms(100);
+	gr_start(&m, self->family, GOMEMGUARD_CMD_MEMCG_GET, GOMEMGUARD_GENL_VERSION);
+	ASSERT_EQ(0, gr_dump(&self->ctl, &m, memcg_cb, &f));
+	ASSERT_EQ(1, f.found);
+	TH_LOG("usage %llu MiB: shmem %llu, pinned %llu, reclaimable %llu; memory.stat shmem %lld",
+	       (unsigned long long)f.usage / MIB, (unsigned long long)f.shmem / MIB,
+	       (unsigned long long)f.pinned / MIB, (unsigned long long)f.reclaimable / MIB,
+	       cg_read_key(self->cg, "memory.stat", "shmem") / (long long)MIB);
+	EXPECT_LE(40 * MIB, f.shmem);
+	EXPECT_LE(f.shmem, f.pinned);
+	EXPECT_GT(8 * MIB, f.reclaimable);
+	/* The split is memory.stat's own, to within a few percent. */
+	EXPECT_TRUE(within(f.shmem, cg_read_key(self->cg, "memory.stat", "shmem"), 4 * MIB));
+	EXPECT_TRUE(within(f.anon, cg_read_key(self->cg, "memory.stat", "anon"), 4 * MIB));
+	EXPECT_TRUE(within(f.file, cg_read_key(self->cg, "memory.stat", "file"), 4 * MIB));
+
+	ASSERT_EQ(1, collect(self, 60000, pid, &status, &death_ns));
+	log_events(_metadata, self);
+	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	for (i = 0; i < self->nev; i++)
+		if (self->ev[i].type == GOMEMGUARD_EVENT_ETA &&
+		    self->ev[i].pid == (uint32_t)pid && !eta_ns) {
+			eta_ns = self->ev[i].time_ns;
+			EXPECT_EQ(GOMEMGUARD_LIMIT_MEMCG_MAX, self->ev[i].eta_limit);
+		}
+	ASSERT_NE(0, eta_ns) TH_LOG("no ETA warning before the tmpfs OOM");
+	EXPECT_LT(eta_ns, death_ns);
+}
+
+/* Runs only in a small guest (selftests/guest-global-oom.sh). */
+TEST_F(trk, global_oom_kills_a_tagged_leak)
+{
+	struct tag_opts o = { .soft = 64 * MIB, .eta_ms = 5000, .window_ms = 1000 };
+	const char *ready = "/tmp/globalleak.ready";
+	struct oom_seen ev = { 0 };
+	struct gr_reply *r = malloc(sizeof(*r));
+	uint64_t end, death_ns = 0;
+	char bin[256];
+	int status;
+	pid_t pid;
+
+	ASSERT_NE(NULL, r);
+	unlink(ready);
+	{
+		const char *argv[] = { workload("goleak", bin, sizeof(bin)),
+				       "-rate", "32M", "-baseline", "4M",
+				       "-readyfile", ready, NULL };
+
+		self->pid = spawn(NULL, argv, "/tmp/globalleak.log");
+	}
+	ASSERT_LT(0, self->pid);
+	pid = self->pid;
+	ASSERT_EQ(0, wait_ready(ready, 30000));
+	{
+		char path[64];
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", pid);
+		f = fopen(path, "w");
+		ASSERT_NE(NULL, f);
+		fputs("1000", f);
+		fclose(f);
+	}
+	ASSERT_EQ(0, tag_cmd(self, GOMEMGUARD_CMD_TAG_NEW, pid, NULL, &o, r));
+	end = boottime_ns() + 120000000000ull;
+	while (boottime_ns() < end) {
+		if (!death_ns && waitpid(pid, &status, WNOHANG) == pid) {
+			death_ns = boottime_ns();
+			self->pid = 0;
+			end = death_ns + 3000000000ull;
+		}
+		if (!gr_recv_event(&self->mon, 100, r) &&
+		    gr_get_u32(r->attrs[GOMEMGUARD_A_EVENT]) == GOMEMGUARD_EVENT_OOM)
+			parse_oom(r, pid, &ev);
+	}
+	ASSERT_NE(0, death_ns);
+	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	ASSERT_LE(1, ev.n);
+	EXPECT_EQ(GOMEMGUARD_CONSTRAINT_GLOBAL, ev.constraint);
+	EXPECT_EQ((uint32_t)pid, ev.victim);
+	EXPECT_EQ(1, ev.tagged);
+	EXPECT_STREQ("/", ev.memcg);
+	free(r);
 }
 
 /* Each bad request: its errno, and words that say what is wrong. */
