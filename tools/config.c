@@ -2,9 +2,10 @@
 /*
  * gomemctl config: change module-wide settings.
  *
- * Only syntax is checked here (a duration that is whole milliseconds and fits
- * the attribute); whether a value is in range is the module's call, and its
- * extack message says why when it is not.
+ * Only syntax is checked here (a duration that is whole milliseconds, a
+ * number that fits the attribute); whether a value is in range, or the
+ * medium pressure threshold below the critical one, is the module's call,
+ * and its extack message says why when it is not.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -26,6 +27,8 @@ static void usage(FILE *f)
 	units_format_ms(def, sizeof(def), GOMEMGUARD_EVENT_INTERVAL_MS_DEFAULT);
 	fprintf(f,
 		"Usage: gomemctl config [--event-interval DURATION] [--event-burst N]\n"
+		"                       [--oom-reports N] [--pressure-medium PCT]\n"
+		"                       [--pressure-critical PCT]\n"
 		"\n"
 		"Change module-wide settings; settings not given keep their value.\n"
 		"At least one option is required.\n"
@@ -35,77 +38,101 @@ static void usage(FILE *f)
 		"                                 e.g. 250ms, 2s, 1m (%s to %s, default %s)\n"
 		"      --event-burst N            events allowed per process in a window\n"
 		"                                 (%d to %d, default %d)\n"
+		"      --oom-reports N            OOM post-mortems to keep, the oldest\n"
+		"                                 dropped first (1 to %d, default %d)\n"
+		"      --pressure-medium PCT      reclaim pressure is medium when reclaim\n"
+		"                                 fails to free PCT%% of the pages it scans\n"
+		"                                 (1 to 100, default %d)\n"
+		"      --pressure-critical PCT    ... and critical from PCT%% (above the\n"
+		"                                 medium threshold, up to 100, default %d)\n"
 		"  -h, --help                     print this help\n",
 		min, max, def,
 		GOMEMGUARD_EVENT_BURST_MIN, GOMEMGUARD_EVENT_BURST_MAX,
-		GOMEMGUARD_EVENT_BURST_DEFAULT);
+		GOMEMGUARD_EVENT_BURST_DEFAULT,
+		GOMEMGUARD_OOM_REPORTS_MAX, GOMEMGUARD_OOM_REPORTS_DEFAULT,
+		GOMEMGUARD_PRESSURE_MEDIUM_DEFAULT,
+		GOMEMGUARD_PRESSURE_CRITICAL_DEFAULT);
 }
 
-static int parse_interval(const char *arg, uint32_t *ms)
+/* A percentage: "60" or "60%". */
+static int parse_pct(const char *s, uint32_t *pct, const char **why)
 {
-	const char *why;
+	char buf[UNITS_BUF_LEN];
+	size_t len = strlen(s);
 
-	if (units_parse_ms(arg, ms, &why)) {
-		gmc_err(VERB, "invalid --event-interval \"%s\": %s", arg, why);
-		return -1;
+	if (len && s[len - 1] == '%') {
+		if (len > sizeof(buf) - 1) {
+			*why = "not a number";
+			return -EINVAL;
+		}
+		memcpy(buf, s, len - 1);
+		buf[len - 1] = '\0';
+		s = buf;
 	}
-	return 0;
+	return units_parse_u32(s, pct, why);
 }
 
-static int parse_burst(const char *arg, uint32_t *burst)
-{
-	const char *why;
+/* Every setting is a u32 attribute; the order of the options in --help. */
+static const struct setting {
+	const char *name;
+	int attr;
+	int (*parse)(const char *s, uint32_t *v, const char **why);
+} settings[] = {
+	{ "event-interval", GOMEMGUARD_A_EVENT_INTERVAL_MS, units_parse_ms },
+	{ "event-burst", GOMEMGUARD_A_EVENT_BURST, units_parse_u32 },
+	{ "oom-reports", GOMEMGUARD_A_OOM_REPORTS_MAX, units_parse_u32 },
+	{ "pressure-medium", GOMEMGUARD_A_PRESSURE_MEDIUM_PCT, parse_pct },
+	{ "pressure-critical", GOMEMGUARD_A_PRESSURE_CRITICAL_PCT, parse_pct },
+};
 
-	if (units_parse_u32(arg, burst, &why)) {
-		gmc_err(VERB, "invalid --event-burst \"%s\": %s", arg, why);
-		return -1;
-	}
-	return 0;
-}
+#define N_SETTINGS ARRAY_SIZE(settings)
 
 int config_main(int argc, char *argv[])
 {
-	enum { OPT_INTERVAL = 256, OPT_BURST };
-	static const struct option opts[] = {
-		{ "event-interval", required_argument, NULL, OPT_INTERVAL },
-		{ "event-burst",    required_argument, NULL, OPT_BURST },
-		{ "help",	    no_argument,       NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	bool set_interval = false, set_burst = false;
-	uint32_t interval_ms = 0, burst = 0;
+	/* getopt_long() returns OPT_FIRST + the setting's index. */
+	enum { OPT_FIRST = 256 };
+	struct option opts[N_SETTINGS + 2];
+	bool given[N_SETTINGS] = { false };
+	uint32_t values[N_SETTINGS];
+	bool any = false;
 	struct nl_msg *req;
 	struct gmc_nl *nl;
+	const char *why;
 	int c, ret = GMC_EXIT_ERROR;
+	size_t i;
+
+	for (i = 0; i < N_SETTINGS; i++)
+		opts[i] = (struct option){ settings[i].name, required_argument,
+					   NULL, OPT_FIRST + (int)i };
+	opts[N_SETTINGS] = (struct option){ "help", no_argument, NULL, 'h' };
+	opts[N_SETTINGS + 1] = (struct option){ NULL, 0, NULL, 0 };
 
 	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
-		switch (c) {
-		case OPT_INTERVAL:
-			if (parse_interval(optarg, &interval_ms))
+		if (c >= OPT_FIRST && c < OPT_FIRST + (int)N_SETTINGS) {
+			i = (size_t)(c - OPT_FIRST);
+			if (settings[i].parse(optarg, &values[i], &why)) {
+				gmc_err(VERB, "invalid --%s \"%s\": %s",
+					settings[i].name, optarg, why);
 				return GMC_EXIT_USAGE;
-			set_interval = true;
-			break;
-		case OPT_BURST:
-			if (parse_burst(optarg, &burst))
-				return GMC_EXIT_USAGE;
-			set_burst = true;
-			break;
-		case 'h':
+			}
+			given[i] = any = true;
+			continue;
+		}
+		if (c == 'h') {
 			usage(stdout);
 			return GMC_EXIT_OK;
-		default:
-			gmc_bad_option(VERB, c, argv);
-			usage(stderr);
-			return GMC_EXIT_USAGE;
 		}
+		gmc_bad_option(VERB, c, argv);
+		usage(stderr);
+		return GMC_EXIT_USAGE;
 	}
 	if (optind < argc) {
 		gmc_err(VERB, "unexpected argument \"%s\"", argv[optind]);
 		usage(stderr);
 		return GMC_EXIT_USAGE;
 	}
-	if (!set_interval && !set_burst) {
-		gmc_err(VERB, "nothing to change: give --event-interval and/or --event-burst");
+	if (!any) {
+		gmc_err(VERB, "nothing to change: give at least one setting");
 		usage(stderr);
 		return GMC_EXIT_USAGE;
 	}
@@ -116,12 +143,13 @@ int config_main(int argc, char *argv[])
 	req = gmc_nl_request(nl, GOMEMGUARD_CMD_CONFIG_SET, 0);
 	if (!req)
 		goto out;
-	if ((set_interval &&
-	     nla_put_u32(req, GOMEMGUARD_A_EVENT_INTERVAL_MS, interval_ms) < 0) ||
-	    (set_burst && nla_put_u32(req, GOMEMGUARD_A_EVENT_BURST, burst) < 0)) {
-		nlmsg_free(req);
-		gmc_err(VERB, "%s", strerror(ENOMEM));
-		goto out;
+	for (i = 0; i < N_SETTINGS; i++) {
+		if (given[i] &&
+		    nla_put_u32(req, settings[i].attr, values[i]) < 0) {
+			nlmsg_free(req);
+			gmc_err(VERB, "%s", strerror(ENOMEM));
+			goto out;
+		}
 	}
 	if (!gmc_nl_transact(nl, req, NULL, NULL))
 		ret = GMC_EXIT_OK;

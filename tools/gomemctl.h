@@ -27,6 +27,7 @@ int tag_main(int argc, char *argv[]);
 int untag_main(int argc, char *argv[]);
 int set_main(int argc, char *argv[]);
 int show_main(int argc, char *argv[]);
+int oom_main(int argc, char *argv[]);
 int monitor_main(int argc, char *argv[]);
 int info_main(int argc, char *argv[]);
 int config_main(int argc, char *argv[]);

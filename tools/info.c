@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * gomemctl info: which module is loaded on which kernel, and its counters.
+ * gomemctl info: which module is loaded on which kernel, its counters, its
+ * settings, and which kernel hooks it could attach to.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -21,6 +22,12 @@ struct info {
 	uint64_t events_dropped;
 	uint32_t event_interval_ms;
 	uint32_t event_burst;
+	uint32_t oom_reports_max;
+	uint64_t oom_kills;
+	uint32_t pressure_medium_pct;
+	uint32_t pressure_critical_pct;
+	char **hooks;
+	size_t n_hooks;
 };
 
 static void usage(FILE *f)
@@ -29,12 +36,53 @@ static void usage(FILE *f)
 		"Usage: gomemctl info [-j | -p]\n"
 		"\n"
 		"Show the module's version, the running kernel, how many processes are\n"
-		"tagged, how many events were sent and dropped, and the event rate limit.\n"
+		"tagged, how many events were sent and dropped, the event rate limit, how\n"
+		"many OOM kills the module saw and how many post-mortems it keeps, the\n"
+		"reclaim pressure thresholds, and the kernel hooks it is attached to.\n"
 		"\n"
 		"Options:\n"
 		"  -j, --json     print JSON\n"
 		"  -p, --pretty   print indented JSON\n"
 		"  -h, --help     print this help\n");
+}
+
+static void free_hooks(struct info *info)
+{
+	while (info->n_hooks)
+		free(info->hooks[--info->n_hooks]);
+	free(info->hooks);
+	info->hooks = NULL;
+}
+
+/* The HOOK strings of the HOOKS nest, in the module's order. */
+static int get_hooks(struct gmc_nl *nl, struct info *info,
+		     struct nlattr *hooks)
+{
+	struct nlattr *tb[GOMEMGUARD_A_MAX + 1], *a;
+	size_t n = 0;
+	int rem;
+
+	if (gmc_nl_parse_nested(nl, tb, hooks))
+		return -1;
+	nla_for_each_nested(a, hooks, rem)
+		n += nla_type(a) == GOMEMGUARD_A_HOOK;
+	free_hooks(info);
+	info->hooks = calloc(n ? n : 1, sizeof(*info->hooks));
+	if (!info->hooks)
+		goto err_nomem;
+	nla_for_each_nested(a, hooks, rem) {
+		if (nla_type(a) != GOMEMGUARD_A_HOOK)
+			continue;
+		info->hooks[info->n_hooks] = strdup(nla_get_string(a));
+		if (!info->hooks[info->n_hooks])
+			goto err_nomem;
+		info->n_hooks++;
+	}
+	return 0;
+
+err_nomem:
+	gmc_err(VERB, "%s", strerror(ENOMEM));
+	return -1;
 }
 
 static int info_reply(struct gmc_nl *nl, struct nlattr *tb[], void *arg)
@@ -47,10 +95,16 @@ static int info_reply(struct gmc_nl *nl, struct nlattr *tb[], void *arg)
 		GOMEMGUARD_A_EVENTS_DROPPED,
 		GOMEMGUARD_A_EVENT_INTERVAL_MS,
 		GOMEMGUARD_A_EVENT_BURST,
+		GOMEMGUARD_A_OOM_REPORTS_MAX,
+		GOMEMGUARD_A_OOM_KILLS,
+		GOMEMGUARD_A_PRESSURE_MEDIUM_PCT,
+		GOMEMGUARD_A_PRESSURE_CRITICAL_PCT,
+		GOMEMGUARD_A_HOOKS,
 	};
 	struct info *info = arg;
 
-	if (gmc_nl_require(nl, tb, required, ARRAY_SIZE(required)))
+	if (gmc_nl_require(nl, tb, required, ARRAY_SIZE(required)) ||
+	    get_hooks(nl, info, tb[GOMEMGUARD_A_HOOKS]))
 		return -1;
 	free(info->version);
 	free(info->kernel_release);
@@ -65,11 +119,19 @@ static int info_reply(struct gmc_nl *nl, struct nlattr *tb[], void *arg)
 	info->events_dropped = nla_get_u64(tb[GOMEMGUARD_A_EVENTS_DROPPED]);
 	info->event_interval_ms = nla_get_u32(tb[GOMEMGUARD_A_EVENT_INTERVAL_MS]);
 	info->event_burst = nla_get_u32(tb[GOMEMGUARD_A_EVENT_BURST]);
+	info->oom_reports_max = nla_get_u32(tb[GOMEMGUARD_A_OOM_REPORTS_MAX]);
+	info->oom_kills = nla_get_u64(tb[GOMEMGUARD_A_OOM_KILLS]);
+	info->pressure_medium_pct =
+		nla_get_u32(tb[GOMEMGUARD_A_PRESSURE_MEDIUM_PCT]);
+	info->pressure_critical_pct =
+		nla_get_u32(tb[GOMEMGUARD_A_PRESSURE_CRITICAL_PCT]);
 	return 0;
 }
 
 static int info_print(const struct info *info)
 {
+	size_t i;
+
 	out_begin();
 	out_str("version", "gomemguard %s", info->version);
 	out_str("kernel_release", " on %s\n", info->kernel_release);
@@ -79,6 +141,21 @@ static int info_print(const struct info *info)
 	out_u64("event_burst", "  event rate limit: %" PRIu64, info->event_burst);
 	out_ms("event_interval_ms", " per %s per process\n",
 	       info->event_interval_ms);
+	out_u64("oom_kills", "  OOM kills seen: %" PRIu64, info->oom_kills);
+	out_u64("oom_reports_max", "; post-mortems kept: the last %" PRIu64 "\n",
+		info->oom_reports_max);
+	out_u64("pressure_medium_pct",
+		"  reclaim pressure: medium from %" PRIu64 "%%",
+		info->pressure_medium_pct);
+	out_u64("pressure_critical_pct",
+		", critical from %" PRIu64 "%% of scanned pages not reclaimed\n",
+		info->pressure_critical_pct);
+	out_text("  hooks:");
+	out_array_begin("hooks");
+	for (i = 0; i < info->n_hooks; i++)
+		out_str(NULL, i ? ", %s" : " %s", info->hooks[i]);
+	out_array_end();
+	out_text("%s\n", info->n_hooks ? "" : " none");
 	return out_end();
 }
 
@@ -128,5 +205,6 @@ int info_main(int argc, char *argv[])
 	gmc_nl_close(nl);
 	free(info.version);
 	free(info.kernel_release);
+	free_hooks(&info);
 	return ret;
 }

@@ -22,8 +22,10 @@
 #include <linux/gomemguard.h>
 
 #include "gomemctl.h"
+#include "memcg.h"
 #include "nl.h"
 #include "output.h"
+#include "postmortem.h"
 #include "proc.h"
 #include "units.h"
 
@@ -38,11 +40,15 @@ struct monitor {
 	bool write_failed;	/* output gone: no point in going on */
 };
 
-/* What monitor promises in every line about an event. */
+/* What every event carries; the rest depends on what it is about. */
 static const int event_required[] = {
 	GOMEMGUARD_A_EVENT,
 	GOMEMGUARD_A_SEQ,
 	GOMEMGUARD_A_TIME_NS,
+};
+
+/* What monitor promises in every line about a process. */
+static const int proc_event_required[] = {
 	GOMEMGUARD_A_PID,
 	GOMEMGUARD_A_COMM,
 	GOMEMGUARD_A_MEMCG,
@@ -64,7 +70,9 @@ static void usage(FILE *f)
 		"\n"
 		"Print the module's events as they happen, one line each: warn (a level\n"
 		"of the soft limit crossed), eta (a limit nearer than the horizon),\n"
-		"recover and exit.  Lost events are reported on stderr (and as \"lost\"\n"
+		"recover and exit, about a process; pressure (a memory cgroup's reclaim\n"
+		"pressure changed); oom (an OOM kill, with its post-mortem in JSON, as\n"
+		"gomemctl oom prints it).  Lost events are reported on stderr (and as \"lost\"\n"
 		"records with -j); after the event socket overflowed, every watched\n"
 		"process is printed as a \"state\" record.  Runs until interrupted.\n"
 		"\n"
@@ -88,6 +96,10 @@ static const char *event_name(uint32_t event)
 		return "recover";
 	case GOMEMGUARD_EVENT_EXIT:
 		return "exit";
+	case GOMEMGUARD_EVENT_PRESSURE:
+		return "pressure";
+	case GOMEMGUARD_EVENT_OOM:
+		return "oom";
 	}
 	return "unknown";
 }
@@ -106,24 +118,39 @@ static char *wall_clock(char *buf, size_t len)
 	return buf;
 }
 
-/* An event, or a process's state after a resync: show's fields, and these. */
-static int print_record(struct monitor *m, const char *event,
-			struct nlattr *tb[])
+/*
+ * An event, or a process's state after a resync (type 0): the event's name,
+ * number and time, then show's fields for a process, the memcg's for
+ * pressure.  An OOM kill (pm) is one object of oom -j.
+ */
+static int print_record(struct monitor *m, uint32_t type, const char *event,
+			struct nlattr *tb[], const struct postmortem *pm)
 {
 	char clock[32];
 
 	out_begin();
 	out_text("%s ", wall_clock(clock, sizeof(clock)));
-	out_str("event", "%s ", event);
-	if (out_is_json()) {
+	if (pm && out_is_json()) {
+		postmortem_print(pm);
+	} else if (out_is_json()) {
+		out_json_str("event", event);
 		if (tb[GOMEMGUARD_A_SEQ])
 			out_json_u64("seq", nla_get_u64(tb[GOMEMGUARD_A_SEQ]));
 		if (tb[GOMEMGUARD_A_TIME_NS])
 			out_json_u64("time_ns",
 				     nla_get_u64(tb[GOMEMGUARD_A_TIME_NS]));
-		proc_print(tb);
+		if (type == GOMEMGUARD_EVENT_PRESSURE)
+			pressure_print(tb);
+		else
+			proc_print(tb, PROC_VIEW_SHOW);
 	} else {
-		proc_describe(tb);
+		printf("%s ", event);
+		if (pm)
+			postmortem_describe(pm);
+		else if (type == GOMEMGUARD_EVENT_PRESSURE)
+			pressure_describe(tb);
+		else
+			proc_describe(tb);
 	}
 	if (out_end()) {
 		m->write_failed = true;
@@ -152,14 +179,54 @@ static int report_lost(struct monitor *m, uint64_t first, uint64_t last)
 	return 0;
 }
 
-static int on_event(struct gmc_nl *nl, struct nlattr *tb[], void *arg)
+/*
+ * 0 when tb[] holds what an event of its type must; -1 when it does not
+ * (reported: the event is skipped).  An OOM kill's post-mortem is opened
+ * into pm.
+ */
+static int check_event(struct gmc_nl *nl, struct nlattr *tb[], uint32_t type,
+		       struct postmortem *pm)
 {
-	struct monitor *m = arg;
+	bool in_snapshot = false;
 	char name[16];
-	uint64_t seq;
 	int missing;
 
-	(void)nl;
+	missing = gmc_nl_missing(tb, event_required,
+				 ARRAY_SIZE(event_required));
+	if (missing)
+		goto lacking;
+	switch (type) {
+	case GOMEMGUARD_EVENT_PRESSURE:
+		missing = gmc_nl_missing(tb, pressure_required,
+					 pressure_n_required);
+		break;
+	case GOMEMGUARD_EVENT_OOM:
+		missing = postmortem_parse(nl, tb, pm);
+		if (missing < 0)
+			return -1;
+		in_snapshot = pm->missing_in_snapshot;
+		break;
+	default:
+		missing = gmc_nl_missing(tb, proc_event_required,
+					 ARRAY_SIZE(proc_event_required));
+	}
+	if (!missing)
+		return 0;
+lacking:
+	gmc_err(VERB, "event lacks %s%s (is the module older than gomemctl?); skipped",
+		gmc_nl_attr_name(missing, name, sizeof(name)),
+		in_snapshot ? " in a snapshot entry" : "");
+	return -1;
+}
+
+static int on_event(struct gmc_nl *nl, struct nlattr *tb[], void *arg)
+{
+	struct postmortem pm = { 0 };
+	struct monitor *m = arg;
+	uint32_t type;
+	uint64_t seq;
+	int err;
+
 	if (m->count && m->events == m->count)
 		return 0;
 	if (tb[GOMEMGUARD_A_SEQ]) {
@@ -171,14 +238,13 @@ static int on_event(struct gmc_nl *nl, struct nlattr *tb[], void *arg)
 		m->last_seq = seq;
 		m->have_seq = true;
 	}
-	missing = gmc_nl_missing(tb, event_required,
-				 ARRAY_SIZE(event_required));
-	if (missing) {
-		gmc_err(VERB, "event lacks %s (is the module older than gomemctl?); skipped",
-			gmc_nl_attr_name(missing, name, sizeof(name)));
+	type = tb[GOMEMGUARD_A_EVENT] ? nla_get_u32(tb[GOMEMGUARD_A_EVENT]) : 0;
+	if (check_event(nl, tb, type, &pm))
 		return 0;
-	}
-	if (print_record(m, event_name(nla_get_u32(tb[GOMEMGUARD_A_EVENT])), tb))
+	err = print_record(m, type, event_name(type), tb,
+			   type == GOMEMGUARD_EVENT_OOM ? &pm : NULL);
+	postmortem_free(&pm);
+	if (err)
 		return -1;
 	m->events++;
 	return 0;
@@ -187,7 +253,7 @@ static int on_event(struct gmc_nl *nl, struct nlattr *tb[], void *arg)
 static int on_state(struct gmc_nl *nl, struct nlattr *tb[], void *arg)
 {
 	(void)nl;
-	return print_record(arg, "state", tb);
+	return print_record(arg, 0, "state", tb, NULL);
 }
 
 /*

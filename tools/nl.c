@@ -69,6 +69,36 @@ static const char *const attr_names[GOMEMGUARD_A_MAX + 1] = {
 	[GOMEMGUARD_A_TAG_MEMBERS]	 = "members",
 	[GOMEMGUARD_A_SIGNALS_SENT]	 = "signals_sent",
 	[GOMEMGUARD_A_FIRST_WARN_NS]	 = "first_warn_ns",
+	[GOMEMGUARD_A_MEMCG_ANON]	 = "anon_bytes",
+	[GOMEMGUARD_A_MEMCG_FILE]	 = "file_bytes",
+	[GOMEMGUARD_A_MEMCG_SHMEM]	 = "shmem_bytes",
+	[GOMEMGUARD_A_RECLAIMABLE]	 = "reclaimable_bytes",
+	[GOMEMGUARD_A_PINNED]		 = "pinned_bytes",
+	[GOMEMGUARD_A_PRESSURE_LEVEL]	 = "pressure",
+	[GOMEMGUARD_A_PRESSURE_KIND]	 = "kind",
+	[GOMEMGUARD_A_MEMCG_EVENTS_HIGH] = "events_high",
+	[GOMEMGUARD_A_MEMCG_EVENTS_MAX]	 = "events_max",
+	[GOMEMGUARD_A_MEMCG_EVENTS_OOM]	 = "events_oom",
+	[GOMEMGUARD_A_MEMCG_EVENTS_OOM_KILL] = "events_oom_kill",
+	[GOMEMGUARD_A_PSI_SOME_AVG10]	 = "psi_some_avg10",
+	[GOMEMGUARD_A_PSI_FULL_AVG10]	 = "psi_full_avg10",
+	[GOMEMGUARD_A_OOM_ID]		 = "oom_id",
+	[GOMEMGUARD_A_CONSTRAINT]	 = "constraint",
+	[GOMEMGUARD_A_VICTIM_PID]	 = "victim_pid",
+	[GOMEMGUARD_A_VICTIM_COMM]	 = "victim_comm",
+	[GOMEMGUARD_A_VICTIM_TAGGED]	 = "victim_tagged",
+	[GOMEMGUARD_A_VICTIM_ANON]	 = "victim_anon_bytes",
+	[GOMEMGUARD_A_VICTIM_FILE]	 = "victim_file_bytes",
+	[GOMEMGUARD_A_VICTIM_SHMEM]	 = "victim_shmem_bytes",
+	[GOMEMGUARD_A_LEAD_MS]		 = "lead_ms",
+	[GOMEMGUARD_A_SNAPSHOT]		 = "snapshot",
+	[GOMEMGUARD_A_SNAPSHOT_PROC]	 = "snapshot entry",
+	[GOMEMGUARD_A_OOM_REPORTS_MAX]	 = "oom_reports_max",
+	[GOMEMGUARD_A_OOM_KILLS]	 = "oom_kills",
+	[GOMEMGUARD_A_PRESSURE_MEDIUM_PCT] = "pressure_medium_pct",
+	[GOMEMGUARD_A_PRESSURE_CRITICAL_PCT] = "pressure_critical_pct",
+	[GOMEMGUARD_A_HOOKS]		 = "hooks",
+	[GOMEMGUARD_A_HOOK]		 = "hook",
 };
 
 #define U8	{ .type = NLA_U8, .maxlen = 1 }
@@ -76,6 +106,7 @@ static const char *const attr_names[GOMEMGUARD_A_MAX + 1] = {
 #define U64	{ .type = NLA_U64, .maxlen = 8 }
 #define S64	{ .type = NLA_S64, .minlen = 8, .maxlen = 8 }
 #define STRING	{ .type = NLA_STRING }
+#define NESTED	{ .type = NLA_NESTED }
 
 /*
  * What replies and notifications must look like; strings only need their
@@ -122,6 +153,36 @@ static const struct nla_policy reply_policy[GOMEMGUARD_A_MAX + 1] = {
 	[GOMEMGUARD_A_TAG_MEMBERS]	 = U32,
 	[GOMEMGUARD_A_SIGNALS_SENT]	 = U32,
 	[GOMEMGUARD_A_FIRST_WARN_NS]	 = U64,
+	[GOMEMGUARD_A_MEMCG_ANON]	 = U64,
+	[GOMEMGUARD_A_MEMCG_FILE]	 = U64,
+	[GOMEMGUARD_A_MEMCG_SHMEM]	 = U64,
+	[GOMEMGUARD_A_RECLAIMABLE]	 = U64,
+	[GOMEMGUARD_A_PINNED]		 = U64,
+	[GOMEMGUARD_A_PRESSURE_LEVEL]	 = U32,
+	[GOMEMGUARD_A_PRESSURE_KIND]	 = U32,
+	[GOMEMGUARD_A_MEMCG_EVENTS_HIGH] = U64,
+	[GOMEMGUARD_A_MEMCG_EVENTS_MAX]	 = U64,
+	[GOMEMGUARD_A_MEMCG_EVENTS_OOM]	 = U64,
+	[GOMEMGUARD_A_MEMCG_EVENTS_OOM_KILL] = U64,
+	[GOMEMGUARD_A_PSI_SOME_AVG10]	 = U32,
+	[GOMEMGUARD_A_PSI_FULL_AVG10]	 = U32,
+	[GOMEMGUARD_A_OOM_ID]		 = U32,
+	[GOMEMGUARD_A_CONSTRAINT]	 = U32,
+	[GOMEMGUARD_A_VICTIM_PID]	 = U32,
+	[GOMEMGUARD_A_VICTIM_COMM]	 = STRING,
+	[GOMEMGUARD_A_VICTIM_TAGGED]	 = U8,
+	[GOMEMGUARD_A_VICTIM_ANON]	 = U64,
+	[GOMEMGUARD_A_VICTIM_FILE]	 = U64,
+	[GOMEMGUARD_A_VICTIM_SHMEM]	 = U64,
+	[GOMEMGUARD_A_LEAD_MS]		 = U64,
+	[GOMEMGUARD_A_SNAPSHOT]		 = NESTED,
+	[GOMEMGUARD_A_SNAPSHOT_PROC]	 = NESTED,
+	[GOMEMGUARD_A_OOM_REPORTS_MAX]	 = U32,
+	[GOMEMGUARD_A_OOM_KILLS]	 = U64,
+	[GOMEMGUARD_A_PRESSURE_MEDIUM_PCT] = U32,
+	[GOMEMGUARD_A_PRESSURE_CRITICAL_PCT] = U32,
+	[GOMEMGUARD_A_HOOKS]		 = NESTED,
+	[GOMEMGUARD_A_HOOK]		 = STRING,
 };
 
 #undef U8
@@ -129,6 +190,7 @@ static const struct nla_policy reply_policy[GOMEMGUARD_A_MAX + 1] = {
 #undef U64
 #undef S64
 #undef STRING
+#undef NESTED
 
 static const struct nla_policy ext_ack_policy[NLMSGERR_ATTR_MAX + 1] = {
 	[NLMSGERR_ATTR_MSG]	  = { .type = NLA_STRING },
@@ -329,15 +391,41 @@ static int on_finish(struct nl_msg *msg, void *arg)
 	return NL_STOP;
 }
 
-/* The family's policy, and what a policy cannot say: LEVELS holds whole u32s. */
-static int parse(struct nlmsghdr *nlh, struct nlattr *tb[])
+/*
+ * The family's policy, and what a policy cannot say: LEVELS holds whole
+ * u32s.  Nests are checked when they are opened, by gmc_nl_parse_nested().
+ */
+static int parse_attrs(struct nlattr *tb[], struct nlattr *head, int len)
 {
-	int err = genlmsg_parse(nlh, 0, tb, GOMEMGUARD_A_MAX, reply_policy);
+	int err = nla_parse(tb, GOMEMGUARD_A_MAX, head, len, reply_policy);
 
 	if (!err && tb[GOMEMGUARD_A_LEVELS] &&
 	    nla_len(tb[GOMEMGUARD_A_LEVELS]) % sizeof(uint32_t))
 		err = -NLE_INVAL;
 	return err;
+}
+
+static int parse(struct nlmsghdr *nlh, struct nlattr *tb[])
+{
+	if (!genlmsg_valid_hdr(nlh, 0))
+		return -NLE_MSG_TOOSHORT;
+	return parse_attrs(tb, genlmsg_attrdata(nlmsg_data(nlh), 0),
+			   genlmsg_attrlen(nlmsg_data(nlh), 0));
+}
+
+int gmc_nl_parse_nested(struct gmc_nl *nl, struct nlattr *tb[],
+			struct nlattr *nest)
+{
+	char name[16];
+	int err = parse_attrs(tb, nla_data(nest), nla_len(nest));
+
+	if (err < 0) {
+		gmc_err(nl->verb, "malformed %s from the module: %s",
+			gmc_nl_attr_name(nla_type(nest), name, sizeof(name)),
+			nl_geterror(err));
+		return -1;
+	}
+	return 0;
 }
 
 static int on_reply(struct nl_msg *msg, void *arg)

@@ -53,6 +53,15 @@ int gmc_nl_require(struct gmc_nl *nl, struct nlattr *tb[], const int types[],
 /* An attribute's name in messages: its JSON key, or "#<type>". */
 const char *gmc_nl_attr_name(int type, char *buf, size_t len);
 
+/*
+ * The attributes inside nest (SNAPSHOT, SNAPSHOT_PROC, HOOKS), checked
+ * against the family's types like a message's and indexed the same way; of
+ * attributes repeated in a list, tb[] holds the last.  Returns 0, or -1
+ * after reporting that the message is malformed.
+ */
+int gmc_nl_parse_nested(struct gmc_nl *nl, struct nlattr *tb[],
+			struct nlattr *nest);
+
 /* LEVELS of a reply (checked on arrival) into levels[]: how many. */
 size_t gmc_nl_get_levels(const struct nlattr *attr,
 			 uint32_t levels[GOMEMGUARD_LEVELS_MAX]);

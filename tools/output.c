@@ -174,6 +174,18 @@ void out_json_str(const char *key, const char *value)
 	add(key, json_object_new_string(value));
 }
 
+/*
+ * Written as the module counts it, "12.34": a double printed by json-c
+ * would be 12.339999999999999.
+ */
+void out_json_hundredths(const char *key, uint64_t hundredths)
+{
+	char text[UNITS_BUF_LEN];
+
+	units_format_hundredths(text, sizeof(text), hundredths);
+	add(key, json_object_new_double_s((double)hundredths / 100, text));
+}
+
 /* null is the one value json-c represents as NULL, which add() refuses. */
 void out_json_null(const char *key)
 {

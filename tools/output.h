@@ -56,6 +56,8 @@ void out_json_s64(const char *key, int64_t value);
 void out_json_bool(const char *key, bool value);
 void out_json_str(const char *key, const char *value);
 void out_json_null(const char *key);
+/* A decimal number with two places: 1234 hundredths are 12.34. */
+void out_json_hundredths(const char *key, uint64_t hundredths);
 
 void out_text(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -132,6 +134,17 @@ void out_text(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 	else								\
 		printf((fmt), units_format_rate(out_buf_,		\
 						sizeof(out_buf_), out_r_)); \
+} while (0)
+
+/* Hundredths: 12.34 in JSON, "12.34" (%s) for people. */
+#define out_hundredths(key, fmt, value) do {				\
+	uint64_t out_v_ = (value);					\
+	char out_buf_[UNITS_BUF_LEN];					\
+	if (out_is_json())						\
+		out_json_hundredths((key), out_v_);			\
+	else								\
+		printf((fmt), units_format_hundredths(out_buf_,	\
+						      sizeof(out_buf_), out_v_)); \
 } while (0)
 
 #endif /* GOMEMCTL_OUTPUT_H */

@@ -89,11 +89,15 @@ static char *bytes_text(char *buf, size_t len, const struct nlattr *a)
 	return units_format_bytes(buf, len, nla_get_u64(a));
 }
 
-void proc_print_header(void)
+void proc_print_header(enum proc_view view)
 {
-	out_text("%7s %-15s %9s %9s %9s %9s %11s %7s %9s %5s %s\n", "PID",
-		 "COMM", "ANON", "FILE", "SHMEM", "SWAP", "RATE", "ETA", "SOFT",
-		 "LEVEL", "MEMCG");
+	if (view == PROC_VIEW_SNAPSHOT)
+		out_text("%7s %-15s %9s %11s %7s %9s %5s %7s\n", "PID", "COMM",
+			 "ANON", "RATE", "ETA", "SOFT", "LEVEL", "LEAD");
+	else
+		out_text("%7s %-15s %9s %9s %9s %9s %11s %7s %9s %5s %s\n",
+			 "PID", "COMM", "ANON", "FILE", "SHMEM", "SWAP", "RATE",
+			 "ETA", "SOFT", "LEVEL", "MEMCG");
 }
 
 /* Only JSON has room for these; the table would be too wide. */
@@ -144,8 +148,10 @@ static void print_memcg(struct nlattr *tb[])
 		out_json_null("first_warn_ns");
 }
 
-void proc_print(struct nlattr *tb[])
+void proc_print(struct nlattr *tb[], enum proc_view view)
 {
+	/* Columns only show's table has; JSON has them all. */
+	bool wide = view == PROC_VIEW_SHOW || out_is_json();
 	char buf[UNITS_BUF_LEN];
 	struct nlattr *a;
 	uint32_t level;
@@ -164,11 +170,11 @@ void proc_print(struct nlattr *tb[])
 	}
 	if ((a = tb[GOMEMGUARD_A_ANON]))
 		out_bytes("anon_bytes", " %9s", nla_get_u64(a));
-	if ((a = tb[GOMEMGUARD_A_FILE]))
+	if ((a = tb[GOMEMGUARD_A_FILE]) && wide)
 		out_bytes("file_bytes", " %9s", nla_get_u64(a));
-	if ((a = tb[GOMEMGUARD_A_SHMEM]))
+	if ((a = tb[GOMEMGUARD_A_SHMEM]) && wide)
 		out_bytes("shmem_bytes", " %9s", nla_get_u64(a));
-	if ((a = tb[GOMEMGUARD_A_SWAP]))
+	if ((a = tb[GOMEMGUARD_A_SWAP]) && wide)
 		out_bytes("swap_bytes", " %9s", nla_get_u64(a));
 	if ((a = tb[GOMEMGUARD_A_HWM]) && out_is_json())
 		out_json_u64("hwm_bytes", nla_get_u64(a));
@@ -194,10 +200,19 @@ void proc_print(struct nlattr *tb[])
 	}
 	if (out_is_json())
 		print_settings(tb);
-	if ((a = tb[GOMEMGUARD_A_MEMCG]))
-		out_str("memcg", " %s\n", nla_get_string(a));
+	if ((a = tb[GOMEMGUARD_A_MEMCG]) && wide)
+		out_str("memcg", " %s", nla_get_string(a));
 	if (out_is_json())
 		print_memcg(tb);
+	if (view == PROC_VIEW_SNAPSHOT) {
+		/* How long before the kill its first warning went out. */
+		if ((a = tb[GOMEMGUARD_A_LEAD_MS]))
+			out_u64_str("lead_ms", " %7s", nla_get_u64(a),
+				    eta_text(buf, sizeof(buf), nla_get_u64(a)));
+		else
+			out_null("lead_ms", " %7s", "-");
+	}
+	out_text("\n");
 }
 
 void proc_describe(struct nlattr *tb[])

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * A watched process as PROC_GET replies and EVENT notifications describe it:
- * the one place those attributes become JSON keys and text, for show and
- * monitor alike.
+ * A watched process as PROC_GET replies, EVENT notifications and the
+ * SNAPSHOT of an OOM post-mortem describe it: the one place those
+ * attributes become JSON keys and text, for show, monitor and oom alike.
  */
 #ifndef GOMEMCTL_PROC_H
 #define GOMEMCTL_PROC_H
@@ -15,15 +15,25 @@
 extern const int proc_required[];
 extern const size_t proc_n_required;
 
+enum proc_view {
+	PROC_VIEW_SHOW,		/* show's table */
+	/*
+	 * A process in an OOM post-mortem: a narrower table, for people who
+	 * want to know who was growing and how much warning each one had;
+	 * JSON has show's keys and lead_ms.
+	 */
+	PROC_VIEW_SNAPSHOT,
+};
+
 /* The headings of proc_print()'s table; nothing in JSON. */
-void proc_print_header(void);
+void proc_print_header(enum proc_view view);
 
 /*
  * Every field into the current JSON object, or a table row for people.
  * Attributes that may be absent print as null / "-" then; others are left
  * out when absent (only notifications may lack them).
  */
-void proc_print(struct nlattr *tb[]);
+void proc_print(struct nlattr *tb[], enum proc_view view);
 
 /*
  * The same process as one line of prose for people, as monitor prints it:

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * gomemctl show: the watched processes (PROC_GET), or the cgroup tags
- * (TAG_GET).  A JSON array in both cases, a table for people.
+ * gomemctl show: the watched processes (PROC_GET), the cgroup tags
+ * (TAG_GET) or the memory cgroups of watched processes (MEMCG_GET).  A JSON
+ * array in each case, a table for people.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -12,6 +13,7 @@
 
 #include "gomemctl.h"
 #include "levels.h"
+#include "memcg.h"
 #include "nl.h"
 #include "output.h"
 #include "proc.h"
@@ -25,16 +27,21 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: gomemctl show [PID] [-j | -p]\n"
 		"       gomemctl show --tags [-j | -p]\n"
+		"       gomemctl show --memcg [-j | -p]\n"
 		"\n"
 		"Show every watched process, or the one with PID: its anonymous, file,\n"
 		"shmem and swapped memory, how fast anon + swap grows, how long until it\n"
 		"reaches its nearest limit, its soft limit, the highest warn level it\n"
 		"crossed and its memory cgroup.  JSON has every counter and setting.\n"
 		"With --tags, show the tagged cgroups, their settings and how many\n"
-		"processes each one watches.\n"
+		"processes each one watches.  With --memcg, show the memory cgroups that\n"
+		"hold watched processes: usage and limits, anon, file and shmem memory,\n"
+		"how much of the page cache is reclaimable and how much pinned, reclaim\n"
+		"pressure, OOM kills and PSI memory pressure.\n"
 		"\n"
 		"Options:\n"
 		"      --tags     show cgroup tags instead of processes\n"
+		"      --memcg    show memory cgroups instead of processes\n"
 		"  -j, --json     print JSON\n"
 		"  -p, --pretty   print indented JSON\n"
 		"  -h, --help     print this help\n");
@@ -84,34 +91,65 @@ static void tag_print(struct nlattr *tb[])
 	out_str("cgroup", " %s\n", nla_get_string(tb[GOMEMGUARD_A_CGROUP]));
 }
 
+enum what {
+	SHOW_PROCS,
+	SHOW_TAGS,
+	SHOW_MEMCGS,
+};
+
 struct show {
-	bool tags;
+	enum what what;
 	unsigned int rows;
 };
 
 static void print_header(const struct show *sh)
 {
-	if (sh->tags)
+	switch (sh->what) {
+	case SHOW_TAGS:
 		tag_print_header();
-	else
-		proc_print_header();
+		break;
+	case SHOW_MEMCGS:
+		memcg_print_header();
+		break;
+	case SHOW_PROCS:
+		proc_print_header(PROC_VIEW_SHOW);
+		break;
+	}
 }
 
 static int on_reply(struct gmc_nl *nl, struct nlattr *tb[], void *arg)
 {
 	struct show *sh = arg;
+	int err = 0;
 
-	if (sh->tags ? gmc_nl_require(nl, tb, tag_required,
-				      ARRAY_SIZE(tag_required)) :
-		       gmc_nl_require(nl, tb, proc_required, proc_n_required))
+	switch (sh->what) {
+	case SHOW_TAGS:
+		err = gmc_nl_require(nl, tb, tag_required,
+				     ARRAY_SIZE(tag_required));
+		break;
+	case SHOW_MEMCGS:
+		err = gmc_nl_require(nl, tb, memcg_required, memcg_n_required);
+		break;
+	case SHOW_PROCS:
+		err = gmc_nl_require(nl, tb, proc_required, proc_n_required);
+		break;
+	}
+	if (err)
 		return -1;
 	if (!sh->rows++)
 		print_header(sh);
 	out_object_begin(NULL);
-	if (sh->tags)
+	switch (sh->what) {
+	case SHOW_TAGS:
 		tag_print(tb);
-	else
-		proc_print(tb);
+		break;
+	case SHOW_MEMCGS:
+		memcg_print(tb);
+		break;
+	case SHOW_PROCS:
+		proc_print(tb, PROC_VIEW_SHOW);
+		break;
+	}
 	out_object_end();
 	return 0;
 }
@@ -121,8 +159,10 @@ static struct nl_msg *request(struct gmc_nl *nl, const struct show *sh,
 {
 	struct nl_msg *req;
 
-	if (sh->tags)
+	if (sh->what == SHOW_TAGS)
 		return gmc_nl_request(nl, GOMEMGUARD_CMD_TAG_GET, NLM_F_DUMP);
+	if (sh->what == SHOW_MEMCGS)
+		return gmc_nl_request(nl, GOMEMGUARD_CMD_MEMCG_GET, NLM_F_DUMP);
 	if (!pid_arg)
 		return gmc_nl_request(nl, GOMEMGUARD_CMD_PROC_GET, NLM_F_DUMP);
 	req = gmc_nl_request(nl, GOMEMGUARD_CMD_PROC_GET, 0);
@@ -136,9 +176,10 @@ static struct nl_msg *request(struct gmc_nl *nl, const struct show *sh,
 
 int show_main(int argc, char *argv[])
 {
-	enum { OPT_TAGS = 256 };
+	enum { OPT_TAGS = 256, OPT_MEMCG };
 	static const struct option opts[] = {
 		{ "tags",   no_argument, NULL, OPT_TAGS },
+		{ "memcg",  no_argument, NULL, OPT_MEMCG },
 		{ "json",   no_argument, NULL, 'j' },
 		{ "pretty", no_argument, NULL, 'p' },
 		{ "help",   no_argument, NULL, 'h' },
@@ -154,7 +195,14 @@ int show_main(int argc, char *argv[])
 	while ((c = getopt_long(argc, argv, ":jph", opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_TAGS:
-			sh.tags = true;
+		case OPT_MEMCG:
+			if (sh.what != SHOW_PROCS &&
+			    sh.what != (c == OPT_TAGS ? SHOW_TAGS : SHOW_MEMCGS)) {
+				gmc_err(VERB, "--tags and --memcg are different lists: give one");
+				usage(stderr);
+				return GMC_EXIT_USAGE;
+			}
+			sh.what = c == OPT_TAGS ? SHOW_TAGS : SHOW_MEMCGS;
 			break;
 		case 'j':
 			out_set_mode(OUT_JSON);
@@ -178,8 +226,13 @@ int show_main(int argc, char *argv[])
 		usage(stderr);
 		return GMC_EXIT_USAGE;
 	}
-	if (pid_arg && sh.tags) {
+	if (pid_arg && sh.what == SHOW_TAGS) {
 		gmc_err(VERB, "--tags lists cgroup tags: give no PID with it");
+		usage(stderr);
+		return GMC_EXIT_USAGE;
+	}
+	if (pid_arg && sh.what == SHOW_MEMCGS) {
+		gmc_err(VERB, "--memcg lists memory cgroups: give no PID with it");
 		usage(stderr);
 		return GMC_EXIT_USAGE;
 	}

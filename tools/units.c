@@ -397,6 +397,41 @@ char *units_format_ms(char *buf, size_t len, uint64_t ms)
 					       UINT64_MAX : ms * NSEC_PER_MSEC);
 }
 
+char *units_format_elapsed(char *buf, size_t len, uint64_t ms)
+{
+	static const struct unit units[] = {
+		{ "d", 24 * 60 * 60 * 1000ULL },
+		{ "h", 60 * 60 * 1000ULL },
+		{ "min", 60 * 1000ULL },
+		{ "s", 1000ULL },
+	};
+	size_t i;
+
+	if (ms < 1000) {
+		snprintf(buf, len, "%" PRIu64 " ms", ms);
+		return buf;
+	}
+	for (i = 0; ms < units[i].mult; i++)
+		;
+	if (i + 1 < sizeof(units) / sizeof(units[0]) &&
+	    ms % units[i].mult >= units[i + 1].mult)
+		snprintf(buf, len, "%" PRIu64 " %s %" PRIu64 " %s",
+			 ms / units[i].mult, units[i].name,
+			 ms % units[i].mult / units[i + 1].mult,
+			 units[i + 1].name);
+	else
+		snprintf(buf, len, "%" PRIu64 " %s", ms / units[i].mult,
+			 units[i].name);
+	return buf;
+}
+
+char *units_format_hundredths(char *buf, size_t len, uint64_t hundredths)
+{
+	snprintf(buf, len, "%" PRIu64 ".%02" PRIu64, hundredths / 100,
+		 hundredths % 100);
+	return buf;
+}
+
 char *units_format_rate(char *buf, size_t len, int64_t bytes_per_sec)
 {
 	/* The magnitude of INT64_MIN does not fit an int64_t. */

@@ -53,6 +53,15 @@ char *units_format_duration(char *buf, size_t len, uint64_t ns);
 char *units_format_ms(char *buf, size_t len, uint64_t ms);
 
 /*
+ * A span of time as a sentence says it, the two largest units, rounded
+ * down: "350 ms", "28 s", "1 min 30 s", "28 min", "6 h", "3 d 4 h".
+ */
+char *units_format_elapsed(char *buf, size_t len, uint64_t ms);
+
+/* Hundredths as a decimal: 1234 is "12.34", 5 is "0.05". */
+char *units_format_hundredths(char *buf, size_t len, uint64_t hundredths);
+
+/*
  * A growth rate in bytes per second: "+9.8 MiB/s", "-512 KiB/s"; "-" when
  * it is below UNITS_RATE_FLAT in either direction.
  */

@@ -13,7 +13,7 @@
 set -u
 ctl=${1:-$(dirname "$0")/../gomemctl}
 version=${2:-[0-9][^ ]*}
-planned=50
+planned=62
 n=0
 failed=0
 out=$(mktemp)
@@ -111,6 +111,24 @@ check "monitor --count 0" 2 err 'invalid --count "0": must be at least 1' monito
 check "monitor --timeout without a unit" 2 err 'invalid --timeout "5": missing unit' \
 	monitor --timeout 5
 check "monitor with an argument" 2 err '^gomemctl: monitor: unexpected argument "now"' monitor now
+check "-h lists oom" 0 out '^  oom +show what the module recorded of OOM kills' -h
+check "oom --help" 0 out '^Usage: gomemctl oom \[-j \| -p\]' oom --help
+check "help oom" 0 out 'memory\.max' help oom
+check "oom with an argument" 2 err '^gomemctl: oom: unexpected argument "4711"' oom 4711
+check "show --help names --memcg" 0 out '^ +--memcg ' show --help
+check "show --memcg with a PID" 2 err '^gomemctl: show: --memcg lists memory cgroups: give no PID' \
+	show --memcg 4711
+check "show --memcg and --tags" 2 err '^gomemctl: show: --tags and --memcg are different lists' \
+	show --memcg --tags
+check "config --help names --pressure-critical" 0 out '^ +--pressure-critical PCT ' config --help
+check "config --oom-reports not a number" 2 err 'invalid --oom-reports "many": not a number' \
+	config --oom-reports many
+check "config --pressure-medium negative" 2 err 'invalid --pressure-medium "-5%": must not be negative' \
+	config --pressure-medium -5%
+check "config --pressure-critical beyond u32" 2 err 'invalid --pressure-critical "4294967296": larger than' \
+	config --pressure-critical 4294967296
+check "config --pressure-critical 101 is the module's to refuse" 1 err '^gomemctl: ' \
+	config --pressure-critical 101%
 
 echo "# Totals: pass:$((n - failed)) fail:$failed xfail:0 xpass:0 skip:0 error:0"
 [ "$failed" -eq 0 ] && [ "$n" -eq "$planned" ]

@@ -17,6 +17,7 @@
 #include <stdarg.h>
 #include <sys/mman.h>
 
+#include "../clock.h"
 #include "fake.h"
 
 struct gmc_nl *gmc_nl_open(const char *verb);
@@ -119,6 +120,13 @@ void gmc_note(const char *fmt, ...)
 	va_start(ap, fmt);
 	say("", fmt, ap);
 	va_end(ap);
+}
+
+/* The same time, always: what the verbs print from it can be compared. */
+void clock_now(uint64_t *realtime_ns, uint64_t *boottime_ns)
+{
+	*realtime_ns = FAKE_REALTIME_NS;
+	*boottime_ns = FAKE_BOOTTIME_NS;
 }
 
 /* As in gomemctl.c. */

@@ -38,6 +38,13 @@ struct fake_log {
 };
 extern struct fake_log *fake_log;
 
+/*
+ * The clocks clock_now() reads: 2026-11-27 09:00:00 UTC, ten days after
+ * boot.  nl_test runs with TZ=UTC.
+ */
+#define FAKE_REALTIME_NS 1795770000000000000ULL
+#define FAKE_BOOTTIME_NS (10ULL * 24 * 3600 * 1000000000ULL)
+
 /* Allocation failures end the test run. */
 void *must(void *p);
 

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Unit tests for what operators type and read: units.c (sizes, durations,
- * plain integers, rates), signals.c (signal names) and levels.c (warn-level
- * lists); good input, overflow, bad input, and formatting for people.  KTAP
- * on stdout; the exit status is non-zero when any test fails.
+ * plain integers, rates, spans of time in prose, hundredths), signals.c
+ * (signal names) and levels.c (warn-level lists); good input, overflow, bad
+ * input, and formatting for people.  KTAP on stdout; the exit status is
+ * non-zero when any test fails.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -295,6 +296,32 @@ static const struct format_case signal_fmt_cases[] = {
 	{ 99, "99" },
 };
 
+/* Milliseconds as a sentence says them: two units at most, rounded down. */
+static const struct format_case elapsed_cases[] = {
+	{ 0, "0 ms" },
+	{ 350, "350 ms" },
+	{ 999, "999 ms" },
+	{ 1000, "1 s" },
+	{ 28500, "28 s" },
+	{ 59999, "59 s" },
+	{ 60000, "1 min" },
+	{ 90000, "1 min 30 s" },
+	{ 28 * 60000 + 30999, "28 min 30 s" },
+	{ 6 * 3600000ULL, "6 h" },
+	{ 6 * 3600000ULL + 59999, "6 h" },
+	{ 6 * 3600000ULL + 60000, "6 h 1 min" },
+	{ 3 * 86400000ULL + 4 * 3600000ULL + 5000, "3 d 4 h" },
+	{ UINT64_MAX, "213503982334 d 14 h" },
+};
+
+static const struct format_case hundredths_cases[] = {
+	{ 0, "0.00" },
+	{ 5, "0.05" },
+	{ 1234, "12.34" },
+	{ 10000, "100.00" },
+	{ UINT64_MAX, "184467440737095516.15" },
+};
+
 /* Values that must survive format then parse unchanged. */
 static const uint64_t roundtrip_cases[] = {
 	0, 1, 999, 1000, 1001, 250000000, 1500000000, 61 * NS_S,
@@ -310,6 +337,7 @@ static const uint64_t roundtrip_cases[] = {
 		 ARRAY_SIZE(rt_cases) + ARRAY_SIZE(levels_cases) +	\
 		 ARRAY_SIZE(bytes_cases) + ARRAY_SIZE(duration_fmt_cases) + \
 		 ARRAY_SIZE(rate_cases) + ARRAY_SIZE(signal_fmt_cases) +	\
+		 ARRAY_SIZE(elapsed_cases) + ARRAY_SIZE(hundredths_cases) + \
 		 N_RT_FORMAT_TESTS + N_LEVELS_FORMAT_TESTS +		\
 		 ARRAY_SIZE(roundtrip_cases) + N_TRUNCATION_TESTS)
 
@@ -568,6 +596,10 @@ int main(void)
 		   ARRAY_SIZE(bytes_cases));
 	run_format("format_duration", units_format_duration, duration_fmt_cases,
 		   ARRAY_SIZE(duration_fmt_cases));
+	run_format("format_elapsed", units_format_elapsed, elapsed_cases,
+		   ARRAY_SIZE(elapsed_cases));
+	run_format("format_hundredths", units_format_hundredths,
+		   hundredths_cases, ARRAY_SIZE(hundredths_cases));
 	run_rate();
 	run_format("signal_format", format_signal, signal_fmt_cases,
 		   ARRAY_SIZE(signal_fmt_cases));

@@ -893,6 +893,684 @@ static bool test_monitor_timeout(void)
 	return check_run(&r, 0, "", "");
 }
 
+/* OOM post-mortems: OOM_GET replies and OOM events. */
+
+#define MIB (1ULL << 20)
+#define NS_PER_S 1000000000ULL
+
+/* Report #2 was taken 28 min 30 s before the fake clock's now, #1 6 h. */
+#define OOM2_TIME_NS (FAKE_BOOTTIME_NS - (28 * 60 + 30) * NS_PER_S)
+#define OOM1_TIME_NS (FAKE_BOOTTIME_NS - 6 * 3600 * NS_PER_S)
+
+/* A SNAPSHOT_PROC nest as the kernel lays it out: NLA_F_NESTED set. */
+static void put_snapshot_proc(struct nl_msg *m, void (*put)(struct nl_msg *m),
+			      int64_t lead_ms)
+{
+	struct nlattr *nest = nla_nest_start(m, GOMEMGUARD_A_SNAPSHOT_PROC |
+						NLA_F_NESTED);
+
+	put(m);
+	if (lead_ms >= 0)
+		nla_put_u64(m, GOMEMGUARD_A_LEAD_MS, (uint64_t)lead_ms);
+	nla_nest_end(m, nest);
+}
+
+/* A memcg OOM of a tagged process warned 28.5 s before; two in the snapshot. */
+static void put_oom2(struct nl_msg *m)
+{
+	struct nlattr *snap;
+
+	nla_put_u32(m, GOMEMGUARD_A_OOM_ID, 2);
+	nla_put_u32(m, GOMEMGUARD_A_CONSTRAINT, GOMEMGUARD_CONSTRAINT_MEMCG);
+	nla_put_string(m, GOMEMGUARD_A_MEMCG, "/app.slice");
+	nla_put_u32(m, GOMEMGUARD_A_VICTIM_PID, 4711);
+	nla_put_string(m, GOMEMGUARD_A_VICTIM_COMM, "payments");
+	nla_put_u8(m, GOMEMGUARD_A_VICTIM_TAGGED, 1);
+	nla_put_u64(m, GOMEMGUARD_A_VICTIM_ANON, 2040109465);
+	nla_put_u64(m, GOMEMGUARD_A_VICTIM_FILE, 12 * MIB);
+	nla_put_u64(m, GOMEMGUARD_A_VICTIM_SHMEM, 0);
+	nla_put_u64(m, GOMEMGUARD_A_LEAD_MS, 28500);
+	snap = nla_nest_start(m, GOMEMGUARD_A_SNAPSHOT | NLA_F_NESTED);
+	put_snapshot_proc(m, put_proc_full, 28500);
+	put_snapshot_proc(m, put_proc_minimal, -1);
+	nla_nest_end(m, snap);
+}
+
+/*
+ * An empty nest as the kernel sends it; libnl's nla_nest_end() would drop
+ * it from the message.
+ */
+static void put_empty_nest(struct nl_msg *m, int type)
+{
+	nla_put(m, type | NLA_F_NESTED, 0, NULL);
+}
+
+/* A global OOM of an untagged process, no warning, nobody watched. */
+static void put_oom1(struct nl_msg *m)
+{
+	nla_put_u32(m, GOMEMGUARD_A_OOM_ID, 1);
+	nla_put_u32(m, GOMEMGUARD_A_CONSTRAINT, GOMEMGUARD_CONSTRAINT_GLOBAL);
+	nla_put_string(m, GOMEMGUARD_A_MEMCG, "/");
+	nla_put_u32(m, GOMEMGUARD_A_VICTIM_PID, 999);
+	nla_put_string(m, GOMEMGUARD_A_VICTIM_COMM, "cc1plus");
+	nla_put_u8(m, GOMEMGUARD_A_VICTIM_TAGGED, 0);
+	nla_put_u64(m, GOMEMGUARD_A_VICTIM_ANON, 3 * GIB);
+	nla_put_u64(m, GOMEMGUARD_A_VICTIM_FILE, 0);
+	nla_put_u64(m, GOMEMGUARD_A_VICTIM_SHMEM, 64 * MIB);
+	put_empty_nest(m, GOMEMGUARD_A_SNAPSHOT);
+}
+
+static struct nl_msg *oom_reply(struct nlmsghdr *req, uint64_t time_ns,
+				void (*put)(struct nl_msg *m))
+{
+	struct nl_msg *m = fake_reply(req, GOMEMGUARD_CMD_OOM_GET, NLM_F_MULTI);
+
+	nla_put_u64(m, GOMEMGUARD_A_TIME_NS, time_ns);
+	put(m);
+	return m;
+}
+
+static void answer_dump_empty(struct nlmsghdr *req)
+{
+	fake_queue(fake_done(req, 0, NULL), NULL);
+}
+
+static void answer_oom_dump(struct nlmsghdr *req)
+{
+	fake_queue(oom_reply(req, OOM2_TIME_NS, put_oom2), NULL);
+	fake_queue(oom_reply(req, OOM1_TIME_NS, put_oom1),
+		   fake_done(req, 0, NULL));
+}
+
+/* The snapshot's second process lacks its comm. */
+static void put_oom_entry_lacking(struct nl_msg *m)
+{
+	struct nlattr *snap;
+
+	nla_put_u32(m, GOMEMGUARD_A_OOM_ID, 3);
+	nla_put_u32(m, GOMEMGUARD_A_CONSTRAINT, GOMEMGUARD_CONSTRAINT_MEMCG);
+	nla_put_string(m, GOMEMGUARD_A_MEMCG, "/app.slice");
+	nla_put_u32(m, GOMEMGUARD_A_VICTIM_PID, 4711);
+	nla_put_string(m, GOMEMGUARD_A_VICTIM_COMM, "payments");
+	nla_put_u8(m, GOMEMGUARD_A_VICTIM_TAGGED, 1);
+	nla_put_u64(m, GOMEMGUARD_A_VICTIM_ANON, 1);
+	nla_put_u64(m, GOMEMGUARD_A_VICTIM_FILE, 2);
+	nla_put_u64(m, GOMEMGUARD_A_VICTIM_SHMEM, 3);
+	snap = nla_nest_start(m, GOMEMGUARD_A_SNAPSHOT | NLA_F_NESTED);
+	put_snapshot_proc(m, put_proc_full, 1);
+	put_snapshot_proc(m, put_comm_only, -1);
+	nla_nest_end(m, snap);
+}
+
+/* A snapshot entry whose LEAD_MS is a u32 instead of a u64. */
+static void put_oom_entry_malformed(struct nl_msg *m)
+{
+	struct nlattr *snap, *proc;
+
+	nla_put_u32(m, GOMEMGUARD_A_OOM_ID, 4);
+	nla_put_u32(m, GOMEMGUARD_A_CONSTRAINT, GOMEMGUARD_CONSTRAINT_GLOBAL);
+	nla_put_string(m, GOMEMGUARD_A_MEMCG, "/");
+	nla_put_u32(m, GOMEMGUARD_A_VICTIM_PID, 1);
+	nla_put_string(m, GOMEMGUARD_A_VICTIM_COMM, "x");
+	nla_put_u8(m, GOMEMGUARD_A_VICTIM_TAGGED, 0);
+	nla_put_u64(m, GOMEMGUARD_A_VICTIM_ANON, 1);
+	nla_put_u64(m, GOMEMGUARD_A_VICTIM_FILE, 2);
+	nla_put_u64(m, GOMEMGUARD_A_VICTIM_SHMEM, 3);
+	snap = nla_nest_start(m, GOMEMGUARD_A_SNAPSHOT | NLA_F_NESTED);
+	proc = nla_nest_start(m, GOMEMGUARD_A_SNAPSHOT_PROC | NLA_F_NESTED);
+	put_proc_full(m);
+	nla_put_u32(m, GOMEMGUARD_A_LEAD_MS, 1);
+	nla_nest_end(m, proc);
+	nla_nest_end(m, snap);
+}
+
+static void answer_oom_dump_lacking(struct nlmsghdr *req)
+{
+	fake_queue(oom_reply(req, OOM2_TIME_NS, put_oom_entry_lacking),
+		   fake_done(req, 0, NULL));
+}
+
+/* json (an object) with more keys at its end: "\"a\":1,\"b\":2" */
+static char *json_plus(const char *json, const char *keys)
+{
+	return format("%.*s,%s}", (int)strlen(json) - 1, json, keys);
+}
+
+/* The oom -j object of report #2; seq: the event's number, or 0. */
+static char *oom2_json(uint64_t seq)
+{
+	char *full = json_plus(proc_full_json, "\"lead_ms\":28500");
+	char *minimal = json_plus(proc_minimal_json, "\"lead_ms\":null");
+	char *seq_key = seq ? format("\"seq\":%" PRIu64 ",", seq) : format("%s", "");
+	char *s;
+
+	s = format("{\"event\":\"oom\",\"oom_id\":2,%s\"time_ns\":%llu,"
+		   "\"constraint\":\"memcg\",\"memcg\":\"/app.slice\","
+		   "\"victim_pid\":4711,\"victim_comm\":\"payments\","
+		   "\"victim_tagged\":true,\"victim_anon_bytes\":2040109465,"
+		   "\"victim_file_bytes\":12582912,\"victim_shmem_bytes\":0,"
+		   "\"lead_ms\":28500,\"snapshot\":[%s,%s]}",
+		   seq_key, (unsigned long long)OOM2_TIME_NS, full, minimal);
+	free(full);
+	free(minimal);
+	free(seq_key);
+	return s;
+}
+
+static bool test_oom_json(void)
+{
+	static const char *const args[] = { "oom", "-j", NULL };
+	char *oom2, *want;
+	struct sent s;
+	struct run r;
+	bool ok;
+
+	fake_answer_with(answer_oom_dump);
+	run_verb(&r, oom_main, args);
+	oom2 = oom2_json(0);
+	want = format("[%s,{\"event\":\"oom\",\"oom_id\":1,\"time_ns\":%llu,"
+		      "\"constraint\":\"global\",\"memcg\":\"/\","
+		      "\"victim_pid\":999,\"victim_comm\":\"cc1plus\","
+		      "\"victim_tagged\":false,\"victim_anon_bytes\":3221225472,"
+		      "\"victim_file_bytes\":0,\"victim_shmem_bytes\":67108864,"
+		      "\"lead_ms\":null,\"snapshot\":[]}]",
+		      oom2, (unsigned long long)OOM1_TIME_NS);
+	ok = check_run(&r, 0, NULL, "") && decode(0, &s) &&
+	     sent_head(&s, GOMEMGUARD_CMD_OOM_GET, true, 0) &&
+	     (count_lines(r.out) == 1 || fail("%d lines, expected one",
+					      count_lines(r.out))) &&
+	     line_equals(r.out, 0, want);
+	free(oom2);
+	free(want);
+	return ok;
+}
+
+static bool test_oom_text(void)
+{
+	static const char *const args[] = { "oom", NULL };
+	struct run r;
+
+	fake_answer_with(answer_oom_dump);
+	run_verb(&r, oom_main, args);
+	return check_run(&r, 0,
+		"OOM kill #2 at 2026-11-27 08:31:30 UTC (28 min 30 s ago)\n"
+		"  killed:  payments[4711] (tagged): anon 1.9 GiB, file 12 MiB, shmem 0 B\n"
+		"  why:     memcg /app.slice hit memory.max\n"
+		"  warning: first warning 28 s before the kill\n"
+		"  watched processes in /app.slice at the kill:\n"
+		"      PID COMM                 ANON        RATE     ETA      SOFT LEVEL    LEAD\n"
+		"     4711 payments         1.62 GiB  +9.8 MiB/s     28s   1.8 GiB   90%     28s\n"
+		"      815 worker              4 KiB    -4 KiB/s       -     1 GiB     -       -\n"
+		"\n"
+		"OOM kill #1 at 2026-11-27 03:00:00 UTC (6 h ago)\n"
+		"  killed:  cc1plus[999] (not tagged): anon 3 GiB, file 0 B, shmem 64 MiB\n"
+		"  why:     global: the machine ran out of memory\n"
+		"  warning: no warning was given\n"
+		"  watched processes at the kill: none\n",
+		"");
+}
+
+static bool test_oom_empty(void)
+{
+	static const char *const json_args[] = { "oom", "-j", NULL };
+	static const char *const text_args[] = { "oom", NULL };
+	struct run r;
+
+	fake_answer_with(answer_dump_empty);
+	run_verb(&r, oom_main, json_args);
+	if (!check_run(&r, 0, "[]\n", ""))
+		return false;
+	fake_reset();
+	fake_answer_with(answer_dump_empty);
+	run_verb(&r, oom_main, text_args);
+	return check_run(&r, 0, "No OOM kill recorded.\n", "");
+}
+
+static bool test_oom_lacking(void)
+{
+	static const char *const args[] = { "oom", "-j", NULL };
+	struct run r;
+
+	fake_answer_with(answer_oom_dump_lacking);
+	run_verb(&r, oom_main, args);
+	return check_run(&r, 1, "",
+			 "gomemctl: oom: reply lacks pid in a snapshot entry (is the module older than gomemctl?)\n");
+}
+
+/* Memory cgroups: MEMCG_GET replies and PRESSURE events. */
+
+static void put_memcg_app(struct nl_msg *m)
+{
+	nla_put_string(m, GOMEMGUARD_A_MEMCG, "/app.slice");
+	nla_put_u64(m, GOMEMGUARD_A_MEMCG_ID, 1234);
+	nla_put_u64(m, GOMEMGUARD_A_MEMCG_USAGE, 2040109465);
+	nla_put_u64(m, GOMEMGUARD_A_MEMCG_MAX, 2 * GIB);
+	nla_put_u64(m, GOMEMGUARD_A_MEMCG_HIGH, 2080374784);
+	nla_put_u64(m, GOMEMGUARD_A_MEMCG_ANON, 1181116006);
+	nla_put_u64(m, GOMEMGUARD_A_MEMCG_FILE, 800 * MIB);
+	nla_put_u64(m, GOMEMGUARD_A_MEMCG_SHMEM, 100 * MIB);
+	nla_put_u64(m, GOMEMGUARD_A_RECLAIMABLE, 700 * MIB);
+	nla_put_u64(m, GOMEMGUARD_A_PINNED, 200 * MIB);
+	nla_put_u32(m, GOMEMGUARD_A_PRESSURE_LEVEL, GOMEMGUARD_PRESSURE_MEDIUM);
+	nla_put_u64(m, GOMEMGUARD_A_MEMCG_EVENTS_HIGH, 12);
+	nla_put_u64(m, GOMEMGUARD_A_MEMCG_EVENTS_MAX, 3);
+	nla_put_u64(m, GOMEMGUARD_A_MEMCG_EVENTS_OOM, 1);
+	nla_put_u64(m, GOMEMGUARD_A_MEMCG_EVENTS_OOM_KILL, 1);
+	nla_put_u32(m, GOMEMGUARD_A_PSI_SOME_AVG10, 1234);
+	nla_put_u32(m, GOMEMGUARD_A_PSI_FULL_AVG10, 5);
+}
+
+/* No limits, no PSI (memory.pressure unreadable). */
+static void put_memcg_worker(struct nl_msg *m)
+{
+	nla_put_string(m, GOMEMGUARD_A_MEMCG, "/system.slice/worker.service");
+	nla_put_u64(m, GOMEMGUARD_A_MEMCG_ID, 99);
+	nla_put_u64(m, GOMEMGUARD_A_MEMCG_USAGE, 50 * MIB);
+	nla_put_u64(m, GOMEMGUARD_A_MEMCG_ANON, 4096);
+	nla_put_u64(m, GOMEMGUARD_A_MEMCG_FILE, 0);
+	nla_put_u64(m, GOMEMGUARD_A_MEMCG_SHMEM, 0);
+	nla_put_u64(m, GOMEMGUARD_A_RECLAIMABLE, 0);
+	nla_put_u64(m, GOMEMGUARD_A_PINNED, 0);
+	nla_put_u32(m, GOMEMGUARD_A_PRESSURE_LEVEL, GOMEMGUARD_PRESSURE_NONE);
+	nla_put_u64(m, GOMEMGUARD_A_MEMCG_EVENTS_HIGH, 0);
+	nla_put_u64(m, GOMEMGUARD_A_MEMCG_EVENTS_MAX, 0);
+	nla_put_u64(m, GOMEMGUARD_A_MEMCG_EVENTS_OOM, 0);
+	nla_put_u64(m, GOMEMGUARD_A_MEMCG_EVENTS_OOM_KILL, 0);
+}
+
+static struct nl_msg *memcg_reply(struct nlmsghdr *req,
+				  void (*put)(struct nl_msg *m))
+{
+	struct nl_msg *m = fake_reply(req, GOMEMGUARD_CMD_MEMCG_GET,
+				      NLM_F_MULTI);
+
+	put(m);
+	return m;
+}
+
+static void answer_memcg_dump(struct nlmsghdr *req)
+{
+	fake_queue(memcg_reply(req, put_memcg_app),
+		   memcg_reply(req, put_memcg_worker));
+	fake_queue(fake_done(req, 0, NULL), NULL);
+}
+
+static void answer_memcg_dump_lacking(struct nlmsghdr *req)
+{
+	struct nl_msg *m = fake_reply(req, GOMEMGUARD_CMD_MEMCG_GET,
+				      NLM_F_MULTI);
+
+	put_memcg_worker(m);
+	fake_queue(m, NULL);
+	m = fake_reply(req, GOMEMGUARD_CMD_MEMCG_GET, NLM_F_MULTI);
+	nla_put_string(m, GOMEMGUARD_A_MEMCG, "/a");
+	nla_put_u64(m, GOMEMGUARD_A_MEMCG_ID, 1);
+	nla_put_u64(m, GOMEMGUARD_A_MEMCG_USAGE, 1);
+	fake_queue(m, fake_done(req, 0, NULL));
+}
+
+static bool test_show_memcg(void)
+{
+	static const char *const json_args[] = { "show", "--memcg", "-j", NULL };
+	static const char *const text_args[] = { "show", "--memcg", NULL };
+	struct sent s;
+	struct run r;
+
+	fake_answer_with(answer_memcg_dump);
+	run_verb(&r, show_main, json_args);
+	if (!check_run(&r, 0, NULL, "") || !decode(0, &s) ||
+	    !sent_head(&s, GOMEMGUARD_CMD_MEMCG_GET, true, 0) ||
+	    !line_equals(r.out, 0,
+			 "[{\"memcg\":\"/app.slice\",\"memcg_id\":1234,"
+			 "\"memcg_usage_bytes\":2040109465,"
+			 "\"memcg_max_bytes\":2147483648,"
+			 "\"memcg_high_bytes\":2080374784,"
+			 "\"anon_bytes\":1181116006,\"file_bytes\":838860800,"
+			 "\"shmem_bytes\":104857600,"
+			 "\"reclaimable_bytes\":734003200,"
+			 "\"pinned_bytes\":209715200,\"pressure\":\"medium\","
+			 "\"events_high\":12,\"events_max\":3,\"events_oom\":1,"
+			 "\"events_oom_kill\":1,\"psi_some_avg10\":12.34,"
+			 "\"psi_full_avg10\":0.05},"
+			 "{\"memcg\":\"/system.slice/worker.service\","
+			 "\"memcg_id\":99,\"memcg_usage_bytes\":52428800,"
+			 "\"memcg_max_bytes\":null,\"memcg_high_bytes\":null,"
+			 "\"anon_bytes\":4096,\"file_bytes\":0,\"shmem_bytes\":0,"
+			 "\"reclaimable_bytes\":0,\"pinned_bytes\":0,"
+			 "\"pressure\":\"none\",\"events_high\":0,"
+			 "\"events_max\":0,\"events_oom\":0,"
+			 "\"events_oom_kill\":0,\"psi_some_avg10\":null,"
+			 "\"psi_full_avg10\":null}]"))
+		return false;
+	/* As the module counts them, not as a double prints. */
+	if (!strstr(r.out, "\"psi_some_avg10\":12.34,") ||
+	    !strstr(r.out, "\"psi_full_avg10\":0.05}"))
+		return fail("PSI not written as 12.34 and 0.05: %s", r.out);
+	fake_reset();
+	fake_answer_with(answer_memcg_dump);
+	run_verb(&r, show_main, text_args);
+	return check_run(&r, 0,
+		"    USAGE       MAX      HIGH      ANON      FILE     SHMEM RECLAIMABLE    PINNED PRESSURE OOM_KILLS PSI_SOME PSI_FULL MEMCG\n"
+		"  1.9 GiB     2 GiB  1.94 GiB   1.1 GiB   800 MiB   100 MiB     700 MiB   200 MiB medium           1   12.34%    0.05% /app.slice\n"
+		"   50 MiB       max       max     4 KiB       0 B       0 B         0 B       0 B none             0        -        - /system.slice/worker.service\n",
+		"");
+}
+
+static bool test_show_memcg_lacking(void)
+{
+	static const char *const args[] = { "show", "--memcg", "-j", NULL };
+	struct run r;
+
+	fake_answer_with(answer_memcg_dump_lacking);
+	run_verb(&r, show_main, args);
+	return check_run(&r, 1, "",
+			 "gomemctl: show: reply lacks anon_bytes (is the module older than gomemctl?)\n");
+}
+
+/* Events about a memcg and a kill, among events about processes. */
+
+static struct nl_msg *pressure_msg(uint64_t seq, bool limited)
+{
+	struct nl_msg *m = event_msg(GOMEMGUARD_EVENT_PRESSURE, seq, NULL);
+
+	nla_put_string(m, GOMEMGUARD_A_MEMCG, limited ? "/app.slice" : "/");
+	nla_put_u64(m, GOMEMGUARD_A_MEMCG_ID, limited ? 1234 : 1);
+	nla_put_u32(m, GOMEMGUARD_A_PRESSURE_LEVEL,
+		    limited ? GOMEMGUARD_PRESSURE_MEDIUM :
+			      GOMEMGUARD_PRESSURE_CRITICAL);
+	nla_put_u32(m, GOMEMGUARD_A_PRESSURE_KIND,
+		    limited ? GOMEMGUARD_KIND_CACHE_CHURN :
+			      GOMEMGUARD_KIND_ANON_SQUEEZE);
+	nla_put_u64(m, GOMEMGUARD_A_MEMCG_USAGE, 2040109465);
+	if (limited)
+		nla_put_u64(m, GOMEMGUARD_A_MEMCG_MAX, 2 * GIB);
+	nla_put_u64(m, GOMEMGUARD_A_MEMCG_ANON, 1181116006);
+	nla_put_u64(m, GOMEMGUARD_A_RECLAIMABLE, 700 * MIB);
+	nla_put_u64(m, GOMEMGUARD_A_PINNED, 100 * MIB);
+	return m;
+}
+
+static struct nl_msg *oom_msg(uint64_t seq, void (*put)(struct nl_msg *m))
+{
+	struct nl_msg *m = fake_event();
+
+	nla_put_u32(m, GOMEMGUARD_A_EVENT, GOMEMGUARD_EVENT_OOM);
+	nla_put_u64(m, GOMEMGUARD_A_SEQ, seq);
+	nla_put_u64(m, GOMEMGUARD_A_TIME_NS, OOM2_TIME_NS);
+	put(m);
+	return m;
+}
+
+static const char pressure_json[] =
+	"{\"event\":\"pressure\",\"seq\":2,\"time_ns\":2000000000,"
+	"\"memcg\":\"/app.slice\",\"memcg_id\":1234,\"level\":\"medium\","
+	"\"memcg_usage_bytes\":2040109465,\"memcg_max_bytes\":2147483648,"
+	"\"anon_bytes\":1181116006,\"reclaimable_bytes\":734003200,"
+	"\"pinned_bytes\":104857600,\"kind\":\"cache_churn\"}";
+
+static bool test_monitor_memcg_events(void)
+{
+	static const char *const args[] = { "monitor", "-j", "--count", "5",
+					     NULL };
+	char *e1, *e5, *oom;
+	struct run r;
+	bool ok;
+
+	fake_queue_event(event_msg(GOMEMGUARD_EVENT_WARN, 1, put_proc_full),
+			 pressure_msg(2, true));
+	fake_queue_event(oom_msg(3, put_oom2), pressure_msg(4, false));
+	fake_queue_event(event_msg(GOMEMGUARD_EVENT_EXIT, 5, put_proc_minimal),
+			 NULL);
+	run_verb(&r, monitor_main, args);
+	e1 = event_json("warn", 1, 1000000000, proc_full_json);
+	e5 = event_json("exit", 5, 5000000000, proc_minimal_json);
+	oom = oom2_json(3);
+	ok = check_run(&r, 0, NULL, "") &&
+	     (count_lines(r.out) == 5 || fail("%d lines, expected 5",
+					      count_lines(r.out))) &&
+	     line_equals(r.out, 0, e1) && line_equals(r.out, 1, pressure_json) &&
+	     line_equals(r.out, 2, oom) &&
+	     line_equals(r.out, 3,
+			 "{\"event\":\"pressure\",\"seq\":4,\"time_ns\":4000000000,"
+			 "\"memcg\":\"/\",\"memcg_id\":1,\"level\":\"critical\","
+			 "\"memcg_usage_bytes\":2040109465,\"memcg_max_bytes\":null,"
+			 "\"anon_bytes\":1181116006,\"reclaimable_bytes\":734003200,"
+			 "\"pinned_bytes\":104857600,\"kind\":\"anon_squeeze\"}") &&
+	     line_equals(r.out, 4, e5);
+	free(e1);
+	free(e5);
+	free(oom);
+	return ok;
+}
+
+/* Each line without its leading "HH:MM:SS.mmm". */
+static bool strip_clocks(char *out)
+{
+	unsigned int h, m, s, ms;
+	char *line = out, *dst = out;
+
+	while (*line) {
+		char *end = strchrnul(line, '\n');
+
+		if (sscanf(line, "%2u:%2u:%2u.%3u", &h, &m, &s, &ms) != 4 ||
+		    end - line < 12)
+			return fail("no clock time in \"%.*s\"",
+				    (int)(end - line), line);
+		memmove(dst, line + 12, (size_t)(end - line) - 12);
+		dst += end - line - 12;
+		if (*end)
+			*dst++ = '\n';
+		line = *end ? end + 1 : end;
+	}
+	*dst = '\0';
+	return true;
+}
+
+static bool test_monitor_memcg_text(void)
+{
+	static const char *const args[] = { "monitor", "--count", "4", NULL };
+	static const char want[] =
+		" pressure memcg /app.slice medium (cache churn): usage 1.9 GiB/2 GiB, anon 1.1 GiB, reclaimable 700 MiB, pinned 100 MiB\n"
+		" oom memcg /app.slice: killed payments[4711] (tagged, anon 1.9 GiB); first warning 28 s before (post-mortem #2)\n"
+		" oom global: killed cc1plus[999] (not tagged, anon 3 GiB); no warning was given (post-mortem #1)\n"
+		" pressure memcg / critical (anon squeeze): usage 1.9 GiB/max, anon 1.1 GiB, reclaimable 700 MiB, pinned 100 MiB\n";
+	struct run r;
+
+	fake_queue_event(pressure_msg(1, true), oom_msg(2, put_oom2));
+	fake_queue_event(oom_msg(3, put_oom1), pressure_msg(4, false));
+	run_verb(&r, monitor_main, args);
+	if (!check_run(&r, 0, NULL, "") || !strip_clocks(r.out))
+		return false;
+	if (strcmp(r.out, want)) {
+		ktap_diag("stdout without the clock", r.out);
+		ktap_diag("expected", want);
+		return false;
+	}
+	return true;
+}
+
+/* Events that cannot be shown are reported and skipped; monitor goes on. */
+static bool test_monitor_bad_oom(void)
+{
+	static const char *const args[] = { "monitor", "-j", "--count", "1",
+					     NULL };
+	struct run r;
+
+	fake_queue_event(oom_msg(1, put_oom_entry_lacking),
+			 oom_msg(2, put_oom_entry_malformed));
+	fake_queue_event(pressure_msg(3, true), NULL);
+	run_verb(&r, monitor_main, args);
+	return check_run(&r, 0, NULL,
+			 "gomemctl: monitor: event lacks pid in a snapshot entry (is the module older than gomemctl?); skipped\n"
+			 "gomemctl: monitor: malformed snapshot entry from the module: Input data out of range\n") &&
+	       (count_lines(r.out) == 1 || fail("%d lines, expected 1",
+						count_lines(r.out))) &&
+	       line_equals(r.out, 0,
+			   "{\"event\":\"pressure\",\"seq\":3,\"time_ns\":3000000000,"
+			   "\"memcg\":\"/app.slice\",\"memcg_id\":1234,\"level\":\"medium\","
+			   "\"memcg_usage_bytes\":2040109465,\"memcg_max_bytes\":2147483648,"
+			   "\"anon_bytes\":1181116006,\"reclaimable_bytes\":734003200,"
+			   "\"pinned_bytes\":104857600,\"kind\":\"cache_churn\"}");
+}
+
+/* info and config: the module-wide settings. */
+
+static void put_info(struct nl_msg *m, int skip, int n_hooks)
+{
+	static const char *const hooks[] = {
+		"tracepoint:rss_stat", "kprobe:oom_kill_process",
+		"kprobe:vmpressure",
+	};
+	struct nlattr *nest;
+	int i;
+
+	nla_put_string(m, GOMEMGUARD_A_VERSION, "9.8.7");
+	nla_put_string(m, GOMEMGUARD_A_KERNEL_RELEASE, "6.12.117+deb12-amd64");
+	nla_put_u32(m, GOMEMGUARD_A_TAGGED, 3);
+	nla_put_u64(m, GOMEMGUARD_A_EVENTS_SENT, 42);
+	nla_put_u64(m, GOMEMGUARD_A_EVENTS_DROPPED, 5);
+	nla_put_u32(m, GOMEMGUARD_A_EVENT_INTERVAL_MS, 1000);
+	nla_put_u32(m, GOMEMGUARD_A_EVENT_BURST, 10);
+	nla_put_u32(m, GOMEMGUARD_A_OOM_REPORTS_MAX, 64);
+	nla_put_u64(m, GOMEMGUARD_A_OOM_KILLS, 2);
+	if (skip != GOMEMGUARD_A_PRESSURE_MEDIUM_PCT)
+		nla_put_u32(m, GOMEMGUARD_A_PRESSURE_MEDIUM_PCT, 60);
+	nla_put_u32(m, GOMEMGUARD_A_PRESSURE_CRITICAL_PCT, 95);
+	if (skip == GOMEMGUARD_A_HOOKS)
+		return;
+	if (!n_hooks) {
+		put_empty_nest(m, GOMEMGUARD_A_HOOKS);
+		return;
+	}
+	nest = nla_nest_start(m, GOMEMGUARD_A_HOOKS | NLA_F_NESTED);
+	for (i = 0; i < n_hooks; i++)
+		nla_put_string(m, GOMEMGUARD_A_HOOK, hooks[i]);
+	nla_nest_end(m, nest);
+}
+
+static int info_skip, info_hooks;
+
+static void answer_info(struct nlmsghdr *req)
+{
+	struct nl_msg *m = fake_reply(req, GOMEMGUARD_CMD_INFO_GET, 0);
+
+	put_info(m, info_skip, info_hooks);
+	fake_queue(m, fake_ack(req, 0, true, NULL));
+}
+
+static bool test_info(void)
+{
+	static const char *const json_args[] = { "info", "-j", NULL };
+	static const char *const text_args[] = { "info", NULL };
+	struct sent s;
+	struct run r;
+
+	info_skip = 0;
+	info_hooks = 3;
+	fake_answer_with(answer_info);
+	run_verb(&r, info_main, json_args);
+	if (!check_run(&r, 0, NULL, "") || !decode(0, &s) ||
+	    !sent_head(&s, GOMEMGUARD_CMD_INFO_GET, false, 0) ||
+	    !line_equals(r.out, 0,
+			 "{\"version\":\"9.8.7\",\"kernel_release\":\"6.12.117+deb12-amd64\","
+			 "\"tagged\":3,\"events_sent\":42,\"events_dropped\":5,"
+			 "\"event_burst\":10,\"event_interval_ms\":1000,"
+			 "\"oom_kills\":2,\"oom_reports_max\":64,"
+			 "\"pressure_medium_pct\":60,\"pressure_critical_pct\":95,"
+			 "\"hooks\":[\"tracepoint:rss_stat\","
+			 "\"kprobe:oom_kill_process\",\"kprobe:vmpressure\"]}"))
+		return false;
+	fake_reset();
+	fake_answer_with(answer_info);
+	run_verb(&r, info_main, text_args);
+	if (!check_run(&r, 0,
+		"gomemguard 9.8.7 on 6.12.117+deb12-amd64\n"
+		"  tagged processes: 3\n"
+		"  events: 42 sent, 5 dropped\n"
+		"  event rate limit: 10 per 1s per process\n"
+		"  OOM kills seen: 2; post-mortems kept: the last 64\n"
+		"  reclaim pressure: medium from 60%, critical from 95% of scanned pages not reclaimed\n"
+		"  hooks: tracepoint:rss_stat, kprobe:oom_kill_process, kprobe:vmpressure\n",
+		""))
+		return false;
+	fake_reset();
+	info_hooks = 0;
+	fake_answer_with(answer_info);
+	run_verb(&r, info_main, json_args);
+	if (!check_run(&r, 0, NULL, "") || !strstr(r.out, "\"hooks\":[]"))
+		return fail("no hooks is not an empty array: %s", r.out);
+	fake_reset();
+	fake_answer_with(answer_info);
+	run_verb(&r, info_main, text_args);
+	return check_run(&r, 0, NULL, "") &&
+	       (strstr(r.out, "\n  hooks: none\n") ||
+		fail("no hooks is not \"none\": %s", r.out));
+}
+
+static bool test_info_lacking(void)
+{
+	static const char *const args[] = { "info", "-j", NULL };
+	static const int skips[] = { GOMEMGUARD_A_HOOKS,
+				     GOMEMGUARD_A_PRESSURE_MEDIUM_PCT };
+	static const char *const said[] = {
+		"gomemctl: info: reply lacks hooks (is the module older than gomemctl?)\n",
+		"gomemctl: info: reply lacks pressure_medium_pct (is the module older than gomemctl?)\n",
+	};
+	struct run r;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE_T(skips); i++) {
+		fake_reset();
+		info_skip = skips[i];
+		info_hooks = 1;
+		fake_answer_with(answer_info);
+		run_verb(&r, info_main, args);
+		if (!check_run(&r, 1, "", said[i]))
+			return false;
+	}
+	return true;
+}
+
+static void answer_thresholds_refused(struct nlmsghdr *req)
+{
+	static const struct fake_tlvs t = {
+		.msg = "medium pressure threshold must be below the critical one",
+		.bad_attr = GOMEMGUARD_A_PRESSURE_MEDIUM_PCT,
+	};
+
+	fake_queue(fake_ack(req, -EINVAL, false, &t), NULL);
+}
+
+static bool test_config(void)
+{
+	static const char *const args[] = {
+		"config", "--oom-reports", "128", "--pressure-medium", "50%",
+		"--pressure-critical", "90", NULL,
+	};
+	static const char *const refused[] = {
+		"config", "--pressure-medium", "99", NULL,
+	};
+	struct sent s;
+	struct run r;
+
+	fake_answer_with(answer_ack);
+	run_verb(&r, config_main, args);
+	if (!check_run(&r, 0, "", "") || !decode(0, &s) ||
+	    !sent_head(&s, GOMEMGUARD_CMD_CONFIG_SET, false, 3) ||
+	    !sent_u32(&s, GOMEMGUARD_A_OOM_REPORTS_MAX, 128) ||
+	    !sent_u32(&s, GOMEMGUARD_A_PRESSURE_MEDIUM_PCT, 50) ||
+	    !sent_u32(&s, GOMEMGUARD_A_PRESSURE_CRITICAL_PCT, 90))
+		return false;
+	fake_reset();
+	fake_answer_with(answer_thresholds_refused);
+	run_verb(&r, config_main, refused);
+	return check_run(&r, 1, "",
+			 "gomemctl: config: Invalid argument\n"
+			 "kernel reports: medium pressure threshold must be below the critical one (attribute pressure_medium_pct)\n") &&
+	       decode(0, &s) && sent_head(&s, GOMEMGUARD_CMD_CONFIG_SET, false, 1) &&
+	       sent_u32(&s, GOMEMGUARD_A_PRESSURE_MEDIUM_PCT, 99);
+}
+
 /* --cgroup paths against a crafted mountinfo and directories in /tmp. */
 static char tmp_dir[] = "/tmp/gmg-cgroup.XXXXXX";
 
@@ -1055,6 +1733,29 @@ static const struct {
 	{ "monitor: SIGTERM ends it with status 0; the ready file exists",
 	  test_monitor_sigterm },
 	{ "monitor --timeout ends it with status 0", test_monitor_timeout },
+	{ "oom -j: post-mortems newest first, snapshots with and without lead_ms",
+	  test_oom_json },
+	{ "oom: when, what, why, how much warning, and who was there",
+	  test_oom_text },
+	{ "oom: no post-mortems is [] in JSON and a sentence for people",
+	  test_oom_empty },
+	{ "oom: a snapshot entry lacking a required attribute is an error",
+	  test_oom_lacking },
+	{ "show --memcg, in JSON (PSI exact, null limits) and for people",
+	  test_show_memcg },
+	{ "show --memcg: a reply lacking a required attribute is an error",
+	  test_show_memcg_lacking },
+	{ "monitor -j: pressure and oom events among process events",
+	  test_monitor_memcg_events },
+	{ "monitor: a line of prose per pressure and oom event",
+	  test_monitor_memcg_text },
+	{ "monitor: oom events it cannot show are skipped, monitoring goes on",
+	  test_monitor_bad_oom },
+	{ "info: OOM kills, post-mortems kept, thresholds, hooks", test_info },
+	{ "info: a reply lacking the new attributes is an error",
+	  test_info_lacking },
+	{ "config: post-mortems kept and pressure thresholds; the module's verdict",
+	  test_config },
 	{ "--cgroup paths: mount points, subtrees, escapes, errors",
 	  test_cgroup_paths },
 };
