@@ -77,12 +77,12 @@ static bool gmg_ratelimited(struct gmg_ratelimit *rl, u64 now)
 }
 
 /*
- * Send one event that happened at @when (CLOCK_BOOTTIME ns; 0: now); @fill
- * adds what it is about.  @arg NULL: the caller could
+ * Send one event that happened at @when (CLOCK_BOOTTIME ns; 0: now), in a
+ * message of @size bytes of payload; @fill adds what it is about.  @arg NULL: the caller could
  * not even describe it (no memory); the event is counted as dropped.  @rl
  * NULL: not rate-limited (EXIT and OOM come once per process or kill).
  */
-void gmg_event_send_fill(u32 type, u64 when,
+void gmg_event_send_fill(u32 type, u64 when, size_t size,
 			 int (*fill)(struct sk_buff *, const void *),
 			 const void *arg, struct gmg_ratelimit *rl)
 {
@@ -94,7 +94,7 @@ void gmg_event_send_fill(u32 type, u64 when,
 
 	if (!arg || (rl && gmg_ratelimited(rl, now)))
 		goto drop;
-	skb = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	skb = genlmsg_new(size, GFP_KERNEL);
 	if (!skb)
 		goto drop;
 	hdr = gmg_genlmsg_put(skb, 0, 0, 0, GOMEMGUARD_CMD_EVENT);
@@ -136,7 +136,7 @@ static int gmg_fill_proc_arg(struct sk_buff *skb, const void *snap)
 void gmg_event_send(u32 type, const struct gmg_snapshot *snap,
 		    struct gmg_ratelimit *rl)
 {
-	gmg_event_send_fill(type, 0, gmg_fill_proc_arg, snap, rl);
+	gmg_event_send_fill(type, 0, NLMSG_GOODSIZE, gmg_fill_proc_arg, snap, rl);
 }
 
 /* Once the family is registered. */

@@ -174,6 +174,9 @@ int gmg_pressure_fill_hooks(struct sk_buff *skb);
 /* oom.c: OOM post-mortems. */
 struct gmg_oom_report;
 
+/* A full snapshot of long paths fits: OOM events and each OOM_GET message. */
+#define GMG_OOM_MSG_SIZE	32768
+
 int gmg_oom_init(void);
 void gmg_oom_uninit(void);
 u64 gmg_oom_kills_seen(void);
@@ -211,7 +214,7 @@ void gmg_events_set_limit(const u32 *interval_ms, const u32 *burst);
 /* Send one event about @snap unless @rl says this process has had enough. */
 void gmg_event_send(u32 type, const struct gmg_snapshot *snap,
 		    struct gmg_ratelimit *rl);
-void gmg_event_send_fill(u32 type, u64 when,
+void gmg_event_send_fill(u32 type, u64 when, size_t size,
 			 int (*fill)(struct sk_buff *, const void *),
 			 const void *arg, struct gmg_ratelimit *rl);
 /* Events are sent only between these: while the family is registered. */

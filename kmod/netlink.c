@@ -480,6 +480,13 @@ static int gmg_tag_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 	return err ?: skb->len;
 }
 
+/* One post-mortem may not fit a default dump buffer: ask for more. */
+static int gmg_oom_get_start(struct netlink_callback *cb)
+{
+	cb->min_dump_alloc = GMG_OOM_MSG_SIZE;
+	return 0;
+}
+
 static int gmg_oom_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	int err = gmg_oom_dump(skb, NETLINK_CB(cb->skb).portid,
@@ -630,6 +637,7 @@ static const struct genl_ops gmg_ops[] = {
 		.flags = GENL_ADMIN_PERM,
 		.policy = gmg_no_attrs_policy,
 		.maxattr = GOMEMGUARD_A_MAX,
+		.start = gmg_oom_get_start,
 		.dumpit = gmg_oom_get_dumpit,
 	},
 };

@@ -52,7 +52,8 @@ struct gmg_oom_pending {
 	atomic_t state;			/* GMG_SLOT_* */
 	u64 time_ns;
 	struct pid *victim;		/* referenced */
-	struct mem_cgroup *memcg;	/* referenced; NULL: global */
+	struct mem_cgroup *memcg;	/* referenced; NULL: not a memcg OOM */
+	u32 constraint;
 	char comm[TASK_COMM_LEN];
 	u64 anon, file, shmem;
 	bool tagged;
@@ -130,6 +131,17 @@ static int gmg_oom_kill_pre(struct kprobe *kp, struct pt_regs *regs)
 	slot->time_ns = ktime_get_boottime_ns();
 	slot->victim = get_pid(task_tgid(victim));
 	slot->memcg = oc->memcg;
+	switch (oc->constraint) {
+	case CONSTRAINT_CPUSET:
+		slot->constraint = GOMEMGUARD_CONSTRAINT_CPUSET;
+		break;
+	case CONSTRAINT_MEMORY_POLICY:
+		slot->constraint = GOMEMGUARD_CONSTRAINT_MEMPOLICY;
+		break;
+	default:
+		slot->constraint = oc->memcg ? GOMEMGUARD_CONSTRAINT_MEMCG :
+					       GOMEMGUARD_CONSTRAINT_GLOBAL;
+	}
 	if (slot->memcg)
 		css_get(&slot->memcg->css);
 	get_task_comm(slot->comm, victim);
@@ -192,13 +204,12 @@ static void gmg_oom_report(struct gmg_oom_pending *slot)
 
 	r = kvzalloc(struct_size(r, entries, max), GFP_KERNEL);
 	if (!r) {
-		gmg_event_send_fill(GOMEMGUARD_EVENT_OOM, 0, gmg_fill_oom_arg,
-				    NULL, NULL);
+		gmg_event_send_fill(GOMEMGUARD_EVENT_OOM, 0, GMG_OOM_MSG_SIZE,
+				    gmg_fill_oom_arg, NULL, NULL);
 		return;
 	}
 	r->time_ns = slot->time_ns;
-	r->constraint = slot->memcg ? GOMEMGUARD_CONSTRAINT_MEMCG :
-				      GOMEMGUARD_CONSTRAINT_GLOBAL;
+	r->constraint = slot->constraint;
 	gmg_memcg_path(slot->memcg, r->memcg_path, sizeof(r->memcg_path));
 	if (!slot->memcg)
 		strscpy(r->memcg_path, "/", sizeof(r->memcg_path));
@@ -233,8 +244,8 @@ static void gmg_oom_report(struct gmg_oom_pending *slot)
 	r->id = gmg_next_id++;
 	list_add(&r->node, &gmg_reports);
 	gmg_nr_reports++;
-	gmg_event_send_fill(GOMEMGUARD_EVENT_OOM, r->time_ns, gmg_fill_oom_arg,
-			    r, NULL);
+	gmg_event_send_fill(GOMEMGUARD_EVENT_OOM, r->time_ns, GMG_OOM_MSG_SIZE,
+			    gmg_fill_oom_arg, r, NULL);
 	gmg_reports_trim();
 	mutex_unlock(&gmg_reports_lock);
 }

@@ -160,7 +160,8 @@ static int gmg_fill_pressure(struct sk_buff *skb, const void *arg)
 	if (nla_put_string(skb, GOMEMGUARD_A_MEMCG, e->path) ||
 	    nla_put_u64_64bit(skb, GOMEMGUARD_A_MEMCG_ID, v->id, GOMEMGUARD_A_PAD) ||
 	    nla_put_u32(skb, GOMEMGUARD_A_PRESSURE_LEVEL, e->level) ||
-	    nla_put_u32(skb, GOMEMGUARD_A_PRESSURE_KIND, e->kind) ||
+	    (e->level >= GOMEMGUARD_PRESSURE_MEDIUM &&
+	     nla_put_u32(skb, GOMEMGUARD_A_PRESSURE_KIND, e->kind)) ||
 	    nla_put_u64_64bit(skb, GOMEMGUARD_A_MEMCG_USAGE, v->usage, GOMEMGUARD_A_PAD) ||
 	    (v->max != U64_MAX &&
 	     nla_put_u64_64bit(skb, GOMEMGUARD_A_MEMCG_MAX, v->max, GOMEMGUARD_A_PAD)) ||
@@ -187,7 +188,8 @@ static void gmg_pressure_report(struct gmg_pressure *p, u32 level)
 			  gmg_tracker_memcg_growing(p->memcg) ?
 			  GOMEMGUARD_KIND_ANON_SQUEEZE : GOMEMGUARD_KIND_CACHE_CHURN;
 	}
-	gmg_event_send_fill(GOMEMGUARD_EVENT_PRESSURE, 0, gmg_fill_pressure, e, NULL);
+	gmg_event_send_fill(GOMEMGUARD_EVENT_PRESSURE, 0, NLMSG_GOODSIZE,
+			    gmg_fill_pressure, e, NULL);
 	kfree(e);
 }
 

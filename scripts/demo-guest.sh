@@ -45,6 +45,7 @@ run gomemctl tag $svc --soft-limit 128M --eta 10s --rate-window 2s --signal USR1
 sleep 4
 run gomemctl show
 run gomemctl -p show $svc
+run gomemctl show --memcg
 
 say "waiting for the OOM killer"
 wait $svc || echo "payments exited with status $? (137: SIGKILL, the OOM killer)"
@@ -59,3 +60,6 @@ cat /tmp/payments.sig
 say "the kernel's side"
 run grep oom_kill $cg/memory.events
 dmesg | grep -E "gomemguard|Killed process" | sed 's/^/  /'
+
+say "09:00, the on-call engineer asks what happened"
+run gomemctl oom

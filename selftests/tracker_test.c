@@ -13,11 +13,13 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <json-c/json.h>
 
 #include <uapi/linux/gomemguard.h>
 
 #include "cgroup_util.h"
 #include "genl_raw.h"
+#include "gmg_util.h"
 #include "kselftest_harness.h"
 
 #define MIB (1024ull * 1024)
@@ -846,6 +848,37 @@ TEST_F(trk, memcg_oom_leaves_a_post_mortem)
 	EXPECT_EQ(ev.id, dump.first.id);
 	EXPECT_EQ((uint32_t)pid, dump.first.victim);
 	EXPECT_EQ(ev.lead_ms, dump.first.lead_ms);
+
+	/* And through gomemctl, as the on-call engineer reads it. */
+	{
+		static const char *const argv[] = { "-j", "oom", NULL };
+		static const char *const text[] = { "oom", NULL };
+		struct json_object *o, *first, *v;
+		struct gmg_run run;
+		char want[64];
+
+		ASSERT_EQ(0, gmg_run_ctl(&run, -1, argv));
+		ASSERT_EQ(0, run.status) TH_LOG("%s", run.err);
+		o = json_tokener_parse(run.out);
+		ASSERT_NE(NULL, o) TH_LOG("not JSON: %s", run.out);
+		ASSERT_LE(1, json_object_array_length(o));
+		first = json_object_array_get_idx(o, 0);
+		ASSERT_TRUE(json_object_object_get_ex(first, "victim_pid", &v));
+		EXPECT_EQ(pid, json_object_get_int(v));
+		ASSERT_TRUE(json_object_object_get_ex(first, "lead_ms", &v));
+		EXPECT_EQ((int64_t)ev.lead_ms, json_object_get_int64(v));
+		ASSERT_TRUE(json_object_object_get_ex(first, "constraint", &v));
+		EXPECT_STREQ("memcg", json_object_get_string(v));
+		ASSERT_TRUE(json_object_object_get_ex(first, "snapshot", &v));
+		EXPECT_LE(1, json_object_array_length(v));
+		json_object_put(o);
+
+		ASSERT_EQ(0, gmg_run_ctl(&run, -1, text));
+		ASSERT_EQ(0, run.status) TH_LOG("%s", run.err);
+		snprintf(want, sizeof(want), "goleak[%d]", pid);
+		EXPECT_NE(NULL, strstr(run.out, want)) TH_LOG("%s", run.out);
+		EXPECT_NE(NULL, strstr(run.out, "before the kill")) TH_LOG("%s", run.out);
+	}
 	free(r);
 }
 
@@ -925,6 +958,16 @@ TEST_F(trk, tmpfs_writer_is_pinned_and_warned_before_oom)
 	EXPECT_TRUE(within(f.shmem, cg_read_key(self->cg, "memory.stat", "shmem"), 4 * MIB));
 	EXPECT_TRUE(within(f.anon, cg_read_key(self->cg, "memory.stat", "anon"), 4 * MIB));
 	EXPECT_TRUE(within(f.file, cg_read_key(self->cg, "memory.stat", "file"), 4 * MIB));
+	{
+		static const char *const argv[] = { "-j", "show", "--memcg", NULL };
+		struct gmg_run run;
+
+		ASSERT_EQ(0, gmg_run_ctl(&run, -1, argv));
+		EXPECT_EQ(0, run.status) TH_LOG("%s", run.err);
+		EXPECT_NE(NULL, strstr(run.out, "\"memcg\":\"/gmgtest.tmpfs\""))
+			TH_LOG("%s", run.out);
+		EXPECT_NE(NULL, strstr(run.out, "\"pinned_bytes\":")) TH_LOG("%s", run.out);
+	}
 
 	ASSERT_EQ(1, collect(self, 60000, pid, &status, &death_ns));
 	log_events(_metadata, self);

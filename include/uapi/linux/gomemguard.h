@@ -103,8 +103,9 @@
  *	PSI_SOME_AVG10 / PSI_FULL_AVG10 where memory.pressure is readable.
  *
  * GOMEMGUARD_CMD_OOM_GET (dump; admin)
- *	The stored OOM post-mortems, newest first (at most OOM_REPORTS_MAX
- *	are kept): one message each, with the OOM event's attributes.
+ *	The stored OOM post-mortems, newest first (at most OOM_REPORTS_MAX,
+ *	1..GOMEMGUARD_OOM_REPORTS_MAX, are kept): one message each, with
+ *	TIME_NS (the kill) and the OOM event's attributes but SEQ and EVENT.
  *
  * GOMEMGUARD_CMD_EVENT (notification on the "events" group)
  *	EVENT, SEQ, TIME_NS and the PROC_GET attributes of the process it is
@@ -114,8 +115,9 @@
  *	EVENTS_DROPPED.
  *
  *	EVENT_PRESSURE is about a memcg, not a process: MEMCG, MEMCG_ID,
- *	PRESSURE_LEVEL, PRESSURE_KIND, MEMCG_USAGE, MEMCG_MAX, MEMCG_ANON,
- *	RECLAIMABLE, PINNED.
+ *	PRESSURE_LEVEL, PRESSURE_KIND (only for MEDIUM and CRITICAL),
+ *	MEMCG_USAGE, MEMCG_MAX (absent: unlimited), MEMCG_ANON, RECLAIMABLE,
+ *	PINNED.
  *
  *	EVENT_OOM is about a kill: OOM_ID, CONSTRAINT, MEMCG (the OOM's
  *	memcg; "/" for a global OOM), VICTIM_PID, VICTIM_COMM,
@@ -124,7 +126,9 @@
  *	when it was watched, else the earliest among SNAPSHOT; absent: no
  *	warning at all), and SNAPSHOT: a nest of SNAPSHOT_PROC nests, one per
  *	watched process in that memcg, each with the PROC_GET attributes and
- *	its own LEAD_MS.
+ *	its own LEAD_MS (at most GOMEMGUARD_OOM_SNAPSHOT_MAX of them).  PIDs
+ *	in OOM reports are those of the initial PID namespace.  OOM_KILLS in
+ *	INFO_GET counts every OOM kill on the machine, reported or not.
  *
  * Multicast groups
  *
@@ -308,6 +312,8 @@ enum gomemguard_pressure_kind {
 enum gomemguard_constraint {
 	GOMEMGUARD_CONSTRAINT_MEMCG = 1,	/* a memcg's memory.max */
 	GOMEMGUARD_CONSTRAINT_GLOBAL,		/* the whole machine */
+	GOMEMGUARD_CONSTRAINT_CPUSET,		/* the victim's cpuset's nodes */
+	GOMEMGUARD_CONSTRAINT_MEMPOLICY,	/* a NUMA memory policy's nodes */
 };
 
 #endif /* _UAPI_LINUX_GOMEMGUARD_H */
