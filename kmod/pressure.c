@@ -160,7 +160,7 @@ static int gmg_fill_pressure(struct sk_buff *skb, const void *arg)
 	if (nla_put_string(skb, GOMEMGUARD_A_MEMCG, e->path) ||
 	    nla_put_u64_64bit(skb, GOMEMGUARD_A_MEMCG_ID, v->id, GOMEMGUARD_A_PAD) ||
 	    nla_put_u32(skb, GOMEMGUARD_A_PRESSURE_LEVEL, e->level) ||
-	    (e->level >= GOMEMGUARD_PRESSURE_MEDIUM &&
+	    (e->level != GOMEMGUARD_PRESSURE_NONE &&
 	     nla_put_u32(skb, GOMEMGUARD_A_PRESSURE_KIND, e->kind)) ||
 	    nla_put_u64_64bit(skb, GOMEMGUARD_A_MEMCG_USAGE, v->usage, GOMEMGUARD_A_PAD) ||
 	    (v->max != U64_MAX &&

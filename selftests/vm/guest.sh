@@ -352,11 +352,12 @@ EOF
 }
 
 # Kernel log lines that make a run dirty. The stack dump of an OOM-killer
-# report is expected (the tests cause real OOM kills) and is let through.
+# report is expected (the tests cause real OOM kills) and is let through, and
+# so is that of a failed allocation, which a real global OOM brings with it.
 # With -v lineno=1, print line numbers instead of lines.
 dmesg_filter() {
 	cat <<'EOF'
-/invoked oom-killer:/ { oom = 1 }
+/invoked oom-killer:|page allocation failure:/ { oom = 1 }
 /Call Trace/ && oom { oom = 0; next }
 /WARNING:|BUG:|Oops|Call Trace|Kernel panic|kmemleak|KASAN|UBSAN/ {
 	print (lineno ? NR : $0)

@@ -115,7 +115,7 @@
  *	EVENTS_DROPPED.
  *
  *	EVENT_PRESSURE is about a memcg, not a process: MEMCG, MEMCG_ID,
- *	PRESSURE_LEVEL, PRESSURE_KIND (only for MEDIUM and CRITICAL),
+ *	PRESSURE_LEVEL, PRESSURE_KIND (absent when the level is NONE),
  *	MEMCG_USAGE, MEMCG_MAX (absent: unlimited), MEMCG_ANON, RECLAIMABLE,
  *	PINNED.
  *
