@@ -39,7 +39,7 @@ struct gmg_memcg_view {
 	u64 max;		/* bytes, U64_MAX when unlimited */
 	u64 high;		/* bytes, U64_MAX when unlimited */
 	u64 reclaimable;	/* clean, unmapped file cache, bytes */
-	s64 rate;		/* growth of usage - reclaimable, bytes/s */
+	s64 rate;		/* growth of what it cannot reclaim, bytes/s */
 	bool sustained;		/* ... steady over the last few seconds */
 };
 

@@ -37,7 +37,7 @@
 struct gmg_memcg_stat {
 	unsigned long read_at;		/* jiffies */
 	u64 reclaimable;
-	struct gmg_growth growth;	/* of usage - reclaimable */
+	struct gmg_growth growth;	/* of anon + shmem + pinned file */
 };
 
 static struct vfsmount *gmg_cgroup_mnt;
@@ -79,6 +79,14 @@ static u64 reclaimable_from_stat(const char *buf)
 		     stat_value(buf, "file_mapped");
 
 	return lru > pinned ? lru - pinned : 0;
+}
+
+/* What reclaim cannot take without swap: anon, shmem, and pinned file pages. */
+static u64 unreclaimable_from_stat(const char *buf)
+{
+	return stat_value(buf, "anon") + stat_value(buf, "shmem") +
+	       stat_value(buf, "file_dirty") + stat_value(buf, "file_writeback") +
+	       stat_value(buf, "file_mapped");
 }
 
 /* Read cgroup file @name of @memcg into gmg_stat_buf.  gmg_stats_lock held. */
@@ -147,12 +155,19 @@ void gmg_memcg_read(struct mem_cgroup *memcg, struct gmg_memcg_view *v)
 		}
 	}
 	if (st && (!st->read_at || time_after(jiffies, st->read_at + GMG_STAT_TTL))) {
-		if (!read_cgroup_file(memcg, "memory.stat"))
+		/*
+		 * The growth is taken from memory.stat alone: its numbers may
+		 * lag usage by the kernel's stats flush period (2 s), and
+		 * usage minus a stale reclaimable figure would grow while
+		 * nothing but clean cache does.
+		 */
+		if (!read_cgroup_file(memcg, "memory.stat")) {
 			st->reclaimable = reclaimable_from_stat(gmg_stat_buf);
+			gmg_growth_update(&st->growth, GMG_MEMCG_WINDOW,
+					  ktime_get_boottime_ns(),
+					  unreclaimable_from_stat(gmg_stat_buf));
+		}
 		st->read_at = jiffies;
-		gmg_growth_update(&st->growth, GMG_MEMCG_WINDOW,
-				  ktime_get_boottime_ns(),
-				  v->usage - min(st->reclaimable, v->usage));
 	}
 	/* Unknown (no memory for the cache): assume nothing is reclaimable. */
 	if (st) {
