@@ -95,6 +95,10 @@ static const char *constraint_name(uint32_t constraint)
 		return "memcg";
 	case GOMEMGUARD_CONSTRAINT_GLOBAL:
 		return "global";
+	case GOMEMGUARD_CONSTRAINT_CPUSET:
+		return "cpuset";
+	case GOMEMGUARD_CONSTRAINT_MEMPOLICY:
+		return "mempolicy";
 	}
 	return "unknown";
 }
@@ -149,6 +153,12 @@ static void print_why(const struct postmortem *pm)
 		break;
 	case GOMEMGUARD_CONSTRAINT_GLOBAL:
 		printf("global: the machine ran out of memory\n");
+		break;
+	case GOMEMGUARD_CONSTRAINT_CPUSET:
+		printf("cpuset: the nodes of the victim's cpuset ran out of memory\n");
+		break;
+	case GOMEMGUARD_CONSTRAINT_MEMPOLICY:
+		printf("mempolicy: the nodes of a NUMA memory policy ran out of memory\n");
 		break;
 	default:
 		printf("constraint %" PRIu32 " (unknown to this gomemctl), memcg %s\n",
@@ -262,7 +272,9 @@ void postmortem_describe(const struct postmortem *pm)
 		printf("memcg %s", memcg(pm));
 		break;
 	case GOMEMGUARD_CONSTRAINT_GLOBAL:
-		printf("global");
+	case GOMEMGUARD_CONSTRAINT_CPUSET:
+	case GOMEMGUARD_CONSTRAINT_MEMPOLICY:
+		printf("%s", constraint_name(constraint(pm)));
 		break;
 	default:
 		printf("constraint %" PRIu32 ", memcg %s", constraint(pm),
