@@ -6,9 +6,9 @@
 VERSION := $(shell cat VERSION)
 KDIR ?= /lib/modules/$(shell uname -r)/build
 DKMS_SRC ?= $(DESTDIR)/usr/src/gomemguard-$(VERSION)
-# Kernel releases the tests and demo run on: Debian 12's 6.1 and 6.12.
-KVERS ?= $(shell selftests/vm/kernels.sh)
-export KVERS
+# Kernel releases the tests and demo run on (Debian 12's 6.1 and 6.12) are
+# looked up only by the targets that boot or build for them, never by
+# `make module` or `make dkms-install` on a host.
 
 .PHONY: all module tools selftests workloads modules-all check demo shell deps ksrc \
 	checkpatch dkms-src dkms-install dkms-remove bench clean help
@@ -46,7 +46,9 @@ workloads:
 
 # One out-of-tree build per target kernel, each in build/k/<release>.
 modules-all:
-	@for k in $(KVERS); do scripts/build-module.sh $$k || exit 1; done
+	@for k in $${KVERS:-$$(selftests/vm/kernels.sh)}; do \
+		scripts/build-module.sh $$k || exit 1; \
+	done
 
 check:
 	scripts/check.sh
@@ -54,7 +56,7 @@ check:
 demo:
 	scripts/demo.sh
 
-KVER ?= $(lastword $(KVERS))
+KVER ?= $(shell selftests/vm/kernels.sh | tail -n 1)
 shell:
 	scripts/deps.sh
 	$(MAKE) tools selftests
