@@ -35,7 +35,6 @@
 #define GMG_SAMPLE_PERIOD	HZ
 /* While a process grows, the probe wakes an assessment at most this often. */
 #define GMG_EVAL_INTERVAL	msecs_to_jiffies(100)
-#define GMG_HOUSEKEEPING	HZ
 #define GMG_ADOPT_BATCH		64
 /* Batches per adoption run: bounded, whatever fails to be added. */
 #define GMG_ADOPT_ROUNDS	64
@@ -89,7 +88,6 @@ static DEFINE_STATIC_KEY_FALSE(gmg_active);
 static struct workqueue_struct *gmg_wq;
 static struct delayed_work gmg_sampler;
 static struct work_struct gmg_adopt_work;
-static unsigned long gmg_next_housekeeping;
 
 u32 gmg_tracker_count(void)
 {
@@ -557,11 +555,8 @@ static void gmg_sample_all(struct work_struct *w)
 	list_for_each_entry_rcu(p, &gmg_procs, node)
 		queue_work(gmg_wq, &p->work);
 	rcu_read_unlock();
-	if (time_after(jiffies, gmg_next_housekeeping)) {
-		gmg_memcg_housekeeping();
-		gmg_pressure_housekeeping();
-		gmg_next_housekeeping = jiffies + GMG_HOUSEKEEPING;
-	}
+	gmg_memcg_housekeeping();
+	gmg_pressure_housekeeping();
 	queue_delayed_work(gmg_wq, &gmg_sampler, GMG_SAMPLE_PERIOD);
 }
 
@@ -1039,7 +1034,6 @@ int gmg_tracker_init(void)
 		return -ENOMEM;
 	INIT_WORK(&gmg_adopt_work, gmg_adopt);
 	INIT_DELAYED_WORK(&gmg_sampler, gmg_sample_all);
-	gmg_next_housekeeping = jiffies + GMG_HOUSEKEEPING;
 	queue_delayed_work(gmg_wq, &gmg_sampler, GMG_SAMPLE_PERIOD);
 	return 0;
 }
