@@ -13,7 +13,8 @@
 #include <linux/netlink.h>
 
 #define GR_BUF_SIZE	8192
-#define GR_ATTR_MAX	64
+/* Above gomemguard's highest attribute: nothing is dropped unseen. */
+#define GR_ATTR_MAX	128
 
 struct gr_sock {
 	int fd;

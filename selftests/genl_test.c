@@ -57,6 +57,8 @@ static void info_get(struct __test_metadata *_metadata, FIXTURE_DATA(genl) *self
 	ASSERT_TRUE(r->has_data);
 }
 
+_Static_assert(GOMEMGUARD_A_MAX <= GR_ATTR_MAX, "genl_raw would drop attributes");
+
 TEST_F(genl, family_has_events_group)
 {
 	int grp = gr_mcast_group(&self->s, GOMEMGUARD_GENL_NAME,
@@ -223,6 +225,78 @@ TEST_F(genl, config_set_round_trips)
 		   GOMEMGUARD_EVENT_INTERVAL_MS_DEFAULT);
 	request(_metadata, &self->s, &m, &r);
 	ASSERT_EQ(0, r.err);
+}
+
+static int hook_listed(const struct gr_reply *r, const char *name)
+{
+	const struct nlattr *hooks = r->attrs[GOMEMGUARD_A_HOOKS], *a;
+	int left;
+
+	if (!hooks)
+		return 0;
+	a = (const struct nlattr *)((const char *)hooks + NLA_HDRLEN);
+	for (left = hooks->nla_len - NLA_HDRLEN; left >= NLA_HDRLEN && a->nla_len >= NLA_HDRLEN;
+	     left -= NLA_ALIGN(a->nla_len),
+	     a = (const struct nlattr *)((const char *)a + NLA_ALIGN(a->nla_len)))
+		if (!strcmp(gr_get_str(a), name))
+			return 1;
+	return 0;
+}
+
+/* Every hook this kernel must offer is active, and info says so. */
+TEST_F(genl, info_lists_active_hooks)
+{
+	static const char *const hooks[] = {
+		"tracepoint:rss_stat", "tracepoint:sched_process_fork",
+		"tracepoint:sched_process_exit", "tracepoint:sched_process_exec",
+		"tracepoint:cgroup_attach_task", "kprobe:oom_kill_process",
+		"oom_notifier", "kprobe:vmpressure",
+	};
+	struct gr_reply r;
+	unsigned int i;
+
+	info_get(_metadata, self, &r);
+	for (i = 0; i < sizeof(hooks) / sizeof(hooks[0]); i++)
+		EXPECT_TRUE(hook_listed(&r, hooks[i])) TH_LOG("hook %s not active", hooks[i]);
+}
+
+/* The OOM report count and pressure thresholds: set, read back, refused. */
+TEST_F(genl, oom_and_pressure_settings)
+{
+	struct gr_reply r;
+	struct gr_msg m;
+
+	gr_start(&m, self->family, GOMEMGUARD_CMD_CONFIG_SET, GOMEMGUARD_GENL_VERSION);
+	gr_put_u32(&m, GOMEMGUARD_A_OOM_REPORTS_MAX, 7);
+	gr_put_u32(&m, GOMEMGUARD_A_PRESSURE_MEDIUM_PCT, 40);
+	gr_put_u32(&m, GOMEMGUARD_A_PRESSURE_CRITICAL_PCT, 80);
+	request(_metadata, &self->s, &m, &r);
+	ASSERT_EQ(0, r.err) TH_LOG("%s", r.extack);
+	info_get(_metadata, self, &r);
+	EXPECT_EQ(7, gr_get_u32(r.attrs[GOMEMGUARD_A_OOM_REPORTS_MAX]));
+	EXPECT_EQ(40, gr_get_u32(r.attrs[GOMEMGUARD_A_PRESSURE_MEDIUM_PCT]));
+	EXPECT_EQ(80, gr_get_u32(r.attrs[GOMEMGUARD_A_PRESSURE_CRITICAL_PCT]));
+
+	/* Medium at or above critical makes no sense. */
+	gr_start(&m, self->family, GOMEMGUARD_CMD_CONFIG_SET, GOMEMGUARD_GENL_VERSION);
+	gr_put_u32(&m, GOMEMGUARD_A_PRESSURE_MEDIUM_PCT, 90);
+	request(_metadata, &self->s, &m, &r);
+	EXPECT_EQ(-EINVAL, r.err);
+	EXPECT_NE(NULL, strstr(r.extack, "below the critical")) TH_LOG("%s", r.extack);
+	gr_start(&m, self->family, GOMEMGUARD_CMD_CONFIG_SET, GOMEMGUARD_GENL_VERSION);
+	gr_put_u32(&m, GOMEMGUARD_A_OOM_REPORTS_MAX, GOMEMGUARD_OOM_REPORTS_MAX + 1);
+	request(_metadata, &self->s, &m, &r);
+	EXPECT_EQ(-ERANGE, r.err);
+	info_get(_metadata, self, &r);
+	EXPECT_EQ(7, gr_get_u32(r.attrs[GOMEMGUARD_A_OOM_REPORTS_MAX]));
+	EXPECT_EQ(40, gr_get_u32(r.attrs[GOMEMGUARD_A_PRESSURE_MEDIUM_PCT]));
+
+	gr_start(&m, self->family, GOMEMGUARD_CMD_CONFIG_SET, GOMEMGUARD_GENL_VERSION);
+	gr_put_u32(&m, GOMEMGUARD_A_OOM_REPORTS_MAX, GOMEMGUARD_OOM_REPORTS_DEFAULT);
+	gr_put_u32(&m, GOMEMGUARD_A_PRESSURE_MEDIUM_PCT, GOMEMGUARD_PRESSURE_MEDIUM_DEFAULT);
+	gr_put_u32(&m, GOMEMGUARD_A_PRESSURE_CRITICAL_PCT, GOMEMGUARD_PRESSURE_CRITICAL_DEFAULT);
+	request(_metadata, &self->s, &m, &r);
+	ASSERT_EQ(0, r.err) TH_LOG("%s", r.extack);
 }
 
 /*
