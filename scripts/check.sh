@@ -17,7 +17,7 @@ stamp() { printf '# [%4ds] %s\n' $(($(date +%s) - start)) "$*"; }
 
 stamp "installing missing dependencies"
 scripts/deps.sh || { echo "Bail out! dependencies could not be installed"; exit 1; }
-KVERS=${KVERS:-$(selftests/vm/kernels.sh)}
+KVERS=${KVERS:-$(selftests/vm/kernels.sh | tr "\n" " ")}
 export KVERS
 read -r -a kvers <<<"$KVERS"
 [ ${#kvers[@]} -gt 0 ] || { echo "Bail out! no target kernels"; exit 1; }
