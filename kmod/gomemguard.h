@@ -27,6 +27,7 @@ struct gmg_settings {
 	u32 rate_window_ms;
 	u8 nr_levels;
 	u8 signal;				/* 0: no fuse */
+	u8 limit_origin;			/* enum gomemguard_limit_origin */
 	bool inherit;
 };
 

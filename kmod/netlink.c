@@ -59,7 +59,10 @@ static const struct nla_policy gmg_config_set_policy[GOMEMGUARD_A_MAX + 1] = {
 	[GOMEMGUARD_A_ETA_HORIZON_MS] = { .type = NLA_U32 },		\
 	[GOMEMGUARD_A_SIGNAL] = { .type = NLA_U32 },			\
 	[GOMEMGUARD_A_RATE_WINDOW_MS] = { .type = NLA_U32 },		\
-	[GOMEMGUARD_A_INHERIT] = { .type = NLA_U8 }
+	[GOMEMGUARD_A_INHERIT] = { .type = NLA_U8 },			\
+	[GOMEMGUARD_A_LIMIT_ORIGIN] = NLA_POLICY_RANGE(NLA_U32,		\
+					GOMEMGUARD_ORIGIN_USER,		\
+					GOMEMGUARD_ORIGIN_MAX)
 
 static const struct nla_policy gmg_tag_settings_policy[GOMEMGUARD_A_MAX + 1] = {
 	GMG_TAG_POLICY,
@@ -104,7 +107,8 @@ int gmg_fill_settings(struct sk_buff *skb, const struct gmg_settings *set)
 	    nla_put_u32(skb, GOMEMGUARD_A_ETA_HORIZON_MS, set->eta_horizon_ms) ||
 	    nla_put_u32(skb, GOMEMGUARD_A_SIGNAL, set->signal) ||
 	    nla_put_u32(skb, GOMEMGUARD_A_RATE_WINDOW_MS, set->rate_window_ms) ||
-	    nla_put_u8(skb, GOMEMGUARD_A_INHERIT, set->inherit))
+	    nla_put_u8(skb, GOMEMGUARD_A_INHERIT, set->inherit) ||
+	    nla_put_u32(skb, GOMEMGUARD_A_LIMIT_ORIGIN, set->limit_origin))
 		return -EMSGSIZE;
 	return 0;
 }
@@ -245,6 +249,7 @@ static int gmg_config_set_doit(struct sk_buff *skb, struct genl_info *info)
 struct gmg_update {
 	struct gmg_settings val;
 	bool soft_limit, levels, eta_horizon, signal, rate_window, inherit;
+	bool limit_origin;
 };
 
 static void gmg_apply_update(struct gmg_settings *set, const void *arg)
@@ -265,6 +270,8 @@ static void gmg_apply_update(struct gmg_settings *set, const void *arg)
 		set->rate_window_ms = u->val.rate_window_ms;
 	if (u->inherit)
 		set->inherit = u->val.inherit;
+	if (u->limit_origin)
+		set->limit_origin = u->val.limit_origin;
 }
 
 static int gmg_parse_levels(struct nlattr *a, struct gmg_settings *set,
@@ -365,6 +372,10 @@ static int gmg_parse_update(struct genl_info *info, struct gmg_update *u,
 		u->val.inherit = v;
 		u->inherit = true;
 	}
+	if (tb[GOMEMGUARD_A_LIMIT_ORIGIN]) {
+		u->val.limit_origin = nla_get_u32(tb[GOMEMGUARD_A_LIMIT_ORIGIN]);
+		u->limit_origin = true;
+	}
 	return 0;
 }
 
@@ -396,6 +407,7 @@ static int gmg_tag_new_doit(struct sk_buff *skb, struct genl_info *info)
 			.nr_levels = 3,
 			.eta_horizon_ms = GOMEMGUARD_ETA_HORIZON_MS_DEFAULT,
 			.rate_window_ms = GOMEMGUARD_RATE_WINDOW_MS_DEFAULT,
+			.limit_origin = GOMEMGUARD_ORIGIN_USER,
 		},
 	};
 	const char *cgroup;
@@ -441,7 +453,7 @@ static int gmg_tag_set_doit(struct sk_buff *skb, struct genl_info *info)
 	if (err)
 		return err;
 	if (!u.soft_limit && !u.levels && !u.eta_horizon && !u.signal &&
-	    !u.rate_window && !u.inherit) {
+	    !u.rate_window && !u.inherit && !u.limit_origin) {
 		GENL_SET_ERR_MSG(info, "nothing to set: give at least one setting");
 		return -EINVAL;
 	}

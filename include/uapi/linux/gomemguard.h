@@ -69,7 +69,9 @@
  *		 optional LEVELS (1..GOMEMGUARD_LEVELS_MAX strictly ascending
  *		 values in 1..GOMEMGUARD_LEVEL_PCT_MAX; default 80,90,100),
  *		 ETA_HORIZON_MS, SIGNAL (1..GOMEMGUARD_SIGNAL_MAX),
- *		 RATE_WINDOW_MS, INHERIT (0 or 1).
+ *		 RATE_WINDOW_MS, INHERIT (0 or 1), LIMIT_ORIGIN (where the
+ *		 caller took SOFT_LIMIT from; default USER; kept and reported,
+ *		 never interpreted).
  *	-EEXIST when the process or cgroup is already tagged, -ESRCH when
  *	there is no such process, -ENOENT when CGROUP is not a cgroup.
  *
@@ -81,7 +83,7 @@
  * GOMEMGUARD_CMD_TAG_SET (do; admin)
  *	Request: PID or CGROUP, and at least one of SOFT_LIMIT, LEVELS,
  *		 ETA_HORIZON_MS, SIGNAL (0 turns the fuse off), RATE_WINDOW_MS,
- *		 INHERIT.  A cgroup's new settings apply to all its processes.
+ *		 INHERIT, LIMIT_ORIGIN.  A cgroup's new settings apply to all its processes.
  *		 Turning INHERIT off affects future forks only.
  *
  * GOMEMGUARD_CMD_PROC_GET (do with PID, or dump; admin; -ENOENT: not watched)
@@ -269,6 +271,7 @@ enum gomemguard_attr {
 	GOMEMGUARD_A_PRESSURE_CRITICAL_PCT, /* u32: 1..100, > medium */
 	GOMEMGUARD_A_HOOKS,		/* nest of HOOK */
 	GOMEMGUARD_A_HOOK,		/* string: an active kernel hook */
+	GOMEMGUARD_A_LIMIT_ORIGIN,	/* u32: enum gomemguard_limit_origin */
 
 	__GOMEMGUARD_A_MAX,
 	GOMEMGUARD_A_MAX = __GOMEMGUARD_A_MAX - 1
@@ -278,6 +281,16 @@ enum gomemguard_source {
 	GOMEMGUARD_SOURCE_PID = 1,	/* tagged by PID */
 	GOMEMGUARD_SOURCE_CGROUP,	/* member of a tagged cgroup */
 	GOMEMGUARD_SOURCE_INHERIT,	/* forked by a process tagged with INHERIT */
+};
+
+/* Where a tag's SOFT_LIMIT came from, as its tagger says. */
+enum gomemguard_limit_origin {
+	GOMEMGUARD_ORIGIN_USER = 1,	/* given explicitly */
+	GOMEMGUARD_ORIGIN_GOMEMLIMIT,	/* the Go process's GOMEMLIMIT */
+	GOMEMGUARD_ORIGIN_MEMCG_MAX,	/* 90 % of its memcg's memory.max */
+
+	__GOMEMGUARD_ORIGIN_MAX,
+	GOMEMGUARD_ORIGIN_MAX = __GOMEMGUARD_ORIGIN_MAX - 1
 };
 
 enum gomemguard_limit {
