@@ -10,11 +10,16 @@
 # Then prepares build/k/KVER/moddep: the module plus a depmod index that
 # covers it and every module of KVER, which a guest overlays on
 # /lib/modules/KVER so that autoload (modprobe) finds gomemguard.
+#
+# KDIR and MODDIR name the build tree and the modules tree of a kernel that
+# is not installed here (scripts/debug-kernel.sh's): defaults
+# /lib/modules/KVER/build and /lib/modules/KVER.
 set -eu
 
 kver=${1:?usage: build-module.sh KVER}
 top=$(cd "$(dirname "$0")/.." && pwd)
 kdir=${KDIR:-/lib/modules/$kver/build}
+moddir=${MODDIR:-/lib/modules/$kver}
 out=$top/build/k/$kver
 log=$out/build.log
 
@@ -49,8 +54,8 @@ dep=$out/moddep
 rm -rf "$out/depmod-root" "$dep"
 root=$out/depmod-root/lib/modules/$kver
 mkdir -p "$root/extra"
-ln -s "/lib/modules/$kver/kernel" "$root/kernel"
-cp /lib/modules/"$kver"/modules.order /lib/modules/"$kver"/modules.builtin* "$root/"
+ln -s "$moddir/kernel" "$root/kernel"
+cp "$moddir"/modules.order "$moddir"/modules.builtin* "$root/"
 cp "$out/gomemguard.ko" "$root/extra/"
 depmod -b "$out/depmod-root" "$kver"
 rm "$root/kernel"

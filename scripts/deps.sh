@@ -5,9 +5,10 @@
 # QEMU-based tests. Idempotent: when everything is present it only asks dpkg
 # and exits, without touching apt.
 #
-# Usage: scripts/deps.sh [KVER...]
+# Usage: scripts/deps.sh [--kernel-build] [KVER...]
 #   KVER defaults to the output of selftests/vm/kernels.sh (which honours
 #   KVERS="r1 r2"). Needs root when something is missing.
+#   --kernel-build: also what building a kernel takes (make check-debug).
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd -P)
@@ -20,6 +21,13 @@ export INITRD=No
 BASE_PKGS="build-essential pkg-config libnl-genl-3-dev libjson-c-dev
 qemu-system-x86 busybox-static cpio kmod xz-utils dkms sparse golang-1.19-go
 linux-source-6.12 e2fsprogs"
+KERNEL_BUILD_PKGS="bc bison flex libelf-dev libssl-dev"
+
+pkgs=$BASE_PKGS
+if [ "${1:-}" = --kernel-build ]; then
+	pkgs="$pkgs $KERNEL_BUILD_PKGS"
+	shift
+fi
 
 updated=0
 apt_update() {
@@ -39,7 +47,6 @@ elif ! kvers=$(KERNELS_NO_UPDATE=1 "$kernels_sh" 2>/dev/null); then
 	kvers=$("$kernels_sh")
 fi
 
-pkgs=$BASE_PKGS
 for kver in $kvers; do
 	pkgs="$pkgs linux-image-$kver linux-headers-$kver"
 done

@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Run a command as root inside a QEMU/TCG guest booted with a Debian kernel.
+# Run a command as root inside a QEMU/TCG guest booted with a Debian kernel
+# (or, with --kernel and --moddir, one built here).
 #
 # The guest sees the host's root filesystem read-only over virtio-9p (so host
 # binaries and libraries run unchanged, and the repository sits at the same
@@ -18,7 +19,7 @@ set -eu
 usage() {
 	cat <<'EOF'
 Usage: guest.sh [--mem MIB] [--cpus N] [--timeout SEC] [--disk FILE] [--shell]
-                KVER [-- CMD [ARGS...]]
+                [--kernel IMAGE --moddir DIR] KVER [-- CMD [ARGS...]]
 
   --mem MIB      guest RAM (default 1024)
   --cpus N       guest vCPUs (default 2)
@@ -26,6 +27,10 @@ Usage: guest.sh [--mem MIB] [--cpus N] [--timeout SEC] [--disk FILE] [--shell]
                  with --shell: none unless given)
   --disk FILE    attach FILE as a raw virtio-blk disk (/dev/vda in the guest)
   --shell        interactive: console on this terminal, bash (or CMD) on it
+  --kernel IMAGE boot IMAGE instead of /boot/vmlinuz-KVER (a kernel built
+                 here, e.g. by scripts/debug-kernel.sh); needs --moddir
+  --moddir DIR   that kernel's modules tree (what /lib/modules/KVER would
+                 be); the guest sees it as /lib/modules/KVER
 
 Exit status: CMD's status if the kernel stayed clean; 1 if CMD succeeded but
 the kernel warned/oopsed/tainted (or died while CMD ran); 124 on timeout; 125
@@ -48,6 +53,8 @@ cpus=2
 timeout=
 disk=
 shell=0
+kernel=
+moddir=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--mem) [ $# -ge 2 ] || die_usage "$1 needs a value"; mem=$2; shift 2 ;;
@@ -55,6 +62,8 @@ while [ $# -gt 0 ]; do
 	--timeout) [ $# -ge 2 ] || die_usage "$1 needs a value"; timeout=$2; shift 2 ;;
 	--disk) [ $# -ge 2 ] || die_usage "$1 needs a value"; disk=$2; shift 2 ;;
 	--shell) shell=1; shift ;;
+	--kernel) [ $# -ge 2 ] || die_usage "$1 needs a value"; kernel=$2; shift 2 ;;
+	--moddir) [ $# -ge 2 ] || die_usage "$1 needs a value"; moddir=$2; shift 2 ;;
 	-h | --help) usage; exit 0 ;;
 	--) die_usage "KVER missing" ;;
 	-*) die_usage "unknown option $1" ;;
@@ -77,6 +86,11 @@ done
 if [ -z "$timeout" ] && [ "$shell" = 0 ]; then
 	timeout=900
 fi
+if [ -n "$kernel" ] && [ -z "$moddir" ]; then
+	die_usage "--kernel needs --moddir"
+elif [ -z "$kernel" ] && [ -n "$moddir" ]; then
+	die_usage "--moddir needs --kernel"
+fi
 
 # Boot (QEMU start to CMD start) gets its own bound so that a hung boot is
 # retried instead of eating CMD's time.
@@ -87,8 +101,19 @@ self=$(readlink -f "${BASH_SOURCE[0]}")
 repo=$(cd "$(dirname "$self")/../.." && pwd -P)
 cwd=$(pwd -P)
 vmdir=$repo/build/vm/$kver
-kernel=/boot/vmlinuz-$kver
-moddir=/lib/modules/$kver
+# A kernel from elsewhere: the guest binds its modules tree (a host path,
+# physical, as the guest resolves it) over /lib/modules/KVER.
+own_moddir=
+if [ -n "$kernel" ]; then
+	[ -r "$kernel" ] || { log "cannot read --kernel $kernel"; exit 2; }
+	[ -d "$moddir" ] || { log "--moddir $moddir: no such directory"; exit 2; }
+	kernel=$(readlink -f "$kernel")
+	moddir=$(readlink -f "$moddir")
+	own_moddir=$moddir
+else
+	kernel=/boot/vmlinuz-$kver
+	moddir=/lib/modules/$kver
+fi
 
 [ -r "$kernel" ] || { log "cannot read $kernel (install linux-image-$kver: scripts/deps.sh)"; exit 2; }
 [ -e "$moddir/modules.dep.bin" ] || { log "$moddir/modules.dep.bin missing"; exit 2; }
@@ -193,6 +218,7 @@ build_initramfs() {
 	local busybox=/bin/busybox
 	local inputs=("$busybox" "$moddir/modules.dep.bin" "$self")
 	local f stale=0 tmp line mod name deps=
+	local modprobe_root=()
 
 	if [ -e "$out" ]; then
 		for f in "${inputs[@]}"; do
@@ -212,11 +238,18 @@ build_initramfs() {
 	chmod 755 "$tmp/init"
 
 	# modprobe resolves the dependency chain for the target kernel; modules
-	# built in show up as "builtin". Busybox insmod cannot read compressed
-	# modules, so they are stored decompressed.
+	# built in show up as "builtin" (all of them, in a kernel built for
+	# this). Busybox insmod cannot read compressed modules, so they are
+	# stored decompressed. modprobe -d wants ROOT/lib/modules/KVER: a link
+	# makes one for --moddir.
 	: >"$tmp/modules/list"
+	if [ -n "$own_moddir" ]; then
+		mkdir -p "$tmp.root/lib/modules"
+		ln -s "$own_moddir" "$tmp.root/lib/modules/$kver"
+		modprobe_root=(-d "$tmp.root")
+	fi
 	for mod in virtio_pci 9pnet_virtio 9p; do
-		line=$(modprobe --set-version="$kver" --show-depends "$mod") ||
+		line=$(modprobe "${modprobe_root[@]}" --set-version="$kver" --show-depends "$mod") ||
 			{ log "modprobe cannot resolve $mod for $kver"; exit 2; }
 		deps+=$line$'\n'
 	done
@@ -245,7 +278,7 @@ build_initramfs() {
 		gzip -1 >"$tmp.cpio.gz"
 	mv "$tmp.cpio.gz" "$out"
 	log "built $out (modules: $(tr '\n' ' ' <"$tmp/modules/list"))"
-	rm -rf "$tmp"
+	rm -rf "$tmp" "$tmp.root"
 }
 
 # ---------------------------------------------------------------------------
@@ -285,6 +318,16 @@ for p in "$GMG_REPO" "$GMG_CWD"; do
 		esac
 	done
 done
+
+# --moddir: the modules tree of a kernel that is not the host's, over a
+# tmpfs so that the read-only host /lib/modules can take the mount point.
+if [ -n "$GMG_MODDIR" ]; then
+	kmods=/lib/modules/$(uname -r)
+	mount -t tmpfs -o mode=0755 tmpfs /lib/modules &&
+		mkdir "$kmods" &&
+		mount --bind "/run/gmg-vm-host$GMG_MODDIR" "$kmods" ||
+		infra_fail "cannot expose $GMG_MODDIR as $kmods"
+fi
 
 if [ "$GMG_DISK" = 1 ]; then
 	modprobe virtio_blk || infra_fail "modprobe virtio_blk"
@@ -354,12 +397,16 @@ EOF
 # Kernel log lines that make a run dirty. The stack dump of an OOM-killer
 # report is expected (the tests cause real OOM kills) and is let through, and
 # so is that of a failed allocation, which a real global OOM brings with it.
+# Debug kernels (scripts/debug-kernel.sh) add their own reports: KASAN and
+# lockdep say BUG:/WARNING:, debug objects ODEBUG:, kmemleak its name (except
+# in the line saying it started).
 # With -v lineno=1, print line numbers instead of lines.
 dmesg_filter() {
 	cat <<'EOF'
 /invoked oom-killer:|page allocation failure:/ { oom = 1 }
 /Call Trace/ && oom { oom = 0; next }
-/WARNING:|BUG:|Oops|Call Trace|Kernel panic|kmemleak|KASAN|UBSAN/ {
+/kmemleak: Kernel memory leak detector initialized/ { next }
+/WARNING:|BUG:|Oops|Call Trace|Kernel panic|kmemleak|KASAN|UBSAN|ODEBUG:/ {
 	print (lineno ? NR : $0)
 }
 EOF
@@ -394,6 +441,7 @@ mark="@@gmg-vm-$nonce@@"
 	printf 'GMG_CWD=%q\n' "$cwd"
 	printf 'GMG_DISK=%q\n' "$([ -n "$disk" ] && echo 1 || echo 0)"
 	printf 'GMG_SHELL=%q\n' "$shell"
+	printf 'GMG_MODDIR=%q\n' "$own_moddir"
 	printf 'GMG_TERM=%q\n' "$([ "$shell" = 1 ] && echo "${TERM:-vt100}" || echo dumb)"
 } >"$rundir/config"
 stage2 >"$rundir/init"
