@@ -6,6 +6,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <json-c/json.h>
@@ -130,6 +131,40 @@ int out_end(void)
 		ret = -1;
 	}
 	return ret;
+}
+
+/*
+ * print() writes text with printf() like every printer here, so stdout
+ * itself is pointed at the string for the while (glibc's stdout is a
+ * variable that may be assigned).
+ */
+char *out_capture(enum out_mode m, void (*print)(void *arg), void *arg)
+{
+	enum out_mode saved_mode = mode;
+	FILE *saved = stdout, *f;
+	char *text = NULL;
+	size_t len = 0;
+	int err;
+
+	f = open_memstream(&text, &len);
+	if (!f) {
+		gmc_err(NULL, "cannot build the output: %s", strerror(errno));
+		return NULL;
+	}
+	mode = m;
+	stdout = f;
+	out_begin();
+	print(arg);
+	err = out_end();
+	stdout = saved;
+	mode = saved_mode;
+	if (fclose(f) || err) {
+		free(text);
+		return NULL;
+	}
+	if (len && text[len - 1] == '\n')
+		text[len - 1] = '\0';
+	return text;
 }
 
 void out_object_begin(const char *key)

@@ -44,6 +44,14 @@ int out_end(void);
 /* Drops the record instead (after an error): no half a list in JSON. */
 void out_discard(void);
 
+/*
+ * One record built by print(arg) in mode, whatever -j says, into a string
+ * instead of stdout (for syslog and monitor --exec): text for people, or
+ * one line of JSON.  Without the trailing newline; the caller frees it.
+ * NULL (reported) when it could not be built.
+ */
+char *out_capture(enum out_mode mode, void (*print)(void *arg), void *arg);
+
 /* Nested JSON values; in text mode these print nothing. */
 void out_object_begin(const char *key);
 void out_object_end(void);
