@@ -183,8 +183,11 @@ void gmg_oom_uninit(void);
 u64 gmg_oom_kills_seen(void);
 u32 gmg_oom_reports_max(void);
 void gmg_oom_set_reports_max(u32 max);
-int gmg_fill_oom(struct sk_buff *skb, const struct gmg_oom_report *r);
-int gmg_oom_dump(struct sk_buff *skb, u32 portid, u32 seq, unsigned long *pos);
+int gmg_fill_oom(struct sk_buff *skb, const struct gmg_oom_report *r,
+		 bool pids);
+/* @pids false: the reader is outside the initial PID namespace. */
+int gmg_oom_dump(struct sk_buff *skb, u32 portid, u32 seq, unsigned long *pos,
+		 bool pids);
 int gmg_oom_fill_hooks(struct sk_buff *skb);
 
 /* netlink.c: the generic-netlink family, the only control surface. */
@@ -193,9 +196,10 @@ void gmg_netlink_uninit(void);
 /* Start a message of the family; NULL when out of room. */
 void *gmg_genlmsg_put(struct sk_buff *skb, u32 portid, u32 seq, int flags,
 		      u8 cmd);
-int gmg_fill_proc(struct sk_buff *skb, const struct gmg_snapshot *snap);
+/* @pid false: leave the PID out (the reader cannot see it). */
+int gmg_fill_proc(struct sk_buff *skb, const struct gmg_snapshot *snap,
+		  bool pid);
 int gmg_fill_settings(struct sk_buff *skb, const struct gmg_settings *set);
-int gmg_multicast_event(struct sk_buff *skb);
 
 /* events.c: notifications, their sequence numbers and rate limit. */
 struct gmg_event_limit {
@@ -210,16 +214,20 @@ struct gmg_ratelimit {
 
 u64 gmg_events_sent(void);
 u64 gmg_events_dropped(void);
+u64 gmg_events_overflowed(void);
+u32 gmg_events_listeners(void);
 struct gmg_event_limit gmg_events_limit(void);
 void gmg_events_set_limit(const u32 *interval_ms, const u32 *burst);
 /* Send one event about @snap unless @rl says this process has had enough. */
 void gmg_event_send(u32 type, const struct gmg_snapshot *snap,
 		    struct gmg_ratelimit *rl);
-void gmg_event_send_fill(u32 type, u64 when, size_t size,
-			 int (*fill)(struct sk_buff *, const void *),
+/* Adds what an event is about; @pids false: without any PID. */
+typedef int (*gmg_event_fill_t)(struct sk_buff *skb, const void *arg, bool pids);
+void gmg_event_send_fill(u32 type, u64 when, size_t size, gmg_event_fill_t fill,
 			 const void *arg, struct gmg_ratelimit *rl);
-/* Events are sent only between these: while the family is registered. */
-void gmg_events_open(void);
+int gmg_events_subscribe(struct sk_buff *skb, struct genl_info *info);
+/* Listeners and events exist only between these. */
+int gmg_events_open(void);
 void gmg_events_close(void);
 
 #endif /* _GMG_GOMEMGUARD_H */

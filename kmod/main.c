@@ -32,7 +32,9 @@ static int __init gmg_init(void)
 	err = gmg_netlink_init();
 	if (err)
 		goto err_netlink;
-	gmg_events_open();
+	err = gmg_events_open();
+	if (err)
+		goto err_events;
 	err = gmg_hooks_init();
 	if (err)
 		goto err_hooks;
@@ -42,6 +44,7 @@ static int __init gmg_init(void)
 
 err_hooks:
 	gmg_events_close();
+err_events:
 	gmg_netlink_uninit();
 err_netlink:
 	gmg_oom_uninit();

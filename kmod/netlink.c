@@ -11,12 +11,43 @@
 #include <linux/errno.h>
 #include <linux/memcontrol.h>
 #include <linux/module.h>
+#include <linux/pid_namespace.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/utsname.h>
 #include <net/genetlink.h>
 
 #include "gomemguard.h"
+
+/*
+ * Reading state and receiving events need CAP_NET_ADMIN, like changing
+ * anything, unless the administrator opens them at load time.  PIDs are
+ * translated or left out for readers in other PID namespaces either way.
+ */
+static bool gmg_open_read;
+module_param_named(open_read, gmg_open_read, bool, 0444);
+MODULE_PARM_DESC(open_read,
+		 "let any user read state and receive events (default: CAP_NET_ADMIN only)");
+
+static int gmg_may_read(const struct sk_buff *skb, struct netlink_ext_ack *extack)
+{
+	if (gmg_open_read || netlink_capable(skb, CAP_NET_ADMIN))
+		return 0;
+	NL_SET_ERR_MSG(extack, "reading needs CAP_NET_ADMIN (or module parameter open_read=1)");
+	return -EPERM;
+}
+
+/* Dumps check in their start callback, once per dump. */
+static int gmg_read_start(struct netlink_callback *cb)
+{
+	return gmg_may_read(cb->skb, cb->extack);
+}
+
+/* The caller sees PIDs as they are in the initial PID namespace. */
+static bool gmg_caller_init_ns(void)
+{
+	return task_active_pid_ns(current) == &init_pid_ns;
+}
 
 /* Nothing is accepted: every slot is NLA_UNSPEC, which strict parsing rejects. */
 static const struct nla_policy gmg_info_get_policy[GOMEMGUARD_A_MAX + 1] = {
@@ -89,11 +120,6 @@ void *gmg_genlmsg_put(struct sk_buff *skb, u32 portid, u32 seq, int flags,
 	return genlmsg_put(skb, portid, seq, &gmg_family, flags, cmd);
 }
 
-int gmg_multicast_event(struct sk_buff *skb)
-{
-	return genlmsg_multicast(&gmg_family, skb, 0, 0, GFP_KERNEL);
-}
-
 static int put_u64(struct sk_buff *skb, int type, u64 v)
 {
 	return nla_put_u64_64bit(skb, type, v, GOMEMGUARD_A_PAD);
@@ -113,13 +139,14 @@ int gmg_fill_settings(struct sk_buff *skb, const struct gmg_settings *set)
 	return 0;
 }
 
-int gmg_fill_proc(struct sk_buff *skb, const struct gmg_snapshot *snap)
+int gmg_fill_proc(struct sk_buff *skb, const struct gmg_snapshot *snap,
+		  bool pid)
 {
 	const struct gmg_state *st = &snap->st;
 	const struct gmg_sample *s = &st->last;
 	u32 level = st->level ? snap->set.levels[st->level - 1] : 0;
 
-	if (nla_put_u32(skb, GOMEMGUARD_A_PID, snap->pid) ||
+	if ((pid && nla_put_u32(skb, GOMEMGUARD_A_PID, snap->pid)) ||
 	    nla_put_string(skb, GOMEMGUARD_A_COMM, snap->comm) ||
 	    nla_put_u32(skb, GOMEMGUARD_A_SOURCE, snap->source) ||
 	    (snap->cgroup_path[0] &&
@@ -165,6 +192,10 @@ static int gmg_info_fill(struct sk_buff *msg)
 			      GOMEMGUARD_A_PAD) ||
 	    nla_put_u64_64bit(msg, GOMEMGUARD_A_EVENTS_DROPPED,
 			      gmg_events_dropped(), GOMEMGUARD_A_PAD) ||
+	    nla_put_u64_64bit(msg, GOMEMGUARD_A_EVENTS_OVERFLOWED,
+			      gmg_events_overflowed(), GOMEMGUARD_A_PAD) ||
+	    nla_put_u32(msg, GOMEMGUARD_A_LISTENERS, gmg_events_listeners()) ||
+	    nla_put_u8(msg, GOMEMGUARD_A_OPEN_READ, gmg_open_read) ||
 	    nla_put_u32(msg, GOMEMGUARD_A_EVENT_INTERVAL_MS, limit.interval_ms) ||
 	    nla_put_u32(msg, GOMEMGUARD_A_EVENT_BURST, limit.burst) ||
 	    nla_put_u32(msg, GOMEMGUARD_A_OOM_REPORTS_MAX, gmg_oom_reports_max()) ||
@@ -189,6 +220,9 @@ static int gmg_info_get_doit(struct sk_buff *skb, struct genl_info *info)
 	void *hdr;
 	int err;
 
+	err = gmg_may_read(skb, info->extack);
+	if (err)
+		return err;
 	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
@@ -390,6 +424,15 @@ static int gmg_parse_target(struct genl_info *info, pid_t *pid,
 		GENL_SET_ERR_MSG(info, "give exactly one of PID and CGROUP");
 		return -EINVAL;
 	}
+	/*
+	 * A cgroup may hold processes the caller cannot see, and its path is
+	 * the host's: only a caller in the initial PID namespace may name one.
+	 */
+	if (c && !gmg_caller_init_ns()) {
+		NL_SET_ERR_MSG_ATTR(info->extack, c,
+				    "cgroup tags need the initial PID namespace: tag processes by PID");
+		return -EPERM;
+	}
 	*pid = p ? nla_get_u32(p) : 0;
 	*cgroup = c ? nla_data(c) : NULL;
 	if (p && (*pid <= 0)) {
@@ -463,6 +506,10 @@ static int gmg_tag_set_doit(struct sk_buff *skb, struct genl_info *info)
 
 static int gmg_proc_get_doit(struct sk_buff *skb, struct genl_info *info)
 {
+	int err = gmg_may_read(skb, info->extack);
+
+	if (err)
+		return err;
 	if (GENL_REQ_ATTR_CHECK(info, GOMEMGUARD_A_PID))
 		return -EINVAL;
 	return gmg_tracker_get_proc(nla_get_u32(info->attrs[GOMEMGUARD_A_PID]),
@@ -496,13 +543,14 @@ static int gmg_tag_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 static int gmg_oom_get_start(struct netlink_callback *cb)
 {
 	cb->min_dump_alloc = GMG_OOM_MSG_SIZE;
-	return 0;
+	return gmg_read_start(cb);
 }
 
 static int gmg_oom_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	int err = gmg_oom_dump(skb, NETLINK_CB(cb->skb).portid,
-			       cb->nlh->nlmsg_seq, (unsigned long *)&cb->args[0]);
+			       cb->nlh->nlmsg_seq, (unsigned long *)&cb->args[0],
+			       gmg_caller_init_ns());
 
 	if (err == -EMSGSIZE && skb->len)
 		return skb->len;
@@ -586,10 +634,17 @@ static int gmg_memcg_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb
 	return err ?: skb->len;
 }
 
+static int gmg_events_subscribe_doit(struct sk_buff *skb,
+				     struct genl_info *info)
+{
+	int err = gmg_may_read(skb, info->extack);
+
+	return err ?: gmg_events_subscribe(skb, info);
+}
+
 static const struct genl_ops gmg_ops[] = {
 	{
 		.cmd = GOMEMGUARD_CMD_INFO_GET,
-		.flags = GENL_ADMIN_PERM,
 		.policy = gmg_info_get_policy,
 		.maxattr = GOMEMGUARD_A_MAX,
 		.doit = gmg_info_get_doit,
@@ -624,40 +679,38 @@ static const struct genl_ops gmg_ops[] = {
 	},
 	{
 		.cmd = GOMEMGUARD_CMD_PROC_GET,
-		.flags = GENL_ADMIN_PERM,
 		.policy = gmg_proc_get_policy,
 		.maxattr = GOMEMGUARD_A_MAX,
 		.doit = gmg_proc_get_doit,
+		.start = gmg_read_start,
 		.dumpit = gmg_proc_get_dumpit,
 	},
 	{
 		.cmd = GOMEMGUARD_CMD_TAG_GET,
-		.flags = GENL_ADMIN_PERM,
 		.policy = gmg_no_attrs_policy,
 		.maxattr = GOMEMGUARD_A_MAX,
+		.start = gmg_read_start,
 		.dumpit = gmg_tag_get_dumpit,
 	},
 	{
 		.cmd = GOMEMGUARD_CMD_MEMCG_GET,
-		.flags = GENL_ADMIN_PERM,
 		.policy = gmg_no_attrs_policy,
 		.maxattr = GOMEMGUARD_A_MAX,
+		.start = gmg_read_start,
 		.dumpit = gmg_memcg_get_dumpit,
 	},
 	{
 		.cmd = GOMEMGUARD_CMD_OOM_GET,
-		.flags = GENL_ADMIN_PERM,
 		.policy = gmg_no_attrs_policy,
 		.maxattr = GOMEMGUARD_A_MAX,
 		.start = gmg_oom_get_start,
 		.dumpit = gmg_oom_get_dumpit,
 	},
-};
-
-static const struct genl_multicast_group gmg_mcgrps[] = {
 	{
-		.name = GOMEMGUARD_MCGRP_EVENTS,
-		.flags = GENL_MCAST_CAP_NET_ADMIN,
+		.cmd = GOMEMGUARD_CMD_EVENTS_SUBSCRIBE,
+		.policy = gmg_no_attrs_policy,
+		.maxattr = GOMEMGUARD_A_MAX,
+		.doit = gmg_events_subscribe_doit,
 	},
 };
 
@@ -669,8 +722,6 @@ static struct genl_family gmg_family __ro_after_init = {
 	.n_ops = ARRAY_SIZE(gmg_ops),
 	/* Strict validation for every command: there is no legacy to keep. */
 	.resv_start_op = GOMEMGUARD_CMD_MAX + 1,
-	.mcgrps = gmg_mcgrps,
-	.n_mcgrps = ARRAY_SIZE(gmg_mcgrps),
 };
 
 int __init gmg_netlink_init(void)

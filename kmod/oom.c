@@ -192,9 +192,9 @@ static s64 lead_of(const struct gmg_snapshot *snap, u64 kill_ns)
 	return div_u64(kill_ns - first, NSEC_PER_MSEC);
 }
 
-static int gmg_fill_oom_arg(struct sk_buff *skb, const void *arg)
+static int gmg_fill_oom_arg(struct sk_buff *skb, const void *arg, bool pids)
 {
-	return gmg_fill_oom(skb, arg);
+	return gmg_fill_oom(skb, arg, pids);
 }
 
 static void gmg_oom_report(struct gmg_oom_pending *slot)
@@ -267,7 +267,8 @@ static void gmg_oom_workfn(struct work_struct *w)
 	}
 }
 
-int gmg_fill_oom(struct sk_buff *skb, const struct gmg_oom_report *r)
+int gmg_fill_oom(struct sk_buff *skb, const struct gmg_oom_report *r,
+		 bool pids)
 {
 	struct nlattr *snap, *proc;
 	int i;
@@ -275,7 +276,7 @@ int gmg_fill_oom(struct sk_buff *skb, const struct gmg_oom_report *r)
 	if (nla_put_u32(skb, GOMEMGUARD_A_OOM_ID, r->id) ||
 	    nla_put_u32(skb, GOMEMGUARD_A_CONSTRAINT, r->constraint) ||
 	    nla_put_string(skb, GOMEMGUARD_A_MEMCG, r->memcg_path) ||
-	    nla_put_u32(skb, GOMEMGUARD_A_VICTIM_PID, r->victim_pid) ||
+	    (pids && nla_put_u32(skb, GOMEMGUARD_A_VICTIM_PID, r->victim_pid)) ||
 	    nla_put_string(skb, GOMEMGUARD_A_VICTIM_COMM, r->victim_comm) ||
 	    nla_put_u8(skb, GOMEMGUARD_A_VICTIM_TAGGED, r->victim_tagged) ||
 	    nla_put_u64_64bit(skb, GOMEMGUARD_A_VICTIM_ANON, r->victim_anon,
@@ -293,7 +294,7 @@ int gmg_fill_oom(struct sk_buff *skb, const struct gmg_oom_report *r)
 		return -EMSGSIZE;
 	for (i = 0; i < r->nr; i++) {
 		proc = nla_nest_start(skb, GOMEMGUARD_A_SNAPSHOT_PROC);
-		if (!proc || gmg_fill_proc(skb, &r->entries[i].snap) ||
+		if (!proc || gmg_fill_proc(skb, &r->entries[i].snap, pids) ||
 		    (r->entries[i].lead_ms >= 0 &&
 		     nla_put_u64_64bit(skb, GOMEMGUARD_A_LEAD_MS,
 				       r->entries[i].lead_ms, GOMEMGUARD_A_PAD)))
@@ -305,7 +306,8 @@ int gmg_fill_oom(struct sk_buff *skb, const struct gmg_oom_report *r)
 }
 
 /* OOM_GET dump, newest first, from the *@pos-th report on. */
-int gmg_oom_dump(struct sk_buff *skb, u32 portid, u32 seq, unsigned long *pos)
+int gmg_oom_dump(struct sk_buff *skb, u32 portid, u32 seq, unsigned long *pos,
+		 bool pids)
 {
 	struct gmg_oom_report *r;
 	unsigned long i = 0;
@@ -324,7 +326,7 @@ int gmg_oom_dump(struct sk_buff *skb, u32 portid, u32 seq, unsigned long *pos)
 		}
 		if (nla_put_u64_64bit(skb, GOMEMGUARD_A_TIME_NS, r->time_ns,
 				      GOMEMGUARD_A_PAD) ||
-		    gmg_fill_oom(skb, r)) {
+		    gmg_fill_oom(skb, r, pids)) {
 			genlmsg_cancel(skb, hdr);
 			err = -EMSGSIZE;
 			break;

@@ -152,7 +152,7 @@ struct gmg_pressure_event {
 	u32 level, kind;
 };
 
-static int gmg_fill_pressure(struct sk_buff *skb, const void *arg)
+static int gmg_fill_pressure(struct sk_buff *skb, const void *arg, bool pids)
 {
 	const struct gmg_pressure_event *e = arg;
 	const struct gmg_memcg_view *v = &e->full.view;

@@ -913,7 +913,7 @@ static int fill_proc_msg(struct sk_buff *skb, u32 portid, u32 seq, int flags,
 	hdr = gmg_genlmsg_put(skb, portid, seq, flags, GOMEMGUARD_CMD_PROC_GET);
 	if (!hdr)
 		return -EMSGSIZE;
-	if (gmg_fill_proc(skb, snap)) {
+	if (gmg_fill_proc(skb, snap, true)) {
 		genlmsg_cancel(skb, hdr);
 		return -EMSGSIZE;
 	}

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
+#include <uapi/linux/gomemguard.h>
 
 #include "genl_raw.h"
 
@@ -127,7 +128,9 @@ static void gr_parse_error(const struct nlmsghdr *nlh, struct gr_reply *r)
 	}
 }
 
-int gr_transact(struct gr_sock *s, struct gr_msg *m, struct gr_reply *r)
+/* @no_ack: the request goes without NLM_F_ACK and its reply ends it. */
+static int gr_exchange(struct gr_sock *s, struct gr_msg *m, struct gr_reply *r,
+		       int no_ack)
 {
 	struct nlmsghdr *nlh = (struct nlmsghdr *)m->buf;
 	char buf[GR_BUF_SIZE * 2];
@@ -136,6 +139,8 @@ int gr_transact(struct gr_sock *s, struct gr_msg *m, struct gr_reply *r)
 	memset(r, 0, sizeof(*r));
 	nlh->nlmsg_len = m->len;
 	nlh->nlmsg_seq = seq;
+	if (no_ack)
+		nlh->nlmsg_flags &= ~NLM_F_ACK;
 	if (send(s->fd, m->buf, m->len, 0) != (ssize_t)m->len)
 		return -errno;
 
@@ -166,17 +171,32 @@ int gr_transact(struct gr_sock *s, struct gr_msg *m, struct gr_reply *r)
 				memcpy(r->data, (const char *)g + GENL_HDRLEN, dl);
 				r->data_len = dl;
 				gr_parse_attrs(r->data, dl, r->attrs, GR_ATTR_MAX);
+				if (no_ack)
+					return 0;
 			}
 		}
 	}
 }
 
-int gr_join(struct gr_sock *s, int grp)
+int gr_transact(struct gr_sock *s, struct gr_msg *m, struct gr_reply *r)
 {
-	if (setsockopt(s->fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &grp,
-		       sizeof(grp)))
-		return -errno;
-	return 0;
+	return gr_exchange(s, m, r, 0);
+}
+
+int gr_subscribe(struct gr_sock *s, int family, struct gr_reply *r)
+{
+	struct gr_msg m;
+	int err;
+
+	gr_start(&m, family, GOMEMGUARD_CMD_EVENTS_SUBSCRIBE,
+		 GOMEMGUARD_GENL_VERSION);
+	err = gr_exchange(s, &m, r, 1);
+	if (err)
+		return err;
+	if (r->err)
+		return r->err;
+	return r->has_data && r->cmd == GOMEMGUARD_CMD_EVENTS_SUBSCRIBE &&
+	       r->attrs[GOMEMGUARD_A_SEQ] ? 0 : -EPROTO;
 }
 
 static void gr_take_data(const struct nlmsghdr *h, struct gr_reply *r)
@@ -261,7 +281,7 @@ int gr_dump(struct gr_sock *s, struct gr_msg *m,
 				goto out;
 			}
 			gr_take_data(h, r);
-			if (r->has_data)
+			if (r->has_data && cb)
 				cb(r, arg);
 		}
 	}
@@ -297,40 +317,6 @@ int gr_family(struct gr_sock *s, const char *name)
 		return -EPROTO;
 	return *(const uint16_t *)((const char *)r.attrs[CTRL_ATTR_FAMILY_ID] +
 				   NLA_HDRLEN);
-}
-
-int gr_mcast_group(struct gr_sock *s, const char *family, const char *group)
-{
-	const struct nlattr *grp[CTRL_ATTR_MCAST_GRP_MAX + 1];
-	const struct nlattr *nest;
-	struct gr_reply r;
-	const char *p;
-	size_t left;
-	int err = gr_getfamily(s, family, &r);
-
-	if (err)
-		return err;
-	nest = r.attrs[CTRL_ATTR_MCAST_GROUPS];
-	if (!nest)
-		return -ENOENT;
-	p = (const char *)nest + NLA_HDRLEN;
-	left = nest->nla_len - NLA_HDRLEN;
-	while (left >= NLA_HDRLEN) {
-		const struct nlattr *a = (const struct nlattr *)p;
-
-		if (a->nla_len < NLA_HDRLEN || a->nla_len > left)
-			break;
-		gr_parse_attrs(p + NLA_HDRLEN, a->nla_len - NLA_HDRLEN, grp,
-			       CTRL_ATTR_MCAST_GRP_MAX);
-		if (grp[CTRL_ATTR_MCAST_GRP_NAME] && grp[CTRL_ATTR_MCAST_GRP_ID] &&
-		    !strcmp(gr_get_str(grp[CTRL_ATTR_MCAST_GRP_NAME]), group))
-			return gr_get_u32(grp[CTRL_ATTR_MCAST_GRP_ID]);
-		if ((size_t)NLA_ALIGN(a->nla_len) > left)
-			break;
-		p += NLA_ALIGN(a->nla_len);
-		left -= NLA_ALIGN(a->nla_len);
-	}
-	return -ENOENT;
 }
 
 uint32_t gr_get_u32(const struct nlattr *a)

@@ -43,8 +43,6 @@ int gr_open(struct gr_sock *s);
 void gr_close(struct gr_sock *s);
 /* Family id of @name, or -errno (-ENOENT when the family is not there). */
 int gr_family(struct gr_sock *s, const char *name);
-/* Resolve a multicast group id of @family, or -errno. */
-int gr_mcast_group(struct gr_sock *s, const char *family, const char *group);
 
 void gr_start(struct gr_msg *m, uint16_t type, uint8_t cmd, uint8_t version);
 void gr_put(struct gr_msg *m, uint16_t type, const void *data, size_t len);
@@ -52,8 +50,12 @@ void gr_put_u32(struct gr_msg *m, uint16_t type, uint32_t v);
 /* Send @m with NLM_F_REQUEST | NLM_F_ACK and collect the answer in @r. */
 int gr_transact(struct gr_sock *s, struct gr_msg *m, struct gr_reply *r);
 
-/* Join multicast group @grp (from gr_mcast_group()); 0 or -errno. */
-int gr_join(struct gr_sock *s, int grp);
+/*
+ * Subscribe @s to gomemguard's events (EVENTS_SUBSCRIBE, family id
+ * @family); @r gets the reply (SEQ: the last event number so far) or the
+ * error.  0 or -errno.
+ */
+int gr_subscribe(struct gr_sock *s, int family, struct gr_reply *r);
 /*
  * Wait up to @timeout_ms for one notification; 0 with @r filled, -ETIMEDOUT,
  * or -errno (-ENOBUFS: the socket overflowed and events were lost).

@@ -42,16 +42,13 @@ FIXTURE(trk) {
 
 FIXTURE_SETUP(trk)
 {
-	int grp;
+	struct gr_reply r;
 
 	ASSERT_EQ(0, gr_open(&self->ctl));
 	self->family = gr_family(&self->ctl, GOMEMGUARD_GENL_NAME);
 	ASSERT_LT(0, self->family);
 	ASSERT_EQ(0, gr_open(&self->mon));
-	grp = gr_mcast_group(&self->ctl, GOMEMGUARD_GENL_NAME,
-			     GOMEMGUARD_MCGRP_EVENTS);
-	ASSERT_LT(0, grp);
-	ASSERT_EQ(0, gr_join(&self->mon, grp));
+	ASSERT_EQ(0, gr_subscribe(&self->mon, self->family, &r)) TH_LOG("%s", r.extack);
 	self->cg[0] = '\0';
 	self->pid = 0;
 	self->nev = 0;

@@ -432,7 +432,7 @@ int monitor_main(int argc, char *argv[])
 	}
 
 	ret = GMC_EXIT_ERROR;
-	nl = gmc_nl_open_group(VERB, GOMEMGUARD_MCGRP_EVENTS);
+	nl = gmc_nl_open_events(VERB);
 	if (!nl)
 		goto out;
 	if (ready_file && touch(ready_file))

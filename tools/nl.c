@@ -36,6 +36,9 @@ static const char *const attr_names[GOMEMGUARD_A_MAX + 1] = {
 	[GOMEMGUARD_A_TAGGED]		 = "tagged",
 	[GOMEMGUARD_A_EVENTS_SENT]	 = "events_sent",
 	[GOMEMGUARD_A_EVENTS_DROPPED]	 = "events_dropped",
+	[GOMEMGUARD_A_EVENTS_OVERFLOWED] = "events_overflowed",
+	[GOMEMGUARD_A_LISTENERS]	 = "listeners",
+	[GOMEMGUARD_A_OPEN_READ]	 = "open_read",
 	[GOMEMGUARD_A_EVENT_INTERVAL_MS] = "event_interval_ms",
 	[GOMEMGUARD_A_EVENT_BURST]	 = "event_burst",
 	[GOMEMGUARD_A_PID]		 = "pid",
@@ -118,6 +121,9 @@ static const struct nla_policy reply_policy[GOMEMGUARD_A_MAX + 1] = {
 	[GOMEMGUARD_A_TAGGED]		 = U32,
 	[GOMEMGUARD_A_EVENTS_SENT]	 = U64,
 	[GOMEMGUARD_A_EVENTS_DROPPED]	 = U64,
+	[GOMEMGUARD_A_EVENTS_OVERFLOWED] = U64,
+	[GOMEMGUARD_A_LISTENERS]	 = U32,
+	[GOMEMGUARD_A_OPEN_READ]	 = U8,
 	[GOMEMGUARD_A_EVENT_INTERVAL_MS] = U32,
 	[GOMEMGUARD_A_EVENT_BURST]	 = U32,
 	[GOMEMGUARD_A_PID]		 = U32,
@@ -226,6 +232,7 @@ struct gmc_nl {
 	void *reply_arg;
 	unsigned int replies;
 	bool dump;		/* NLM_F_DUMP: any number of replies */
+	bool no_ack;		/* the one reply ends the exchange */
 	bool done;		/* ACK, error or end of dump seen */
 	bool failed;		/* a reply was refused, already reported */
 	int kernel_err;		/* negative errno from the kernel, or 0 */
@@ -451,6 +458,10 @@ static int on_reply(struct nl_msg *msg, void *arg)
 	nl->replies++;
 	if (nl->reply_fn(nl, tb, nl->reply_arg) < 0)
 		goto fail;
+	if (nl->no_ack) {
+		nl->done = true;
+		return NL_STOP;
+	}
 	return NL_OK;
 
 fail:
@@ -653,41 +664,19 @@ size_t gmc_nl_get_levels(const struct nlattr *attr,
 }
 
 /*
- * The group's ID is looked up at run time, as iw does; joining it may need
- * a capability.  Events come unasked, so no sequence numbers to check, and
- * the socket is non-blocking: the caller polls.
+ * Events come unasked, so no sequence numbers to check, and the socket is
+ * non-blocking: the caller polls.
  */
-static int join_group(struct gmc_nl *nl, const char *family, const char *group)
+static int listen_setup(struct gmc_nl *nl)
 {
-	int grp, err, rcvbuf = EVENT_RCVBUF;
+	int err, rcvbuf = EVENT_RCVBUF;
 
-	nl->kernel_err = 0;
-	grp = genl_ctrl_resolve_grp(nl->sock, family, group);
-	if (grp == -NLE_OBJ_NOTFOUND && !nl->kernel_err) {
-		gmc_err(nl->verb, "the module has no \"%s\" multicast group (is it older than gomemctl?)",
-			group);
-		return -1;
-	} else if (grp < 0) {
-		report_resolve_error(nl, family, grp);
-		return -1;
-	}
-
-	err = nl_socket_add_membership(nl->sock, grp);
-	if (err == -NLE_PERM || err == -NLE_NOACCESS) {
-		gmc_err(nl->verb, "not allowed to receive %s %s: %s (gomemguard needs CAP_NET_ADMIN)",
-			family, group, nl_geterror(err));
-		return -1;
-	} else if (err < 0) {
-		gmc_err(nl->verb, "cannot join the %s %s group: %s", family,
-			group, nl_geterror(err));
-		return -1;
-	}
 	nl_socket_disable_seq_check(nl->sock);
 
 	/*
 	 * SO_RCVBUF is capped by net.core.rmem_max; SO_RCVBUFFORCE is not, and
-	 * whoever may join the group (CAP_NET_ADMIN) may use it.  A small
-	 * buffer only means an overflow sooner, which the caller handles.
+	 * a listener with CAP_NET_ADMIN may use it.  A smaller buffer only
+	 * means an overflow sooner, which the caller handles.
 	 */
 	nl_socket_set_buffer_size(nl->sock, rcvbuf, 0);
 	setsockopt(nl_socket_get_fd(nl->sock), SOL_SOCKET, SO_RCVBUFFORCE,
@@ -702,11 +691,41 @@ static int join_group(struct gmc_nl *nl, const char *family, const char *group)
 	return 0;
 }
 
-struct gmc_nl *gmc_nl_open_group(const char *verb, const char *group)
+static int on_subscribed(struct gmc_nl *nl, struct nlattr *tb[], void *arg)
+{
+	(void)nl;
+	(void)tb;
+	(void)arg;
+	return 0;
+}
+
+/*
+ * EVENTS_SUBSCRIBE without an ACK: the module answers with one reply, sent
+ * under the same lock as events, so the reply always comes first and an
+ * event cannot be mistaken for part of the exchange.  A refusal (no
+ * CAP_NET_ADMIN, too many listeners) comes back as an error with its reason.
+ */
+static int subscribe(struct gmc_nl *nl)
+{
+	struct nl_msg *req;
+	int err;
+
+	req = gmc_nl_request(nl, GOMEMGUARD_CMD_EVENTS_SUBSCRIBE, 0);
+	if (!req)
+		return -1;
+	nl_socket_disable_auto_ack(nl->sock);
+	nl->no_ack = true;
+	err = gmc_nl_transact(nl, req, on_subscribed, NULL);
+	nl->no_ack = false;
+	nl_socket_enable_auto_ack(nl->sock);
+	return err;
+}
+
+struct gmc_nl *gmc_nl_open_events(const char *verb)
 {
 	struct gmc_nl *nl = open_family(verb, GOMEMGUARD_GENL_NAME);
 
-	if (nl && join_group(nl, GOMEMGUARD_GENL_NAME, group)) {
+	if (nl && (subscribe(nl) || listen_setup(nl))) {
 		gmc_nl_close(nl);
 		return NULL;
 	}

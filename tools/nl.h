@@ -3,7 +3,7 @@
  * The one way gomemctl talks to gomemguard.ko: a generic-netlink socket with
  * extended ACKs, the family resolved by name (which autoloads the module when
  * run as root), requests answered by replies and an ACK (or a dump's end),
- * notifications on a multicast group, and the one place where the kernel's
+ * events on a subscribed socket, and the one place where the kernel's
  * errors are put into words.
  */
 #ifndef GOMEMCTL_NL_H
@@ -67,10 +67,10 @@ size_t gmc_nl_get_levels(const struct nlattr *attr,
 			 uint32_t levels[GOMEMGUARD_LEVELS_MAX]);
 
 /*
- * A socket of its own in the family's multicast group (GOMEMGUARD_MCGRP_*),
- * with a large receive buffer.  NULL: already reported.
+ * A socket of its own subscribed to the module's events, with a large
+ * receive buffer.  NULL: already reported.
  */
-struct gmc_nl *gmc_nl_open_group(const char *verb, const char *group);
+struct gmc_nl *gmc_nl_open_events(const char *verb);
 
 /* What to poll(2) for POLLIN before gmc_nl_listen(). */
 int gmc_nl_fd(const struct gmc_nl *nl);

@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The fake kernel (see fake.h).  It includes nl.c itself, to reach its
- * internals (open_family(), join_group(), the socket's callbacks), and
- * stands in for gmc_nl_open() and gmc_nl_open_group(), and for gomemctl.c's
+ * internals (open_family(), listen_setup(), the socket's callbacks), and
+ * stands in for gmc_nl_open() and gmc_nl_open_events(), and for gomemctl.c's
  * error printers, for the code under test.
  */
 #define gmc_nl_open real_gmc_nl_open
-#define gmc_nl_open_group real_gmc_nl_open_group
+#define gmc_nl_open_events real_gmc_nl_open_events
 #include "../nl.c"
 #undef gmc_nl_open
-#undef gmc_nl_open_group
+#undef gmc_nl_open_events
 
 #include <assert.h>
 #include <getopt.h>
@@ -21,7 +21,7 @@
 #include "fake.h"
 
 struct gmc_nl *gmc_nl_open(const char *verb);
-struct gmc_nl *gmc_nl_open_group(const char *verb, const char *group);
+struct gmc_nl *gmc_nl_open_events(const char *verb);
 
 /* Replies and notifications come from "nlctrl", which the sockets resolve. */
 #define FAMILY GENL_ID_CTRL
@@ -357,16 +357,22 @@ static int keep_readable(struct gmc_nl *nl)
 	return err < 0 ? -1 : 0;
 }
 
-/* The real group joining, on nlctrl's "notify" group. */
-struct gmc_nl *gmc_nl_open_group(const char *verb, const char *group)
+/*
+ * The real event socket set-up, subscribed to nlctrl's "notify" group
+ * instead of the module (which the fake cannot stand in for in the kernel).
+ */
+struct gmc_nl *gmc_nl_open_events(const char *verb)
 {
 	struct gmc_nl *nl;
+	int grp;
 
-	snprintf(fake_log->group, sizeof(fake_log->group), "%s", group);
+	fake_log->subscribed = true;
 	nl = open_family(verb, "nlctrl");
 	if (!nl)
 		return NULL;
-	if (join_group(nl, "nlctrl", "notify") || keep_readable(nl)) {
+	grp = genl_ctrl_resolve_grp(nl->sock, "nlctrl", "notify");
+	if (grp < 0 || nl_socket_add_membership(nl->sock, grp) < 0 ||
+	    listen_setup(nl) || keep_readable(nl)) {
 		gmc_nl_close(nl);
 		return NULL;
 	}

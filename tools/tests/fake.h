@@ -6,7 +6,7 @@
  * ACKs, dump ends and extended-ACK errors the module would send, byte for
  * byte as the kernel lays them out, and hand out notifications (or an
  * overflow) queued by the test.  Verbs open their sockets through the fake
- * gmc_nl_open() and gmc_nl_open_group() in fake.c.
+ * gmc_nl_open() and gmc_nl_open_events() in fake.c.
  *
  * What a verb prints on stderr and the requests it sends live in shared
  * memory, so tests can run verbs in a child process (fresh global state,
@@ -28,13 +28,13 @@
 /* Everything gmc_err() and gmc_note() printed, as it would appear. */
 extern char *fake_said;
 
-/* The requests the code under test sent, and the group it joined. */
+/* The requests the code under test sent, and whether it subscribed to events. */
 #define FAKE_MAX_REQS 4
 struct fake_log {
 	unsigned int n_reqs;
 	unsigned int len[FAKE_MAX_REQS];
 	unsigned char req[FAKE_MAX_REQS][4096];
-	char group[32];
+	bool subscribed;
 };
 extern struct fake_log *fake_log;
 

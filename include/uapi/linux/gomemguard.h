@@ -12,9 +12,10 @@
  *
  * Every request is validated strictly: unknown attributes, attributes of the
  * wrong length and values out of range are rejected with an errno and an
- * extended-ACK message naming the attribute.  Mutating commands need
- * CAP_NET_ADMIN.  Reading state needs it as well: counters and settings
- * describe other users' processes.
+ * extended-ACK message naming the attribute.  Mutating commands ("admin")
+ * need CAP_NET_ADMIN.  Reading state and subscribing to events ("read")
+ * need it as well -- counters and settings describe other users' processes
+ * -- unless the module was loaded with open_read=1.
  *
  * Processes and tags
  *
@@ -34,8 +35,12 @@
  *
  * Identity is the kernel's struct pid: a PID that is reused after exit
  * never refers to the old process's state.  PIDs in requests and replies are
- * those of the caller's PID namespace (a process not visible there is left
- * out of dumps); PIDs in events are those of the initial namespace.
+ * those of the caller's PID namespace: a request can only name a process
+ * visible there, and a process not visible there is left out of PROC_GET.
+ * Callers and listeners outside the initial PID namespace get OOM reports
+ * and events without PID attributes (PID, VICTIM_PID), and cannot tag,
+ * untag or change cgroups (-EPERM): a cgroup may hold processes they cannot
+ * see.
  *
  * Cgroup paths (CGROUP, MEMCG) are relative to the root of the cgroup v2
  * hierarchy, "/" being the root: in requests the root of the caller's cgroup
@@ -52,10 +57,11 @@
  *
  * Commands
  *
- * GOMEMGUARD_CMD_INFO_GET (do; admin)
+ * GOMEMGUARD_CMD_INFO_GET (do; read)
  *	Request: no attributes.
  *	Reply:   VERSION, KERNEL_RELEASE, TAGGED, EVENTS_SENT, EVENTS_DROPPED,
- *		 EVENT_INTERVAL_MS, EVENT_BURST, OOM_REPORTS_MAX, OOM_KILLS,
+ *		 EVENTS_OVERFLOWED, LISTENERS, OPEN_READ, EVENT_INTERVAL_MS,
+ *		 EVENT_BURST, OOM_REPORTS_MAX, OOM_KILLS,
  *		 PRESSURE_MEDIUM_PCT, PRESSURE_CRITICAL_PCT, and HOOKS: a nest
  *		 of HOOK strings, the kernel hooks active on this kernel.
  *
@@ -86,7 +92,7 @@
  *		 INHERIT, LIMIT_ORIGIN.  A cgroup's new settings apply to all its processes.
  *		 Turning INHERIT off affects future forks only.
  *
- * GOMEMGUARD_CMD_PROC_GET (do with PID, or dump; admin; -ENOENT: not watched)
+ * GOMEMGUARD_CMD_PROC_GET (do with PID, or dump; read; -ENOENT: not watched)
  *	One message per watched process: PID, COMM, SOURCE, CGROUP (for
  *	SOURCE_CGROUP), MEMCG, MEMCG_ID, the byte counters, HWM, RATE,
  *	ETA_MS (absent: not growing), ETA_LIMIT, LEVEL_PCT, USAGE_PCT,
@@ -94,27 +100,39 @@
  *	SIGNALS_SENT, FIRST_WARN_NS (absent: never warned).  Dump is how a
  *	restarted monitor resyncs its view.
  *
- * GOMEMGUARD_CMD_TAG_GET (dump; admin)
+ * GOMEMGUARD_CMD_TAG_GET (dump; read)
  *	One message per cgroup tag: CGROUP, the settings, TAG_MEMBERS.
  *
- * GOMEMGUARD_CMD_MEMCG_GET (dump; admin)
+ * GOMEMGUARD_CMD_MEMCG_GET (dump; read)
  *	One message per memory cgroup holding a watched process: MEMCG,
  *	MEMCG_ID, MEMCG_USAGE, MEMCG_MAX / MEMCG_HIGH (absent: unlimited),
  *	MEMCG_ANON, MEMCG_FILE, MEMCG_SHMEM, RECLAIMABLE, PINNED,
  *	PRESSURE_LEVEL, MEMCG_EVENTS_HIGH, _MAX, _OOM, _OOM_KILL, and
  *	PSI_SOME_AVG10 / PSI_FULL_AVG10 where memory.pressure is readable.
  *
- * GOMEMGUARD_CMD_OOM_GET (dump; admin)
+ * GOMEMGUARD_CMD_OOM_GET (dump; read)
  *	The stored OOM post-mortems, newest first (at most OOM_REPORTS_MAX,
  *	1..GOMEMGUARD_OOM_REPORTS_MAX, are kept): one message each, with
  *	TIME_NS (the kill) and the OOM event's attributes but SEQ and EVENT.
  *
- * GOMEMGUARD_CMD_EVENT (notification on the "events" group)
+ * GOMEMGUARD_CMD_EVENTS_SUBSCRIBE (do; read)
+ *	Request: no attributes; send it without NLM_F_ACK.  Reply: SEQ, the
+ *	number of the last event sent so far (0: none yet).  The reply comes
+ *	before any event.  From then on, until the socket is closed, the
+ *	module sends it every event as a GOMEMGUARD_CMD_EVENT message (port
+ *	ID 0, sequence 0), in SEQ order.  Subscribing again only answers.
+ *	At most GOMEMGUARD_LISTENERS_MAX sockets listen at once (-EBUSY).
+ *	Events are unicast rather than multicast so that each listener gets
+ *	PIDs it may see.  A listener that does not read fast enough loses
+ *	events: its socket reports ENOBUFS, and the module counts each loss in
+ *	EVENTS_OVERFLOWED.
+ *
+ * GOMEMGUARD_CMD_EVENT (notification to subscribed sockets)
  *	EVENT, SEQ, TIME_NS and the PROC_GET attributes of the process it is
- *	about.  SEQ counts every event the module sent, for every listener: a
+ *	about.  SEQ counts every event the module sent, listened to or not: a
  *	gap means the listener lost events (its socket overflowed).  Events the
- *	module itself had to drop (rate limit, no memory) are counted in
- *	EVENTS_DROPPED.
+ *	module itself had to drop (rate limit, no memory) take no SEQ and are
+ *	counted in EVENTS_DROPPED.
  *
  *	EVENT_PRESSURE is about a memcg, not a process: MEMCG, MEMCG_ID,
  *	PRESSURE_LEVEL, PRESSURE_KIND (absent when the level is NONE),
@@ -131,17 +149,14 @@
  *	its own LEAD_MS (at most GOMEMGUARD_OOM_SNAPSHOT_MAX of them).  PIDs
  *	in OOM reports are those of the initial PID namespace.  OOM_KILLS in
  *	INFO_GET counts every OOM kill on the machine, reported or not.
- *
- * Multicast groups
- *
- * GOMEMGUARD_MCGRP_EVENTS ("events"; joining needs CAP_NET_ADMIN)
  */
 #ifndef _UAPI_LINUX_GOMEMGUARD_H
 #define _UAPI_LINUX_GOMEMGUARD_H
 
 #define GOMEMGUARD_GENL_NAME		"gomemguard"
 #define GOMEMGUARD_GENL_VERSION		1
-#define GOMEMGUARD_MCGRP_EVENTS		"events"
+/* Sockets subscribed to events at once. */
+#define GOMEMGUARD_LISTENERS_MAX	64
 
 #define GOMEMGUARD_PATH_MAX		256
 
@@ -195,6 +210,7 @@ enum gomemguard_cmd {
 	GOMEMGUARD_CMD_EVENT,
 	GOMEMGUARD_CMD_MEMCG_GET,
 	GOMEMGUARD_CMD_OOM_GET,
+	GOMEMGUARD_CMD_EVENTS_SUBSCRIBE,
 
 	__GOMEMGUARD_CMD_MAX,
 	GOMEMGUARD_CMD_MAX = __GOMEMGUARD_CMD_MAX - 1
@@ -272,6 +288,9 @@ enum gomemguard_attr {
 	GOMEMGUARD_A_HOOKS,		/* nest of HOOK */
 	GOMEMGUARD_A_HOOK,		/* string: an active kernel hook */
 	GOMEMGUARD_A_LIMIT_ORIGIN,	/* u32: enum gomemguard_limit_origin */
+	GOMEMGUARD_A_EVENTS_OVERFLOWED,	/* u64: events lost in full listener sockets */
+	GOMEMGUARD_A_LISTENERS,		/* u32: sockets subscribed to events */
+	GOMEMGUARD_A_OPEN_READ,		/* u8: reading needs no capability */
 
 	__GOMEMGUARD_A_MAX,
 	GOMEMGUARD_A_MAX = __GOMEMGUARD_A_MAX - 1
