@@ -1,10 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * gomemctl monitor: the module's events as they happen, one line each, on a
- * socket of its own in the "events" multicast group (the way iw event
- * listens).  Sequence numbers reveal lost events; an overflowing socket
- * loses them for sure, and a PROC_GET dump then says where things stand.
- * SIGINT and SIGTERM end it normally.
+ * socket of its own subscribed to them.  Sequence numbers reveal lost
+ * events; an overflowing socket loses them for sure, and a PROC_GET dump
+ * then says where things stand.  SIGINT and SIGTERM end it normally.
+ *
+ * As a service, each event can also go to syslog, start a command
+ * (exec.c), and refresh a Prometheus textfile (prom.c).  Everything happens
+ * in one poll loop over the event socket, a signalfd (SIGINT, SIGTERM,
+ * SIGCHLD of the commands) and a timerfd (the textfile's next refresh):
+ * commands never make it wait, and a refresh is a few netlink round trips.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,31 +18,71 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <linux/gomemguard.h>
 
+#include "exec.h"
 #include "gomemctl.h"
 #include "memcg.h"
 #include "nl.h"
 #include "output.h"
 #include "postmortem.h"
 #include "proc.h"
+#include "prom.h"
 #include "units.h"
 
 #define VERB "monitor"
+#define NSEC_PER_SEC 1000000000ULL
 #define NSEC_PER_MSEC 1000000ULL
+
+#define EXEC_MAX_DEFAULT 4
+#define EXEC_MAX_LIMIT 1024
+#define EXEC_QUEUE_DEFAULT 64
+#define EXEC_QUEUE_LIMIT 65536
+#define PROM_INTERVAL_DEFAULT (10 * NSEC_PER_SEC)
+#define PROM_INTERVAL_MIN NSEC_PER_SEC
+/*
+ * Events refresh the textfile, at most this often: a burst of them costs
+ * one refresh, not one each.
+ */
+#define PROM_EVENT_GAP NSEC_PER_SEC
+
+struct options {
+	uint64_t timeout_ns;
+	const char *ready_file;
+	const char *exec;
+	uint64_t exec_max, exec_queue;
+	bool exec_max_given, exec_queue_given;
+	const char *prom_file;
+	uint64_t prom_interval_ns;
+	bool prom_interval_given;
+};
 
 struct monitor {
 	uint64_t count;		/* --count, or 0 */
-	uint64_t events;	/* printed so far */
+	uint64_t events;	/* handled so far */
 	uint64_t last_seq;
 	bool have_seq;
 	bool write_failed;	/* output gone: no point in going on */
+	bool quiet;		/* nothing on stdout */
+	bool syslog;
+	struct exec_runner *exec;
+	uint64_t drops_said;	/* --exec drops reported so far */
+	struct prom *prom;
+	int timer;		/* the textfile's refreshes */
+	uint64_t prom_interval_ns;
+	uint64_t prom_last_ns;	/* the last refresh */
+	bool prom_dirty;	/* events since then */
+	struct prom_counters counters;
 };
 
 /* What every event carries; the rest depends on what it is about. */
@@ -65,8 +110,10 @@ static const int proc_event_required[] = {
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: gomemctl monitor [-j | -p] [--count N] [--timeout DURATION]\n"
-		"                        [--ready-file PATH]\n"
+		"Usage: gomemctl monitor [-j | -p] [-q] [--count N] [--timeout DURATION]\n"
+		"                        [--ready-file PATH] [--syslog]\n"
+		"                        [--exec COMMAND [--exec-max N] [--exec-queue N]]\n"
+		"                        [--prom-file PATH [--prom-interval DURATION]]\n"
 		"\n"
 		"Print the module's events as they happen, one line each: warn (a level\n"
 		"of the soft limit crossed), eta (a limit nearer than the horizon),\n"
@@ -79,10 +126,22 @@ static void usage(FILE *f)
 		"Options:\n"
 		"  -j, --json               print one JSON object per line\n"
 		"  -p, --pretty             print indented JSON\n"
+		"  -q, --quiet              print nothing on stdout\n"
 		"      --count N            exit after N events\n"
 		"      --timeout DURATION   exit after DURATION, e.g. 30s, 5m\n"
 		"      --ready-file PATH    create PATH once events are being received\n"
-		"  -h, --help               print this help\n");
+		"      --syslog             also log each event to syslog (daemon facility)\n"
+		"      --exec COMMAND       run COMMAND with /bin/sh for each event, the event\n"
+		"                           as JSON on its stdin and in GOMEMGUARD_* variables\n"
+		"      --exec-max N         run at most N commands at once (default %d)\n"
+		"      --exec-queue N       let at most N more events wait, drop the rest\n"
+		"                           (default %d)\n"
+		"      --prom-file PATH     keep PATH up to date for node_exporter's textfile\n"
+		"                           collector\n"
+		"      --prom-interval DURATION\n"
+		"                           refresh it at least this often (default 10s)\n"
+		"  -h, --help               print this help\n",
+		EXEC_MAX_DEFAULT, EXEC_QUEUE_DEFAULT);
 }
 
 static const char *event_name(uint32_t event)
@@ -104,6 +163,35 @@ static const char *event_name(uint32_t event)
 	return "unknown";
 }
 
+/* A notice on stderr and, with --syslog, in the system log. */
+static void say(struct monitor *m, int priority, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void say(struct monitor *m, int priority, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	gmc_err(VERB, "%s", msg);
+	if (m->syslog)
+		syslog(priority, "%s", msg);
+}
+
+/* What --exec reports about its commands. */
+static void exec_log(void *arg, int priority, const char *msg)
+{
+	say(arg, priority, "--exec: %s", msg);
+}
+
+/* What --prom-file reports about its file. */
+static void prom_log(void *arg, int priority, const char *msg)
+{
+	say(arg, priority, "%s", msg);
+}
+
 /* When it arrived, by the wall clock, for people; JSON has the kernel's time. */
 static char *wall_clock(char *buf, size_t len)
 {
@@ -119,39 +207,56 @@ static char *wall_clock(char *buf, size_t len)
 }
 
 /*
- * An event, or a process's state after a resync (type 0): the event's name,
- * number and time, then show's fields for a process, the memcg's for
- * pressure.  An OOM kill (pm) is one object of oom -j.
+ * An event, or a process's state after a resync (type 0, "state"): the
+ * event's name, number and time, then show's fields for a process, the
+ * memcg's for pressure.  An OOM kill (pm) is one object of oom -j.
  */
-static int print_record(struct monitor *m, uint32_t type, const char *event,
-			struct nlattr *tb[], const struct postmortem *pm)
-{
-	char clock[32];
+struct record {
+	uint32_t type;
+	const char *event;
+	struct nlattr **tb;
+	const struct postmortem *pm;
+};
 
-	out_begin();
-	out_text("%s ", wall_clock(clock, sizeof(clock)));
-	if (pm && out_is_json()) {
-		postmortem_print(pm);
+/* The record's fields in the current output mode (see out_capture()). */
+static void print_fields(void *arg)
+{
+	const struct record *r = arg;
+	struct nlattr **tb = r->tb;
+
+	if (r->pm && out_is_json()) {
+		postmortem_print(r->pm);
 	} else if (out_is_json()) {
-		out_json_str("event", event);
+		out_json_str("event", r->event);
 		if (tb[GOMEMGUARD_A_SEQ])
 			out_json_u64("seq", nla_get_u64(tb[GOMEMGUARD_A_SEQ]));
 		if (tb[GOMEMGUARD_A_TIME_NS])
 			out_json_u64("time_ns",
 				     nla_get_u64(tb[GOMEMGUARD_A_TIME_NS]));
-		if (type == GOMEMGUARD_EVENT_PRESSURE)
+		if (r->type == GOMEMGUARD_EVENT_PRESSURE)
 			pressure_print(tb);
 		else
 			proc_print(tb, PROC_VIEW_SHOW);
 	} else {
-		printf("%s ", event);
-		if (pm)
-			postmortem_describe(pm);
-		else if (type == GOMEMGUARD_EVENT_PRESSURE)
+		printf("%s ", r->event);
+		if (r->pm)
+			postmortem_describe(r->pm);
+		else if (r->type == GOMEMGUARD_EVENT_PRESSURE)
 			pressure_describe(tb);
 		else
 			proc_describe(tb);
 	}
+}
+
+static int print_record(struct monitor *m, struct record *r)
+{
+	char clock[32];
+
+	if (m->quiet)
+		return 0;
+	out_begin();
+	out_text("%s ", wall_clock(clock, sizeof(clock)));
+	print_fields(r);
 	if (out_end()) {
 		m->write_failed = true;
 		return -1;
@@ -159,13 +264,84 @@ static int print_record(struct monitor *m, uint32_t type, const char *event,
 	return 0;
 }
 
+/* How loud an event is in syslog: what needs acting on is a warning. */
+static int priority(const struct record *r)
+{
+	struct nlattr *level, *kind;
+
+	switch (r->type) {
+	case GOMEMGUARD_EVENT_OOM:
+		return LOG_ERR;
+	case GOMEMGUARD_EVENT_WARN:
+	case GOMEMGUARD_EVENT_ETA:
+		return LOG_WARNING;
+	case GOMEMGUARD_EVENT_PRESSURE:
+		level = r->tb[GOMEMGUARD_A_PRESSURE_LEVEL];
+		kind = r->tb[GOMEMGUARD_A_PRESSURE_KIND];
+		if (nla_get_u32(level) == GOMEMGUARD_PRESSURE_CRITICAL ||
+		    (kind && nla_get_u32(kind) == GOMEMGUARD_KIND_ANON_SQUEEZE))
+			return LOG_WARNING;
+		return LOG_NOTICE;
+	case GOMEMGUARD_EVENT_RECOVER:
+		return LOG_NOTICE;
+	case GOMEMGUARD_EVENT_EXIT:
+	case 0:			/* a state record */
+		return LOG_INFO;
+	}
+	return LOG_NOTICE;
+}
+
+/* The line people read, without the clock: syslog has its own. */
+static void log_record(struct monitor *m, struct record *r)
+{
+	char *text;
+
+	if (!m->syslog)
+		return;
+	text = out_capture(OUT_TEXT, print_fields, r);
+	if (text)
+		syslog(priority(r), "%s", text);
+	free(text);
+}
+
+/* The JSON of monitor -j, to the command. */
+static void run_command(struct monitor *m, struct record *r, uint64_t seq)
+{
+	char *json;
+
+	if (!m->exec)
+		return;
+	json = out_capture(OUT_JSON, print_fields, r);
+	if (json)
+		exec_submit(m->exec, seq, r->event, json);
+	free(json);
+}
+
+/* Once per batch of events, not once per event: a burst is one line. */
+static void report_drops(struct monitor *m)
+{
+	struct exec_stats st;
+	uint64_t n;
+
+	if (!m->exec)
+		return;
+	exec_get_stats(m->exec, &st);
+	n = st.dropped - m->drops_said;
+	if (!n)
+		return;
+	say(m, LOG_WARNING, "--exec: %" PRIu64 " event%s dropped, the queue is full (%" PRIu64 " in all)",
+	    n, n == 1 ? "" : "s", st.dropped);
+	m->drops_said = st.dropped;
+}
+
 static int report_lost(struct monitor *m, uint64_t first, uint64_t last)
 {
 	uint64_t n = last - first + 1;
 
-	gmc_err(VERB, "lost %" PRIu64 " event%s (seq %" PRIu64 "..%" PRIu64 ")",
-		n, n == 1 ? "" : "s", first, last);
-	if (!out_is_json())
+	m->counters.lost += n;
+	say(m, LOG_WARNING, "lost %" PRIu64 " event%s (seq %" PRIu64 "..%" PRIu64 ")",
+	    n, n == 1 ? "" : "s", first, last);
+	if (!out_is_json() || m->quiet)
 		return 0;
 	out_begin();
 	out_json_str("event", "lost");
@@ -184,7 +360,8 @@ static int report_lost(struct monitor *m, uint64_t first, uint64_t last)
  * (reported: the event is skipped).  An OOM kill's post-mortem is opened
  * into pm.
  */
-static int check_event(struct gmc_nl *nl, struct nlattr *tb[], uint32_t type,
+static int check_event(struct monitor *m, struct gmc_nl *nl,
+		       struct nlattr *tb[], uint32_t type,
 		       struct postmortem *pm)
 {
 	bool in_snapshot = false;
@@ -213,9 +390,9 @@ static int check_event(struct gmc_nl *nl, struct nlattr *tb[], uint32_t type,
 	if (!missing)
 		return 0;
 lacking:
-	gmc_err(VERB, "event lacks %s%s (is the module older than gomemctl?); skipped",
-		gmc_nl_attr_name(missing, name, sizeof(name)),
-		in_snapshot ? " in a snapshot entry" : "");
+	say(m, LOG_WARNING, "event lacks %s%s (is the module older than gomemctl?); skipped",
+	    gmc_nl_attr_name(missing, name, sizeof(name)),
+	    in_snapshot ? " in a snapshot entry" : "");
 	return -1;
 }
 
@@ -223,7 +400,7 @@ static int on_event(struct gmc_nl *nl, struct nlattr *tb[], void *arg)
 {
 	struct postmortem pm = { 0 };
 	struct monitor *m = arg;
-	uint32_t type;
+	struct record r = { .tb = tb };
 	uint64_t seq;
 	int err;
 
@@ -238,11 +415,19 @@ static int on_event(struct gmc_nl *nl, struct nlattr *tb[], void *arg)
 		m->last_seq = seq;
 		m->have_seq = true;
 	}
-	type = tb[GOMEMGUARD_A_EVENT] ? nla_get_u32(tb[GOMEMGUARD_A_EVENT]) : 0;
-	if (check_event(nl, tb, type, &pm))
+	r.type = tb[GOMEMGUARD_A_EVENT] ? nla_get_u32(tb[GOMEMGUARD_A_EVENT]) : 0;
+	if (check_event(m, nl, tb, r.type, &pm))
 		return 0;
-	err = print_record(m, type, event_name(type), tb,
-			   type == GOMEMGUARD_EVENT_OOM ? &pm : NULL);
+	r.event = event_name(r.type);
+	if (r.type == GOMEMGUARD_EVENT_OOM)
+		r.pm = &pm;
+	m->counters.events[r.type < ARRAY_SIZE(m->counters.events) ? r.type : 0]++;
+	m->prom_dirty = true;
+	err = print_record(m, &r);
+	if (!err) {
+		log_record(m, &r);
+		run_command(m, &r, nla_get_u64(tb[GOMEMGUARD_A_SEQ]));
+	}
 	postmortem_free(&pm);
 	if (err)
 		return -1;
@@ -252,8 +437,14 @@ static int on_event(struct gmc_nl *nl, struct nlattr *tb[], void *arg)
 
 static int on_state(struct gmc_nl *nl, struct nlattr *tb[], void *arg)
 {
+	struct record r = { .event = "state", .tb = tb };
+	struct monitor *m = arg;
+
 	(void)nl;
-	return print_record(arg, 0, "state", tb, NULL);
+	if (print_record(m, &r))
+		return -1;
+	log_record(m, &r);
+	return 0;
 }
 
 /*
@@ -265,7 +456,9 @@ static int resync(struct monitor *m)
 	struct nl_msg *req;
 	struct gmc_nl *nl;
 
-	gmc_err(VERB, "event socket overflowed; resyncing");
+	m->counters.overflows++;
+	m->prom_dirty = true;
+	say(m, LOG_WARNING, "event socket overflowed; resyncing");
 	nl = gmc_nl_open(VERB);
 	if (!nl)
 		return 0;
@@ -281,7 +474,50 @@ static uint64_t now_ns(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+static int prom_refresh_now(struct monitor *m)
+{
+	int err;
+
+	if (m->exec) {
+		m->counters.exec = true;
+		exec_get_stats(m->exec, &m->counters.exec_stats);
+	}
+	m->prom_dirty = false;
+	err = prom_refresh(m->prom, &m->counters);
+	m->prom_last_ns = now_ns();
+	return err;
+}
+
+/* Sets the timer to the next refresh: the interval's, or an event's. */
+static void prom_arm(struct monitor *m)
+{
+	uint64_t next = m->prom_last_ns + m->prom_interval_ns;
+	struct itimerspec its = { { 0, 0 }, { 0, 0 } };
+
+	if (m->prom_dirty && m->prom_last_ns + PROM_EVENT_GAP < next)
+		next = m->prom_last_ns + PROM_EVENT_GAP;
+	/* A time gone by fires at once; 0 would disarm the timer. */
+	if (!next)
+		next = 1;
+	its.it_value.tv_sec = (time_t)(next / NSEC_PER_SEC);
+	its.it_value.tv_nsec = (long)(next % NSEC_PER_SEC);
+	timerfd_settime(m->timer, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+/* Takes in the signals that came: true when asked to stop. */
+static bool take_signals(struct monitor *m, int sfd)
+{
+	struct signalfd_siginfo si;
+	bool stop = false;
+
+	while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+		stop |= si.ssi_signo != SIGCHLD;
+	if (m->exec)
+		exec_reap(m->exec);
+	return stop;
 }
 
 /* Until the signal, the deadline (0: none) or --count; -1 on errors. */
@@ -291,7 +527,9 @@ static int listen_loop(struct gmc_nl *nl, int sfd, struct monitor *m,
 	struct pollfd pfd[] = {
 		{ .fd = sfd, .events = POLLIN },
 		{ .fd = gmc_nl_fd(nl), .events = POLLIN },
+		{ .fd = m->timer, .events = POLLIN },
 	};
+	nfds_t n = m->prom ? 3 : 2;
 
 	for (;;) {
 		int timeout = -1, err;
@@ -306,23 +544,57 @@ static int listen_loop(struct gmc_nl *nl, int sfd, struct monitor *m,
 			ms = (deadline - now + NSEC_PER_MSEC - 1) / NSEC_PER_MSEC;
 			timeout = ms > INT_MAX ? INT_MAX : (int)ms;
 		}
-		if (poll(pfd, ARRAY_SIZE(pfd), timeout) < 0) {
+		if (m->prom)
+			prom_arm(m);
+		if (poll(pfd, n, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			gmc_err(VERB, "cannot wait for events: %s",
 				strerror(errno));
 			return -1;
 		}
-		if (pfd[0].revents)
+		if (pfd[0].revents && take_signals(m, sfd))
 			return 0;
+		if (m->prom && pfd[2].revents) {
+			uint64_t expirations;
+
+			/* Only to clear it: the refresh time is ours to say. */
+			if (read(m->timer, &expirations, sizeof(expirations)) > 0)
+				prom_refresh_now(m);
+		}
 		if (!pfd[1].revents)
 			continue;
 		err = gmc_nl_listen(nl, GOMEMGUARD_CMD_EVENT, on_event, m);
 		if (err == -ENOBUFS)
 			err = resync(m);
+		report_drops(m);
 		if (err)
 			return -1;
 	}
+}
+
+/*
+ * Commands already started or queued were for events that happened: let
+ * them run before exiting.  A SIGINT or SIGTERM now stops the wait.
+ */
+static void drain(struct monitor *m, int sfd)
+{
+	struct pollfd pfd = { .fd = sfd, .events = POLLIN };
+	struct exec_stats st;
+
+	if (!m->exec)
+		return;
+	exec_reap(m->exec);
+	while (exec_busy(m->exec)) {
+		if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+			break;
+		if (take_signals(m, sfd))
+			break;
+	}
+	exec_get_stats(m->exec, &st);
+	if (st.running || st.queued)
+		say(m, LOG_WARNING, "--exec: exiting with %u commands still running; %u waiting events not run",
+		    st.running, st.queued);
 }
 
 static int touch(const char *path)
@@ -343,24 +615,75 @@ static int bad_value(const char *opt, const char *arg, const char *why)
 	return GMC_EXIT_USAGE;
 }
 
+/* A count for opt between min and max. */
+static int parse_count(const char *opt, const char *arg, uint64_t min,
+		       uint64_t max, uint64_t *out)
+{
+	char why[64];
+	const char *w;
+
+	if (units_parse_u64(arg, out, &w))
+		return bad_value(opt, arg, w);
+	if (*out < min || *out > max) {
+		if (max == UINT64_MAX)
+			snprintf(why, sizeof(why), "must be at least %" PRIu64,
+				 min);
+		else
+			snprintf(why, sizeof(why), "must be %" PRIu64 " to %" PRIu64,
+				 min, max);
+		return bad_value(opt, arg, why);
+	}
+	return -1;
+}
+
+/* Options that tune another one need it. */
+static int check_combinations(const struct options *o)
+{
+	const char *lone = NULL, *needs = NULL;
+
+	if (!o->exec && (o->exec_max_given || o->exec_queue_given)) {
+		lone = o->exec_max_given ? "--exec-max" : "--exec-queue";
+		needs = "--exec";
+	} else if (!o->prom_file && o->prom_interval_given) {
+		lone = "--prom-interval";
+		needs = "--prom-file";
+	}
+	if (!lone)
+		return -1;
+	gmc_err(VERB, "%s needs %s", lone, needs);
+	return GMC_EXIT_USAGE;
+}
+
 /* Returns -1 to go on, or the exit code (after --help, or a usage error). */
 static int parse_args(int argc, char *argv[], struct monitor *m,
-		      uint64_t *timeout_ns, const char **ready_file)
+		      struct options *o)
 {
-	enum { OPT_COUNT = 256, OPT_TIMEOUT, OPT_READY_FILE };
+	enum {
+		OPT_COUNT = 256, OPT_TIMEOUT, OPT_READY_FILE, OPT_SYSLOG,
+		OPT_EXEC, OPT_EXEC_MAX, OPT_EXEC_QUEUE, OPT_PROM_FILE,
+		OPT_PROM_INTERVAL,
+	};
 	static const struct option opts[] = {
-		{ "json",	no_argument,	   NULL, 'j' },
-		{ "pretty",	no_argument,	   NULL, 'p' },
-		{ "count",	required_argument, NULL, OPT_COUNT },
-		{ "timeout",	required_argument, NULL, OPT_TIMEOUT },
-		{ "ready-file", required_argument, NULL, OPT_READY_FILE },
-		{ "help",	no_argument,	   NULL, 'h' },
+		{ "json",	   no_argument,	      NULL, 'j' },
+		{ "pretty",	   no_argument,	      NULL, 'p' },
+		{ "quiet",	   no_argument,	      NULL, 'q' },
+		{ "count",	   required_argument, NULL, OPT_COUNT },
+		{ "timeout",	   required_argument, NULL, OPT_TIMEOUT },
+		{ "ready-file",	   required_argument, NULL, OPT_READY_FILE },
+		{ "syslog",	   no_argument,	      NULL, OPT_SYSLOG },
+		{ "exec",	   required_argument, NULL, OPT_EXEC },
+		{ "exec-max",	   required_argument, NULL, OPT_EXEC_MAX },
+		{ "exec-queue",	   required_argument, NULL, OPT_EXEC_QUEUE },
+		{ "prom-file",	   required_argument, NULL, OPT_PROM_FILE },
+		{ "prom-interval", required_argument, NULL, OPT_PROM_INTERVAL },
+		{ "help",	   no_argument,	      NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *why;
-	int c;
+	int c, ret;
 
-	while ((c = getopt_long(argc, argv, "+:jph", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:jpqh", opts, NULL)) != -1) {
+		ret = -1;
 		switch (c) {
 		case 'j':
 			out_set_mode(OUT_JSON);
@@ -368,22 +691,56 @@ static int parse_args(int argc, char *argv[], struct monitor *m,
 		case 'p':
 			out_set_mode(OUT_JSON_PRETTY);
 			break;
+		case 'q':
+			m->quiet = true;
+			break;
 		case OPT_COUNT:
-			if (units_parse_u64(optarg, &m->count, &why))
-				return bad_value("--count", optarg, why);
-			if (!m->count)
-				return bad_value("--count", optarg,
-						 "must be at least 1");
+			ret = parse_count("--count", optarg, 1, UINT64_MAX,
+					  &m->count);
 			break;
 		case OPT_TIMEOUT:
-			if (units_parse_duration(optarg, timeout_ns, &why))
+			if (units_parse_duration(optarg, &o->timeout_ns, &why))
 				return bad_value("--timeout", optarg, why);
-			if (!*timeout_ns)
+			if (!o->timeout_ns)
 				return bad_value("--timeout", optarg,
 						 "must be longer than 0");
 			break;
 		case OPT_READY_FILE:
-			*ready_file = optarg;
+			o->ready_file = optarg;
+			break;
+		case OPT_SYSLOG:
+			m->syslog = true;
+			break;
+		case OPT_EXEC:
+			if (!*optarg)
+				return bad_value("--exec", optarg,
+						 "an empty command");
+			o->exec = optarg;
+			break;
+		case OPT_EXEC_MAX:
+			o->exec_max_given = true;
+			ret = parse_count("--exec-max", optarg, 1,
+					  EXEC_MAX_LIMIT, &o->exec_max);
+			break;
+		case OPT_EXEC_QUEUE:
+			o->exec_queue_given = true;
+			ret = parse_count("--exec-queue", optarg, 0,
+					  EXEC_QUEUE_LIMIT, &o->exec_queue);
+			break;
+		case OPT_PROM_FILE:
+			if (!*optarg)
+				return bad_value("--prom-file", optarg,
+						 "an empty path");
+			o->prom_file = optarg;
+			break;
+		case OPT_PROM_INTERVAL:
+			o->prom_interval_given = true;
+			if (units_parse_duration(optarg, &o->prom_interval_ns,
+						 &why))
+				return bad_value("--prom-interval", optarg, why);
+			if (o->prom_interval_ns < PROM_INTERVAL_MIN)
+				return bad_value("--prom-interval", optarg,
+						 "must be at least 1s");
 			break;
 		case 'h':
 			usage(stdout);
@@ -393,25 +750,55 @@ static int parse_args(int argc, char *argv[], struct monitor *m,
 			usage(stderr);
 			return GMC_EXIT_USAGE;
 		}
+		if (ret >= 0)
+			return ret;
 	}
 	if (optind < argc) {
 		gmc_err(VERB, "unexpected argument \"%s\"", argv[optind]);
 		usage(stderr);
 		return GMC_EXIT_USAGE;
 	}
-	return -1;
+	return check_combinations(o);
+}
+
+/* Everything but the event socket, which comes after: -1 (reported) or 0. */
+static int setup_outputs(struct monitor *m, const struct options *o)
+{
+	if (m->syslog)
+		openlog("gomemctl", LOG_PID, LOG_DAEMON);
+	if (o->exec) {
+		m->exec = exec_new(o->exec, (unsigned int)o->exec_max,
+				   (unsigned int)o->exec_queue, exec_log, m);
+		if (!m->exec)
+			return -1;
+	}
+	if (!o->prom_file)
+		return 0;
+	m->prom_interval_ns = o->prom_interval_ns;
+	m->timer = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (m->timer < 0) {
+		gmc_err(VERB, "cannot set up --prom-file refreshes: %s",
+			strerror(errno));
+		return -1;
+	}
+	m->prom = prom_new(VERB, o->prom_file, prom_log, m);
+	return m->prom ? 0 : -1;
 }
 
 int monitor_main(int argc, char *argv[])
 {
-	const char *ready_file = NULL;
-	struct monitor m = { 0 };
-	uint64_t timeout_ns = 0, deadline = 0;
-	struct gmc_nl *nl;
+	struct options o = {
+		.exec_max = EXEC_MAX_DEFAULT,
+		.exec_queue = EXEC_QUEUE_DEFAULT,
+		.prom_interval_ns = PROM_INTERVAL_DEFAULT,
+	};
+	struct monitor m = { .timer = -1 };
+	struct gmc_nl *nl = NULL;
+	uint64_t deadline = 0;
 	sigset_t mask;
 	int sfd, ret;
 
-	ret = parse_args(argc, argv, &m, &timeout_ns, &ready_file);
+	ret = parse_args(argc, argv, &m, &o);
 	if (ret >= 0)
 		return ret;
 
@@ -419,30 +806,49 @@ int monitor_main(int argc, char *argv[])
 	 * Signals become readable on a descriptor, polled with the socket: no
 	 * race between checking a flag and going to sleep, and libnl, which
 	 * retries interrupted reads, never sees them.  The mask stays until
-	 * gomemctl exits.
+	 * gomemctl exits; commands get an empty one (exec.c).
 	 */
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
+	if (o.exec)
+		sigaddset(&mask, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
-	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (sfd < 0) {
 		gmc_err(VERB, "cannot watch for signals: %s", strerror(errno));
 		return GMC_EXIT_ERROR;
 	}
 
 	ret = GMC_EXIT_ERROR;
+	if (setup_outputs(&m, &o))
+		goto out;
 	nl = gmc_nl_open_events(VERB);
 	if (!nl)
 		goto out;
-	if (ready_file && touch(ready_file))
+	/* Commands must not inherit it, whatever libnl did. */
+	fcntl(gmc_nl_fd(nl), F_SETFD, FD_CLOEXEC);
+	/* A file that cannot be written is a mistake to hear of at once. */
+	if (m.prom && prom_refresh_now(&m))
 		goto out;
-	if (timeout_ns)
-		deadline = now_ns() + timeout_ns;
+	if (o.ready_file && touch(o.ready_file))
+		goto out;
+	if (o.timeout_ns)
+		deadline = now_ns() + o.timeout_ns;
 	if (!listen_loop(nl, sfd, &m, deadline))
 		ret = GMC_EXIT_OK;
+	drain(&m, sfd);
+	/* What the last events and commands changed. */
+	if (m.prom && prom_refresh_now(&m))
+		ret = GMC_EXIT_ERROR;
 out:
 	gmc_nl_close(nl);
+	exec_free(m.exec);
+	prom_free(m.prom);
+	if (m.timer >= 0)
+		close(m.timer);
+	if (m.syslog)
+		closelog();
 	close(sfd);
 	return ret;
 }
