@@ -46,5 +46,5 @@ export kselftest_override_timeout=${GMG_TEST_TIMEOUT:-400}
 # The global OOM needs a small guest of its own: selftests/guest-global-oom.sh.
 export KSELFTEST_TRACKER_TEST_ARGS="-T global_oom_kills_a_tagged_leak"
 cd "$tests" || die "no $tests"
-run_many "$tests"/module_test "$tests"/genl_test "$tests"/cli_test \
+run_many "$tests"/module_test "$tests"/genl_test "$tests"/ns_test "$tests"/cli_test \
 	"$tests"/tracker_test "$top"/selftests/unload_test.sh
