@@ -50,7 +50,7 @@ for st in "${stages[@]}"; do
 	n=$((n + 1))
 	log=$logs/$st.ktap
 	if [ "$st" = host ]; then
-		stamp "host: module builds, checkpatch, gomemctl unit tests, dkms"
+		stamp "host: module builds, checkpatch, gomemctl unit tests, man pages, dist, dkms"
 		(
 			# shellcheck source=/dev/null
 			BASE_DIR=$ksft
@@ -62,7 +62,10 @@ set +u
 				"$top"/selftests/host/checkpatch_test.sh \
 				"$top"/tools/tests/units_test \
 				"$top"/tools/tests/nl_test \
+				"$top"/tools/tests/service_test \
 				"$top"/tools/tests/cli_smoke.sh \
+				"$top"/selftests/host/man_test.sh \
+				"$top"/selftests/host/dist_test.sh \
 				"$top"/selftests/host/dkms_test.sh
 		) 2>&1 | tee "$log" | sed 's/^/# /'
 		rc=${PIPESTATUS[0]}
