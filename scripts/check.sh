@@ -63,6 +63,7 @@ set +u
 				"$top"/tools/tests/units_test \
 				"$top"/tools/tests/nl_test \
 				"$top"/tools/tests/service_test \
+				"$top"/tools/tests/go_test \
 				"$top"/tools/tests/cli_smoke.sh \
 				"$top"/selftests/host/man_test.sh \
 				"$top"/selftests/host/dist_test.sh \

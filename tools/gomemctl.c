@@ -31,6 +31,7 @@ static const struct {
 	{ "monitor", monitor_main, "print warnings as they happen" },
 	{ "info",    info_main,    "show module version, kernel and counters" },
 	{ "config",  config_main,  "change module-wide settings" },
+	{ "discover", discover_main, "list running Go programs and their memory settings" },
 };
 
 static void usage(FILE *f)

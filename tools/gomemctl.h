@@ -31,6 +31,7 @@ int oom_main(int argc, char *argv[]);
 int monitor_main(int argc, char *argv[]);
 int info_main(int argc, char *argv[]);
 int config_main(int argc, char *argv[]);
+int discover_main(int argc, char *argv[]);
 
 /* "gomemctl: <verb>: <message>" on stderr; verb may be NULL. */
 void gmc_err(const char *verb, const char *fmt, ...)

@@ -102,6 +102,7 @@ static const char *const attr_names[GOMEMGUARD_A_MAX + 1] = {
 	[GOMEMGUARD_A_PRESSURE_CRITICAL_PCT] = "pressure_critical_pct",
 	[GOMEMGUARD_A_HOOKS]		 = "hooks",
 	[GOMEMGUARD_A_HOOK]		 = "hook",
+	[GOMEMGUARD_A_LIMIT_ORIGIN]	 = "limit_origin",
 };
 
 #define U8	{ .type = NLA_U8, .maxlen = 1 }
@@ -189,6 +190,7 @@ static const struct nla_policy reply_policy[GOMEMGUARD_A_MAX + 1] = {
 	[GOMEMGUARD_A_PRESSURE_CRITICAL_PCT] = U32,
 	[GOMEMGUARD_A_HOOKS]		 = NESTED,
 	[GOMEMGUARD_A_HOOK]		 = STRING,
+	[GOMEMGUARD_A_LIMIT_ORIGIN]	 = U32,
 };
 
 #undef U8

@@ -3,9 +3,12 @@
  * Watched processes for JSON and for people.  JSON gets raw integers and
  * null for what the module left out; people get units, and "-".
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <linux/gomemguard.h>
 
@@ -48,6 +51,32 @@ static const char *source_name(uint32_t source)
 		return "cgroup";
 	case GOMEMGUARD_SOURCE_INHERIT:
 		return "inherit";
+	}
+	return "unknown";
+}
+
+const char *proc_origin_name(uint32_t origin)
+{
+	switch (origin) {
+	case GOMEMGUARD_ORIGIN_USER:
+		return "user";
+	case GOMEMGUARD_ORIGIN_GOMEMLIMIT:
+		return "gomemlimit";
+	case GOMEMGUARD_ORIGIN_MEMCG_MAX:
+		return "memcg_max";
+	}
+	return "unknown";
+}
+
+const char *proc_origin_words(uint32_t origin)
+{
+	switch (origin) {
+	case GOMEMGUARD_ORIGIN_USER:
+		return "user";
+	case GOMEMGUARD_ORIGIN_GOMEMLIMIT:
+		return "GOMEMLIMIT";
+	case GOMEMGUARD_ORIGIN_MEMCG_MAX:
+		return "memory.max";
 	}
 	return "unknown";
 }
@@ -95,9 +124,9 @@ void proc_print_header(enum proc_view view)
 		out_text("%7s %-15s %9s %11s %7s %9s %5s %7s\n", "PID", "COMM",
 			 "ANON", "RATE", "ETA", "SOFT", "LEVEL", "LEAD");
 	else
-		out_text("%7s %-15s %9s %9s %9s %9s %11s %7s %9s %5s %s\n",
+		out_text("%7s %-15s %9s %9s %9s %9s %11s %7s %9s %-10s %5s %s\n",
 			 "PID", "COMM", "ANON", "FILE", "SHMEM", "SWAP", "RATE",
-			 "ETA", "SOFT", "LEVEL", "MEMCG");
+			 "ETA", "SOFT", "ORIGIN", "LEVEL", "MEMCG");
 }
 
 /* Only JSON has room for these; the table would be too wide. */
@@ -122,6 +151,11 @@ static void print_settings(struct nlattr *tb[])
 		out_json_u64("rate_window_ms", nla_get_u32(a));
 	a = tb[GOMEMGUARD_A_INHERIT];
 	out_json_bool("inherit", a && nla_get_u8(a));
+	/* Modules before LIMIT_ORIGIN do not say. */
+	if ((a = tb[GOMEMGUARD_A_LIMIT_ORIGIN]))
+		out_json_str("limit_origin", proc_origin_name(nla_get_u32(a)));
+	else
+		out_json_null("limit_origin");
 }
 
 static void print_memcg(struct nlattr *tb[])
@@ -193,6 +227,10 @@ void proc_print(struct nlattr *tb[], enum proc_view view)
 	}
 	if ((a = tb[GOMEMGUARD_A_SOFT_LIMIT]))
 		out_bytes("soft_limit_bytes", " %9s", nla_get_u64(a));
+	if (view == PROC_VIEW_SHOW) {
+		a = tb[GOMEMGUARD_A_LIMIT_ORIGIN];
+		out_text(" %-10s", a ? proc_origin_words(nla_get_u32(a)) : "-");
+	}
 	if ((a = tb[GOMEMGUARD_A_LEVEL_PCT])) {
 		level = nla_get_u32(a);
 		snprintf(buf, sizeof(buf), "%" PRIu32 "%%", level);
@@ -262,4 +300,62 @@ void proc_describe(struct nlattr *tb[])
 			       "max");
 	}
 	printf("%s\n", sep[0] == ',' ? ")" : "");
+}
+
+struct watched_list {
+	struct proc_watched *w;
+	size_t n, cap;
+};
+
+static int on_watched(struct gmc_nl *nl, struct nlattr *tb[], void *arg)
+{
+	static const int required[] = { GOMEMGUARD_A_PID, GOMEMGUARD_A_SOFT_LIMIT };
+	struct watched_list *l = arg;
+	struct proc_watched *bigger;
+
+	if (gmc_nl_require(nl, tb, required, ARRAY_SIZE(required)))
+		return -1;
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 64;
+		bigger = realloc(l->w, l->cap * sizeof(*l->w));
+		if (!bigger) {
+			gmc_err(NULL, "%s", strerror(ENOMEM));
+			return -1;
+		}
+		l->w = bigger;
+	}
+	l->w[l->n++] = (struct proc_watched){
+		.pid = nla_get_u32(tb[GOMEMGUARD_A_PID]),
+		.soft_limit = nla_get_u64(tb[GOMEMGUARD_A_SOFT_LIMIT]),
+		.origin = tb[GOMEMGUARD_A_LIMIT_ORIGIN] ?
+			  nla_get_u32(tb[GOMEMGUARD_A_LIMIT_ORIGIN]) : 0,
+	};
+	return 0;
+}
+
+int proc_watched_get(struct gmc_nl *nl, struct proc_watched **w, size_t *n)
+{
+	struct watched_list l = { 0 };
+	struct nl_msg *req;
+
+	req = gmc_nl_request(nl, GOMEMGUARD_CMD_PROC_GET, NLM_F_DUMP);
+	if (!req || gmc_nl_transact(nl, req, on_watched, &l)) {
+		free(l.w);
+		return -1;
+	}
+	*w = l.w;
+	*n = l.n;
+	return 0;
+}
+
+const struct proc_watched *proc_watched_find(const struct proc_watched *w,
+					     size_t n, uint32_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (w[i].pid == pid)
+			return &w[i];
+	}
+	return NULL;
 }

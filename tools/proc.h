@@ -8,8 +8,11 @@
 #define GOMEMCTL_PROC_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <netlink/attr.h>
+
+#include "nl.h"
 
 /* What every PROC_GET reply carries (the rest may be absent: null, "-"). */
 extern const int proc_required[];
@@ -24,6 +27,31 @@ enum proc_view {
 	 */
 	PROC_VIEW_SNAPSHOT,
 };
+
+/*
+ * Where a tag's soft limit came from (enum gomemguard_limit_origin): the
+ * JSON value ("user", "gomemlimit", "memcg_max") and the words for people
+ * ("user", "GOMEMLIMIT", "memory.max").
+ */
+const char *proc_origin_name(uint32_t origin);
+const char *proc_origin_words(uint32_t origin);
+
+/* What a PROC_GET dump says of one watched process, for tag and discover. */
+struct proc_watched {
+	uint32_t pid;
+	uint64_t soft_limit;
+	uint32_t origin;	/* 0: the module does not say */
+};
+
+/*
+ * Every watched process, by a PROC_GET dump on nl: *w (the caller frees
+ * it) holds *n of them.  Returns 0, or -1 after reporting the error.
+ */
+int proc_watched_get(struct gmc_nl *nl, struct proc_watched **w, size_t *n);
+
+/* The one with pid among w[0..n), or NULL. */
+const struct proc_watched *proc_watched_find(const struct proc_watched *w,
+					     size_t n, uint32_t pid);
 
 /* The headings of proc_print()'s table; nothing in JSON. */
 void proc_print_header(enum proc_view view);

@@ -12,6 +12,7 @@
 #include <linux/gomemguard.h>
 
 #include "gomemctl.h"
+#include "goproc.h"
 #include "levels.h"
 #include "memcg.h"
 #include "nl.h"
@@ -31,8 +32,10 @@ static void usage(FILE *f)
 		"\n"
 		"Show every watched process, or the one with PID: its anonymous, file,\n"
 		"shmem and swapped memory, how fast anon + swap grows, how long until it\n"
-		"reaches its nearest limit, its soft limit, the highest warn level it\n"
-		"crossed and its memory cgroup.  JSON has every counter and setting.\n"
+		"reaches its nearest limit, its soft limit and where that came from, the\n"
+		"highest warn level it crossed and its memory cgroup; under a Go\n"
+		"program, what is wrong with its GOMEMLIMIT.  JSON has every counter\n"
+		"and setting.\n"
 		"With --tags, show the tagged cgroups, their settings and how many\n"
 		"processes each one watches.  With --memcg, show the memory cgroups that\n"
 		"hold watched processes: usage and limits, anon, file and shmem memory,\n"
@@ -89,6 +92,23 @@ static void tag_print(struct nlattr *tb[])
 	out_bool("inherit", " %-7s", a && nla_get_u8(a));
 	out_u64("members", " %7" PRIu64, nla_get_u32(tb[GOMEMGUARD_A_TAG_MEMBERS]));
 	out_str("cgroup", " %s\n", nla_get_string(tb[GOMEMGUARD_A_CGROUP]));
+}
+
+/*
+ * What is wrong with a watched Go program's settings, from /proc: the
+ * "warnings" array, or lines under its row.  Not a Go program, or gone:
+ * none.
+ */
+static void proc_print_warnings(struct nlattr *tb[])
+{
+	uint32_t pid = nla_get_u32(tb[GOMEMGUARD_A_PID]);
+	uint64_t anon = nla_get_u64(tb[GOMEMGUARD_A_ANON]);
+	struct goproc p;
+
+	if (pid <= INT32_MAX && !goproc_read((int)pid, &p))
+		goproc_print_warnings(&p, goproc_warnings(&p, true, anon), anon);
+	else
+		goproc_print_warnings(NULL, 0, 0);
 }
 
 enum what {
@@ -148,6 +168,7 @@ static int on_reply(struct gmc_nl *nl, struct nlattr *tb[], void *arg)
 		break;
 	case SHOW_PROCS:
 		proc_print(tb, PROC_VIEW_SHOW);
+		proc_print_warnings(tb);
 		break;
 	}
 	out_object_end();

@@ -22,20 +22,12 @@
 #include "units.h"
 
 struct target {
-	const char *pid_arg;
+	char **pid_args;	/* the PIDs given (tag --go takes several) */
+	size_t n_pid_args;
 	uint32_t pid;
 	const char *cgroup_arg;
 	char *cgroup;		/* relative to the cgroup root */
-};
-
-struct settings {
-	bool has_soft_limit, has_levels, has_eta, has_signal, has_rate_window,
-	     has_inherit;
-	uint64_t soft_limit;
-	uint32_t levels[GOMEMGUARD_LEVELS_MAX];
-	size_t n_levels;
-	uint32_t eta_ms, signal, rate_window_ms;
-	uint8_t inherit;
+	bool go, all;
 };
 
 void tagargs_usage_settings(FILE *f)
@@ -70,7 +62,7 @@ static int bad_value(const char *verb, const char *opt, const char *arg,
 
 /* One settings option; -1 after reporting a bad value. */
 static int parse_setting(const char *verb, int opt, const char *arg,
-			 struct settings *s)
+			 struct tag_settings *s)
 {
 	const char *why;
 
@@ -113,21 +105,49 @@ static int parse_setting(const char *verb, int opt, const char *arg,
 	return 0;
 }
 
-static bool any_setting(const struct settings *s)
+static bool any_setting(const struct tag_settings *s)
 {
 	return s->has_soft_limit || s->has_levels || s->has_eta ||
 	       s->has_signal || s->has_rate_window || s->has_inherit;
 }
 
+/* tag --go: PIDs or --all, no cgroup; the soft limit may come from each. */
+static int check_go(const struct tag_verb *v, const struct target *t)
+{
+	if (t->cgroup_arg) {
+		gmc_err(v->name, "--go tags processes: give PIDs or --all, not --cgroup");
+		return -1;
+	}
+	if (t->all && t->n_pid_args) {
+		gmc_err(v->name, "give PIDs or --all, not both");
+		return -1;
+	}
+	if (!t->all && !t->n_pid_args) {
+		gmc_err(v->name, "--go needs the PIDs of Go programs, or --all");
+		return -1;
+	}
+	return 0;
+}
+
 /* What the command line must hold besides well-formed values. */
 static int check(const struct tag_verb *v, const struct target *t,
-		 const struct settings *s)
+		 const struct tag_settings *s)
 {
-	if (t->pid_arg && t->cgroup_arg) {
+	if (t->all && !t->go) {
+		gmc_err(v->name, "--all tags every Go program: give --go with it");
+		return -1;
+	}
+	if (t->go)
+		return check_go(v, t);
+	if (t->n_pid_args > 1) {
+		gmc_err(v->name, "unexpected argument \"%s\"", t->pid_args[1]);
+		return -1;
+	}
+	if (t->n_pid_args && t->cgroup_arg) {
 		gmc_err(v->name, "give a PID or --cgroup, not both");
 		return -1;
 	}
-	if (!t->pid_arg && !t->cgroup_arg) {
+	if (!t->n_pid_args && !t->cgroup_arg) {
 		gmc_err(v->name, "give a PID or --cgroup PATH");
 		return -1;
 	}
@@ -142,12 +162,8 @@ static int check(const struct tag_verb *v, const struct target *t,
 	return 0;
 }
 
-static int put(struct nl_msg *req, const struct target *t,
-	       const struct settings *s)
+int tagargs_put_settings(struct nl_msg *req, const struct tag_settings *s)
 {
-	if (t->cgroup ? nla_put_string(req, GOMEMGUARD_A_CGROUP, t->cgroup) :
-			nla_put_u32(req, GOMEMGUARD_A_PID, t->pid))
-		return -1;
 	if (s->has_soft_limit &&
 	    nla_put_u64(req, GOMEMGUARD_A_SOFT_LIMIT, s->soft_limit))
 		return -1;
@@ -164,11 +180,23 @@ static int put(struct nl_msg *req, const struct target *t,
 		return -1;
 	if (s->has_inherit && nla_put_u8(req, GOMEMGUARD_A_INHERIT, s->inherit))
 		return -1;
+	if (s->has_limit_origin &&
+	    nla_put_u32(req, GOMEMGUARD_A_LIMIT_ORIGIN, s->limit_origin))
+		return -1;
 	return 0;
 }
 
+static int put(struct nl_msg *req, const struct target *t,
+	       const struct tag_settings *s)
+{
+	if (t->cgroup ? nla_put_string(req, GOMEMGUARD_A_CGROUP, t->cgroup) :
+			nla_put_u32(req, GOMEMGUARD_A_PID, t->pid))
+		return -1;
+	return tagargs_put_settings(req, s);
+}
+
 static int send_request(const struct tag_verb *v, const struct target *t,
-			const struct settings *s)
+			const struct tag_settings *s)
 {
 	struct nl_msg *req;
 	struct gmc_nl *nl;
@@ -192,9 +220,39 @@ out:
 	return ret;
 }
 
+/* The PIDs of tag --go, parsed; the exit code. */
+static int run_go(const struct tag_verb *v, const struct target *t,
+		  const struct tag_settings *s)
+{
+	struct tag_go g = { .all = t->all, .s = s };
+	const char *why;
+	uint32_t *pids;
+	size_t i;
+	int ret;
+
+	pids = calloc(t->n_pid_args ? t->n_pid_args : 1, sizeof(*pids));
+	if (!pids) {
+		gmc_err(v->name, "%s", strerror(ENOMEM));
+		return GMC_EXIT_ERROR;
+	}
+	for (i = 0; i < t->n_pid_args; i++) {
+		if (units_parse_u32(t->pid_args[i], &pids[i], &why)) {
+			gmc_err(v->name, "invalid PID \"%s\": %s", t->pid_args[i],
+				why);
+			free(pids);
+			return GMC_EXIT_USAGE;
+		}
+	}
+	g.pids = pids;
+	g.n_pids = t->n_pid_args;
+	ret = v->go(v, &g);
+	free(pids);
+	return ret;
+}
+
 int tagargs_main(const struct tag_verb *v, int argc, char *argv[])
 {
-	struct settings s = { 0 };
+	struct tag_settings s = { 0 };
 	struct target t = { 0 };
 	const char *why;
 	int c, ret;
@@ -204,6 +262,12 @@ int tagargs_main(const struct tag_verb *v, int argc, char *argv[])
 		switch (c) {
 		case TA_CGROUP:
 			t.cgroup_arg = optarg;
+			break;
+		case TA_GO:
+			t.go = true;
+			break;
+		case TA_ALL:
+			t.all = true;
 			break;
 		case 'h':
 			v->usage(stdout);
@@ -219,19 +283,17 @@ int tagargs_main(const struct tag_verb *v, int argc, char *argv[])
 			break;
 		}
 	}
-	if (optind < argc)
-		t.pid_arg = argv[optind++];
-	if (optind < argc) {
-		gmc_err(v->name, "unexpected argument \"%s\"", argv[optind]);
-		v->usage(stderr);
-		return GMC_EXIT_USAGE;
-	}
+	t.pid_args = argv + optind;
+	t.n_pid_args = (size_t)(argc - optind);
 	if (check(v, &t, &s)) {
 		v->usage(stderr);
 		return GMC_EXIT_USAGE;
 	}
-	if (t.pid_arg && units_parse_u32(t.pid_arg, &t.pid, &why)) {
-		gmc_err(v->name, "invalid PID \"%s\": %s", t.pid_arg, why);
+	if (t.go)
+		return run_go(v, &t, &s);
+	if (t.n_pid_args &&
+	    units_parse_u32(t.pid_args[0], &t.pid, &why)) {
+		gmc_err(v->name, "invalid PID \"%s\": %s", t.pid_args[0], why);
 		return GMC_EXIT_USAGE;
 	}
 	if (t.cgroup_arg) {

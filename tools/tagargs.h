@@ -8,8 +8,14 @@
 #define GOMEMCTL_TAGARGS_H
 
 #include <getopt.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+
+#include <netlink/msg.h>
+
+#include <linux/gomemguard.h>
 
 /* getopt_long() values of the long options. */
 enum {
@@ -22,6 +28,8 @@ enum {
 	TA_RATE_WINDOW,
 	TA_INHERIT,
 	TA_NO_INHERIT,
+	TA_GO,
+	TA_ALL,
 };
 
 #define TAGARGS_OPT_CGROUP \
@@ -36,6 +44,29 @@ enum {
 #define TAGARGS_OPTS_UNSET \
 	{ "no-signal",	 no_argument,	    NULL, TA_NO_SIGNAL }, \
 	{ "no-inherit",	 no_argument,	    NULL, TA_NO_INHERIT }
+#define TAGARGS_OPTS_GO \
+	{ "go",		 no_argument,	    NULL, TA_GO }, \
+	{ "all",	 no_argument,	    NULL, TA_ALL }
+
+/* What the settings options said; has_* for those given. */
+struct tag_settings {
+	bool has_soft_limit, has_levels, has_eta, has_signal, has_rate_window,
+	     has_inherit, has_limit_origin;
+	uint64_t soft_limit;
+	uint32_t levels[GOMEMGUARD_LEVELS_MAX];
+	size_t n_levels;
+	uint32_t eta_ms, signal, rate_window_ms;
+	uint8_t inherit;
+	uint32_t limit_origin;	/* enum gomemguard_limit_origin */
+};
+
+/* tag --go: Go programs, each with a soft limit of its own. */
+struct tag_go {
+	bool all;			/* every Go program running */
+	const uint32_t *pids;		/* or these */
+	size_t n_pids;
+	const struct tag_settings *s;
+};
 
 enum tagargs_need {
 	TAGARGS_TARGET_ONLY,	/* untag */
@@ -49,6 +80,8 @@ struct tag_verb {
 	const struct option *opts;	/* -h and what the verb takes */
 	void (*usage)(FILE *f);
 	enum tagargs_need need;
+	/* With TAGARGS_OPTS_GO: runs tag --go; returns the exit code. */
+	int (*go)(const struct tag_verb *v, const struct tag_go *g);
 };
 
 /* The help lines of TAGARGS_OPTS_SETTINGS, with the module's defaults. */
@@ -56,5 +89,8 @@ void tagargs_usage_settings(FILE *f);
 
 /* Parses argv as v says, sends the request, returns the exit code. */
 int tagargs_main(const struct tag_verb *v, int argc, char *argv[]);
+
+/* The settings given as attributes of req; -1 when it is full. */
+int tagargs_put_settings(struct nl_msg *req, const struct tag_settings *s);
 
 #endif /* GOMEMCTL_TAGARGS_H */
