@@ -1,0 +1,356 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Inside a guest booted by scripts/bench.sh: every benchmark of `make bench`
+# on this kernel, in one boot, so that every ratio compares numbers from the
+# same machine state.  Prints raw results only, as lines
+#
+#   @<section> <case> <what the program printed>
+#
+# for bench/report.py to turn into tables.  Knobs (GMG_* reach the guest):
+#   GMG_BENCH_SECTIONS   which of "overhead latency lead scale" (default all)
+#   GMG_BENCH_ROUNDS     interleaved rounds per overhead variant (default 3)
+#   GMG_BENCH_CROSSINGS  level crossings for the latency (default 200)
+#   GMG_BENCH_REPS       runs of each lead-time scenario (default 1)
+#   GMG_BENCH_SCENARIOS  which lead-time scenarios (default all)
+#   GMG_BENCH_SCALE_N    tagged processes for the scale section (default 10000)
+set -eu
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+kver=$(uname -r)
+# scripts/bench.sh puts the module built for this kernel here.
+ko=$top/build/bench/$kver/gomemguard.ko
+gomemctl=$top/tools/gomemctl
+wl=$top/build/workloads
+bb=$top/build/bench
+cg=/sys/fs/cgroup
+sections=${GMG_BENCH_SECTIONS:-overhead latency lead scale}
+rounds=${GMG_BENCH_ROUNDS:-3}
+crossings=${GMG_BENCH_CROSSINGS:-200}
+reps=${GMG_BENCH_REPS:-1}
+scale_n=${GMG_BENCH_SCALE_N:-10000}
+scenarios=${GMG_BENCH_SCENARIOS:-goleak cgoleak gcburst-ok gcburst-oom cachereader tmpfswriter}
+
+die() {
+	echo "@error - $*"
+	exit 1
+}
+
+stamp() {
+	echo "@progress - $(cut -d' ' -f1 /proc/uptime)s $*"
+}
+
+boottime_ns() {
+	# /proc/uptime is CLOCK_BOOTTIME, in hundredths: enough for markers.
+	local up
+	up=$(cut -d' ' -f1 /proc/uptime)
+	echo "${up/./}0000000"
+}
+
+# Sleep without a process: every process start costs 0.1-0.2 s under TCG.
+exec {nap_fd}<> <(:)
+nap() {
+	read -r -t "$1" -u "$nap_fd" _ || true
+}
+
+# Wait for a ready file (the workloads' -readyfile), at most $2 seconds.
+wait_file() {
+	local i
+	for ((i = 0; i < ${2:-60} * 20; i++)); do
+		[ -s "$1" ] && return 0
+		nap 0.05
+	done
+	die "timed out waiting for $1"
+}
+
+mod_load() {
+	insmod "$ko"
+}
+
+mod_unload() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		rmmod gomemguard 2>/dev/null && return 0
+		nap 0.1
+	done
+	die "gomemguard would not unload"
+}
+
+# Empty and remove a cgroup.
+cg_remove() {
+	local dir=$cg/$1 i
+	[ -d "$dir" ] || return 0
+	for ((i = 0; i < 200; i++)); do
+		if [ -f "$dir/cgroup.kill" ]; then
+			echo 1 >"$dir/cgroup.kill"
+		else
+			xargs -r kill -9 <"$dir/cgroup.procs" 2>/dev/null || true
+		fi
+		rmdir "$dir" 2>/dev/null && return 0
+		nap 0.05
+	done
+	die "cannot remove cgroup $dir"
+}
+
+# Run CMD... inside cgroup $1 (its path under /sys/fs/cgroup), in the
+# background; the caller waits for it.
+in_cgroup() {
+	local name=$1
+	shift
+	sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$cg/$name" "$@"
+}
+
+# ---- overhead: page faults and fork+exit, variants interleaved ----
+
+# One page-fault (or fork) run of variant $2 in round $3; mode $1 is pf|fork.
+ovh_run() {
+	local mode=$1 variant=$2 round=$3 ready=/tmp/bench-pf.ready pid args
+	rm -f "$ready"
+	if [ "$mode" = pf ]; then
+		args=(-size 256M -rounds 1)
+	else
+		args=(-fork 200 -rounds 1)
+	fi
+	in_cgroup bench.ovh "$wl/pagefault" "${args[@]}" -readyfile "$ready" \
+		-delay 500ms >/tmp/bench-pf.out &
+	pid=$!
+	wait_file "$ready"
+	if [ "$variant" = tagged ]; then
+		"$gomemctl" tag "$(cat "$ready")" --soft-limit 8G >/dev/null
+	fi
+	wait "$pid" || die "pagefault failed"
+	sed -n "s/^round=1 /@$mode $variant $round /p" /tmp/bench-pf.out
+}
+
+# Put the machine in the state variant $1 needs: module loaded or not, the
+# other process tagged or not.
+ovh_state() {
+	local want_mod=1 want_other=0
+	case $1 in
+	none) want_mod=0 ;;
+	other) want_other=1 ;;
+	esac
+	if [ "$want_other" = 0 ] && [ "$ovh_other" = 1 ]; then
+		"$gomemctl" untag "$sleeper" >/dev/null
+		ovh_other=0
+	fi
+	if [ "$want_mod" = 0 ] && [ "$ovh_mod" = 1 ]; then
+		mod_unload
+		ovh_mod=0
+	elif [ "$want_mod" = 1 ] && [ "$ovh_mod" = 0 ]; then
+		mod_load
+		ovh_mod=1
+	fi
+	if [ "$want_other" = 1 ] && [ "$ovh_other" = 0 ]; then
+		"$gomemctl" tag "$sleeper" --soft-limit 8G >/dev/null
+		ovh_other=1
+	fi
+	if [ "$1" = cgtag ]; then
+		"$gomemctl" tag --cgroup /bench.ovh --soft-limit 8G --inherit >/dev/null
+	fi
+}
+
+# Rounds of all variants of mode $1, each round in the order of the one
+# before rotated by one (A B C, B C A, C A B, ...): neither drift nor the
+# position in a round favours a variant.
+ovh_rounds() {
+	local mode=$1 r i n v
+	shift
+	n=$#
+	for ((r = 1; r <= rounds; r++)); do
+		for ((i = 0; i < n; i++)); do
+			v=${*:$(((r - 1 + i) % n + 1)):1}
+			ovh_state "$v"
+			ovh_run "$mode" "$v" "$r"
+			if [ "$v" = cgtag ]; then
+				"$gomemctl" untag --cgroup /bench.ovh >/dev/null
+			fi
+		done
+	done
+}
+
+section_overhead() {
+	stamp "overhead: page faults"
+	mkdir -p "$cg/bench.ovh"
+	sleep 1000 &
+	sleeper=$!
+	ovh_mod=1
+	ovh_other=0
+	# The first touch of guest RAM costs QEMU more than any later one.
+	"$wl/pagefault" -size 1G -rounds 1 >/dev/null
+	# "other": another process is tagged, so the hooks are live and this
+	# one is looked up and not found: the untagged fast path.
+	ovh_rounds pf none loaded other tagged
+	stamp "overhead: fork+exit"
+	ovh_rounds fork none loaded cgtag
+	ovh_state loaded
+	kill "$sleeper"
+	wait "$sleeper" 2>/dev/null || true
+	cg_remove bench.ovh
+}
+
+# ---- latency: level crossings against the monitor, a poller, PSI ----
+
+section_latency() {
+	stamp "latency: $crossings crossings"
+	mkdir -p "$cg/bench.lat"
+	"$bb/latency" -gomemctl "$gomemctl" -cgroup "$cg/bench.lat" \
+		-crossings "$crossings" -up 200ms -down 200ms | sed -u 's/^/@lat - /'
+	cg_remove bench.lat
+}
+
+# ---- lead time and false alarms, real workloads in a memcg ----
+
+lead_max=$((128 << 20))
+lead_horizon=5s
+
+# lead_run NAME MODE LIFE CMD...: MODE max (memory.max only) or high (and
+# memory.high at 90 %); LIFE: seconds after which a workload that should
+# not OOM is stopped (0: run until killed, at most 45 s).
+lead_run() {
+	local name=$1 mode=$2 life=$3 dir=$cg/bench.lead ready=/tmp/bench-watch.ready
+	local wpid pid rc wargs=()
+	shift 3
+	cg_remove bench.lead
+	mkdir "$dir"
+	echo "$lead_max" >"$dir/memory.max"
+	echo 0 >"$dir/memory.swap.max"
+	if [ "$mode" = high ]; then
+		echo $((lead_max * 9 / 10)) >"$dir/memory.high"
+		# Throttled at memory.high, a leak may never reach memory.max:
+		# what counts here is when the notification came.
+		wargs=(-after-high 3s)
+	fi
+	# The soft limit is memory.max and the one level 90 %: the same
+	# threshold as the poller's and memory.high; the ETA adds the forecast.
+	"$gomemctl" tag --cgroup /bench.lead --soft-limit "$lead_max" --levels 90 \
+		--eta "$lead_horizon" --rate-window 2s >/dev/null
+	rm -f "$ready"
+	"$bb/watch" -cgroup "$dir" -gomemctl "$gomemctl" -psi "some 150000 1000000" \
+		-events -poll 100ms -poll-threshold $((lead_max * 9 / 10)) \
+		-duration 45s "${wargs[@]}" -readyfile "$ready" >/tmp/bench-watch.out &
+	wpid=$!
+	wait_file "$ready"
+	echo "@lead $name/$mode launch t=$(boottime_ns) life=$life"
+	in_cgroup bench.lead "$@" >/tmp/bench-wl.out 2>&1 &
+	pid=$!
+	if [ "$life" != 0 ]; then
+		nap "$life"
+		kill "$pid" 2>/dev/null || true
+	fi
+	# watch returns once the cgroup is empty, or at its own deadline.
+	wait "$wpid" || die "watch failed"
+	kill -9 "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null && rc=0 || rc=$?
+	echo "@lead $name/$mode exit status=$rc"
+	sed "s|^|@lead $name/$mode |" /tmp/bench-watch.out
+	grep -v Killed /tmp/bench-wl.out | tail -n 2 | sed "s|^|@lead $name/$mode wl: |"
+	"$gomemctl" untag --cgroup /bench.lead >/dev/null
+	cg_remove bench.lead
+}
+
+lead_scenario() {
+	case $1 in
+	# Go's GC marks a growing heap: under TCG a faster leak cannot keep pace.
+	goleak) lead_run "$1" "$2" 0 "$wl/goleak" -rate 8M ;;
+	cgoleak) lead_run "$1" "$2" 0 "$wl/cgoleak" -rate 16M ;;
+	# A batch job whose working set comes and goes, well within the limit.
+	gcburst-ok) lead_run "$1" "$2" 10 env GOGC=100 "$wl/gcburst" -burst 32M -period 1s ;;
+	# The same job handed a batch larger than the memcg.
+	gcburst-oom) lead_run "$1" "$2" 0 env GOGC=100 "$wl/gcburst" -burst 128M -period 1s ;;
+	cachereader) lead_run "$1" "$2" 10 "$wl/cachereader" -file "$data/big.bin" ;;
+	tmpfswriter) lead_run "$1" "$2" 0 "$wl/tmpfswriter" -dir "$tmpfs" -rate 16M -unlink ;;
+	*) die "unknown scenario $1" ;;
+	esac
+}
+
+section_lead() {
+	local rep mode sc
+	tmpfs=/mnt/bench-tmpfs
+	data=/mnt/bench-data
+	mkdir -p "$tmpfs" "$data"
+	mount -t tmpfs -o size=1G bench "$tmpfs"
+	[ -b /dev/vda ] || die "no data disk: scripts/data-disk.sh, guest.sh --disk"
+	mount -o ro /dev/vda "$data"
+	for ((rep = 1; rep <= reps; rep++)); do
+		for mode in max high; do
+			stamp "lead: round $rep, $mode"
+			for sc in $scenarios; do
+				lead_scenario "$sc" "$mode"
+			done
+		done
+	done
+	umount "$tmpfs" "$data"
+}
+
+# ---- scale: many tagged processes ----
+
+slab_line() {
+	local objs sunr
+	objs=$(awk '$1 == "kmalloc-512" { print $2 }' /proc/slabinfo)
+	sunr=$(awk '$1 == "SUnreclaim:" { print $2 * 1024 }' /proc/meminfo)
+	echo "kmalloc512_objs=$objs sunreclaim=$sunr"
+}
+
+tagged_count() {
+	"$gomemctl" -j info | sed -n 's/.*"tagged":\([0-9]*\).*/\1/p'
+}
+
+scale_pf() {
+	"$wl/pagefault" -size 256M -rounds 2 | sed -n "s/^round=[0-9]* /@scale pf-$1 /p"
+}
+
+section_scale() {
+	local ready=/tmp/bench-sleepers.ready spid t0 t1 i n
+	stamp "scale: $scale_n processes"
+	echo $((scale_n * 4 + 32768)) >/proc/sys/kernel/pid_max
+	echo $((scale_n * 4 + 32768)) >/proc/sys/kernel/threads-max
+	mkdir -p "$cg/bench.scale"
+	rm -f "$ready"
+	in_cgroup bench.scale "$bb/sleepers" -n "$scale_n" -readyfile "$ready" |
+		sed -u 's/^/@scale sleepers /' &
+	spid=$!
+	wait_file "$ready" 600
+	scale_pf none
+	sync
+	echo "@scale slab-before $(slab_line)"
+	t0=$(boottime_ns)
+	"$gomemctl" tag --cgroup /bench.scale --soft-limit 1G >/dev/null
+	# Adoption runs in bounded batches; a process joining starts another.
+	for ((i = 0; i < 600; i++)); do
+		n=$(tagged_count)
+		[ "$n" -gt "$scale_n" ] && break
+		in_cgroup bench.scale true
+		nap 0.2
+	done
+	t1=$(boottime_ns)
+	echo "@scale tagged n=$n ns=$((t1 - t0))"
+	echo "@scale slab-after $(slab_line)"
+	for i in 1 2 3; do
+		t0=$(date +%s%N)
+		"$gomemctl" -j show >/tmp/bench-show.json
+		t1=$(date +%s%N)
+		n=$(grep -o '"pid":' /tmp/bench-show.json | wc -l)
+		echo "@scale show entries=$n ns=$((t1 - t0))"
+	done
+	scale_pf tagged
+	"$gomemctl" untag --cgroup /bench.scale >/dev/null
+	nap 2
+	scale_pf after
+	cg_remove bench.scale
+	wait "$spid" 2>/dev/null || true
+}
+
+[ -f "$ko" ] || die "$ko missing"
+mod_load
+echo "@env - kernel=$kver guest=${GMG_BENCH_GUEST:-any} cpus=$(nproc)" \
+	"mem_kib=$(awk '/MemTotal/ { print $2 }' /proc/meminfo)" \
+	"module=$("$gomemctl" -j info | sed -n 's/.*"version":"\([^"]*\)".*/\1/p')"
+for s in $sections; do
+	case $s in
+	overhead | latency | lead | scale) "section_$s" ;;
+	*) die "unknown section $s" ;;
+	esac
+done
+stamp "done"
+echo "@done -"

@@ -1,0 +1,97 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# `make bench`: install what is missing, build the module for each target
+# kernel, gomemctl, the workloads and the benchmark programs, then boot two
+# guests per kernel and run bench/guest-bench.sh in them:
+#
+#   cost   overhead and scale: 1 vCPU, QEMU's instruction counting
+#          (-icount): guest time is instructions executed, so the ratios do
+#          not move with the load on this shared host
+#   live   latency and lead time: 1 vCPU, real time (a warning is only as
+#          early as the wall clock says)
+#
+# Raw results go to build/bench/<kernel>.<guest>.log; bench/report.py turns
+# them into tables, printed and written to bench/RESULTS.md.
+#
+# Knobs: KVERS (kernels), BENCH_GUESTS ("cost live"), BENCH_OUT (the report,
+# default bench/RESULTS.md), and the guest's GMG_BENCH_* (see
+# bench/guest-bench.sh), e.g. GMG_BENCH_CROSSINGS=20 for a quick look.
+set -eu
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+out=$top/build/bench
+report=${BENCH_OUT:-$top/bench/RESULTS.md}
+guests=${BENCH_GUESTS:-cost live}
+start=$(date +%s)
+
+stamp() { printf '# [%4ds] %s\n' $(($(date +%s) - start)) "$*"; }
+
+stamp "installing missing dependencies"
+scripts/deps.sh
+if [ ! -x /usr/bin/python3 ]; then
+	apt-get install -y -qq python3 >/dev/null
+fi
+KVERS=${KVERS:-$(selftests/vm/kernels.sh | tr "\n" " ")}
+export KVERS
+read -r -a kvers <<<"$KVERS"
+[ ${#kvers[@]} -gt 0 ] || { echo "bench: no target kernels" >&2; exit 1; }
+
+stamp "building gomemctl, the workloads, the benchmarks and the data disk"
+mkdir -p "$out"
+make -s -C tools VERSION="$(cat VERSION)" gomemctl
+make -s workloads
+make -s -C bench OUT="$out"
+disk=$(scripts/data-disk.sh)
+
+for k in "${kvers[@]}"; do
+	stamp "$k: building the module"
+	scripts/build-module.sh "$k" >/dev/null
+	# Our own copy: a concurrent build of build/k/ must not change it
+	# under a running guest.
+	mkdir -p "$out/$k"
+	cp "build/k/$k/gomemguard.ko" "$out/$k/gomemguard.ko"
+done
+
+logs=()
+for k in "${kvers[@]}"; do
+	for g in $guests; do
+		log=$out/$k.$g.log
+		case $g in
+		cost)
+			sections="overhead scale"
+			# 8 ns of guest time per instruction; idle time still
+			# passes in real time (sleep=on).
+			qemu_opts="-icount shift=3,sleep=on"
+			;;
+		live)
+			sections="latency lead"
+			qemu_opts=
+			;;
+		*)
+			echo "bench: unknown guest $g (cost, live)" >&2
+			exit 1
+			;;
+		esac
+		stamp "$k: $g guest ($sections)"
+		rc=0
+		GUEST_QEMU_OPTS=$qemu_opts GMG_BENCH_SECTIONS=$sections GMG_BENCH_GUEST=$g \
+			selftests/vm/guest.sh --cpus 1 --mem 2560 --timeout 900 \
+			--disk "$disk" "$k" -- "$top/bench/guest-bench.sh" \
+			>"$log" 2>&1 || rc=$?
+		grep -E '^@(progress|error)' "$log" | sed 's/^@[a-z]* - /#   /' || true
+		if [ "$rc" != 0 ] || ! grep -q '^@done' "$log"; then
+			tail -n 20 "$log" >&2
+			echo "bench: $k $g guest failed (exit $rc); log: $log" >&2
+			exit 1
+		fi
+		logs+=("$log")
+	done
+done
+
+stamp "writing $report"
+cmd="make bench"
+[ "$guests" = "cost live" ] || cmd="BENCH_GUESTS=\"$guests\" $cmd"
+/usr/bin/python3 bench/report.py --command "$cmd" --out "$report" "${logs[@]}"
+stamp "done"
