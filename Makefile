@@ -18,6 +18,7 @@ all: module tools
 help:
 	@echo "make check         install deps, build, run every test on each kernel in QEMU"
 	@echo "make demo          boot a guest, load the module, show gomemctl at work"
+	@echo "make bench         overhead, latency, lead time, scale on each kernel -> bench/RESULTS.md"
 	@echo "make shell         a guest shell with the module and gomemctl (KVER=...)"
 	@echo "make module        build gomemguard.ko for KDIR (default: running kernel)"
 	@echo "make tools         build gomemctl"
@@ -55,6 +56,9 @@ check:
 
 demo:
 	scripts/demo.sh
+
+bench:
+	scripts/bench.sh
 
 KVER ?= $(shell selftests/vm/kernels.sh | tail -n 1)
 shell:
