@@ -5,7 +5,6 @@
  * settings.  It reads /proc and cgroupfs; the module only says which are
  * watched, and discover still lists them when it cannot ask.
  */
-#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdlib.h>

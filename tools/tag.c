@@ -76,6 +76,11 @@ static void limit_source(char *buf, size_t len, const struct goproc *p,
 	}
 }
 
+/*
+ * One Go program: skipped when watched, else tagged with --soft-limit or
+ * its own limit, or refused.  0 (whatever became of it), or -1 after
+ * reporting an error that ends tag --go (no memory).
+ */
 static int tag_one(struct go_tagger *t, const struct goproc *p)
 {
 	const struct proc_watched *w;

@@ -2,7 +2,8 @@
 /*
  * What tag, untag and set share: the target (a PID or --cgroup PATH), the
  * tag settings, their parsing and their netlink attributes.  Each verb's file
- * holds its option table, its help and a struct tag_verb.
+ * holds its option table, its help and a struct tag_verb.  tag --go (several
+ * PIDs, or --all) is parsed here and carried out by tag.c.
  */
 #ifndef GOMEMCTL_TAGARGS_H
 #define GOMEMCTL_TAGARGS_H
