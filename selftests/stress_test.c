@@ -1,0 +1,394 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Lifetimes under churn: for GMG_STRESS_SECONDS (default 60), at once,
+ * short-lived processes pour through a cgroup tagged with inherit (its tag
+ * dropped and made again now and then), processes are tagged and untagged
+ * while they exit, listeners subscribe and leave, and rmmod is tried every
+ * few seconds (the module refuses or goes; when it goes it is loaded again
+ * at once).  Afterwards nothing may be left: no tags, no listeners, the
+ * module's reference count at zero, and the kmalloc caches its objects come
+ * from back where they were.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include <uapi/linux/gomemguard.h>
+
+#include "cgroup_util.h"
+#include "genl_raw.h"
+#include "gmg_util.h"
+#include "kselftest_harness.h"
+
+#define TAGGERS		2
+#define FORKERS		2
+#define MONITORS	1
+
+struct stats {
+	volatile int stop;
+	unsigned long forks, tag_ops, tag_errs, cg_tags, subscribes;
+	unsigned long unloads, refused, reload_fail, unload_err;
+};
+
+static struct stats *st;
+static char cg_rel[256];	/* the cgroup, as the module names it */
+
+static int family(struct gr_sock *s)
+{
+	return gr_family(s, GOMEMGUARD_GENL_NAME);
+}
+
+/* One command; on an error the family may be gone (unloaded): look again. */
+static int cmd(struct gr_sock *s, int *fam, struct gr_msg *m)
+{
+	struct gr_reply r;
+	int err = gr_transact(s, m, &r) ?: r.err;
+
+	if (err == -ENOENT || err == -EOPNOTSUPP)
+		*fam = family(s);
+	return err;
+}
+
+static void put_limit(struct gr_msg *m)
+{
+	uint64_t limit = 1ULL << 30;
+
+	gr_put(m, GOMEMGUARD_A_SOFT_LIMIT, &limit, sizeof(limit));
+}
+
+/* Children reap themselves: no wait between forks. */
+static void forker(void)
+{
+	signal(SIGCHLD, SIG_IGN);
+	while (!st->stop) {
+		pid_t pid = fork();
+
+		if (pid == 0)
+			_exit(0);
+		if (pid > 0)
+			__atomic_add_fetch(&st->forks, 1, __ATOMIC_RELAXED);
+	}
+}
+
+/* Tag a fresh process, change it, and untag it as it exits, or after. */
+static void tagger(unsigned int seed)
+{
+	uint32_t levels[] = { 50, 70, 90 };
+	struct gr_sock s;
+	struct gr_msg m;
+	int fam, err;
+	pid_t pid;
+
+	if (gr_open(&s))
+		return;
+	fam = family(&s);
+	while (!st->stop) {
+		if (fam <= 0) {
+			usleep(20000);
+			fam = family(&s);
+			continue;
+		}
+		pid = fork();
+		if (pid == 0) {
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			for (;;)
+				pause();
+		}
+		if (pid < 0)
+			continue;
+		gr_start(&m, fam, GOMEMGUARD_CMD_TAG_NEW, GOMEMGUARD_GENL_VERSION);
+		gr_put_u32(&m, GOMEMGUARD_A_PID, pid);
+		put_limit(&m);
+		err = cmd(&s, &fam, &m);
+		gr_start(&m, fam, GOMEMGUARD_CMD_TAG_SET, GOMEMGUARD_GENL_VERSION);
+		gr_put_u32(&m, GOMEMGUARD_A_PID, pid);
+		gr_put(&m, GOMEMGUARD_A_LEVELS, levels, sizeof(levels));
+		err = err ?: cmd(&s, &fam, &m);
+		if (rand_r(&seed) & 1)
+			kill(pid, SIGKILL);	/* exits while being untagged */
+		gr_start(&m, fam, GOMEMGUARD_CMD_TAG_DEL, GOMEMGUARD_GENL_VERSION);
+		gr_put_u32(&m, GOMEMGUARD_A_PID, pid);
+		/* -ENOENT: it exited first, and the exit untagged it. */
+		err = err ?: cmd(&s, &fam, &m);
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		__atomic_add_fetch(err && err != -ENOENT ? &st->tag_errs : &st->tag_ops,
+				   1, __ATOMIC_RELAXED);
+	}
+	gr_close(&s);
+}
+
+/* Keep the cgroup tagged, dropping and remaking the tag every second. */
+static void cg_tagger(void)
+{
+	struct gr_sock s;
+	struct gr_msg m;
+	int fam, i;
+
+	if (gr_open(&s))
+		return;
+	fam = family(&s);
+	for (i = 0; !st->stop; i++) {
+		if (fam <= 0) {
+			fam = family(&s);
+		} else if (i % 5 == 4) {
+			gr_start(&m, fam, GOMEMGUARD_CMD_TAG_DEL, GOMEMGUARD_GENL_VERSION);
+			gr_put(&m, GOMEMGUARD_A_CGROUP, cg_rel, strlen(cg_rel) + 1);
+			cmd(&s, &fam, &m);
+		} else {
+			gr_start(&m, fam, GOMEMGUARD_CMD_TAG_NEW, GOMEMGUARD_GENL_VERSION);
+			gr_put(&m, GOMEMGUARD_A_CGROUP, cg_rel, strlen(cg_rel) + 1);
+			put_limit(&m);
+			gr_put(&m, GOMEMGUARD_A_INHERIT, "\1", 1);
+			if (!cmd(&s, &fam, &m))
+				__atomic_add_fetch(&st->cg_tags, 1, __ATOMIC_RELAXED);
+		}
+		usleep(200000);
+	}
+	gr_close(&s);
+}
+
+static void monitor(void)
+{
+	struct gr_reply r;
+	struct gr_sock s;
+	int fam;
+
+	while (!st->stop) {
+		if (gr_open(&s))
+			continue;
+		fam = family(&s);
+		if (fam > 0 && !gr_subscribe(&s, fam, &r)) {
+			__atomic_add_fetch(&st->subscribes, 1, __ATOMIC_RELAXED);
+			while (!gr_recv_event(&s, 20, &r))
+				;
+		}
+		gr_close(&s);
+	}
+}
+
+static int load(void)
+{
+	int err, tries;
+
+	for (tries = 0; tries < 50; tries++) {
+		err = gmg_module_load();
+		if (err != -EBUSY && err != -EAGAIN)
+			return err;
+		usleep(100000);
+	}
+	return err;
+}
+
+static void unloader(void)
+{
+	int i;
+
+	while (!st->stop) {
+		for (i = 0; i < 25 && !st->stop; i++)
+			usleep(100000);
+		if (st->stop)
+			break;
+		if (!syscall(SYS_delete_module, "gomemguard", O_NONBLOCK)) {
+			st->unloads++;
+			usleep(100000);
+			if (load())
+				st->reload_fail++;
+		} else if (errno == EBUSY || errno == EAGAIN) {
+			st->refused++;
+		} else {
+			st->unload_err++;
+		}
+	}
+}
+
+static pid_t start(void (*fn)(void))
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		fn();
+		_exit(0);
+	}
+	return pid;
+}
+
+static unsigned int tagger_seed;
+
+static void tagger_main(void)
+{
+	tagger(tagger_seed);
+}
+
+/* Active objects of a slab cache, from /proc/slabinfo; -1: not there. */
+static long slab_active(const char *cache)
+{
+	char line[512], name[64];
+	long active = -1, n;
+	FILE *f = fopen("/proc/slabinfo", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%63s %ld", name, &n) == 2 && !strcmp(name, cache)) {
+			active = n;
+			break;
+		}
+	}
+	fclose(f);
+	return active;
+}
+
+static long read_long(const char *path)
+{
+	char buf[32] = "";
+	int fd = open(path, O_RDONLY);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+
+	if (fd >= 0)
+		close(fd);
+	return n > 0 ? atol(buf) : -1;
+}
+
+static void count_cb(const struct gr_reply *r, void *arg)
+{
+	(*(int *)arg)++;
+}
+
+FIXTURE(stress) {
+};
+
+FIXTURE_SETUP(stress)
+{
+}
+
+FIXTURE_TEARDOWN(stress)
+{
+}
+
+/* The run itself, teardown and settling: well within this. */
+TEST_F_TIMEOUT(stress, churn_leaves_nothing_behind, 600)
+{
+	static const char *const caches[] = { "kmalloc-512", "kmalloc-1k" };
+	long before[2], after[2], secs = 60;
+	const char *env = getenv("GMG_STRESS_SECONDS");
+	pid_t workers[TAGGERS + FORKERS + MONITORS + 2];
+	int nw = 0, i, fam, n, status;
+	char cg[256];
+	struct gr_reply r;
+	struct gr_sock s;
+	struct gr_msg m;
+	uint64_t t0, t1;
+
+	if (env && atol(env) > 0)
+		secs = atol(env);
+	st = mmap(NULL, sizeof(*st), PROT_READ | PROT_WRITE,
+		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, st);
+	ASSERT_EQ(1, gmg_module_loaded());
+	ASSERT_EQ(0, cg_create("gmg-stress", cg, sizeof(cg)));
+	snprintf(cg_rel, sizeof(cg_rel), "%s", cg + strlen(CG_ROOT));
+	ASSERT_EQ(0, gr_open(&s));
+
+	/* Settle: earlier tests' frees go through RCU. */
+	sleep_ms(2000);
+	for (i = 0; i < 2; i++)
+		before[i] = slab_active(caches[i]);
+
+	t0 = boottime_ns();
+	for (i = 0; i < FORKERS; i++) {
+		pid_t pid = fork();
+
+		ASSERT_LE(0, pid);
+		if (pid == 0) {
+			char self[16];
+
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			snprintf(self, sizeof(self), "%d", getpid());
+			if (cg_write(cg, "cgroup.procs", self))
+				_exit(1);
+			forker();
+			_exit(0);
+		}
+		workers[nw++] = pid;
+	}
+	for (i = 0; i < TAGGERS; i++) {
+		tagger_seed = 1234 + i;
+		workers[nw++] = start(tagger_main);
+	}
+	for (i = 0; i < MONITORS; i++)
+		workers[nw++] = start(monitor);
+	workers[nw++] = start(cg_tagger);
+	workers[nw++] = start(unloader);
+
+	sleep_ms(secs * 1000);
+	st->stop = 1;
+	for (i = 0; i < nw; i++) {
+		ASSERT_EQ(workers[i], waitpid(workers[i], &status, 0));
+		EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status))
+			TH_LOG("worker %d ended with status 0x%x", i, status);
+	}
+	t1 = boottime_ns();
+
+	TH_LOG("%.0f s: %lu forks in the tagged cgroup (%.0f/s), %lu tag/set/untag cycles (%.0f/s, %lu failed), %lu cgroup tags made, %lu subscriptions, rmmod: %lu unloaded, %lu refused",
+	       (t1 - t0) / 1e9, st->forks, st->forks / ((t1 - t0) / 1e9),
+	       st->tag_ops, st->tag_ops / ((t1 - t0) / 1e9), st->tag_errs,
+	       st->cg_tags, st->subscribes, st->unloads, st->refused);
+	EXPECT_EQ(0, st->reload_fail);
+	EXPECT_EQ(0, st->unload_err);
+	EXPECT_EQ(0, st->tag_errs);
+	EXPECT_LT(0, st->forks);
+	EXPECT_LT(0, st->tag_ops);
+	EXPECT_LT(0, st->subscribes);
+
+	/* Whatever happened, the module is there and answers. */
+	if (!gmg_module_loaded())
+		ASSERT_EQ(0, load());
+	fam = family(&s);
+	ASSERT_LT(0, fam);
+	gr_start(&m, fam, GOMEMGUARD_CMD_TAG_DEL, GOMEMGUARD_GENL_VERSION);
+	gr_put(&m, GOMEMGUARD_A_CGROUP, cg_rel, strlen(cg_rel) + 1);
+	gr_transact(&s, &m, &r);
+
+	for (i = 0; i < 100; i++) {
+		gr_start(&m, fam, GOMEMGUARD_CMD_INFO_GET, GOMEMGUARD_GENL_VERSION);
+		ASSERT_EQ(0, gr_transact(&s, &m, &r));
+		ASSERT_EQ(0, r.err);
+		if (!gr_get_u32(r.attrs[GOMEMGUARD_A_TAGGED]) &&
+		    !gr_get_u32(r.attrs[GOMEMGUARD_A_LISTENERS]))
+			break;
+		sleep_ms(100);
+	}
+	EXPECT_EQ(0, gr_get_u32(r.attrs[GOMEMGUARD_A_TAGGED]));
+	EXPECT_EQ(0, gr_get_u32(r.attrs[GOMEMGUARD_A_LISTENERS]));
+	n = 0;
+	gr_start(&m, fam, GOMEMGUARD_CMD_PROC_GET, GOMEMGUARD_GENL_VERSION);
+	EXPECT_EQ(0, gr_dump(&s, &m, count_cb, &n));
+	gr_start(&m, fam, GOMEMGUARD_CMD_TAG_GET, GOMEMGUARD_GENL_VERSION);
+	EXPECT_EQ(0, gr_dump(&s, &m, count_cb, &n));
+	EXPECT_EQ(0, n) TH_LOG("%d processes or tags still listed", n);
+	EXPECT_EQ(0, read_long("/sys/module/gomemguard/refcnt"));
+
+	gr_close(&s);
+	EXPECT_EQ(0, cg_destroy(cg));
+	sleep_ms(2000);
+	for (i = 0; i < 2; i++) {
+		after[i] = slab_active(caches[i]);
+		TH_LOG("%s: %ld active objects before, %ld after", caches[i],
+		       before[i], after[i]);
+		if (before[i] >= 0 && after[i] >= 0)
+			EXPECT_GE(before[i] + 512, after[i]);
+	}
+}
+
+TEST_HARNESS_MAIN
