@@ -138,7 +138,7 @@ wait_for 60 test -e "$dir/monitor.ready" || {
 
 (
 	echo "$BASHPID" >"$cg/cgroup.procs"
-	exec /tmp/gmg-bin/goleak -rate 4M -max 40M -baseline 4M \
+	exec /tmp/gmg-bin/goleak -rate 3M -max 40M -baseline 4M \
 		-readyfile "$dir/goleak.ready"
 ) >"$dir/goleak.log" 2>&1 &
 leak=$!
@@ -150,7 +150,12 @@ wait_for 60 test -s "$dir/goleak.ready" || ktap_exit_fail_msg "goleak did not st
 wait_for 120 grep -q '^max leaked=' "$dir/goleak.log" || diag_file goleak "$dir/goleak.log"
 wait_for 30 grep -q '"event":"warn".*"level_pct":75' "$dir/monitor.out" || true
 warns=$(lines '"event":"warn"' "$dir/monitor.out")
-result "warn events for the leak, at 25, 50 and 75 %" test "$warns" -ge 3 ||
+# A tag that came late may find 25 % crossed already: then one warn says so.
+warned_to_75() {
+	[ "$warns" -ge 2 ] &&
+		grep -q '"event":"warn".*"level_pct":75' "$dir/monitor.out"
+}
+result "warn events for the leak, up to 75 %" warned_to_75 ||
 	diag_file stdout "$dir/monitor.out"
 
 # The file is refreshed within a second of an event: give it a few.
@@ -223,7 +228,7 @@ skip_or "$no_syslog" "syslog has the warn and exit lines, at warning and info" \
 
 # Part 2: a command that blocks until the test lets it, one at a time, two
 # waiting; six exit events.  Every -j line must come out while the first
-# command still blocks, and three events must be dropped.
+# command still blocks, and the events beyond the queue must be dropped.
 gate=$dir/gate
 mkfifo "$gate"
 "$ctl" monitor -j \
@@ -242,41 +247,59 @@ for _ in 1 2 3 4 5 6; do
 done
 kill -KILL "${sleepers[@]}"
 wait "${sleepers[@]}" 2>/dev/null || true
-wait_for 60 test "$(lines '"event":"exit"' "$dir/burst.out")" -ge 6 || true
-exits=$(lines '"event":"exit"' "$dir/burst.out")
+# Events of other processes may come too (what earlier tests left behind):
+# they are counted the same way, as events behind the blocked command.
+ours_out() {
+	local p
+
+	for p in "${sleepers[@]}"; do
+		grep -q "\"event\":\"exit\",.*\"pid\":$p," "$dir/burst.out" || return 1
+	done
+}
+wait_for 60 ours_out || true
+events=$(lines '"seq":' "$dir/burst.out")
 done_early=$(find "$dir" -name 'done.*' | wc -l)
 burst_out() {
 	# The seq of each line, one more than the one before.
-	[ "$exits" = 6 ] && [ "$done_early" = 0 ] &&
+	ours_out && [ "$done_early" = 0 ] &&
 		grep -o '"seq":[0-9]*' "$dir/burst.out" | cut -d: -f2 |
 		awk 'NR > 1 && $1 != prev + 1 { bad = 1 } { prev = $1 } END { exit bad }'
 }
-result "all 6 -j lines, in sequence, while the first command blocks" burst_out ||
-	{ echo "# $exits exit lines, $done_early commands done"; diag_file stdout "$dir/burst.out"; }
+result "all 6 exit events on stdout, in sequence, while the first command blocks" burst_out ||
+	{ echo "# $events events, $done_early commands done"; diag_file stdout "$dir/burst.out"; }
 
-dropped_three() {
+# One command runs, two wait: the rest were dropped (3 when only ours came).
+dropped_rest() {
 	grep -q -- '--exec: .* dropped, the queue is full' "$dir/burst.err" &&
-		grep -o '([0-9]* in all)' "$dir/burst.err" | tail -n 1 | grep -qx '(3 in all)'
+		grep -o '([0-9]* in all)' "$dir/burst.err" | tail -n 1 |
+		grep -qx "($((events - 3)) in all)"
 }
-result "events beyond the queue are dropped and said: 3 in all" dropped_three ||
-	diag_file stderr "$dir/burst.err"
+result "events beyond the queue are dropped and said" wait_for 10 dropped_rest ||
+	{ echo "# $events events"; diag_file stderr "$dir/burst.err"; }
 
-# Let the three commands go; monitor waits for them when told to stop.
+# Let the commands go (a line each, and some to spare for late events);
+# monitor waits for them when told to stop.
 exec 3<>"$gate"
-printf 'go\ngo\ngo\n' >&3
+printf 'go\n%.0s' {1..32} >&3
 kill -TERM "$monitor"
 status=0
 wait "$monitor" || status=$?
 exec 3>&-
 ran=$(find "$dir" -name 'done.*' | wc -l)
+result "on SIGTERM monitor waits for its commands, then exits 0" \
+	test "$status" = 0 -a "$ran" -ge 3 || diag_file stderr "$dir/burst.err"
+# Every event either ran its command or was dropped; none failed.
 final_counts() {
-	[ "$(prom "$dir/burst.prom" gomemguard_exec_runs_total)" = 3 ] &&
-		[ "$(prom "$dir/burst.prom" gomemguard_exec_dropped_total)" = 3 ] &&
+	local all runs dropped
+
+	all=$(lines '"seq":' "$dir/burst.out")
+	runs=$(prom "$dir/burst.prom" gomemguard_exec_runs_total) &&
+		dropped=$(prom "$dir/burst.prom" gomemguard_exec_dropped_total) &&
+		[ "$runs" = "$ran" ] && [ $((runs + dropped)) = "$all" ] &&
+		[ "$dropped" -ge 3 ] &&
 		[ "$(prom "$dir/burst.prom" gomemguard_exec_failures_total)" = 0 ]
 }
-result "on SIGTERM monitor waits for the commands: 3 ran, exit 0" \
-	test "$status" = 0 -a "$ran" = 3 || diag_file stderr "$dir/burst.err"
-skip_or "$no_py" "final textfile: 3 runs, 3 dropped, no failures" final_counts ||
+skip_or "$no_py" "final textfile: every event ran or was dropped, no failures" final_counts ||
 	diag_file prom "$dir/burst.prom"
 
 ktap_finished
