@@ -49,4 +49,5 @@ cd "$tests" || die "no $tests"
 run_many "$tests"/module_test "$tests"/genl_test "$tests"/ns_test "$tests"/cli_test \
 	"$tests"/discover_test \
 	"$tests"/tracker_test "$top"/selftests/monitor_test.sh \
-	"$tests"/stress_test "$top"/selftests/unload_test.sh
+	"$tests"/stress_test "$top"/selftests/unload_test.sh \
+	"$top"/selftests/dkms_load_test.sh

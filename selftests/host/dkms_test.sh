@@ -1,10 +1,13 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Host side: DKMS builds gomemguard for every target kernel from the source
-# tree `make dkms-install` would install, the way a fleet host does on a
-# kernel upgrade.  Uses private DKMS trees under build/ so the host's own
-# DKMS state is left alone.
+# Host side: DKMS builds and installs gomemguard for every target kernel from
+# the source tree `make dkms-install` would install, the way a fleet host
+# does on a kernel upgrade, then removes it again and checks nothing is left.
+# Uses private DKMS trees under build/ so the host's own DKMS state is left
+# alone.  What DKMS installed is kept, with its depmod index, in
+# build/dkms-test/moddep/<kernel>: selftests/dkms_load_test.sh loads it in
+# the guest through module autoload.
 top=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=/dev/null
 . "$top/build/ksrc/tools/testing/selftests/kselftest/ktap_helpers.sh"
@@ -14,7 +17,7 @@ work=$top/build/dkms-test
 read -r -a kvers <<<"${KVERS:?KVERS not set}"
 
 ktap_print_header
-ktap_set_plan $((1 + ${#kvers[@]}))
+ktap_set_plan $((2 + 2 * ${#kvers[@]}))
 
 rm -rf "$work"
 mkdir -p "$work/src" "$work/tree" "$work/install"
@@ -43,5 +46,45 @@ for k in "${kvers[@]}"; do
 	fi
 	[ $ok = 1 ]
 	ktap_test_result "dkms build for $k" test $? -eq 0
+
+	# Install into the private tree (depmod is ours to run: the host's
+	# /lib/modules is not touched), and index it the way the host would.
+	ok=0
+	mkdir -p "$work/install/$k"
+	if dkms install "${opts[@]}" -k "$k" --no-depmod >"$work/install-$k.log" 2>&1; then
+		ko=$(find "$work/install/$k" -name 'gomemguard.ko*' | head -n 1)
+		root=$work/depmod-root/lib/modules/$k
+		rm -rf "$work/depmod-root"
+		mkdir -p "$root"
+		ln -s "/lib/modules/$k/kernel" "$root/kernel"
+		cp /lib/modules/"$k"/modules.order /lib/modules/"$k"/modules.builtin* "$root/"
+		if [ -n "$ko" ]; then
+			rel=${ko#"$work/install/$k/"}
+			mkdir -p "$root/$(dirname "$rel")"
+			cp "$ko" "$root/$rel"
+			if depmod -b "$work/depmod-root" "$k" &&
+			   grep -q "^$rel:" "$root/modules.dep"; then
+				rm "$root/kernel"
+				mkdir -p "$work/moddep"
+				rm -rf "$work/moddep/$k"
+				mv "$root" "$work/moddep/$k"
+				echo "# installed $rel; index in build/dkms-test/moddep/$k"
+				ok=1
+			fi
+		fi
+		rm -rf "$work/depmod-root"
+	else
+		sed 's/^/# /' "$work/install-$k.log"
+	fi
+	ktap_test_result "dkms install for $k, indexed by depmod" test $ok -eq 1
 done
+
+# `make dkms-remove` runs this: every kernel's module and the built trees go.
+dkms remove "${opts[@]}" --all --no-depmod >"$work/remove.log" 2>&1
+rc=$?
+sed 's/^/# /' "$work/remove.log"
+left=$(find "$work/install" -name 'gomemguard.ko*'; ls -d "$work/tree/gomemguard" 2>/dev/null)
+[ -n "$left" ] && echo "# left behind: $left"
+[ $rc = 0 ] && [ -z "$left" ]
+ktap_test_result "dkms remove --all leaves no module and no build behind" test $? -eq 0
 ktap_finished
