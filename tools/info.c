@@ -20,6 +20,9 @@ struct info {
 	uint32_t tagged;
 	uint64_t events_sent;
 	uint64_t events_dropped;
+	uint64_t events_overflowed;
+	uint32_t listeners;
+	bool open_read;
 	uint32_t event_interval_ms;
 	uint32_t event_burst;
 	uint32_t oom_reports_max;
@@ -93,6 +96,9 @@ static int info_reply(struct gmc_nl *nl, struct nlattr *tb[], void *arg)
 		GOMEMGUARD_A_TAGGED,
 		GOMEMGUARD_A_EVENTS_SENT,
 		GOMEMGUARD_A_EVENTS_DROPPED,
+		GOMEMGUARD_A_EVENTS_OVERFLOWED,
+		GOMEMGUARD_A_LISTENERS,
+		GOMEMGUARD_A_OPEN_READ,
 		GOMEMGUARD_A_EVENT_INTERVAL_MS,
 		GOMEMGUARD_A_EVENT_BURST,
 		GOMEMGUARD_A_OOM_REPORTS_MAX,
@@ -117,6 +123,9 @@ static int info_reply(struct gmc_nl *nl, struct nlattr *tb[], void *arg)
 	info->tagged = nla_get_u32(tb[GOMEMGUARD_A_TAGGED]);
 	info->events_sent = nla_get_u64(tb[GOMEMGUARD_A_EVENTS_SENT]);
 	info->events_dropped = nla_get_u64(tb[GOMEMGUARD_A_EVENTS_DROPPED]);
+	info->events_overflowed = nla_get_u64(tb[GOMEMGUARD_A_EVENTS_OVERFLOWED]);
+	info->listeners = nla_get_u32(tb[GOMEMGUARD_A_LISTENERS]);
+	info->open_read = nla_get_u8(tb[GOMEMGUARD_A_OPEN_READ]);
 	info->event_interval_ms = nla_get_u32(tb[GOMEMGUARD_A_EVENT_INTERVAL_MS]);
 	info->event_burst = nla_get_u32(tb[GOMEMGUARD_A_EVENT_BURST]);
 	info->oom_reports_max = nla_get_u32(tb[GOMEMGUARD_A_OOM_REPORTS_MAX]);
@@ -137,7 +146,13 @@ static int info_print(const struct info *info)
 	out_str("kernel_release", " on %s\n", info->kernel_release);
 	out_u64("tagged", "  tagged processes: %" PRIu64 "\n", info->tagged);
 	out_u64("events_sent", "  events: %" PRIu64 " sent", info->events_sent);
-	out_u64("events_dropped", ", %" PRIu64 " dropped\n", info->events_dropped);
+	out_u64("events_dropped", ", %" PRIu64 " dropped", info->events_dropped);
+	out_u64("events_overflowed", ", %" PRIu64 " lost in full listener sockets\n",
+		info->events_overflowed);
+	out_u64("listeners", "  listeners: %" PRIu64, info->listeners);
+	out_json_bool("open_read", info->open_read);
+	out_text("; reading %s\n", info->open_read ?
+		 "open to every user (open_read=1)" : "needs CAP_NET_ADMIN");
 	out_u64("event_burst", "  event rate limit: %" PRIu64, info->event_burst);
 	out_ms("event_interval_ms", " per %s per process\n",
 	       info->event_interval_ms);

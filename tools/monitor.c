@@ -92,9 +92,12 @@ static const int event_required[] = {
 	GOMEMGUARD_A_TIME_NS,
 };
 
-/* What monitor promises in every line about a process. */
+/*
+ * What monitor promises in every line about a process.  Not its PID: a
+ * monitor outside the initial PID namespace gets events without one ("pid":
+ * null), the module having no way to name the process there.
+ */
 static const int proc_event_required[] = {
-	GOMEMGUARD_A_PID,
 	GOMEMGUARD_A_COMM,
 	GOMEMGUARD_A_MEMCG,
 	GOMEMGUARD_A_ANON,

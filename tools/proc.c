@@ -192,6 +192,10 @@ void proc_print(struct nlattr *tb[], enum proc_view view)
 
 	if ((a = tb[GOMEMGUARD_A_PID]))
 		out_u64("pid", "%7" PRIu64, nla_get_u32(a));
+	else if (out_is_json())
+		out_json_null("pid");
+	else
+		out_text("%7s", "?");
 	if ((a = tb[GOMEMGUARD_A_COMM]))
 		out_str("comm", " %-15s", nla_get_string(a));
 	if (out_is_json()) {

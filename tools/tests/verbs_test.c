@@ -859,13 +859,46 @@ static bool test_monitor_odd_events(void)
 			 event_msg(99, 2, put_proc_minimal));
 	run_verb(&r, monitor_main, args);
 	ok = check_run(&r, 0, NULL,
-		       "gomemctl: monitor: event lacks pid (is the module older than gomemctl?); skipped\n");
+		       "gomemctl: monitor: event lacks memcg (is the module older than gomemctl?); skipped\n");
 	got = json_line(r.out, 0);
 	if (!got || !json_object_object_get_ex(got, "event", &ev) ||
 	    strcmp(json_object_get_string(ev), "unknown"))
 		ok = fail("the event numbered 99 is not \"unknown\": %s", r.out);
 	if (count_lines(r.out) != 1)
 		ok = fail("%d lines, expected 1", count_lines(r.out));
+	json_object_put(got);
+	return ok;
+}
+
+/* What a monitor outside the initial PID namespace gets: no PID. */
+static void put_proc_no_pid(struct nl_msg *m)
+{
+	struct nl_msg *full = nlmsg_alloc();
+	struct nlattr *a;
+	int rem;
+
+	put_proc_minimal(full);
+	nlmsg_for_each_attr(a, nlmsg_hdr(full), 0, rem)
+		if (nla_type(a) != GOMEMGUARD_A_PID)
+			nla_put(m, nla_type(a), nla_len(a), nla_data(a));
+	nlmsg_free(full);
+}
+
+static bool test_monitor_no_pid(void)
+{
+	static const char *const args[] = { "monitor", "-j", "--count", "1",
+					     NULL };
+	struct json_object *got, *pid = NULL;
+	struct run r;
+	bool ok;
+
+	fake_queue_event(event_msg(GOMEMGUARD_EVENT_EXIT, 1, put_proc_no_pid),
+			 NULL);
+	run_verb(&r, monitor_main, args);
+	ok = check_run(&r, 0, NULL, "");
+	got = json_line(r.out, 0);
+	if (!got || !json_object_object_get_ex(got, "pid", &pid) || pid)
+		ok = fail("no \"pid\": null in %s", r.out);
 	json_object_put(got);
 	return ok;
 }
@@ -1442,6 +1475,10 @@ static void put_info(struct nl_msg *m, int skip, int n_hooks)
 	nla_put_u32(m, GOMEMGUARD_A_TAGGED, 3);
 	nla_put_u64(m, GOMEMGUARD_A_EVENTS_SENT, 42);
 	nla_put_u64(m, GOMEMGUARD_A_EVENTS_DROPPED, 5);
+	nla_put_u64(m, GOMEMGUARD_A_EVENTS_OVERFLOWED, 7);
+	if (skip != GOMEMGUARD_A_LISTENERS)
+		nla_put_u32(m, GOMEMGUARD_A_LISTENERS, 2);
+	nla_put_u8(m, GOMEMGUARD_A_OPEN_READ, 0);
 	nla_put_u32(m, GOMEMGUARD_A_EVENT_INTERVAL_MS, 1000);
 	nla_put_u32(m, GOMEMGUARD_A_EVENT_BURST, 10);
 	nla_put_u32(m, GOMEMGUARD_A_OOM_REPORTS_MAX, 64);
@@ -1487,6 +1524,7 @@ static bool test_info(void)
 	    !line_equals(r.out, 0,
 			 "{\"version\":\"9.8.7\",\"kernel_release\":\"6.12.117+deb12-amd64\","
 			 "\"tagged\":3,\"events_sent\":42,\"events_dropped\":5,"
+			 "\"events_overflowed\":7,\"listeners\":2,\"open_read\":false,"
 			 "\"event_burst\":10,\"event_interval_ms\":1000,"
 			 "\"oom_kills\":2,\"oom_reports_max\":64,"
 			 "\"pressure_medium_pct\":60,\"pressure_critical_pct\":95,"
@@ -1499,7 +1537,8 @@ static bool test_info(void)
 	if (!check_run(&r, 0,
 		"gomemguard 9.8.7 on 6.12.117+deb12-amd64\n"
 		"  tagged processes: 3\n"
-		"  events: 42 sent, 5 dropped\n"
+		"  events: 42 sent, 5 dropped, 7 lost in full listener sockets\n"
+		"  listeners: 2; reading needs CAP_NET_ADMIN\n"
 		"  event rate limit: 10 per 1s per process\n"
 		"  OOM kills seen: 2; post-mortems kept: the last 64\n"
 		"  reclaim pressure: medium from 60%, critical from 95% of scanned pages not reclaimed\n"
@@ -1524,10 +1563,12 @@ static bool test_info_lacking(void)
 {
 	static const char *const args[] = { "info", "-j", NULL };
 	static const int skips[] = { GOMEMGUARD_A_HOOKS,
-				     GOMEMGUARD_A_PRESSURE_MEDIUM_PCT };
+				     GOMEMGUARD_A_PRESSURE_MEDIUM_PCT,
+				     GOMEMGUARD_A_LISTENERS };
 	static const char *const said[] = {
 		"gomemctl: info: reply lacks hooks (is the module older than gomemctl?)\n",
 		"gomemctl: info: reply lacks pressure_medium_pct (is the module older than gomemctl?)\n",
+		"gomemctl: info: reply lacks listeners (is the module older than gomemctl?)\n",
 	};
 	struct run r;
 	size_t i;
@@ -1743,6 +1784,8 @@ static const struct {
 	  test_monitor_text },
 	{ "monitor: unknown events are \"unknown\", incomplete ones skipped",
 	  test_monitor_odd_events },
+	{ "monitor: an event without a PID (another PID namespace) has \"pid\": null",
+	  test_monitor_no_pid },
 	{ "monitor: SIGTERM ends it with status 0; the ready file exists",
 	  test_monitor_sigterm },
 	{ "monitor --timeout ends it with status 0", test_monitor_timeout },
