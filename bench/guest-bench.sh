@@ -177,7 +177,7 @@ section_overhead() {
 	ovh_mod=1
 	ovh_other=0
 	# The first touch of guest RAM costs QEMU more than any later one.
-	"$wl/pagefault" -size 1G -rounds 1 >/dev/null
+	"$wl/pagefault" -size 256M -rounds 1 >/dev/null
 	# "other": another process is tagged, so the hooks are live and this
 	# one is looked up and not found: the untagged fast path.
 	ovh_rounds pf none loaded other tagged
@@ -206,7 +206,7 @@ lead_horizon=5s
 
 # lead_run NAME MODE LIFE CMD...: MODE max (memory.max only) or high (and
 # memory.high at 90 %); LIFE: seconds after which a workload that should
-# not OOM is stopped (0: run until killed, at most 45 s).
+# not OOM is stopped (0: run until killed, at most 30 s).
 lead_run() {
 	local name=$1 mode=$2 life=$3 dir=$cg/bench.lead ready=/tmp/bench-watch.ready
 	local wpid pid rc wargs=()
@@ -217,6 +217,8 @@ lead_run() {
 	echo 0 >"$dir/memory.swap.max"
 	if [ "$mode" = high ]; then
 		echo $((lead_max * 9 / 10)) >"$dir/memory.high"
+	fi
+	if [ "$mode" = high ] && [ "$life" = 0 ]; then
 		# Throttled at memory.high, a leak may never reach memory.max:
 		# what counts here is when the notification came.
 		wargs=(-after-high 3s)
@@ -228,14 +230,14 @@ lead_run() {
 	rm -f "$ready"
 	"$bb/watch" -cgroup "$dir" -gomemctl "$gomemctl" -psi "some 150000 1000000" \
 		-events -poll 100ms -poll-threshold $((lead_max * 9 / 10)) \
-		-duration 45s "${wargs[@]}" -readyfile "$ready" >/tmp/bench-watch.out &
+		-duration 30s "${wargs[@]}" -readyfile "$ready" >/tmp/bench-watch.out &
 	wpid=$!
 	wait_file "$ready"
 	echo "@lead $name/$mode launch t=$(boottime_ns) life=$life"
 	in_cgroup bench.lead "$@" >/tmp/bench-wl.out 2>&1 &
 	pid=$!
 	if [ "$life" != 0 ]; then
-		nap "$life"
+		sleep "$life"
 		kill "$pid" 2>/dev/null || true
 	fi
 	# watch returns once the cgroup is empty, or at its own deadline.
@@ -326,13 +328,11 @@ section_scale() {
 	t1=$(boottime_ns)
 	echo "@scale tagged n=$n ns=$((t1 - t0))"
 	echo "@scale slab-after $(slab_line)"
-	for i in 1 2 3; do
-		t0=$(date +%s%N)
-		"$gomemctl" -j show >/tmp/bench-show.json
-		t1=$(date +%s%N)
-		n=$(grep -o '"pid":' /tmp/bench-show.json | wc -l)
-		echo "@scale show entries=$n ns=$((t1 - t0))"
-	done
+	t0=$(date +%s%N)
+	"$gomemctl" -j show >/tmp/bench-show.json
+	t1=$(date +%s%N)
+	n=$(grep -o '"pid":' /tmp/bench-show.json | wc -l)
+	echo "@scale show entries=$n ns=$((t1 - t0))"
 	scale_pf tagged
 	"$gomemctl" untag --cgroup /bench.scale >/dev/null
 	nap 2

@@ -127,7 +127,7 @@ def overhead(log, mode, variants, unit, per):
 # ---- latency ----
 
 def latency(log):
-    setup, cross, polls, psis, warns = {}, [], [], [], []
+    setup, cross, downs, polls, psis, warns, recovers = {}, [], [], [], [], [], []
     psi_unavailable = None
     for line in log.lat:
         word, _, rest = line.partition(" ")
@@ -135,6 +135,8 @@ def latency(log):
             setup = kv(rest)
         elif word == "cross":
             cross.append(kv(rest))
+        elif word == "down":
+            downs.append(kv(rest)["t"])
         elif word == "poll":
             polls.append(kv(rest)["t"])
         elif word == "psi" and rest.startswith("unavailable"):
@@ -146,6 +148,8 @@ def latency(log):
             ev = json.loads(m.group(2))
             if ev.get("event") == "warn":
                 warns.append((int(m.group(1)), ev["time_ns"]))
+            elif ev.get("event") == "recover":
+                recovers.append(ev["time_ns"])
     if not cross:
         return None
     res = {"n": len(cross), "setup": setup, "psi_unavailable": psi_unavailable}
@@ -163,7 +167,13 @@ def latency(log):
             poll.append(p[0] - c["t"])
         if any(lo <= t < hi for t in psis):
             psi_hits += 1
-    res.update(gmg=gmg, kern=kern, deliver=deliver, poll=poll, psi_hits=psi_hits,
+    rec = []
+    for i, t in enumerate(downs):
+        hi = downs[i + 1] if i + 1 < len(downs) else float("inf")
+        r = [x for x in recovers if t <= x < hi]
+        if r:
+            rec.append(r[0] - t)
+    res.update(gmg=gmg, kern=kern, deliver=deliver, poll=poll, psi_hits=psi_hits, rec=rec,
                step_ms=statistics.median(c["t_end"] - c["t_start"] for c in cross) / MS)
     return res
 
@@ -184,6 +194,8 @@ def latency_table(r):
     row("100 ms poller of memory.current", r["poll"], "same crossing, in memory.current")
     psi = ("trigger refused: " + r["psi_unavailable"]) if r["psi_unavailable"] else \
         "no stall: crossing a level without a limit reclaims nothing"
+    row("gomemguard recover event (TIME_NS), after the step down", r["rec"],
+        "for reference: the way back, below the recover threshold")
     rows.append(['PSI trigger "some 150000 500000"', f"{r['psi_hits']}/{r['n']}",
                  "-", "-", "-", "-", psi])
     return table(["detector", "detected", "p50 ms", "p90 ms", "p99 ms", "max ms", "what"],
@@ -313,8 +325,9 @@ def scale(log):
          f"{n} in {d['tagged'][0]['ns'] / S:.1f} s"],
         ["kmalloc-512 objects per tag", f"{k512:.0f} B"],
         ["SUnreclaim per tag (whole kernel)", f"{sunr:.0f} B"],
-        ["`gomemctl -j show` (entries, median of 3)",
-         f"{d['show'][0]['entries']} entries, {statistics.median(shows) / MS:.0f} ms"],
+        ["`gomemctl -j show`", f"{d['show'][0]['entries']} entries, "
+         f"{statistics.median(shows) / MS:,.0f} ms ({statistics.median(shows) / n / 1e3:.0f}"
+         " us per entry)"],
         [f"page faults of an untagged process: {n} tagged vs none",
          f"{tagged / none:.4f}x (median {tagged / 65536:,.0f} vs {none / 65536:,.0f} ns/page;"
          f" none = before tagging and after untagging)"],
