@@ -10,13 +10,14 @@ DKMS_SRC ?= $(DESTDIR)/usr/src/gomemguard-$(VERSION)
 # looked up only by the targets that boot or build for them, never by
 # `make module` or `make dkms-install` on a host.
 
-.PHONY: all module tools selftests workloads modules-all check demo shell deps ksrc \
+.PHONY: all module tools selftests workloads modules-all check check-debug demo shell deps ksrc \
 	checkpatch dkms-src dkms-install dkms-remove bench clean help
 
 all: module tools
 
 help:
 	@echo "make check         install deps, build, run every test on each kernel in QEMU"
+	@echo "make check-debug   the suite on a KASAN/lockdep/kmemleak 6.12 kernel (built once, long)"
 	@echo "make demo          boot a guest, load the module, show gomemctl at work"
 	@echo "make bench         overhead, latency, lead time, scale on each kernel -> bench/RESULTS.md"
 	@echo "make shell         a guest shell with the module and gomemctl (KVER=...)"
@@ -53,6 +54,9 @@ modules-all:
 
 check:
 	scripts/check.sh
+
+check-debug:
+	scripts/check-debug.sh
 
 demo:
 	scripts/demo.sh
