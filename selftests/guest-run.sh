@@ -48,6 +48,6 @@ export KSELFTEST_TRACKER_TEST_ARGS="-T global_oom_kills_a_tagged_leak"
 cd "$tests" || die "no $tests"
 run_many "$tests"/module_test "$tests"/genl_test "$tests"/ns_test "$tests"/cli_test \
 	"$tests"/discover_test "$top"/selftests/readme_test.sh \
-	"$tests"/tracker_test "$top"/selftests/monitor_test.sh \
+	"$tests"/tracker_test "$tests"/fuzz_test "$top"/selftests/monitor_test.sh \
 	"$tests"/stress_test "$top"/selftests/unload_test.sh \
 	"$top"/selftests/dkms_load_test.sh
