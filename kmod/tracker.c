@@ -777,9 +777,12 @@ static struct cgroup *cgroup_by_path(const char *path,
 			       "cgroup path must start with '/' (relative to the cgroup2 root)");
 		return ERR_PTR(-EINVAL);
 	}
+	/* A file in a cgroup (-ENOTDIR) is no more a cgroup than nothing is. */
 	cgrp = cgroup_get_from_path(path);
-	if (IS_ERR(cgrp))
+	if (IS_ERR(cgrp)) {
 		NL_SET_ERR_MSG(extack, "not a cgroup v2 directory");
+		return ERR_PTR(-ENOENT);
+	}
 	return cgrp;
 }
 
