@@ -433,17 +433,16 @@ def targets(summary):
         k = s["kernel"]
         pf, fork = s.get("pf", {}), s.get("fork", {})
         if pf:
-            worst = max(pf.get("loaded", 0), pf.get("other", 0))
-            rows.append([k, "page faults, untagged <= 1.005x",
-                         f"loaded {pf.get('loaded', 0):.4f}, other tagged {pf.get('other', 0):.4f}",
-                         "met" if worst <= 1.005 else "missed"])
+            for v, what in (("loaded", "module loaded, nothing tagged"),
+                            ("other", "another process tagged")):
+                rows.append([k, f"page faults, untagged ({what}) <= 1.005x",
+                             f"{pf.get(v, 0):.4f}", "met" if pf.get(v, 9) <= 1.005 else "missed"])
             rows.append([k, "page faults, tagged <= 1.02x", f"{pf.get('tagged', 0):.4f}",
                          "met" if pf.get("tagged", 9) <= 1.02 else "missed"])
-        if fork:
-            worst = max(fork.values())
-            rows.append([k, "fork+exit <= 1.02x",
-                         ", ".join(f"{v} {x:.4f}" for v, x in fork.items()),
-                         "met" if worst <= 1.02 else "missed"])
+        for v, what in (("loaded", "module loaded"), ("cgtag", "cgroup tag with inherit")):
+            if v in fork:
+                rows.append([k, f"fork+exit ({what}) <= 1.02x", f"{fork[v]:.4f}",
+                             "met" if fork[v] <= 1.02 else "missed"])
         if "lat" in s:
             p99 = pct(s["lat"]["gmg"], 99)
             miss = s["lat"]["n"] - len(s["lat"]["gmg"])
@@ -475,6 +474,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--out", help="write the Markdown report here")
     ap.add_argument("--command", default="make bench")
+    ap.add_argument("--timing", action="append", default=[],
+                    help="a line on how long the run took (repeatable)")
     ap.add_argument("logs", nargs="+")
     a = ap.parse_args()
     logs = [Log(p) for p in a.logs]
@@ -493,6 +494,7 @@ def main():
            "host (they do not see cache or TLB effects either); the *live* guest (latency, "
            "lead time) runs in real time. One vCPU: the workload, the module's work items "
            "and the watchers share it, as on a busy machine, and nothing needs pinning.", "",
+           ] + ([f"- {t}" for t in a.timing] + [""] if a.timing else []) + [
            "## Targets", "", targets(summary), ""] + body
     text = "\n".join(doc).rstrip() + "\n"
     sys.stdout.write(text)

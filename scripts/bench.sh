@@ -60,6 +60,7 @@ for k in "${kvers[@]}"; do
 done
 
 logs=()
+timing=()
 for k in "${kvers[@]}"; do
 	for g in $guests; do
 		log=$out/$k.$g.log
@@ -80,6 +81,7 @@ for k in "${kvers[@]}"; do
 			;;
 		esac
 		stamp "$k: $g guest ($sections)"
+		t0=$(date +%s)
 		rc=0
 		GUEST_QEMU_OPTS=$qemu_opts GMG_BENCH_SECTIONS=$sections GMG_BENCH_GUEST=$g \
 			selftests/vm/guest.sh --cpus 1 --mem 2560 --timeout 900 \
@@ -92,11 +94,13 @@ for k in "${kvers[@]}"; do
 			exit 1
 		fi
 		logs+=("$log")
+		timing+=(--timing "$k, $g guest: $(($(date +%s) - t0)) s wall, boot and any wait for the guest lock included")
 	done
 done
+timing+=(--timing "whole run: $(($(date +%s) - start)) s wall")
 
 stamp "writing $report"
 cmd="make bench"
 [ "$guests" = "cost live" ] || cmd="BENCH_GUESTS=\"$guests\" $cmd"
-/usr/bin/python3 bench/report.py --command "$cmd" --out "$report" "${logs[@]}"
+/usr/bin/python3 bench/report.py --command "$cmd" --out "$report" "${timing[@]}" "${logs[@]}"
 stamp "done"
