@@ -97,10 +97,14 @@ if ! KDIR=$kdir/src MODDIR=$moddir scripts/build-module.sh "$kver" >"$logs/make.
 	exit 1
 fi
 
-# kasan_multi_shot: every KASAN report, not only the first.
+# kasan_multi_shot: every KASAN report, not only the first.  acpi=noirq:
+# under KASAN and lockdep the ACPI interpreter is too slow for the PCI
+# interrupt routing method (_PRT) of QEMU's pc machine, which then times out
+# after 30 s once per virtio device (boot: 171 s, 78 s without); the
+# devices use MSI-X anyway.
 export GMG_TEST_TIMEOUT=${GMG_TEST_TIMEOUT:-2400}
 export GUEST_BOOT_TIMEOUT=${GUEST_BOOT_TIMEOUT:-600}
-export GUEST_CMDLINE="kasan_multi_shot${GUEST_CMDLINE:+ $GUEST_CMDLINE}"
+export GUEST_CMDLINE="kasan_multi_shot acpi=noirq${GUEST_CMDLINE:+ $GUEST_CMDLINE}"
 log=$logs/$kver.ktap
 echo "TAP version 13"
 echo "1..1"
@@ -113,12 +117,11 @@ selftests/vm/guest.sh --mem "${GMG_DEBUG_MEM:-2048}" \
 rc=${PIPESTATUS[0]}
 stage_fail=
 case $rc in
-0) echo "ok 1 guest $kver (debug)" ;;
+0) ;;
 124) stage_fail="guest timed out" ;;
 125) stage_fail="guest never reached the tests" ;;
 *) stage_fail="tests failed, or the kernel or kmemleak reported a problem (exit $rc)" ;;
 esac
-[ -z "$stage_fail" ] || echo "not ok 1 guest $kver (debug)"
 
 # Counted as scripts/check.sh does: leaf results, one level down in each
 # program's output ("# ok 3 ..."), plus any program that failed without a
@@ -141,6 +144,11 @@ if [ -n "$stage_fail" ]; then
 	echo "# $stage_fail; console: build/vm/$kver/console.log"
 	# A report or a crash without a failing test still fails.
 	[ "$fail" -gt 0 ] || fail=1
+fi
+if [ "$fail" = 0 ]; then
+	echo "ok 1 guest $kver (debug)"
+else
+	echo "not ok 1 guest $kver (debug)"
 fi
 stamp "done"
 if [ "$skip" -gt 0 ]; then
