@@ -177,8 +177,10 @@ static void monitor(void)
 }
 
 /*
- * The module just removed may still be on its way out (slowly, on a debug
- * kernel): until it is gone a new load is refused as busy or existing.
+ * Load the module again after a successful rmmod.  The other workers may
+ * beat us to it: resolving the family autoloads the module, and then our
+ * load finds it there (-EEXIST), which is what we wanted.  One still on its
+ * way out (slowly, on a debug kernel) makes us wait.
  */
 static int load(void)
 {
@@ -186,7 +188,9 @@ static int load(void)
 
 	for (tries = 0; tries < 300; tries++) {
 		err = gmg_module_load();
-		if (err != -EBUSY && err != -EAGAIN && err != -EEXIST)
+		if (err == -EEXIST)
+			return 0;
+		if (err != -EBUSY && err != -EAGAIN)
 			return err;
 		usleep(100000);
 	}
