@@ -274,9 +274,11 @@ TEST_F(cli, tag_show_monitor_untag)
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		o = json_tokener_parse(line);
 		ASSERT_NE(NULL, o) TH_LOG("not JSON: %s", line);
-		for (i = 0; i < (int)(sizeof(keys) / sizeof(keys[0])); i++)
+		/* Braces: the harness's TH_LOG is a statement of its own. */
+		for (i = 0; i < (int)(sizeof(keys) / sizeof(keys[0])); i++) {
 			EXPECT_TRUE(json_object_object_get_ex(o, keys[i], NULL))
 				TH_LOG("key %s missing in %s", keys[i], line);
+		}
 		EXPECT_STREQ("warn", json_str(o, "event"));
 		EXPECT_EQ(target, json_int(_metadata, o, "pid"));
 		EXPECT_EQ(64 * 1024, json_int(_metadata, o, "soft_limit_bytes"));

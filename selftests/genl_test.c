@@ -86,8 +86,10 @@ TEST_F(genl, info_reports_module_and_kernel)
 
 	info_get(_metadata, self, &r);
 	ASSERT_EQ(GOMEMGUARD_CMD_INFO_GET, r.cmd);
-	for (i = GOMEMGUARD_A_VERSION; i <= GOMEMGUARD_A_EVENT_BURST; i++)
+	/* Braces: the harness's TH_LOG is a statement of its own. */
+	for (i = GOMEMGUARD_A_VERSION; i <= GOMEMGUARD_A_EVENT_BURST; i++) {
 		EXPECT_NE(NULL, r.attrs[i]) TH_LOG("attribute %d missing", i);
+	}
 	ASSERT_NE(NULL, r.attrs[GOMEMGUARD_A_VERSION]);
 	EXPECT_STREQ(GMG_VERSION, gr_get_str(r.attrs[GOMEMGUARD_A_VERSION]));
 	ASSERT_EQ(0, uname(&u));
@@ -266,8 +268,10 @@ TEST_F(genl, info_lists_active_hooks)
 	unsigned int i;
 
 	info_get(_metadata, self, &r);
-	for (i = 0; i < sizeof(hooks) / sizeof(hooks[0]); i++)
+	/* Braces: the harness's TH_LOG is a statement of its own. */
+	for (i = 0; i < sizeof(hooks) / sizeof(hooks[0]); i++) {
 		EXPECT_TRUE(hook_listed(&r, hooks[i])) TH_LOG("hook %s not active", hooks[i]);
+	}
 }
 
 /* The OOM report count and pressure thresholds: set, read back, refused. */
