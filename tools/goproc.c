@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "goproc.h"
@@ -277,6 +278,66 @@ static int read_comm(struct goproc *p)
 	return 0;
 }
 
+/*
+ * What the last few executables said, by identity: `show` on 10,000
+ * processes of one program (a pre-forking server, a node full of one
+ * sidecar) reads its ELF once, not 10,000 times.  Only running programs'
+ * files are read here, and the kernel refuses to write to those (ETXTBSY):
+ * a file with the same device, inode, size, mtime and ctime is the same.
+ */
+#define EXE_CACHE_SIZE 8
+
+struct exe_cache_entry {
+	bool used;
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime, ctime;
+	int err;
+	struct goelf_info elf;
+};
+
+static struct exe_cache_entry exe_cache[EXE_CACHE_SIZE];
+static unsigned int exe_cache_next;
+
+static bool same_file(const struct exe_cache_entry *e, const struct stat *st)
+{
+	return e->used && e->dev == st->st_dev && e->ino == st->st_ino &&
+	       e->size == st->st_size &&
+	       e->mtime.tv_sec == st->st_mtim.tv_sec &&
+	       e->mtime.tv_nsec == st->st_mtim.tv_nsec &&
+	       e->ctime.tv_sec == st->st_ctim.tv_sec &&
+	       e->ctime.tv_nsec == st->st_ctim.tv_nsec;
+}
+
+static int read_exe(int fd, struct goelf_info *elf)
+{
+	struct exe_cache_entry *e;
+	struct stat st;
+	unsigned int i;
+	int err;
+
+	if (fstat(fd, &st))
+		return -errno;
+	for (i = 0; i < EXE_CACHE_SIZE; i++) {
+		if (same_file(&exe_cache[i], &st)) {
+			*elf = exe_cache[i].elf;
+			return exe_cache[i].err;
+		}
+	}
+	err = goelf_read_fd(fd, elf);
+	/* A failed read may succeed next time: only verdicts are kept. */
+	if (err && err != -ENOEXEC)
+		return err;
+	e = &exe_cache[exe_cache_next++ % EXE_CACHE_SIZE];
+	*e = (struct exe_cache_entry){
+		.used = true, .dev = st.st_dev, .ino = st.st_ino,
+		.size = st.st_size, .mtime = st.st_mtim, .ctime = st.st_ctim,
+		.err = err, .elf = *elf,
+	};
+	return err;
+}
+
 int goproc_read(int pid, struct goproc *p)
 {
 	char path[PATH_MAX], link[GOPROC_EXE_MAX];
@@ -294,7 +355,7 @@ int goproc_read(int pid, struct goproc *p)
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT ? -ENOEXEC : -errno;
-	err = goelf_read_fd(fd, &p->elf);
+	err = read_exe(fd, &p->elf);
 	close(fd);
 	if (err)
 		return err;
