@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 
 #include "cgroup_util.h"
+#include "gmg_util.h"
 
 int cg_write(const char *cg, const char *file, const char *value)
 {
@@ -76,10 +77,11 @@ long long cg_read_key(const char *cg, const char *file, const char *key)
 int cg_destroy(const char *cg)
 {
 	char procs[64];
-	int i;
+	unsigned int i;
 
 	cg_write(cg, "cgroup.kill", "1");
-	for (i = 0; i < 200; i++) {
+	/* Up to 10 s (scaled) for the killed to exit. */
+	for (i = 0; i < 200 * gmg_time_scale(); i++) {
 		if (cg_read(cg, "cgroup.procs", procs, sizeof(procs)) || !procs[0])
 			break;
 		sleep_ms(50);

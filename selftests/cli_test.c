@@ -18,7 +18,7 @@
 #include "cgroup_util.h"
 #include "genl_raw.h"
 #include "gmg_util.h"
-#include "kselftest_harness.h"
+#include "gmg_harness.h"
 
 #define NOBODY 65534
 
@@ -240,7 +240,7 @@ TEST_F(cli, tag_show_monitor_untag)
 	const char *ctl = getenv("GOMEMCTL");
 	const char *ready = "/tmp/cli-monitor.ready", *out = "/tmp/cli-monitor.json";
 	const char *sleeper[] = { "/bin/sleep", "1000", NULL };
-	char pidstr[16], buf[16384], *line, *save;
+	char pidstr[16], buf[16384], timeout[16], *line, *save;
 	struct json_object *o, *v;
 	struct gmg_run run;
 	int i, status, warns = 0, last_level = 0;
@@ -251,14 +251,16 @@ TEST_F(cli, tag_show_monitor_untag)
 	ASSERT_LT(0, target);
 	snprintf(pidstr, sizeof(pidstr), "%d", target);
 	unlink(ready);
+	/* A bound: monitor ends with its third event. */
+	snprintf(timeout, sizeof(timeout), "%us", 20 * gmg_time_scale());
 	{
 		const char *argv[] = { ctl, "-j", "monitor", "--count", "3",
-				       "--timeout", "20s", "--ready-file", ready, NULL };
+				       "--timeout", timeout, "--ready-file", ready, NULL };
 
 		mon = spawn(NULL, argv, out);
 	}
 	ASSERT_LT(0, mon);
-	for (i = 0; i < 100 && access(ready, F_OK); i++)
+	for (i = 0; i < gmg_ms(10000) / 100 && access(ready, F_OK); i++)
 		sleep_ms(100);
 	ASSERT_EQ(0, access(ready, F_OK)) TH_LOG("monitor did not subscribe");
 	{

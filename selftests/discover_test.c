@@ -21,7 +21,7 @@
 
 #include "cgroup_util.h"
 #include "gmg_util.h"
-#include "kselftest_harness.h"
+#include "gmg_harness.h"
 
 #define MIB ((int64_t)1 << 20)
 /* The memcg limit of the service without GOMEMLIMIT, and 90 % of it. */
@@ -34,9 +34,10 @@ FIXTURE(go) {
 	char limited_s[16], unlimited_s[16], c_s[16];
 };
 
+/* Up to @ms (scaled) for @file to appear. */
 static int wait_ready(const char *file, int ms)
 {
-	for (; ms > 0; ms -= 50) {
+	for (ms = gmg_ms(ms); ms > 0; ms -= 50) {
 		if (!access(file, R_OK))
 			return 0;
 		sleep_ms(50);

@@ -52,7 +52,7 @@
 
 #include "cgroup_util.h"
 #include "genl_raw.h"
-#include "kselftest_harness.h"
+#include "gmg_harness.h"
 
 #ifndef SOL_NETLINK
 #define SOL_NETLINK 270
@@ -66,7 +66,7 @@
 #define SLEEPERS	4
 /* A sender that died this often is not restarted again. */
 #define RESTARTS_MAX	20
-/* Not one message in this long: the kernel is stuck in a request. */
+/* Not one message in this long (scaled): the kernel is stuck in a request. */
 #define STALL_SEC	120
 
 #define PAYLOAD_MAX	512
@@ -1944,9 +1944,9 @@ static int run_phase(FIXTURE_DATA(fuzz) *self, int phase, uint64_t end,
 
 			stalled = now == last ? stalled + 1 : 0;
 			last = now;
-			if (stalled > STALL_SEC * 10) {
-				ksft_print_msg("no message went through in %d s: the kernel hangs in a request\n",
-					       STALL_SEC);
+			if (stalled > STALL_SEC * 10 * gmg_time_scale()) {
+				ksft_print_msg("no message went through in %u s: the kernel hangs in a request\n",
+					       STALL_SEC * gmg_time_scale());
 				hex_line("stuck datagram", sh->cur, sh->cur_len);
 				kill(pid, SIGKILL);
 				waitpid(pid, NULL, 0);
@@ -2024,8 +2024,8 @@ static long settle(long (*get)(FIXTURE_DATA(fuzz) *), FIXTURE_DATA(fuzz) *self,
 	long v = get(self);
 	int i;
 
-	/* Sockets and processes go away through RCU and work items. */
-	for (i = 0; i < 100 && v != want; i++) {
+	/* Sockets and processes go away through RCU and work items: 10 s (scaled). */
+	for (i = 0; i < gmg_ms(10000) / 100 && v != want; i++) {
 		sleep_ms(100);
 		v = get(self);
 	}

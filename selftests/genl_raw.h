@@ -59,6 +59,8 @@ int gr_subscribe(struct gr_sock *s, int family, struct gr_reply *r);
 /*
  * Wait up to @timeout_ms for one notification; 0 with @r filled, -ETIMEDOUT,
  * or -errno (-ENOBUFS: the socket overflowed and events were lost).
+ * @timeout_ms is taken as given: a caller whose timeout is a bound passes
+ * gmg_ms() of it (gmg_util.h), one that polls in a loop of its own not.
  */
 int gr_recv_event(struct gr_sock *s, int timeout_ms, struct gr_reply *r);
 /* Send a dump request and call @cb for each message; 0 or -errno. */

@@ -15,7 +15,7 @@
 #include <uapi/linux/gomemguard.h>
 
 #include "genl_raw.h"
-#include "kselftest_harness.h"
+#include "gmg_harness.h"
 
 #define NOBODY 65534
 

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -13,6 +14,46 @@
 #include "gmg_util.h"
 
 #define MODPROBE_SYSCTL "/proc/sys/kernel/modprobe"
+
+static unsigned int time_scale;
+
+unsigned int gmg_time_scale(void)
+{
+	const char *v = getenv("GMG_TIME_SCALE");
+	unsigned long n;
+	char *end;
+
+	if (time_scale)
+		return time_scale;
+	if (!v || !*v) {
+		time_scale = 1;
+		return time_scale;
+	}
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (!isdigit((unsigned char)*v) || *end || errno || n < 1 ||
+	    n > GMG_TIME_SCALE_MAX) {
+		fprintf(stderr, "GMG_TIME_SCALE=%s: not a whole number from 1 to %d\n",
+			v, GMG_TIME_SCALE_MAX);
+		exit(1);
+	}
+	time_scale = n;
+	return time_scale;
+}
+
+/*
+ * At start-up, before any test: a bad GMG_TIME_SCALE stops the program
+ * there, not in the middle of a test that happens to wait first.
+ */
+__attribute__((constructor)) static void time_scale_check(void)
+{
+	gmg_time_scale();
+}
+
+int gmg_ms(int ms)
+{
+	return ms > 0 ? ms * (int)gmg_time_scale() : ms;
+}
 
 const char *gmg_env_path(const char *name)
 {
@@ -50,9 +91,10 @@ int gmg_module_load(void)
 
 int gmg_module_unload(void)
 {
-	int tries;
+	unsigned int tries;
 
-	for (tries = 0; tries < 100; tries++) {
+	/* Up to 5 s (scaled) for the last users to let go. */
+	for (tries = 0; tries < 100 * gmg_time_scale(); tries++) {
 		if (!syscall(SYS_delete_module, "gomemguard", O_NONBLOCK))
 			return 0;
 		if (errno != EAGAIN && errno != EBUSY)

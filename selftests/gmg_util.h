@@ -30,4 +30,17 @@ int gmg_run_ctl(struct gmg_run *r, uid_t uid, const char *const *argv);
 /* Replace /proc/sys/kernel/modprobe, saving the old value in @old. */
 int gmg_set_modprobe(const char *path, char *old, size_t oldsz);
 
+/*
+ * GMG_TIME_SCALE (a whole number from 1 to GMG_TIME_SCALE_MAX, default 1):
+ * how many times slower than a plain TCG guest this kernel is, e.g. a
+ * KASAN and lockdep kernel (make check-debug).  Every timeout, deadline and
+ * bounded wait of the tests is multiplied by it; waits that let time pass
+ * for a measurement are not.  A bad value stops the test program at start,
+ * with a message.
+ */
+#define GMG_TIME_SCALE_MAX 1000
+unsigned int gmg_time_scale(void);
+/* @ms times the scale; 0 and negative (poll()'s "forever") unchanged. */
+int gmg_ms(int ms);
+
 #endif /* GMG_UTIL_H */

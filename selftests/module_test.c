@@ -12,7 +12,7 @@
 
 #include "genl_raw.h"
 #include "gmg_util.h"
-#include "kselftest_harness.h"
+#include "gmg_harness.h"
 
 #define CYCLES 20
 

@@ -24,7 +24,7 @@
 #include "cgroup_util.h"
 #include "genl_raw.h"
 #include "gmg_util.h"
-#include "kselftest_harness.h"
+#include "gmg_harness.h"
 
 #define NOBODY		65534
 #define GIB		(1ULL << 30)
@@ -94,11 +94,11 @@ static void reap(pid_t pid)
 	}
 }
 
-/* An EXIT event for a process named @comm within @ms, or -ETIMEDOUT. */
+/* An EXIT event for a process named @comm within @ms (scaled), or -ETIMEDOUT. */
 static int wait_exit_event(struct gr_sock *l, const char *comm, int ms,
 			   struct gr_reply *r)
 {
-	uint64_t end = boottime_ns() + (uint64_t)ms * 1000000;
+	uint64_t end = boottime_ns() + (uint64_t)gmg_ms(ms) * 1000000;
 	int err;
 
 	while (boottime_ns() < end) {
@@ -306,7 +306,7 @@ TEST(overflowing_listener_loses_exactly_what_is_counted)
 	for (i = 0; i < BURST; i++)
 		reap(pids[i]);
 	/* Every exit is an event (EXIT is never rate-limited). */
-	for (i = 0; i < 200 && info_u64(&s, family, GOMEMGUARD_A_TAGGED); i++)
+	for (i = 0; i < gmg_ms(20000) / 100 && info_u64(&s, family, GOMEMGUARD_A_TAGGED); i++)
 		sleep_ms(100);
 	ASSERT_EQ(0, info_u64(&s, family, GOMEMGUARD_A_TAGGED));
 	sent1 = info_u64(&s, family, GOMEMGUARD_A_EVENTS_SENT);
@@ -315,7 +315,8 @@ TEST(overflowing_listener_loses_exactly_what_is_counted)
 
 	last = sent0;
 	for (;;) {
-		err = gr_recv_event(&l, 300, &r);
+		/* All sent: a pause means the queue is empty. */
+		err = gr_recv_event(&l, gmg_ms(300), &r);
 		if (err == -ENOBUFS) {
 			enobufs++;
 			continue;
@@ -356,7 +357,7 @@ TEST(overflowing_listener_loses_exactly_what_is_counted)
 	pids[0] = sleeper();
 	ASSERT_EQ(0, tag_pid(&s, family, pids[0], &r));
 	reap(pids[0]);
-	ASSERT_EQ(0, gr_recv_event(&l, 10000, &r));
+	ASSERT_EQ(0, gr_recv_event(&l, gmg_ms(10000), &r));
 	EXPECT_EQ(GOMEMGUARD_EVENT_EXIT, gr_get_u32(r.attrs[GOMEMGUARD_A_EVENT]));
 	EXPECT_EQ(sent1 + 1, gr_get_u64(r.attrs[GOMEMGUARD_A_SEQ]));
 	gr_close(&l);

@@ -20,7 +20,7 @@
 #include "cgroup_util.h"
 #include "genl_raw.h"
 #include "gmg_util.h"
-#include "kselftest_harness.h"
+#include "gmg_harness.h"
 
 #define MIB (1024ull * 1024)
 #define MAX_EVENTS 256
@@ -167,7 +167,19 @@ static void take_event(FIXTURE_DATA(trk) *self, const struct gr_reply *r)
 	}
 }
 
-/* Collect events for @ms, or until @pid has died (status in *@status). */
+static int count_events(FIXTURE_DATA(trk) *self, uint32_t type, pid_t pid)
+{
+	int i, n = 0;
+
+	for (i = 0; i < self->nev; i++)
+		n += self->ev[i].type == type && self->ev[i].pid == (uint32_t)pid;
+	return n;
+}
+
+/*
+ * Collect events for @ms, or until @pid has died (status in *@status).
+ * Callers scale @ms when it bounds a wait for the death.
+ */
 static int collect(FIXTURE_DATA(trk) *self, unsigned int ms, pid_t pid,
 		   int *status, uint64_t *death_ns)
 {
@@ -180,9 +192,12 @@ static int collect(FIXTURE_DATA(trk) *self, unsigned int ms, pid_t pid,
 		if (pid && waitpid(pid, status, WNOHANG) == pid) {
 			*death_ns = boottime_ns();
 			self->pid = 0;
-			/* The exit event is on its way: take it too. */
-			while (!gr_recv_event(&self->mon, 1000, r))
+			/* The exit event is on its way: take it too, the last of @pid's. */
+			while (!gr_recv_event(&self->mon, gmg_ms(1000), r)) {
 				take_event(self, r);
+				if (count_events(self, GOMEMGUARD_EVENT_EXIT, pid))
+					break;
+			}
 			free(r);
 			return 1;
 		}
@@ -191,15 +206,6 @@ static int collect(FIXTURE_DATA(trk) *self, unsigned int ms, pid_t pid,
 	}
 	free(r);
 	return 0;
-}
-
-static int count_events(FIXTURE_DATA(trk) *self, uint32_t type, pid_t pid)
-{
-	int i, n = 0;
-
-	for (i = 0; i < self->nev; i++)
-		n += self->ev[i].type == type && self->ev[i].pid == (uint32_t)pid;
-	return n;
 }
 
 static void log_events(struct __test_metadata *_metadata, FIXTURE_DATA(trk) *self)
@@ -220,9 +226,10 @@ static void log_events(struct __test_metadata *_metadata, FIXTURE_DATA(trk) *sel
 	}
 }
 
+/* Up to @ms (scaled) for @file to appear. */
 static int wait_ready(const char *file, int ms)
 {
-	for (; ms > 0; ms -= 50) {
+	for (ms = gmg_ms(ms); ms > 0; ms -= 50) {
 		if (!access(file, R_OK))
 			return 0;
 		sleep_ms(50);
@@ -270,8 +277,8 @@ static void leak_to_oom(struct __test_metadata *_metadata, FIXTURE_DATA(trk) *se
 	ASSERT_EQ(0, wait_ready(ready, 30000));
 	ASSERT_EQ(0, tag_cmd(self, GOMEMGUARD_CMD_TAG_NEW, pid, NULL, &o, &r))
 		TH_LOG("tag: %s", r.extack);
-	ASSERT_EQ(1, collect(self, 60000, pid, &status, &death_ns))
-		TH_LOG("%s did not die within 60 s", program);
+	ASSERT_EQ(1, collect(self, gmg_ms(60000), pid, &status, &death_ns))
+		TH_LOG("%s did not die within %d s", program, gmg_ms(60000) / 1000);
 	log_events(_metadata, self);
 	ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
 		TH_LOG("%s ended with status 0x%x, not an OOM kill", program, status);
@@ -328,6 +335,18 @@ TEST_F(trk, cgo_malloc_leak_warns_in_order_before_oom)
 	leak_to_oom(_metadata, self, "cgoleak");
 }
 
+/* PRESSURE events of @kind at a level above none. */
+static int count_pressure(FIXTURE_DATA(trk) *self, uint32_t kind)
+{
+	int i, n = 0;
+
+	for (i = 0; i < self->nev; i++)
+		n += self->ev[i].type == GOMEMGUARD_EVENT_PRESSURE &&
+		     self->ev[i].pressure != GOMEMGUARD_PRESSURE_NONE &&
+		     self->ev[i].kind == kind;
+	return n;
+}
+
 /* A memcg kept full by page cache is not in danger: no warning at all. */
 TEST_F(trk, page_cache_reader_never_warns)
 {
@@ -353,11 +372,17 @@ TEST_F(trk, page_cache_reader_never_warns)
 	ASSERT_LT(0, self->pid);
 	ASSERT_EQ(0, tag_cmd(self, GOMEMGUARD_CMD_TAG_NEW, self->pid, NULL, &o, &r))
 		TH_LOG("tag: %s", r.extack);
-	for (i = 0; i < 40; i++) {
+	/*
+	 * Watched for 10 s; a slower kernel gets up to 10 s times the scale
+	 * for the reader to fill the memcg and reclaim to run.
+	 */
+	for (i = 0, churn = 0; i < 40 || (i < gmg_ms(10000) / 250 &&
+					   (peak < max * 8 / 10 || !churn)); i++) {
 		ASSERT_EQ(0, collect(self, 250, 0, NULL, NULL));
 		cur = cg_read_ll(self->cg, "memory.current");
 		if (cur > peak)
 			peak = cur;
+		churn = count_pressure(self, GOMEMGUARD_KIND_CACHE_CHURN);
 	}
 	log_events(_metadata, self);
 	TH_LOG("memory.current peaked at %lld MiB of %lld", peak / (long long)MIB,
@@ -367,13 +392,7 @@ TEST_F(trk, page_cache_reader_never_warns)
 	EXPECT_EQ(0, count_events(self, GOMEMGUARD_EVENT_ETA, self->pid));
 	EXPECT_EQ(0, cg_read_key(self->cg, "memory.events", "oom_kill"));
 	/* Reclaim ran, and it was the harmless kind. */
-	for (i = 0, churn = 0, squeeze = 0; i < self->nev; i++) {
-		if (self->ev[i].type != GOMEMGUARD_EVENT_PRESSURE ||
-		    self->ev[i].pressure == GOMEMGUARD_PRESSURE_NONE)
-			continue;
-		churn += self->ev[i].kind == GOMEMGUARD_KIND_CACHE_CHURN;
-		squeeze += self->ev[i].kind == GOMEMGUARD_KIND_ANON_SQUEEZE;
-	}
+	squeeze = count_pressure(self, GOMEMGUARD_KIND_ANON_SQUEEZE);
 	EXPECT_LE(1, churn);
 	EXPECT_EQ(0, squeeze);
 	ASSERT_EQ(0, proc_get(self, self->pid, &r));
@@ -449,7 +468,7 @@ TEST_F(trk, signal_fuse_fires_once_per_crossing)
 	ASSERT_LT(0, self->pid);
 	ASSERT_EQ(0, tag_cmd(self, GOMEMGUARD_CMD_TAG_NEW, self->pid, NULL, &o, &r))
 		TH_LOG("tag: %s", r.extack);
-	for (i = 0; i < 300 && count_lines(sig) < 1; i++)
+	for (i = 0; i < gmg_ms(30000) / 100 && count_lines(sig) < 1; i++)
 		sleep_ms(100);
 	EXPECT_EQ(1, count_lines(sig));
 	/* Held above the limit: still one. */
@@ -461,7 +480,7 @@ TEST_F(trk, signal_fuse_fires_once_per_crossing)
 	sleep_ms(2500);
 	EXPECT_EQ(1, count_lines(sig));
 	ASSERT_EQ(0, tag_cmd(self, GOMEMGUARD_CMD_TAG_SET, self->pid, NULL, &o, &r));
-	for (i = 0; i < 50 && count_lines(sig) < 2; i++)
+	for (i = 0; i < gmg_ms(5000) / 100 && count_lines(sig) < 2; i++)
 		sleep_ms(100);
 	sleep_ms(2000);
 	EXPECT_EQ(2, count_lines(sig));
@@ -469,11 +488,43 @@ TEST_F(trk, signal_fuse_fires_once_per_crossing)
 	EXPECT_EQ(2, gr_get_u32(r.attrs[GOMEMGUARD_A_SIGNALS_SENT]));
 }
 
+/*
+ * sleep(1) in @cg (NULL: ours), returned once it runs: exec'd (its comm is
+ * "sleep"), and so in @cg -- or after 5 s (scaled) in any case.
+ */
 static pid_t spawn_sleeper(const char *cg)
 {
 	const char *argv[] = { "/bin/sleep", "1000", NULL };
+	char path[64], comm[32] = "";
+	pid_t pid = spawn(cg, argv, NULL);
+	int i, fd;
+	ssize_t n;
 
-	return spawn(cg, argv, NULL);
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	for (i = 0; pid > 0 && i < gmg_ms(5000) / 10; i++) {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		n = fd < 0 ? -1 : read(fd, comm, sizeof(comm) - 1);
+		if (fd >= 0)
+			close(fd);
+		comm[n > 0 ? n : 0] = '\0';
+		if (!strcmp(comm, "sleep\n"))
+			break;
+		sleep_ms(10);
+	}
+	return pid;
+}
+
+/* Up to @ms (scaled) for the module to count @want tagged processes. */
+static uint32_t wait_tagged(FIXTURE_DATA(trk) *self, uint32_t want, int ms)
+{
+	uint32_t n = info_tagged(self);
+	int i;
+
+	for (i = 0; n != want && i < gmg_ms(ms) / 50; i++) {
+		sleep_ms(50);
+		n = info_tagged(self);
+	}
+	return n;
 }
 
 TEST_F(trk, untag_and_exit_release_everything)
@@ -487,7 +538,6 @@ TEST_F(trk, untag_and_exit_release_everything)
 
 	self->pid = spawn_sleeper(NULL);
 	ASSERT_LT(0, self->pid);
-	sleep_ms(200);
 	ASSERT_EQ(0, tag_cmd(self, GOMEMGUARD_CMD_TAG_NEW, self->pid, NULL, &o, &r));
 	EXPECT_EQ(before + 1, info_tagged(self));
 	ASSERT_EQ(0, proc_get(self, self->pid, &r));
@@ -504,10 +554,9 @@ TEST_F(trk, untag_and_exit_release_everything)
 	ASSERT_EQ(0, tag_cmd(self, GOMEMGUARD_CMD_TAG_NEW, self->pid, NULL, &o, &r));
 	pid = self->pid;
 	kill(pid, SIGKILL);
-	ASSERT_EQ(1, collect(self, 5000, pid, &status, &t));
+	ASSERT_EQ(1, collect(self, gmg_ms(5000), pid, &status, &t));
 	EXPECT_EQ(1, count_events(self, GOMEMGUARD_EVENT_EXIT, pid));
-	sleep_ms(300);
-	EXPECT_EQ(before, info_tagged(self));
+	EXPECT_EQ(before, wait_tagged(self, before, 300));
 }
 
 /* A new process that gets a dead one's PID is not the dead one. */
@@ -597,7 +646,6 @@ TEST_F(trk, cgroup_tag_catches_members_now_and_later)
 	snprintf(rel, sizeof(rel), "%s", self->cg + strlen(CG_ROOT));
 	early = spawn_sleeper(self->cg);
 	ASSERT_LT(0, early);
-	sleep_ms(300);
 	ASSERT_EQ(0, tag_cmd(self, GOMEMGUARD_CMD_TAG_NEW, 0, rel, &o, &r))
 		TH_LOG("tag %s: %s", rel, r.extack);
 	EXPECT_EQ(1, dump_has(self, early, &source));
@@ -609,18 +657,17 @@ TEST_F(trk, cgroup_tag_catches_members_now_and_later)
 	self->pid = spawn_sleeper(NULL);
 	late = self->pid;
 	ASSERT_LT(0, late);
-	sleep_ms(300);
 	EXPECT_EQ(0, dump_has(self, late, NULL));
 	snprintf(rel + 200, 32, "%d", late);
 	ASSERT_EQ(0, cg_write(self->cg, "cgroup.procs", rel + 200));
-	for (i = 0; i < 40 && dump_has(self, late, NULL) != 1; i++)
+	for (i = 0; i < gmg_ms(2000) / 50 && dump_has(self, late, NULL) != 1; i++)
 		sleep_ms(50);
 	EXPECT_EQ(1, dump_has(self, late, &source));
 	EXPECT_EQ(GOMEMGUARD_SOURCE_CGROUP, source);
 
 	/* Moving out ends it. */
 	ASSERT_EQ(0, cg_write(CG_ROOT, "cgroup.procs", rel + 200));
-	for (i = 0; i < 60 && dump_has(self, late, NULL) != 0; i++)
+	for (i = 0; i < gmg_ms(3000) / 50 && dump_has(self, late, NULL) != 0; i++)
 		sleep_ms(50);
 	EXPECT_EQ(0, dump_has(self, late, NULL));
 
@@ -629,12 +676,27 @@ TEST_F(trk, cgroup_tag_catches_members_now_and_later)
 	EXPECT_EQ(0, dump_has(self, early, NULL));
 }
 
+/* The children spawner has logged so far. */
+static int count_children(const char *log)
+{
+	FILE *f = fopen(log, "r");
+	char line[128];
+	int n = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		n += !strncmp(line, "child pid=", 10);
+	fclose(f);
+	return n;
+}
+
 TEST_F(trk, inherit_follows_forks)
 {
 	struct tag_opts o = { .soft = 64 * MIB, .inherit = 1 };
 	const char *log = "/tmp/spawner.log";
 	char bin[256], line[128];
-	int children = 0, inherited = 0;
+	int i, children = 0, inherited = 0;
 	struct gr_reply r;
 	uint32_t source;
 	FILE *f;
@@ -649,7 +711,10 @@ TEST_F(trk, inherit_follows_forks)
 	ASSERT_LT(0, self->pid);
 	ASSERT_EQ(0, tag_cmd(self, GOMEMGUARD_CMD_TAG_NEW, self->pid, NULL, &o, &r))
 		TH_LOG("%s", r.extack);
+	/* Three forks 700 ms apart; a slower kernel gets longer for them. */
 	sleep_ms(3500);
+	for (i = 0; i < (gmg_ms(3500) - 3500) / 100 && count_children(log) < 3; i++)
+		sleep_ms(100);
 	f = fopen(log, "r");
 	ASSERT_NE(NULL, f);
 	while (fgets(line, sizeof(line), f)) {
@@ -705,10 +770,10 @@ TEST_F(trk, rate_limit_drops_and_counts)
 
 	self->pid = spawn_sleeper(NULL);
 	ASSERT_LT(0, self->pid);
-	sleep_ms(200);
 	set_burst(self, 2);
 	EXPECT_EQ(0, tag_cmd(self, GOMEMGUARD_CMD_TAG_NEW, self->pid, NULL, &o, &r));
-	collect(self, 1500, 0, NULL, NULL);
+	/* Time for the two that pass to arrive, and for more that should not. */
+	collect(self, gmg_ms(1500), 0, NULL, NULL);
 	set_burst(self, GOMEMGUARD_EVENT_BURST_DEFAULT);
 	log_events(_metadata, self);
 	EXPECT_EQ(2, count_events(self, GOMEMGUARD_EVENT_WARN, self->pid));
@@ -807,14 +872,17 @@ TEST_F(trk, memcg_oom_leaves_a_post_mortem)
 	pid = self->pid;
 	ASSERT_EQ(0, wait_ready(ready, 30000));
 	ASSERT_EQ(0, tag_cmd(self, GOMEMGUARD_CMD_TAG_NEW, pid, NULL, &o, r));
-	/* Collect until death, keeping OOM events (take_event skips them). */
-	end = boottime_ns() + 60000000000ull;
+	/*
+	 * Collect until death, keeping OOM events (take_event skips them),
+	 * and for 3 s after it; both scaled.
+	 */
+	end = boottime_ns() + gmg_ms(60000) * 1000000ull;
 	death_ns = 0;
 	while (boottime_ns() < end) {
 		if (!death_ns && waitpid(pid, &status, WNOHANG) == pid) {
 			death_ns = boottime_ns();
 			self->pid = 0;
-			end = death_ns + 3000000000ull;
+			end = death_ns + gmg_ms(3000) * 1000000ull;
 		}
 		if (gr_recv_event(&self->mon, 100, r))
 			continue;
@@ -823,7 +891,8 @@ TEST_F(trk, memcg_oom_leaves_a_post_mortem)
 		else
 			take_event(self, r);
 	}
-	ASSERT_NE(0, death_ns) TH_LOG("the leak was not killed within 60 s");
+	ASSERT_NE(0, death_ns) TH_LOG("the leak was not killed within %d s",
+				      gmg_ms(60000) / 1000);
 	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
 	ASSERT_EQ(1, ev.n) TH_LOG("%d OOM events", ev.n);
 	EXPECT_EQ(GOMEMGUARD_CONSTRAINT_MEMCG, ev.constraint);
@@ -939,7 +1008,8 @@ TEST_F(trk, tmpfs_writer_is_pinned_and_warned_before_oom)
 	ASSERT_EQ(0, tag_cmd(self, GOMEMGUARD_CMD_TAG_NEW, pid, NULL, &o, &r))
 		TH_LOG("%s", r.extack);
 	/* Half full: the view counts the tmpfs pages as pinned. */
-	for (i = 0; i < 100 && cg_read_ll(self->cg, "memory.current") < 48 * (long long)MIB; i++)
+	for (i = 0; i < gmg_ms(10000) / 100 &&
+		    cg_read_ll(self->cg, "memory.current") < 48 * (long long)MIB; i++)
 		sleep_ms(100);
 	gr_start(&m, self->family, GOMEMGUARD_CMD_MEMCG_GET, GOMEMGUARD_GENL_VERSION);
 	ASSERT_EQ(0, gr_dump(&self->ctl, &m, memcg_cb, &f));
@@ -966,7 +1036,7 @@ TEST_F(trk, tmpfs_writer_is_pinned_and_warned_before_oom)
 		EXPECT_NE(NULL, strstr(run.out, "\"pinned_bytes\":")) TH_LOG("%s", run.out);
 	}
 
-	ASSERT_EQ(1, collect(self, 60000, pid, &status, &death_ns));
+	ASSERT_EQ(1, collect(self, gmg_ms(60000), pid, &status, &death_ns));
 	log_events(_metadata, self);
 	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
 	for (i = 0; i < self->nev; i++)
@@ -1014,12 +1084,13 @@ TEST_F(trk, global_oom_kills_a_tagged_leak)
 		fclose(f);
 	}
 	ASSERT_EQ(0, tag_cmd(self, GOMEMGUARD_CMD_TAG_NEW, pid, NULL, &o, r));
-	end = boottime_ns() + 120000000000ull;
+	/* Until death and 3 s after it, both scaled. */
+	end = boottime_ns() + gmg_ms(120000) * 1000000ull;
 	while (boottime_ns() < end) {
 		if (!death_ns && waitpid(pid, &status, WNOHANG) == pid) {
 			death_ns = boottime_ns();
 			self->pid = 0;
-			end = death_ns + 3000000000ull;
+			end = death_ns + gmg_ms(3000) * 1000000ull;
 		}
 		if (!gr_recv_event(&self->mon, 100, r) &&
 		    gr_get_u32(r->attrs[GOMEMGUARD_A_EVENT]) == GOMEMGUARD_EVENT_OOM)
