@@ -13,6 +13,8 @@ tests=$top/build/selftests
 export GMG_KO=$top/build/k/$(uname -r)/gomemguard.ko
 export GOMEMCTL=$top/tools/gomemctl
 export GMG_WORKLOADS=$top/build/workloads
+# shellcheck source=selftests/time_scale.sh
+. "$top/selftests/time_scale.sh"
 "$top"/scripts/guest-modules.sh || { echo "Bail out! cannot make the module reachable"; exit 1; }
 
 BASE_DIR=$ksft
@@ -20,7 +22,8 @@ BASE_DIR=$ksft
 set +u
 # shellcheck source=/dev/null
 . "$ksft/kselftest/runner.sh"
-export kselftest_override_timeout=${GMG_TEST_TIMEOUT:-300}
+# GMG_TEST_TIMEOUT is taken as given, the default scaled.
+export kselftest_override_timeout=${GMG_TEST_TIMEOUT:-$((300 * gmg_scale))}
 export KSELFTEST_TRACKER_TEST_ARGS="-t global_oom_kills_a_tagged_leak"
 cd "$tests" || exit 1
 run_many "$tests"/tracker_test

@@ -23,6 +23,10 @@ die() {
 	exit 1
 }
 
+# GMG_TIME_SCALE: checked here once, before any test; see time_scale.sh.
+# shellcheck source=selftests/time_scale.sh
+. "$top/selftests/time_scale.sh"
+
 [ -f "$GMG_KO" ] || die "$GMG_KO missing: build the module for $kver first"
 [ -x "$GOMEMCTL" ] || die "$GOMEMCTL missing: make tools"
 
@@ -42,7 +46,8 @@ BASE_DIR=$ksft
 # The runner is written for sh without -u.
 set +u
 . "$ksft/kselftest/runner.sh"
-export kselftest_override_timeout=${GMG_TEST_TIMEOUT:-400}
+# Per test program; GMG_TEST_TIMEOUT is taken as given, the default scaled.
+export kselftest_override_timeout=${GMG_TEST_TIMEOUT:-$((400 * gmg_scale))}
 # The global OOM needs a small guest of its own: selftests/guest-global-oom.sh.
 export KSELFTEST_TRACKER_TEST_ARGS="-T global_oom_kills_a_tagged_leak"
 cd "$tests" || die "no $tests"

@@ -17,6 +17,8 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=/dev/null
 . "$top/build/ksrc/tools/testing/selftests/kselftest/ktap_helpers.sh"
+# shellcheck source=selftests/time_scale.sh
+. "$top/selftests/time_scale.sh"
 
 ctl=${GOMEMCTL:-$top/tools/gomemctl}
 workloads=${GMG_WORKLOADS:-$top/build/workloads}
@@ -42,9 +44,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# wait_for SECONDS CMD...: polls CMD every 0.2 s; a bound, not a measure.
+# wait_for SECONDS CMD...: polls CMD every 0.2 s for up to SECONDS times
+# GMG_TIME_SCALE; a bound, not a measure.
 wait_for() {
-	local i n=$(($1 * 5))
+	local i n=$(($1 * 5 * gmg_scale))
 
 	shift
 	for ((i = 0; i < n; i++)); do

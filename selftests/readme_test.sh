@@ -9,6 +9,8 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 ksft=$top/build/ksrc/tools/testing/selftests
 # shellcheck source=/dev/null
 . "$ksft/kselftest/ktap_helpers.sh"
+# shellcheck source=selftests/time_scale.sh
+. "$top/selftests/time_scale.sh"
 
 readme=$top/README.md
 cg=/sys/fs/cgroup/gmg-readme.slice
@@ -29,13 +31,19 @@ echo 256M >"$cg/memory.max"
 # Outside the cgroup: the process the README calls 4711, and a Go service
 # with GOMEMLIMIT that only `tag --go --all` tags.  Inside: a Go service
 # without GOMEMLIMIT under a memory.max, which the cgroup tag covers.
-"$GMG_WORKLOADS/gosleep" -heap 4M >/dev/null &
+# Each writes its ready file once it runs: exec'd, in its cgroup.
+ready=$(mktemp -d /tmp/gmg-readme.XXXXXX)
+"$GMG_WORKLOADS/gosleep" -heap 4M -readyfile "$ready/pid" >/dev/null &
 pid=$!
-GOMEMLIMIT=64MiB "$GMG_WORKLOADS/gosleep" -heap 4M >/dev/null &
+GOMEMLIMIT=64MiB "$GMG_WORKLOADS/gosleep" -heap 4M -readyfile "$ready/golimit" >/dev/null &
 golimit=$!
-bash -c "echo \$\$ >$cg/cgroup.procs && exec $GMG_WORKLOADS/gosleep -heap 4M" >/dev/null &
+bash -c "echo \$\$ >$cg/cgroup.procs && exec $GMG_WORKLOADS/gosleep -heap 4M -readyfile $ready/member" >/dev/null &
 member=$!
-sleep 1
+# Up to 30 s, scaled.
+for ((i = 0; i < 150 * gmg_scale; i++)); do
+	[ -e "$ready/pid" ] && [ -e "$ready/golimit" ] && [ -e "$ready/member" ] && break
+	sleep 0.2
+done
 
 for c in "${cmds[@]}"; do
 	run=${c//4711/$pid}
@@ -43,7 +51,8 @@ for c in "${cmds[@]}"; do
 	read -r -a argv <<<"$run"
 	# monitor runs until stopped: SIGTERM ends it with status 0.
 	case " $run " in
-	*" monitor "*) out=$(timeout --preserve-status 3 "$GOMEMCTL" "${argv[@]:1}" 2>&1) ;;
+	# 3 s (scaled): time enough to start up, so that SIGTERM finds it running.
+	*" monitor "*) out=$(timeout --preserve-status $((3 * gmg_scale)) "$GOMEMCTL" "${argv[@]:1}" 2>&1) ;;
 	*) out=$("$GOMEMCTL" "${argv[@]:1}" 2>&1) ;;
 	esac
 	rc=$?
@@ -62,4 +71,5 @@ kill "$pid" "$golimit" "$member" 2>/dev/null
 wait 2>/dev/null
 "$GOMEMCTL" untag --cgroup "$cg" >/dev/null 2>&1
 rmdir "$cg"
+rm -rf "$ready"
 ktap_finished
