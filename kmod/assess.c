@@ -142,6 +142,8 @@ void gmg_assess(struct gmg_state *st, const struct gmg_settings *set,
 	gmg_growth_update(&st->growth, (u64)set->rate_window_ms * NSEC_PER_MSEC,
 			  s->time_ns, used);
 	update_eta(st, set, s);
+	v->growing = st->growth.rate >= GMG_MIN_RATE ||
+		     s->memcg.rate >= GMG_MIN_RATE;
 
 	/* Levels: every one crossed upward since the last report, in order. */
 	while (st->level < set->nr_levels &&

@@ -99,6 +99,7 @@ struct gmg_verdict {
 	bool eta;
 	bool recover;
 	bool fire_signal;
+	bool growing;		/* it, or its memcg, grows: sample it often */
 	u64 wake_bytes;		/* reassess as soon as anon + swap reaches */
 };
 

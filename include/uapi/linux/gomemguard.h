@@ -31,7 +31,11 @@
  * GOMEMGUARD_HYSTERESIS_PCT a RECOVER event, and exit an EXIT event.  The
  * optional signal (the "memory fuse") is sent to the process once per upward
  * crossing of 100 % of the soft limit.  With INHERIT, children forked by a
- * watched process are watched too, with the same settings.
+ * watched process are watched too, with the same settings.  Children and new
+ * cgroup members are taken on in batches, within about 10 ms: one that is
+ * gone by then was never watched (no EXIT event), and a vfork() child (Go's
+ * os/exec, posix_spawn()) is taken on when it execs, not while it runs on
+ * its parent's memory.
  *
  * Identity is the kernel's struct pid: a PID that is reused after exit
  * never refers to the old process's state.  PIDs in requests and replies are
