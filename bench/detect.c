@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -172,6 +173,20 @@ static bool read_monitor(struct detect *d)
 	return true;
 }
 
+/*
+ * The watchers run at nice -10, as dist/gomemctl-monitor.service runs the
+ * monitor: a watcher at nice 0 queues behind the very process it watches,
+ * which keeps its CPU busy.  The reader of the monitor's lines stands in
+ * for what consumes them (syslog, --exec), and shares its thread with the
+ * poller and the PSI trigger: they all get the same priority.  Applies to
+ * the calling thread.
+ */
+static void raise_priority(void)
+{
+	if (setpriority(PRIO_PROCESS, 0, -10))
+		wl_die("setpriority: %s", strerror(errno));
+}
+
 /* In a child about to exec: move into @cgroup (NULL: stay). */
 static int join(const char *cgroup)
 {
@@ -206,6 +221,7 @@ static void start_monitor(struct detect *d)
 		argv[3] = "--ready-file";
 		argv[4] = ready;
 		argv[5] = NULL;
+		raise_priority();
 		if (join(d->o.tool_cgroup) || dup2(fds[1], STDOUT_FILENO) < 0)
 			_exit(127);
 		execv(argv[0], argv);
@@ -312,6 +328,7 @@ void detect_loop(struct detect *d)
 	uint64_t ticks;
 	int tmo;
 
+	raise_priority();
 	for (;;) {
 		tmo = timeout_ms(d);
 		if (!tmo)

@@ -491,8 +491,9 @@ def main():
            "Two guests per kernel, 1 vCPU and 2560 MiB each: the *cost* guest (overhead, "
            "scale) runs with QEMU's `-icount shift=3,sleep=on`, so guest time counts "
            "instructions executed and the ratios do not move with the load on the shared "
-           "host (they do not see cache or TLB effects either); the *live* guest (latency, "
-           "lead time) runs in real time. One vCPU: the workload, the module's work items "
+           "host (they do not see cache or TLB effects either), so the kernels' cost guests "
+           "run side by side; the *live* guest (latency, lead time) runs in real time, one "
+           "at a time with nothing beside it. One vCPU: the workload, the module's work items "
            "and the watchers share it, as on a busy machine, and nothing needs pinning.", "",
            ] + ([f"- {t}" for t in a.timing] + [""] if a.timing else []) + [
            "## Targets", "", targets(summary), ""] + body
