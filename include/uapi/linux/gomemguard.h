@@ -129,7 +129,8 @@
  *	Events are unicast rather than multicast so that each listener gets
  *	PIDs it may see.  A listener that does not read fast enough loses
  *	events: its socket reports ENOBUFS, and the module counts each loss in
- *	EVENTS_OVERFLOWED.
+ *	EVENTS_OVERFLOWED -- as it counts a listener's copy it had no memory
+ *	for: either way the event took its SEQ, and that listener sees a gap.
  *
  * GOMEMGUARD_CMD_EVENT (notification to subscribed sockets)
  *	EVENT, SEQ, TIME_NS and the PROC_GET attributes of the process it is
@@ -292,7 +293,7 @@ enum gomemguard_attr {
 	GOMEMGUARD_A_HOOKS,		/* nest of HOOK */
 	GOMEMGUARD_A_HOOK,		/* string: an active kernel hook */
 	GOMEMGUARD_A_LIMIT_ORIGIN,	/* u32: enum gomemguard_limit_origin */
-	GOMEMGUARD_A_EVENTS_OVERFLOWED,	/* u64: events lost in full listener sockets */
+	GOMEMGUARD_A_EVENTS_OVERFLOWED,	/* u64: listeners' copies lost (socket full, no memory) */
 	GOMEMGUARD_A_LISTENERS,		/* u32: sockets subscribed to events */
 	GOMEMGUARD_A_OPEN_READ,		/* u8: reading needs no capability */
 
