@@ -310,22 +310,47 @@ static bool same_file(const struct exe_cache_entry *e, const struct stat *st)
 	       e->ctime.tv_nsec == st->st_ctim.tv_nsec;
 }
 
-static int read_exe(int fd, struct goelf_info *elf)
+static const struct exe_cache_entry *cached(const struct stat *st)
 {
+	unsigned int i;
+
+	for (i = 0; i < EXE_CACHE_SIZE; i++)
+		if (same_file(&exe_cache[i], st))
+			return &exe_cache[i];
+	return NULL;
+}
+
+/*
+ * What the executable at @path (/proc/PID/exe) says.  A stat() first:
+ * where the file is known, it is not opened at all (opening costs a round
+ * trip to the server on a network or 9p root).
+ */
+static int read_exe(const char *path, struct goelf_info *elf)
+{
+	const struct exe_cache_entry *hit;
 	struct exe_cache_entry *e;
 	struct stat st;
-	unsigned int i;
-	int err;
+	int fd, err;
 
-	if (fstat(fd, &st))
-		return -errno;
-	for (i = 0; i < EXE_CACHE_SIZE; i++) {
-		if (same_file(&exe_cache[i], &st)) {
-			*elf = exe_cache[i].elf;
-			return exe_cache[i].err;
-		}
+	/* Kernel threads and zombies have no executable. */
+	if (stat(path, &st))
+		return errno == ENOENT ? -ENOEXEC : -errno;
+	hit = cached(&st);
+	if (hit) {
+		*elf = hit->elf;
+		return hit->err;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? -ENOEXEC : -errno;
+	/* It may have exec'd since: the file read is the one to remember. */
+	if (fstat(fd, &st)) {
+		err = -errno;
+		close(fd);
+		return err;
 	}
 	err = goelf_read_fd(fd, elf);
+	close(fd);
 	/* A failed read may succeed next time: only verdicts are kept. */
 	if (err && err != -ENOEXEC)
 		return err;
@@ -342,7 +367,7 @@ int goproc_read(int pid, struct goproc *p)
 {
 	char path[PATH_MAX], link[GOPROC_EXE_MAX];
 	ssize_t n;
-	int fd, err;
+	int err;
 
 	memset(p, 0, sizeof(*p));
 	p->pid = pid;
@@ -351,12 +376,7 @@ int goproc_read(int pid, struct goproc *p)
 	if (err)
 		return err;
 	proc_path(path, sizeof(path), pid, "exe");
-	/* Kernel threads and zombies have no executable. */
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? -ENOEXEC : -errno;
-	err = read_exe(fd, &p->elf);
-	close(fd);
+	err = read_exe(path, &p->elf);
 	if (err)
 		return err;
 	n = readlink(path, link, sizeof(link));
