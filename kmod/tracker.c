@@ -114,6 +114,8 @@ static struct delayed_work gmg_sampler;
 static bool gmg_hot_seen;
 /* The next sampler run samples everyone, quiet or not. */
 static bool gmg_sample_everyone;
+/* jiffies: the sampler's next full pass; only the sampler touches it. */
+static unsigned long gmg_next_full;
 static struct delayed_work gmg_adopt_work;
 
 u32 gmg_tracker_count(void)
@@ -657,37 +659,51 @@ static bool proc_still_quiet(struct gmg_proc *p, u64 now)
 }
 
 /*
- * Every GMG_HOT_PERIOD: the hot processes, if there are any.  Every
- * GMG_HOT_PER_SAMPLE of those: everyone who is not quiet, and housekeeping.
+ * Every GMG_HOT_PER_SAMPLE hot periods (1 s): everyone who is not quiet,
+ * and housekeeping.  In between, every GMG_HOT_PERIOD, the hot processes --
+ * only while there are any: with none, the sampler sleeps to the next full
+ * sample (ten wake-ups a second for nothing cost an untagged process's
+ * page faults 0.4 % in the benchmark guest).
  */
 static void gmg_sample(struct work_struct *w)
 {
-	static unsigned int tick;
 	bool everyone = xchg(&gmg_sample_everyone, false);
 	u64 now = ktime_get_boottime_ns();
+	unsigned long delay;
 	struct gmg_proc *p;
+	bool hot = false;
 
-	if (everyone || ++tick % GMG_HOT_PER_SAMPLE == 0) {
+	if (everyone || time_after_eq(jiffies, gmg_next_full)) {
+		gmg_next_full = jiffies + GMG_HOT_PER_SAMPLE * GMG_HOT_PERIOD;
 		WRITE_ONCE(gmg_hot_seen, false);
 		mutex_lock(&gmg_lock);
 		rcu_read_lock();
-		list_for_each_entry_rcu(p, &gmg_procs, node)
+		list_for_each_entry_rcu(p, &gmg_procs, node) {
+			hot |= test_bit(GMG_PROC_HOT, &p->flags);
 			if (everyone || !proc_still_quiet(p, now))
 				queue_work(gmg_wq, &p->work);
+		}
 		rcu_read_unlock();
 		mutex_unlock(&gmg_lock);
 		gmg_memcg_housekeeping();
 		gmg_pressure_housekeeping();
-	} else if (READ_ONCE(gmg_hot_seen)) {
+	} else {
 		/* Each hot process's assessment sets it again. */
 		WRITE_ONCE(gmg_hot_seen, false);
 		rcu_read_lock();
-		list_for_each_entry_rcu(p, &gmg_procs, node)
-			if (test_bit(GMG_PROC_HOT, &p->flags))
+		list_for_each_entry_rcu(p, &gmg_procs, node) {
+			if (test_bit(GMG_PROC_HOT, &p->flags)) {
+				hot = true;
 				queue_work(gmg_wq, &p->work);
+			}
+		}
 		rcu_read_unlock();
 	}
-	queue_delayed_work(gmg_wq, &gmg_sampler, GMG_HOT_PERIOD);
+	delay = GMG_HOT_PERIOD;
+	if (!hot && !READ_ONCE(gmg_hot_seen) &&
+	    time_before(jiffies, gmg_next_full))
+		delay = gmg_next_full - jiffies;
+	queue_delayed_work(gmg_wq, &gmg_sampler, delay);
 }
 
 /* ---- for OOM post-mortems and the memcg view ---- */
@@ -1173,6 +1189,7 @@ int gmg_tracker_init(void)
 		return -ENOMEM;
 	INIT_DELAYED_WORK(&gmg_adopt_work, gmg_adopt);
 	INIT_DELAYED_WORK(&gmg_sampler, gmg_sample);
+	gmg_next_full = jiffies;
 	queue_delayed_work(gmg_wq, &gmg_sampler, GMG_HOT_PERIOD);
 	return 0;
 }
