@@ -238,7 +238,9 @@ lead_run() {
 	pid=$!
 	if [ "$life" != 0 ]; then
 		sleep "$life"
-		kill "$pid" 2>/dev/null || true
+		# The workload itself, in the cgroup: $pid is the shell that
+		# started it.
+		xargs -r kill <"$dir/cgroup.procs" 2>/dev/null || true
 	fi
 	# watch returns once the cgroup is empty, or at its own deadline.
 	wait "$wpid" || die "watch failed"

@@ -188,7 +188,7 @@ def latency_table(r):
     row("gomemguard: `gomemctl monitor -j` line read", r["gmg"],
         "crossing fault to the JSON line in the reader")
     row("  of which: kernel (event TIME_NS - crossing)", r["kern"],
-        "fault, probe, work item, sample, assess, multicast")
+        "fault, probe, work item, sample, assess, unicast to the listener")
     row("  of which: delivery (read - TIME_NS)", r["deliver"],
         "socket, gomemctl, pipe, scheduling")
     row("100 ms poller of memory.current", r["poll"], "same crossing, in memory.current")
@@ -331,7 +331,10 @@ def scale(log):
         return None, {}
     n = d["tagged"][0]["n"] if d["tagged"] else 0
     before, after = d["slab-before"][0], d["slab-after"][0]
-    k512 = (after["kmalloc512_objs"] - before["kmalloc512_objs"]) * 512 / n
+    objs = after["kmalloc512_objs"] - before["kmalloc512_objs"]
+    # Each tag is one kmalloc-512 object (a BUILD_BUG_ON in tracker.c
+    # says so); the rest of the kernel allocates a few more meanwhile.
+    k512 = round(objs / n) * 512
     sunr = (after["sunreclaim"] - before["sunreclaim"]) / n
     shows = [x["ns"] for x in d["show"]]
     none = statistics.median(x["ns"] for x in d["pf-none"] + d["pf-after"])
@@ -340,7 +343,8 @@ def scale(log):
         ["processes forked (sleepers)", f"{d['sleepers'][0]['n']}"],
         ["processes tagged (cgroup tag, adoption)",
          f"{n} in {d['tagged'][0]['ns'] / S:.1f} s"],
-        ["kmalloc-512 objects per tag", f"{k512:.0f} B"],
+        ["kmalloc-512 objects per tag", f"{k512:.0f} B ({objs} objects more for {n} tags; "
+                                        "the rest of the kernel allocates some too)"],
         ["SUnreclaim per tag (whole kernel)", f"{sunr:.0f} B"],
         ["`gomemctl -j show`", f"{d['show'][0]['entries']} entries, "
          f"{statistics.median(shows) / MS:,.0f} ms ({statistics.median(shows) / n / 1e3:.0f}"
