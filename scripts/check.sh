@@ -50,7 +50,7 @@ for st in "${stages[@]}"; do
 	n=$((n + 1))
 	log=$logs/$st.ktap
 	if [ "$st" = host ]; then
-		stamp "host: module builds, checkpatch, gomemctl unit tests, man pages, dist, dkms"
+		stamp "host: module builds, checkpatch, assess.c and gomemctl unit tests, man pages, dist, dkms"
 		(
 			# shellcheck source=/dev/null
 			BASE_DIR=$ksft
@@ -60,6 +60,7 @@ set +u
 			export kselftest_override_timeout=600
 			run_many "$top"/selftests/host/build_test.sh \
 				"$top"/selftests/host/checkpatch_test.sh \
+				"$top"/build/selftests/host/assess_test \
 				"$top"/tools/tests/units_test \
 				"$top"/tools/tests/nl_test \
 				"$top"/tools/tests/service_test \

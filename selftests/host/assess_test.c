@@ -1,0 +1,255 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kmod/assess.c on the host: the growth rate, the ETA, the levels, the
+ * hysteresis, the fuse and the "growing" hint, from made-up samples whose
+ * right answers are known.  assess.c is pure arithmetic; kshim/ gives it the
+ * few kernel names it uses.  The guest tests see the same code work on real
+ * processes, where the right answers are only known approximately.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "gomemguard.h"
+#include "kselftest_harness.h"
+
+#define MIB		(1024ULL * 1024)
+#define MS		1000000ULL	/* ns */
+#define SEC		(1000 * MS)
+
+static struct gmg_settings settings(u64 soft, u32 nr_levels, const u32 *levels)
+{
+	struct gmg_settings set = {
+		.soft_limit = soft,
+		.eta_horizon_ms = 5000,
+		.rate_window_ms = 2000,
+		.nr_levels = nr_levels,
+	};
+
+	memcpy(set.levels, levels, nr_levels * sizeof(*levels));
+	return set;
+}
+
+/* A sample of @anon bytes at @t ns, in a memcg without limits. */
+static struct gmg_sample sample(u64 t, u64 anon)
+{
+	struct gmg_sample s = {
+		.time_ns = t,
+		.anon = anon,
+		.memcg = { .usage = anon, .max = U64_MAX, .high = U64_MAX },
+	};
+
+	return s;
+}
+
+/* Within @pct percent of @want. */
+static int near(double got, double want, double pct)
+{
+	return got >= want * (1 - pct / 100) && got <= want * (1 + pct / 100);
+}
+
+TEST(steady_leak_rate_and_eta)
+{
+	const u32 levels[] = { 90 };
+	struct gmg_settings set = settings(1024 * MIB, 1, levels);
+	struct gmg_state st = {};
+	struct gmg_verdict v;
+	u64 t, anon = 100 * MIB, rate = 16 * MIB;
+
+	/* 16 MiB/s, sampled every 100 ms for 3 s. */
+	for (t = 0; t <= 3 * SEC; t += 100 * MS) {
+		struct gmg_sample s = sample(t, anon + rate * t / SEC);
+
+		gmg_assess(&st, &set, &s, &v);
+	}
+	EXPECT_TRUE(st.growth.sustained);
+	EXPECT_TRUE(near(st.growth.rate, rate, 2))
+		TH_LOG("rate %lld, expected %llu", (long long)st.growth.rate,
+		       (unsigned long long)rate);
+	/* (1024 - 148) MiB to go at 16 MiB/s: 54.75 s. */
+	EXPECT_EQ(GOMEMGUARD_LIMIT_SOFT, st.eta_limit);
+	EXPECT_TRUE(near(st.eta_ms, 54750, 2))
+		TH_LOG("eta %llu ms", (unsigned long long)st.eta_ms);
+	EXPECT_TRUE(v.growing);
+	EXPECT_FALSE(v.eta);
+}
+
+/*
+ * The regression the median is for: a 30 MiB start-up step in the first
+ * quarter, then a steady 16 MiB/s.  Over the whole window the slope says
+ * 36 MiB/s at 1.5 s; the leak's rate is 16.
+ */
+TEST(start_up_step_does_not_inflate_the_rate)
+{
+	const u32 levels[] = { 90 };
+	struct gmg_settings set = settings(1024 * MIB, 1, levels);
+	struct gmg_state st = {};
+	struct gmg_verdict v;
+	u64 t, anon;
+
+	/* 1.5 s in: the oldest point of the window is before the step. */
+	for (t = 0; t <= 1500 * MS; t += 100 * MS) {
+		struct gmg_sample s;
+
+		anon = 10 * MIB + (t >= 200 * MS ? 30 * MIB : 0) + 16 * MIB * t / SEC;
+		s = sample(t, anon);
+		gmg_assess(&st, &set, &s, &v);
+	}
+	EXPECT_TRUE(st.growth.sustained);
+	EXPECT_TRUE(near(st.growth.rate, 16 * MIB, 5))
+		TH_LOG("rate %.1f MiB/s, expected 16", st.growth.rate / (double)MIB);
+}
+
+/* A working set allocated once is not a leak: no sustained rate, no ETA. */
+TEST(one_step_then_flat_is_not_a_leak)
+{
+	const u32 levels[] = { 90 };
+	struct gmg_settings set = settings(128 * MIB, 1, levels);
+	struct gmg_state st = {};
+	struct gmg_verdict v;
+	u64 t;
+
+	for (t = 0; t <= 4 * SEC; t += 100 * MS) {
+		struct gmg_sample s = sample(t, t < 300 * MS ? 10 * MIB : 60 * MIB);
+
+		gmg_assess(&st, &set, &s, &v);
+		EXPECT_FALSE(v.eta) TH_LOG("ETA event at %llu ms", t / MS);
+	}
+	EXPECT_FALSE(st.growth.sustained);
+	EXPECT_EQ(0, st.eta_limit);
+	EXPECT_FALSE(v.growing);
+}
+
+/* Levels in order, once each; hysteresis; RECOVER below the lowest. */
+TEST(levels_hysteresis_and_recover)
+{
+	const u32 levels[] = { 50, 80 };
+	struct gmg_settings set = settings(100 * MIB, 2, levels);
+	struct gmg_state st = {};
+	struct gmg_sample s;
+	struct gmg_verdict v;
+	u64 t = 0;
+
+#define STEP(mib) do {							\
+		t += 10 * SEC;	/* far apart: no rate, no ETA */	\
+		s = sample(t, (mib) * MIB);				\
+		gmg_assess(&st, &set, &s, &v);				\
+	} while (0)
+
+	STEP(40);
+	EXPECT_EQ(0, v.nr_warn);
+	EXPECT_EQ(50 * MIB, v.wake_bytes);	/* the next level */
+	STEP(85);			/* both at once, in order */
+	ASSERT_EQ(2, v.nr_warn);
+	EXPECT_EQ(1, v.warn_level[0]);
+	EXPECT_EQ(2, v.warn_level[1]);
+	STEP(82);
+	EXPECT_EQ(0, v.nr_warn);
+	STEP(76);			/* under 80 but within 5 points */
+	EXPECT_EQ(0, v.nr_warn);
+	EXPECT_EQ(2, st.level);
+	STEP(74);			/* 80 re-armed */
+	EXPECT_EQ(1, st.level);
+	EXPECT_FALSE(v.recover);
+	STEP(81);
+	ASSERT_EQ(1, v.nr_warn);
+	EXPECT_EQ(2, v.warn_level[0]);
+	STEP(46);			/* below 50, within the margin */
+	EXPECT_FALSE(v.recover);
+	STEP(44);
+	EXPECT_TRUE(v.recover);
+	EXPECT_EQ(0, st.level);
+	STEP(30);
+	EXPECT_FALSE(v.recover);	/* once */
+#undef STEP
+}
+
+/* One ETA event per limit; re-armed once the ETA is well above the horizon. */
+TEST(eta_event_once_and_rearmed)
+{
+	const u32 levels[] = { 100 };
+	struct gmg_settings set = settings(1024 * MIB, 1, levels);
+	struct gmg_state st = {};
+	struct gmg_verdict v;
+	int etas = 0;
+	u64 t, anon = 900 * MIB;
+
+	/* 32 MiB/s with 124 MiB to go: under the 5 s horizon within 2 s. */
+	for (t = 0; t <= 2500 * MS; t += 100 * MS) {
+		struct gmg_sample s = sample(t, anon + 32 * MIB * t / SEC);
+
+		gmg_assess(&st, &set, &s, &v);
+		etas += v.eta;
+	}
+	EXPECT_EQ(1, etas);
+	EXPECT_EQ(GOMEMGUARD_LIMIT_SOFT, st.eta_warned);
+	/* Growth stops for good: re-armed, and a new leak warns again. */
+	for (t = 2600 * MS; t <= 8 * SEC; t += 100 * MS) {
+		struct gmg_sample s = sample(t, 980 * MIB);
+
+		gmg_assess(&st, &set, &s, &v);
+	}
+	EXPECT_EQ(0, st.eta_warned);
+	EXPECT_FALSE(v.growing);
+}
+
+/*
+ * The process is flat, its memcg's unreclaimable part grows (a tmpfs
+ * writer): the ETA is the memcg's.  The same usage in clean page cache is
+ * no danger at all.
+ */
+TEST(memcg_growth_and_page_cache)
+{
+	const u32 levels[] = { 90 };
+	struct gmg_settings set = settings(1024 * MIB, 1, levels);
+	struct gmg_state st = {};
+	struct gmg_sample s = sample(0, 20 * MIB);
+	struct gmg_verdict v;
+
+	s.memcg.usage = 100 * MIB;
+	s.memcg.max = 128 * MIB;
+	s.memcg.rate = 8 * MIB;
+	s.memcg.sustained = true;
+	gmg_assess(&st, &set, &s, &v);
+	EXPECT_EQ(GOMEMGUARD_LIMIT_MEMCG_MAX, st.eta_limit);
+	EXPECT_TRUE(near(st.eta_ms, 3500, 1))
+		TH_LOG("eta %llu ms", (unsigned long long)st.eta_ms);
+	EXPECT_TRUE(v.eta);
+	EXPECT_TRUE(v.growing);
+
+	memset(&st, 0, sizeof(st));
+	s.memcg.reclaimable = 90 * MIB;	/* mostly clean cache */
+	s.memcg.rate = 0;
+	s.memcg.sustained = false;
+	s.memcg.usage = 127 * MIB;
+	gmg_assess(&st, &set, &s, &v);
+	EXPECT_EQ(0, st.eta_limit);
+	EXPECT_FALSE(v.eta);
+	EXPECT_FALSE(v.growing);
+}
+
+/* The fuse: once per upward crossing of the soft limit, at most 1/s. */
+TEST(fuse_once_per_crossing)
+{
+	const u32 levels[] = { 90 };
+	struct gmg_settings set = settings(100 * MIB, 1, levels);
+	struct gmg_state st = {};
+	struct gmg_sample s;
+	struct gmg_verdict v;
+
+	set.signal = 10;
+	s = sample(1 * SEC, 101 * MIB);
+	gmg_assess(&st, &set, &s, &v);
+	EXPECT_TRUE(v.fire_signal);
+	s = sample(5 * SEC, 102 * MIB);
+	gmg_assess(&st, &set, &s, &v);
+	EXPECT_FALSE(v.fire_signal);	/* still the same crossing */
+	s = sample(10 * SEC, 90 * MIB);	/* 5 points below: re-armed */
+	gmg_assess(&st, &set, &s, &v);
+	s = sample(10 * SEC + 500 * MS, 101 * MIB);
+	gmg_assess(&st, &set, &s, &v);
+	EXPECT_TRUE(v.fire_signal);
+	EXPECT_EQ(2, st.signals_sent);
+}
+
+TEST_HARNESS_MAIN
