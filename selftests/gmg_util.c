@@ -41,6 +41,11 @@ unsigned int gmg_time_scale(void)
 	return time_scale;
 }
 
+bool gmg_timing_asserted(void)
+{
+	return gmg_time_scale() == 1;
+}
+
 /*
  * At start-up, before any test: a bad GMG_TIME_SCALE stops the program
  * there, not in the middle of a test that happens to wait first.

