@@ -51,27 +51,21 @@ static s64 slope(u64 t0, u64 v0, u64 t1, u64 v1)
 	return -(s64)div64_u64((v0 - v1) * USEC_PER_SEC, dt);
 }
 
-static s64 median3(s64 a, s64 b, s64 c)
-{
-	return max(min(a, b), min(max(a, b), c));
-}
-
 /*
- * The growth rate over the last window, from a ring of samples a quarter of
- * a window apart: the median of the slopes of its last three quarters once
- * there are three, else the slope over what there is.  A start-up step, or
- * a burst, in one quarter does not make a leak look faster than it is
- * (over the whole window it made a steady 17 MB/s cgo leak look like 21,
- * and its ETA come 20 % early).  The rate counts as *sustained* only when
- * usage grew in every one of at least three quarters: a leak does, a
- * process that allocates its working set once at start-up does not -- and
- * only a sustained rate gives an ETA.
+ * The growth rate is the slope over the last window, from a ring of samples
+ * a quarter of a window apart -- without the oldest quarter when that one
+ * grew more than twice as fast as the rest: a start-up step, not the pace
+ * of a leak (kept in, it made a steady 17 MB/s cgo leak look like 21, and
+ * its ETA come 20 % early).  The rate counts as *sustained* only when usage
+ * grew in every one of at least three quarters: a leak does, a process that
+ * allocates its working set once at start-up does not -- and only a
+ * sustained rate gives an ETA.
  */
 void gmg_growth_update(struct gmg_growth *st, u64 window_ns, u64 t, u64 v)
 {
 	u64 quarter = window_ns / 4;
-	u64 pt[GMG_RING + 1], pv[GMG_RING + 1];
 	int i, idx, prev, n;
+	s64 first, rest;
 
 	if (!st->ring_len || t - st->ring_t[st->ring_head] >= quarter) {
 		st->ring_head = (st->ring_head + 1) % GMG_RING;
@@ -94,21 +88,17 @@ void gmg_growth_update(struct gmg_growth *st, u64 window_ns, u64 t, u64 v)
 	if (t - st->ring_t[st->ring_head] >= quarter / 2 && v <= st->ring_v[st->ring_head])
 		st->sustained = false;
 
-	/* The points: the ring, and the newest sample if half a quarter on. */
-	for (i = 0; i < n; i++) {
-		idx = (st->ring_head + GMG_RING - (n - 1) + i) % GMG_RING;
-		pt[i] = st->ring_t[idx];
-		pv[i] = st->ring_v[idx];
+	/* A start-up step in the oldest quarter: the rate is the rest's. */
+	if (n >= 3) {
+		idx = (st->ring_head + GMG_RING - (n - 1)) % GMG_RING;
+		prev = (idx + 1) % GMG_RING;
+		first = slope(st->ring_t[idx], st->ring_v[idx],
+			      st->ring_t[prev], st->ring_v[prev]);
+		rest = slope(st->ring_t[prev], st->ring_v[prev], t, v);
+		if (t - st->ring_t[prev] >= 2 * quarter && rest > 0 &&
+		    first > 2 * rest)
+			st->rate = rest;
 	}
-	if (t - pt[n - 1] >= quarter / 2) {
-		pt[n] = t;
-		pv[n] = v;
-		n++;
-	}
-	if (n >= 4)
-		st->rate = median3(slope(pt[n - 4], pv[n - 4], pt[n - 3], pv[n - 3]),
-				   slope(pt[n - 3], pv[n - 3], pt[n - 2], pv[n - 2]),
-				   slope(pt[n - 2], pv[n - 2], pt[n - 1], pv[n - 1]));
 }
 
 static void consider(struct gmg_state *st, u64 headroom, s64 rate, u32 limit)

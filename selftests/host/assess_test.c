@@ -75,7 +75,7 @@ TEST(steady_leak_rate_and_eta)
 }
 
 /*
- * The regression the median is for: a 30 MiB start-up step in the first
+ * The start-up step, kept out of the rate: a 30 MiB step in the first
  * quarter, then a steady 16 MiB/s.  Over the whole window the slope says
  * 36 MiB/s at 1.5 s; the leak's rate is 16.
  */
