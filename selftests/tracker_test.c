@@ -237,11 +237,15 @@ static int wait_ready(const char *file, int ms)
 	return -ETIMEDOUT;
 }
 
+/* From a full memcg to the OOM kill, at most: reclaim giving up. */
+#define GIVE_UP_MS	1500
+
 /*
  * A leak in a memcg with memory.max, from tag to OOM kill: WARN at 80, 90,
  * 100 % of the soft limit in order; an ETA warning before the soft limit is
  * crossed, and another one -- against memory.max -- before the OOM kill,
- * each within 25 % of the time that really was left.
+ * each within 25 % of the time that really was left (for memory.max, once
+ * reclaim's last stand is allowed for).
  */
 static void leak_to_oom(struct __test_metadata *_metadata, FIXTURE_DATA(trk) *self,
 			const char *program)
@@ -322,8 +326,14 @@ static void leak_to_oom(struct __test_metadata *_metadata, FIXTURE_DATA(trk) *se
 
 		TH_LOG("memory.max: ETA said %.0f ms, the OOM kill came after %.0f ms",
 		       est, real);
+		/*
+		 * The ETA is to the memcg filling up; the kill comes when
+		 * reclaim gives up after that, 0.4 to 1.4 s later in these
+		 * guests (bench/RESULTS.md), which no growth rate foretells.
+		 */
 		if (gmg_timing_asserted())
-			EXPECT_TRUE(est >= 0.75 * real && est <= 1.25 * real);
+			EXPECT_TRUE(est >= 0.75 * (real - GIVE_UP_MS) &&
+				    est <= 1.25 * real);
 	}
 }
 
