@@ -71,6 +71,9 @@ set +u
 				"$top"/selftests/host/dkms_test.sh
 		) 2>&1 | tee "$log" | sed 's/^/# /'
 		rc=${PIPESTATUS[0]}
+		# The runner reports a failed program in the log, not in its
+		# exit status.
+		grep -q '^not ok ' "$log" && rc=1
 		# A kernel whose module did not build cannot be tested.
 		for k in "${kvers[@]}"; do
 			[ -f "build/k/$k/gomemguard.ko" ] || rc=1
