@@ -59,6 +59,8 @@ in_guest() {
 		echo "# kmemleak: $n suspected leaks after the suite:"
 		printf '%s\n' "$leaks" | sed 's/^/#   /' | head -n 400
 		rc=1
+	else
+		echo "# kmemleak: no suspected leaks after the suite"
 	fi
 	exit "$rc"
 }
@@ -106,6 +108,17 @@ if ! KDIR=$kdir/src MODDIR=$moddir scripts/build-module.sh "$kver" >"$logs/make.
    ! disk=$(scripts/data-disk.sh 2>>"$logs/make.log"); then
 	cat "$logs/make.log"
 	echo "Bail out! build failed"
+	exit 1
+fi
+
+# What `make check`'s host stage does for its kernels, for this one: DKMS
+# builds and installs the module into build/dkms-test/moddep/, where
+# selftests/dkms_load_test.sh finds it in the guest.
+stamp "DKMS build and install for $kver (selftests/host/dkms_test.sh)"
+if ! GMG_MODROOT=$kdir/mods KVERS=$kver selftests/host/dkms_test.sh \
+	>"$logs/dkms.ktap" 2>&1 || grep -q '^not ok' "$logs/dkms.ktap"; then
+	cat "$logs/dkms.ktap"
+	echo "Bail out! DKMS could not build the module for $kver"
 	exit 1
 fi
 

@@ -8,6 +8,10 @@
 # alone.  What DKMS installed is kept, with its depmod index, in
 # build/dkms-test/moddep/<kernel>: selftests/dkms_load_test.sh loads it in
 # the guest through module autoload.
+#
+# GMG_MODROOT: where the kernels' lib/modules/<kernel> are, when not in /
+# (make check-debug's kernel, built in ~/.cache); its build link is the
+# kernel source DKMS builds against.
 top=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=/dev/null
 . "$top/build/ksrc/tools/testing/selftests/kselftest/ktap_helpers.sh"
@@ -15,6 +19,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 version=$(cat "$top/VERSION")
 work=$top/build/dkms-test
 read -r -a kvers <<<"${KVERS:?KVERS not set}"
+modroot=${GMG_MODROOT:-}
 
 ktap_print_header
 ktap_set_plan $((2 + 2 * ${#kvers[@]}))
@@ -28,8 +33,11 @@ dkms add "${opts[@]}" 2>&1 | sed 's/^/# /'
 ktap_test_result "dkms add" test "${PIPESTATUS[0]}" -eq 0
 
 for k in "${kvers[@]}"; do
+	mdir=$modroot/lib/modules/$k
+	kopts=(-k "$k")
+	[ -z "$modroot" ] || kopts+=(--kernelsourcedir "$mdir/build")
 	ok=1
-	if ! dkms build "${opts[@]}" -k "$k" >"$work/build-$k.log" 2>&1; then
+	if ! dkms build "${opts[@]}" "${kopts[@]}" >"$work/build-$k.log" 2>&1; then
 		sed 's/^/# /' "$work/build-$k.log"
 		cat "$work/tree/gomemguard/$version/build/make.log" 2>/dev/null | sed 's/^/# /'
 		ok=0
@@ -51,13 +59,13 @@ for k in "${kvers[@]}"; do
 	# /lib/modules is not touched), and index it the way the host would.
 	ok=0
 	mkdir -p "$work/install/$k"
-	if dkms install "${opts[@]}" -k "$k" --no-depmod >"$work/install-$k.log" 2>&1; then
+	if dkms install "${opts[@]}" "${kopts[@]}" --no-depmod >"$work/install-$k.log" 2>&1; then
 		ko=$(find "$work/install/$k" -name 'gomemguard.ko*' | head -n 1)
 		root=$work/depmod-root/lib/modules/$k
 		rm -rf "$work/depmod-root"
 		mkdir -p "$root"
-		ln -s "/lib/modules/$k/kernel" "$root/kernel"
-		cp /lib/modules/"$k"/modules.order /lib/modules/"$k"/modules.builtin* "$root/"
+		ln -s "$mdir/kernel" "$root/kernel"
+		cp "$mdir"/modules.order "$mdir"/modules.builtin* "$root/"
 		if [ -n "$ko" ]; then
 			rel=${ko#"$work/install/$k/"}
 			mkdir -p "$root/$(dirname "$rel")"
