@@ -444,24 +444,29 @@ static enum gmg_sampled gmg_proc_sample(struct gmg_proc *p, struct gmg_sample *s
 	return member ? GMG_SAMPLED : GMG_LEFT;
 }
 
+/*
+ * Under gmg_lock, so that a process untagged while its work item ran (and
+ * perhaps tagged again since) is not reported as exiting: only the watch
+ * that is still current sends EXIT.
+ */
 static void gmg_proc_exit(struct gmg_proc *p, bool exited)
 {
 	struct gmg_snapshot *snap = kmalloc(sizeof(*snap), GFP_KERNEL);
+	bool report;
 
-	if (exited) {
-		if (snap) {
-			rcu_read_lock();
-			gmg_snapshot(p, snap, NULL);
-			rcu_read_unlock();
-			gmg_event_send(GOMEMGUARD_EVENT_EXIT, snap, NULL);
-		} else {
-			gmg_event_send(GOMEMGUARD_EVENT_EXIT, NULL, NULL);
-		}
-	}
-	kfree(snap);
 	mutex_lock(&gmg_lock);
+	report = exited && !test_bit(GMG_PROC_DEAD, &p->flags);
+	if (report && snap) {
+		rcu_read_lock();
+		gmg_snapshot(p, snap, NULL);
+		rcu_read_unlock();
+	}
 	gmg_proc_remove(p);
 	mutex_unlock(&gmg_lock);
+	/* No memory for the snapshot: counted as dropped. */
+	if (report)
+		gmg_event_send(GOMEMGUARD_EVENT_EXIT, snap, NULL);
+	kfree(snap);
 }
 
 static void gmg_proc_work(struct work_struct *w)
