@@ -5,12 +5,14 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <json-c/json.h>
@@ -755,6 +757,99 @@ TEST_F(trk, inherit_follows_forks)
 	/* The first child may have been forked before the tag. */
 	EXPECT_LE(2, inherited);
 	ASSERT_EQ(0, tag_cmd(self, GOMEMGUARD_CMD_TAG_DEL, self->pid, NULL, NULL, &r));
+}
+
+/* The two pipes between the test and a vfork() child. */
+struct vfork_pipes {
+	int pid_w;	/* the child writes its PID here */
+	int go_r;	/* and execs once a byte arrives here */
+};
+
+/*
+ * The child of CLONE_VM | CLONE_VFORK, as posix_spawn() makes it: on a stack
+ * of its own, in its parent's memory, the parent stopped until it execs.
+ */
+static int vfork_child(void *arg)
+{
+	const struct vfork_pipes *p = arg;
+	char *const argv[] = { "/bin/sleep", "1000", NULL };
+	pid_t pid = getpid();
+	char go;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (write(p->pid_w, &pid, sizeof(pid)) != sizeof(pid) ||
+	    read(p->go_r, &go, 1) != 1)
+		_exit(1);
+	execv(argv[0], argv);
+	_exit(127);
+}
+
+/*
+ * A vfork() child shares its parent's mm, which the parent's watch already
+ * sees: the module leaves it alone until it execs, and watches it from then
+ * on.  Go's os/exec starts every process this way.
+ */
+TEST_F(trk, vfork_child_is_watched_from_its_exec)
+{
+	struct tag_opts o = { .soft = 64 * MIB };
+	int pid_pipe[2], go_pipe[2], i;
+	uint32_t source = 0;
+	char rel[300], self_pid[16];
+	struct gr_reply r;
+	pid_t child = 0;
+
+	ASSERT_EQ(0, cg_create("vfork", self->cg, sizeof(self->cg)));
+	snprintf(rel, sizeof(rel), "%s", self->cg + strlen(CG_ROOT));
+	ASSERT_EQ(0, tag_cmd(self, GOMEMGUARD_CMD_TAG_NEW, 0, rel, &o, &r))
+		TH_LOG("tag %s: %s", rel, r.extack);
+	ASSERT_EQ(0, pipe2(pid_pipe, O_CLOEXEC));
+	ASSERT_EQ(0, pipe2(go_pipe, O_CLOEXEC));
+
+	self->pid = fork();
+	ASSERT_LE(0, self->pid);
+	if (self->pid == 0) {
+		static char stack[64 * 1024] __attribute__((aligned(16)));
+		struct vfork_pipes p = { pid_pipe[1], go_pipe[0] };
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		snprintf(self_pid, sizeof(self_pid), "%d", getpid());
+		if (cg_write(self->cg, "cgroup.procs", self_pid))
+			_exit(1);
+		/* Back from clone() once the child has exec'd. */
+		if (clone(vfork_child, stack + sizeof(stack),
+			  CLONE_VM | CLONE_VFORK | SIGCHLD, &p) < 0)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	ASSERT_EQ(sizeof(child), read(pid_pipe[0], &child, sizeof(child)));
+	ASSERT_LT(0, child);
+
+	/* The parent joined the tagged cgroup before its vfork: watched. */
+	for (i = 0; i < gmg_ms(2000) / 50 && dump_has(self, self->pid, NULL) != 1; i++)
+		sleep_ms(50);
+	EXPECT_EQ(1, dump_has(self, self->pid, &source));
+	EXPECT_EQ(GOMEMGUARD_SOURCE_CGROUP, source);
+	/* Adoption runs 10 ms after a fork: give it thirty times that. */
+	sleep_ms(300);
+	EXPECT_EQ(0, dump_has(self, child, NULL))
+		TH_LOG("the vfork() child %d was adopted before it exec'd", child);
+
+	ASSERT_EQ(1, write(go_pipe[1], "x", 1));
+	for (i = 0; i < gmg_ms(2000) / 50 && dump_has(self, child, NULL) != 1; i++)
+		sleep_ms(50);
+	EXPECT_EQ(1, dump_has(self, child, &source))
+		TH_LOG("the child %d was not adopted after its exec", child);
+	EXPECT_EQ(GOMEMGUARD_SOURCE_CGROUP, source);
+	ASSERT_EQ(0, proc_get(self, child, &r));
+	EXPECT_STREQ("sleep", gr_get_str(r.attrs[GOMEMGUARD_A_COMM]));
+
+	kill(child, SIGKILL);
+	close(pid_pipe[0]);
+	close(pid_pipe[1]);
+	close(go_pipe[0]);
+	close(go_pipe[1]);
+	ASSERT_EQ(0, tag_cmd(self, GOMEMGUARD_CMD_TAG_DEL, 0, rel, NULL, &r));
 }
 
 static uint64_t info_dropped(FIXTURE_DATA(trk) *self)
