@@ -19,7 +19,7 @@ set -eu
 usage() {
 	cat <<'EOF'
 Usage: guest.sh [--mem MIB] [--cpus N] [--timeout SEC] [--disk FILE] [--shell]
-                [--kernel IMAGE --moddir DIR] KVER [-- CMD [ARGS...]]
+                [--icount SHIFT] [--kernel IMAGE --moddir DIR] KVER [-- CMD [ARGS...]]
 
   --mem MIB      guest RAM (default 1024)
   --cpus N       guest vCPUs (default 2)
@@ -27,6 +27,9 @@ Usage: guest.sh [--mem MIB] [--cpus N] [--timeout SEC] [--disk FILE] [--shell]
                  with --shell: none unless given)
   --disk FILE    attach FILE as a raw virtio-blk disk (/dev/vda in the guest)
   --shell        interactive: console on this terminal, bash (or CMD) on it
+  --icount SHIFT guest time counts instructions, 2^SHIFT ns each (0-10),
+                 not the host's clock: rates that do not move with the
+                 host's load (idle time still passes in real time)
   --kernel IMAGE boot IMAGE instead of /boot/vmlinuz-KVER (a kernel built
                  here, e.g. by scripts/debug-kernel.sh); needs --moddir
   --moddir DIR   that kernel's modules tree (what /lib/modules/KVER would
@@ -55,6 +58,7 @@ disk=
 shell=0
 kernel=
 moddir=
+icount=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--mem) [ $# -ge 2 ] || die_usage "$1 needs a value"; mem=$2; shift 2 ;;
@@ -62,6 +66,7 @@ while [ $# -gt 0 ]; do
 	--timeout) [ $# -ge 2 ] || die_usage "$1 needs a value"; timeout=$2; shift 2 ;;
 	--disk) [ $# -ge 2 ] || die_usage "$1 needs a value"; disk=$2; shift 2 ;;
 	--shell) shell=1; shift ;;
+	--icount) [ $# -ge 2 ] || die_usage "$1 needs a value"; icount=$2; shift 2 ;;
 	--kernel) [ $# -ge 2 ] || die_usage "$1 needs a value"; kernel=$2; shift 2 ;;
 	--moddir) [ $# -ge 2 ] || die_usage "$1 needs a value"; moddir=$2; shift 2 ;;
 	-h | --help) usage; exit 0 ;;
@@ -83,6 +88,10 @@ for n in "$mem" "$cpus" ${timeout:+"$timeout"}; do
 	'' | *[!0-9]*) die_usage "not a positive number: '$n'" ;;
 	esac
 done
+case $icount in
+'' | [0-9] | 10) ;;
+*) die_usage "--icount: not a whole number from 0 to 10: '$icount'" ;;
+esac
 if [ -z "$timeout" ] && [ "$shell" = 0 ]; then
 	timeout=900
 fi
@@ -489,6 +498,9 @@ qemu=(qemu-system-x86_64 -nodefaults -no-user-config -no-reboot
 	-device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot
 	-fsdev "local,id=gmgrun,path=$(qemu_esc "$rundir"),security_model=none,readonly=on"
 	-device virtio-9p-pci,fsdev=gmgrun,mount_tag=gmgrun)
+# One instruction, 2^icount ns of guest time; an idle guest's clock
+# follows the host's (sleep=on).
+[ -z "$icount" ] || qemu+=(-icount "shift=$icount,sleep=on")
 # Developer knob, e.g. GUEST_QEMU_OPTS="-s" for a gdb stub on :1234.
 # shellcheck disable=SC2206 # word splitting wanted
 qemu+=(${GUEST_QEMU_OPTS:-})
