@@ -15,8 +15,8 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <sched.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,6 +69,17 @@ static void put_limit(struct gr_msg *m)
 	uint64_t limit = 1ULL << 30;
 
 	gr_put(m, GOMEMGUARD_A_SOFT_LIMIT, &limit, sizeof(limit));
+}
+
+/* TAG_NEW (with inherit) or TAG_DEL of the stress cgroup. */
+static void cgroup_msg(struct gr_msg *m, int fam, uint8_t cmd)
+{
+	gr_start(m, fam, cmd, GOMEMGUARD_GENL_VERSION);
+	gr_put(m, GOMEMGUARD_A_CGROUP, cg_rel, strlen(cg_rel) + 1);
+	if (cmd == GOMEMGUARD_CMD_TAG_NEW) {
+		put_limit(m);
+		gr_put(m, GOMEMGUARD_A_INHERIT, "\1", 1);
+	}
 }
 
 /*
@@ -182,14 +193,10 @@ static void cg_tagger(void)
 		if (fam <= 0) {
 			fam = family(&s);
 		} else if (i % 5 == 4) {
-			gr_start(&m, fam, GOMEMGUARD_CMD_TAG_DEL, GOMEMGUARD_GENL_VERSION);
-			gr_put(&m, GOMEMGUARD_A_CGROUP, cg_rel, strlen(cg_rel) + 1);
+			cgroup_msg(&m, fam, GOMEMGUARD_CMD_TAG_DEL);
 			cmd(&s, &fam, &m);
 		} else {
-			gr_start(&m, fam, GOMEMGUARD_CMD_TAG_NEW, GOMEMGUARD_GENL_VERSION);
-			gr_put(&m, GOMEMGUARD_A_CGROUP, cg_rel, strlen(cg_rel) + 1);
-			put_limit(&m);
-			gr_put(&m, GOMEMGUARD_A_INHERIT, "\1", 1);
+			cgroup_msg(&m, fam, GOMEMGUARD_CMD_TAG_NEW);
 			if (!cmd(&s, &fam, &m))
 				__atomic_add_fetch(&st->cg_tags, 1, __ATOMIC_RELAXED);
 		}
@@ -414,17 +421,13 @@ TEST_F_TIMEOUT(stress, churn_leaves_nothing_behind, 600)
 	 * ratio is the module's own cost per process).
 	 */
 	rate[0] = fork_storm(cg, 3);
-	gr_start(&m, family(&s), GOMEMGUARD_CMD_TAG_NEW, GOMEMGUARD_GENL_VERSION);
-	gr_put(&m, GOMEMGUARD_A_CGROUP, cg_rel, strlen(cg_rel) + 1);
-	put_limit(&m);
-	gr_put(&m, GOMEMGUARD_A_INHERIT, "\1", 1);
+	cgroup_msg(&m, family(&s), GOMEMGUARD_CMD_TAG_NEW);
 	ASSERT_EQ(0, gr_transact(&s, &m, &r));
 	ASSERT_EQ(0, r.err);
 	rate[1] = fork_storm(cg, 3);
 	TH_LOG("forkers alone: %.0f processes/s in the cgroup untagged, %.0f/s tagged with inherit (%.2f)",
 	       rate[0], rate[1], rate[1] / rate[0]);
-	gr_start(&m, family(&s), GOMEMGUARD_CMD_TAG_DEL, GOMEMGUARD_GENL_VERSION);
-	gr_put(&m, GOMEMGUARD_A_CGROUP, cg_rel, strlen(cg_rel) + 1);
+	cgroup_msg(&m, family(&s), GOMEMGUARD_CMD_TAG_DEL);
 	ASSERT_EQ(0, gr_transact(&s, &m, &r));
 	ASSERT_EQ(0, r.err);
 
@@ -467,8 +470,7 @@ TEST_F_TIMEOUT(stress, churn_leaves_nothing_behind, 600)
 		ASSERT_EQ(0, load());
 	fam = family(&s);
 	ASSERT_LT(0, fam);
-	gr_start(&m, fam, GOMEMGUARD_CMD_TAG_DEL, GOMEMGUARD_GENL_VERSION);
-	gr_put(&m, GOMEMGUARD_A_CGROUP, cg_rel, strlen(cg_rel) + 1);
+	cgroup_msg(&m, fam, GOMEMGUARD_CMD_TAG_DEL);
 	gr_transact(&s, &m, &r);
 
 	/* Up to 10 s (scaled) for exits and closed sockets to be processed. */
