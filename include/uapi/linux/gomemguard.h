@@ -28,9 +28,21 @@
  * against what the memcg cannot reclaim.  Levels are percentages of the soft
  * limit (anon + swap); crossing one upward sends a WARN event, an ETA below
  * the horizon an ETA event, falling back below the lowest level minus
- * GOMEMGUARD_HYSTERESIS_PCT a RECOVER event, and exit an EXIT event.  The
- * optional signal (the "memory fuse") is sent to the process once per upward
- * crossing of 100 % of the soft limit.  With INHERIT, children forked by a
+ * GOMEMGUARD_HYSTERESIS_PCT a RECOVER event, and exit an EXIT event.
+ *
+ * The optional signal (the "memory fuse") is sent to the process once per
+ * upward crossing of 100 % of the soft limit, at most once a second: a
+ * crossing within a second of the last signal gets its signal when that
+ * second is over, if the process is still above the limit.  The module sends
+ * only what the tagging caller could send with kill(2) itself: the caller
+ * must have the target's real or saved user ID as its real or effective user
+ * ID, or CAP_KILL; this is checked when SIGNAL is set (TAG_NEW, TAG_SET,
+ * for the named process), for every process a cgroup tag or INHERIT brings
+ * in later, and again before each signal, against the credentials of the
+ * caller that set SIGNAL.  A process the caller may not signal is watched
+ * without a fuse.  Stop signals (SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU) are
+ * refused: a stopped service looks alive and serves nothing.  SIGKILL is
+ * allowed: then the module kills the process at its soft limit.  With INHERIT, children forked by a
  * watched process are watched too, with the same settings.  Children and new
  * cgroup members are taken on in batches, within about 10 ms: one that is
  * gone by then was never watched (no EXIT event), and a vfork() child (Go's
@@ -51,6 +63,13 @@
  * namespace, in replies and events the global root.  At most
  * GOMEMGUARD_PATH_MAX bytes with the NUL.
  *
+ * Dumps (PROC_GET, TAG_GET, MEMCG_GET, OOM_GET) resume from a stable key,
+ * not a position: an entry that comes or goes during a dump never makes
+ * another one appear twice or not at all.  When the set changed while a
+ * dump was in progress, its messages carry NLM_F_DUMP_INTR: dump again for
+ * a consistent view.  Every request is parsed strictly, its family header's
+ * reserved byte included (must be 0).
+ *
  * Replies carry the command of their request.  Attributes are always
  * present unless marked otherwise: ETA_MS and ETA_LIMIT come together, only
  * while the process grows; CGROUP only for processes a cgroup tag brought
@@ -67,7 +86,12 @@
  *		 EVENTS_OVERFLOWED, LISTENERS, OPEN_READ, EVENT_INTERVAL_MS,
  *		 EVENT_BURST, OOM_REPORTS_MAX, OOM_KILLS,
  *		 PRESSURE_MEDIUM_PCT, PRESSURE_CRITICAL_PCT, and HOOKS: a nest
- *		 of HOOK strings, the kernel hooks active on this kernel.
+ *		 of HOOK strings, the kernel hooks registered right now.  The
+ *		 module registers its hooks only while something is tagged (the
+ *		 cgroup_attach_task tracepoint only while a cgroup is): loaded
+ *		 and unused, it costs the kernel nothing, and HOOKS is empty.
+ *		 OOM_KILLS counts every OOM kill on the machine since the
+ *		 module loaded (the kernel's vmstat oom_kill), watched or not.
  *
  * GOMEMGUARD_CMD_CONFIG_SET (do; admin)
  *	Request: any of EVENT_INTERVAL_MS, EVENT_BURST, OOM_REPORTS_MAX,
@@ -75,10 +99,12 @@
  *	Changes module-wide settings; attributes not given keep their value.
  *
  * GOMEMGUARD_CMD_TAG_NEW (do; admin)
- *	Request: PID or CGROUP (exactly one); SOFT_LIMIT (required, > 0);
+ *	Request: PID or CGROUP (exactly one); SOFT_LIMIT (required,
+ *		 1..GOMEMGUARD_SOFT_LIMIT_MAX);
  *		 optional LEVELS (1..GOMEMGUARD_LEVELS_MAX strictly ascending
  *		 values in 1..GOMEMGUARD_LEVEL_PCT_MAX; default 80,90,100),
- *		 ETA_HORIZON_MS, SIGNAL (1..GOMEMGUARD_SIGNAL_MAX),
+ *		 ETA_HORIZON_MS, SIGNAL (1..GOMEMGUARD_SIGNAL_MAX, not a stop
+ *		 signal; -EPERM when the caller could not send it, see above),
  *		 RATE_WINDOW_MS, INHERIT (0 or 1), LIMIT_ORIGIN (where the
  *		 caller took SOFT_LIMIT from; default USER; kept and reported,
  *		 never interpreted).
@@ -108,11 +134,24 @@
  *	One message per cgroup tag: CGROUP, the settings, TAG_MEMBERS.
  *
  * GOMEMGUARD_CMD_MEMCG_GET (dump; read)
- *	One message per memory cgroup holding a watched process: MEMCG,
- *	MEMCG_ID, MEMCG_USAGE, MEMCG_MAX / MEMCG_HIGH (absent: unlimited),
- *	MEMCG_ANON, MEMCG_FILE, MEMCG_SHMEM, RECLAIMABLE, PINNED,
- *	PRESSURE_LEVEL, MEMCG_EVENTS_HIGH, _MAX, _OOM, _OOM_KILL, and
- *	PSI_SOME_AVG10 / PSI_FULL_AVG10 where memory.pressure is readable.
+ *	One message per memory cgroup holding a watched process, in MEMCG_ID
+ *	order: MEMCG, MEMCG_ID, MEMCG_USAGE, MEMCG_MAX / MEMCG_HIGH (absent:
+ *	unlimited), MEMCG_ANON, MEMCG_FILE, MEMCG_UNEVICTABLE, RECLAIMABLE,
+ *	PRESSURE_LEVEL, MEMCG_EVENTS_HIGH, _MAX, _OOM, _OOM_KILL.
+ *
+ *	The module reads a memcg from the kernel's own structures, never
+ *	from cgroupfs files: the page counters (usage, max, high) and the
+ *	sizes of its LRU lists, summed over NUMA nodes and descendants
+ *	(classic and multi-gen LRU alike).  MEMCG_ANON is what sits on the
+ *	swap-backed LRU -- anonymous memory *and* shmem/tmpfs, which reclaim
+ *	cannot drop without swap; MEMCG_FILE is the page cache on the file
+ *	LRU; RECLAIMABLE is that page cache, which reclaim can drop (after
+ *	writeback, where dirty).  What usage holds beyond the LRUs is kernel
+ *	memory.  ETAs against memory.max and memory.high count usage minus
+ *	RECLAIMABLE.  The finer breakdown (anon vs shmem, dirty, writeback,
+ *	mapped) and PSI averages are memory.stat's and memory.pressure's:
+ *	user space reads them itself (MEMCG_SHMEM, PINNED and PSI_*_AVG10
+ *	are retired and never sent).
  *
  * GOMEMGUARD_CMD_OOM_GET (dump; read)
  *	The stored OOM post-mortems, newest first (at most OOM_REPORTS_MAX,
@@ -125,7 +164,11 @@
  *	before any event.  From then on, until the socket is closed, the
  *	module sends it every event as a GOMEMGUARD_CMD_EVENT message (port
  *	ID 0, sequence 0), in SEQ order.  Subscribing again only answers.
- *	At most GOMEMGUARD_LISTENERS_MAX sockets listen at once (-EBUSY).
+ *	At most GOMEMGUARD_LISTENERS_MAX sockets listen at once (-EBUSY);
+ *	of those, callers without CAP_NET_ADMIN (open_read=1) hold at most
+ *	GOMEMGUARD_LISTENERS_UNPRIV_MAX, and at most
+ *	GOMEMGUARD_LISTENERS_PER_USER per user ID, so that they can never
+ *	crowd out an administrator's monitor.
  *	Events are unicast rather than multicast so that each listener gets
  *	PIDs it may see.  A listener that does not read fast enough loses
  *	events: its socket reports ENOBUFS, and the module counts each loss in
@@ -141,8 +184,8 @@
  *
  *	EVENT_PRESSURE is about a memcg, not a process: MEMCG, MEMCG_ID,
  *	PRESSURE_LEVEL, PRESSURE_KIND (absent when the level is NONE),
- *	MEMCG_USAGE, MEMCG_MAX (absent: unlimited), MEMCG_ANON, RECLAIMABLE,
- *	PINNED.
+ *	MEMCG_USAGE, MEMCG_MAX (absent: unlimited), MEMCG_ANON, MEMCG_FILE,
+ *	MEMCG_UNEVICTABLE, RECLAIMABLE (as in MEMCG_GET).
  *
  *	EVENT_OOM is about a kill: OOM_ID, CONSTRAINT, MEMCG (the OOM's
  *	memcg; "/" for a global OOM), VICTIM_PID, VICTIM_COMM,
@@ -160,8 +203,10 @@
 
 #define GOMEMGUARD_GENL_NAME		"gomemguard"
 #define GOMEMGUARD_GENL_VERSION		1
-/* Sockets subscribed to events at once. */
+/* Sockets subscribed to events at once: all, without CAP_NET_ADMIN, per user. */
 #define GOMEMGUARD_LISTENERS_MAX	64
+#define GOMEMGUARD_LISTENERS_UNPRIV_MAX	32
+#define GOMEMGUARD_LISTENERS_PER_USER	4
 
 #define GOMEMGUARD_PATH_MAX		256
 
@@ -180,6 +225,7 @@
 #define GOMEMGUARD_PRESSURE_CRITICAL_DEFAULT	95
 
 /* Tag settings: defaults and bounds. */
+#define GOMEMGUARD_SOFT_LIMIT_MAX	(1ULL << 60)	/* 1 EiB */
 #define GOMEMGUARD_LEVELS_MAX		8	/* entries in LEVELS */
 #define GOMEMGUARD_LEVEL_PCT_MAX	1000
 #define GOMEMGUARD_ETA_HORIZON_MS_DEFAULT	30000
@@ -262,19 +308,19 @@ enum gomemguard_attr {
 	GOMEMGUARD_A_TAG_MEMBERS,	/* u32: processes a cgroup tag watches */
 	GOMEMGUARD_A_SIGNALS_SENT,	/* u32: fuse signals sent */
 	GOMEMGUARD_A_FIRST_WARN_NS,	/* u64: CLOCK_BOOTTIME of first WARN/ETA */
-	GOMEMGUARD_A_MEMCG_ANON,	/* u64: memcg anon bytes */
-	GOMEMGUARD_A_MEMCG_FILE,	/* u64: memcg file bytes (incl. shmem) */
-	GOMEMGUARD_A_MEMCG_SHMEM,	/* u64: memcg shmem/tmpfs bytes */
-	GOMEMGUARD_A_RECLAIMABLE,	/* u64: clean, unmapped file cache */
-	GOMEMGUARD_A_PINNED,		/* u64: dirty, writeback, mapped, shmem */
+	GOMEMGUARD_A_MEMCG_ANON,	/* u64: swap-backed LRU: anon + shmem/tmpfs */
+	GOMEMGUARD_A_MEMCG_FILE,	/* u64: file LRU: page cache, no shmem */
+	GOMEMGUARD_A_MEMCG_SHMEM,	/* retired: never sent (see MEMCG_GET) */
+	GOMEMGUARD_A_RECLAIMABLE,	/* u64: what reclaim can drop without swap */
+	GOMEMGUARD_A_PINNED,		/* retired: never sent (see MEMCG_GET) */
 	GOMEMGUARD_A_PRESSURE_LEVEL,	/* u32: enum gomemguard_pressure */
 	GOMEMGUARD_A_PRESSURE_KIND,	/* u32: enum gomemguard_pressure_kind */
 	GOMEMGUARD_A_MEMCG_EVENTS_HIGH,	/* u64: memory.events high */
 	GOMEMGUARD_A_MEMCG_EVENTS_MAX,	/* u64: memory.events max */
 	GOMEMGUARD_A_MEMCG_EVENTS_OOM,	/* u64: memory.events oom */
 	GOMEMGUARD_A_MEMCG_EVENTS_OOM_KILL, /* u64: memory.events oom_kill */
-	GOMEMGUARD_A_PSI_SOME_AVG10,	/* u32: memory.pressure some avg10, 1/100 % */
-	GOMEMGUARD_A_PSI_FULL_AVG10,	/* u32: memory.pressure full avg10, 1/100 % */
+	GOMEMGUARD_A_PSI_SOME_AVG10,	/* retired: never sent (see MEMCG_GET) */
+	GOMEMGUARD_A_PSI_FULL_AVG10,	/* retired: never sent (see MEMCG_GET) */
 	GOMEMGUARD_A_OOM_ID,		/* u32: post-mortem number, from 1 */
 	GOMEMGUARD_A_CONSTRAINT,	/* u32: enum gomemguard_constraint */
 	GOMEMGUARD_A_VICTIM_PID,	/* u32 */
@@ -296,6 +342,7 @@ enum gomemguard_attr {
 	GOMEMGUARD_A_EVENTS_OVERFLOWED,	/* u64: listeners' copies lost (socket full, no memory) */
 	GOMEMGUARD_A_LISTENERS,		/* u32: sockets subscribed to events */
 	GOMEMGUARD_A_OPEN_READ,		/* u8: reading needs no capability */
+	GOMEMGUARD_A_MEMCG_UNEVICTABLE,	/* u64: unevictable LRU: mlock, ramfs */
 
 	__GOMEMGUARD_A_MAX,
 	GOMEMGUARD_A_MAX = __GOMEMGUARD_A_MAX - 1
