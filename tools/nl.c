@@ -9,6 +9,12 @@
  * failure there into NLE_OBJ_NOTFOUND, and the handler is how we still learn
  * the kernel's errno.  Each request clones the set and adds its reply and
  * ACK handlers.
+ *
+ * A dump's replies are held until its NLMSG_DONE and only then passed on:
+ * when the watched set changed while the module dumped it, its messages
+ * carry NLM_F_DUMP_INTR, and the dump is asked for again from scratch,
+ * what it held thrown away, so that no caller ever sees an entry twice or
+ * misses one.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -28,6 +34,9 @@
 
 /* Notifications can come in bursts: room for thousands of them. */
 #define EVENT_RCVBUF (4 << 20)
+
+/* Dumps of a set that keeps changing are tried this often, then given up. */
+#define DUMP_TRIES 5
 
 /* The same names as the JSON keys. */
 static const char *const attr_names[GOMEMGUARD_A_MAX + 1] = {
@@ -237,8 +246,13 @@ struct gmc_nl {
 	bool no_ack;		/* the one reply ends the exchange */
 	bool done;		/* ACK, error or end of dump seen */
 	bool failed;		/* a reply was refused, already reported */
+	bool intr;		/* NLM_F_DUMP_INTR: the set changed mid-dump */
 	int kernel_err;		/* negative errno from the kernel, or 0 */
 	struct ext_ack ext;
+
+	/* A dump's replies, back to back as received, until it ended well. */
+	unsigned char *held;
+	size_t held_len, held_cap;
 };
 
 const char *gmc_nl_attr_name(int type, char *buf, size_t len)
@@ -437,6 +451,47 @@ int gmc_nl_parse_nested(struct gmc_nl *nl, struct nlattr *tb[],
 	return 0;
 }
 
+/* Keeps a dump's reply for when the dump has ended well; -1: no memory. */
+static int hold(struct gmc_nl *nl, const struct nlmsghdr *nlh)
+{
+	size_t len = NLMSG_ALIGN(nlh->nlmsg_len), cap = nl->held_cap;
+	unsigned char *bigger;
+
+	if (cap - nl->held_len < len) {
+		while (cap - nl->held_len < len)
+			cap = cap ? 2 * cap : 16384;
+		bigger = realloc(nl->held, cap);
+		if (!bigger) {
+			gmc_err(nl->verb, "%s", strerror(ENOMEM));
+			return -1;
+		}
+		nl->held = bigger;
+		nl->held_cap = cap;
+	}
+	memcpy(nl->held + nl->held_len, nlh, nlh->nlmsg_len);
+	memset(nl->held + nl->held_len + nlh->nlmsg_len, 0,
+	       len - nlh->nlmsg_len);
+	nl->held_len += len;
+	return 0;
+}
+
+/* The held replies of a dump that ended well, to the caller in order. */
+static int pass_held(struct gmc_nl *nl)
+{
+	struct nlattr *tb[GOMEMGUARD_A_MAX + 1];
+	struct nlmsghdr *nlh;
+	size_t off;
+
+	for (off = 0; off < nl->held_len; off += NLMSG_ALIGN(nlh->nlmsg_len)) {
+		nlh = (struct nlmsghdr *)(nl->held + off);
+		/* Checked on arrival: it parses. */
+		if (parse(nlh, tb) < 0 ||
+		    nl->reply_fn(nl, tb, nl->reply_arg) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int on_reply(struct nl_msg *msg, void *arg)
 {
 	struct nlattr *tb[GOMEMGUARD_A_MAX + 1];
@@ -458,7 +513,7 @@ static int on_reply(struct nl_msg *msg, void *arg)
 		goto fail;
 	}
 	nl->replies++;
-	if (nl->reply_fn(nl, tb, nl->reply_arg) < 0)
+	if ((nl->dump ? hold(nl, nlh) : nl->reply_fn(nl, tb, nl->reply_arg)) < 0)
 		goto fail;
 	if (nl->no_ack) {
 		nl->done = true;
@@ -470,6 +525,16 @@ fail:
 	nl->failed = true;
 	nl->done = true;
 	return NL_STOP;
+}
+
+/* On any message of the dump, NLMSG_DONE included; it is read on as usual. */
+static int on_dump_intr(struct nl_msg *msg, void *arg)
+{
+	struct gmc_nl *nl = arg;
+
+	(void)msg;
+	nl->intr = true;
+	return NL_OK;
 }
 
 static void report_resolve_error(const struct gmc_nl *nl, const char *name,
@@ -554,6 +619,7 @@ void gmc_nl_close(struct gmc_nl *nl)
 		return;
 	nl_socket_free(nl->sock);
 	nl_cb_put(nl->cb);
+	free(nl->held);
 	free(nl);
 }
 
@@ -570,11 +636,50 @@ struct nl_msg *gmc_nl_request(struct gmc_nl *nl, uint8_t cmd, int flags)
 	return msg;
 }
 
+/*
+ * Sends req and reads until its ACK, error or dump end: 0, or -1 after
+ * reporting why.  A dump's replies are then in nl->held.
+ */
+static int exchange(struct gmc_nl *nl, struct nl_msg *req, struct nl_cb *cb)
+{
+	int err;
+
+	nl->replies = 0;
+	nl->held_len = 0;
+	nl->done = false;
+	nl->failed = false;
+	nl->intr = false;
+	nl->kernel_err = 0;
+
+	/* The socket asks for ACKs (libnl's default): errors always come back. */
+	err = nl_send_auto(nl->sock, req);
+	if (err < 0) {
+		gmc_err(nl->verb, "cannot send the request: %s", nl_geterror(err));
+		return -1;
+	}
+	while (!nl->done) {
+		err = nl_recvmsgs_report(nl->sock, cb);
+		/* After on_error() libnl returns its own, lossier, error code. */
+		if (nl->done)
+			break;
+		if (err <= 0) {
+			gmc_err(nl->verb, "cannot receive the answer: %s",
+				err ? nl_geterror(err) : "connection closed");
+			return -1;
+		}
+	}
+	if (nl->kernel_err) {
+		report_kernel_error(nl);
+		return -1;
+	}
+	return nl->failed ? -1 : 0;
+}
+
 int gmc_nl_transact(struct gmc_nl *nl, struct nl_msg *req,
 		    gmc_nl_reply_fn fn, void *arg)
 {
 	struct nl_cb *cb;
-	int err = 0;
+	int err, tries = 0;
 
 	cb = nl_cb_clone(nl->cb);
 	if (!cb) {
@@ -585,47 +690,32 @@ int gmc_nl_transact(struct gmc_nl *nl, struct nl_msg *req,
 	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_reply, nl);
 	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, on_ack, nl);
 	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, on_finish, nl);
+	nl_cb_set(cb, NL_CB_DUMP_INTR, NL_CB_CUSTOM, on_dump_intr, nl);
 
 	nl->req = req;
 	nl->cmd = genlmsg_hdr(nlmsg_hdr(req))->cmd;
 	nl->reply_fn = fn;
 	nl->reply_arg = arg;
-	nl->replies = 0;
 	nl->dump = nlmsg_hdr(req)->nlmsg_flags & NLM_F_DUMP;
-	nl->done = false;
-	nl->failed = false;
-	nl->kernel_err = 0;
 
-	/* The socket asks for ACKs (libnl's default): errors always come back. */
-	err = nl_send_auto(nl->sock, req);
-	if (err < 0) {
-		gmc_err(nl->verb, "cannot send the request: %s", nl_geterror(err));
-		goto out;
-	}
-	while (!nl->done) {
-		err = nl_recvmsgs_report(nl->sock, cb);
-		/* After on_error() libnl returns its own, lossier, error code. */
-		if (nl->done)
+	for (;;) {
+		err = exchange(nl, req, cb);
+		if (err || !nl->intr)
 			break;
-		if (err <= 0) {
-			gmc_err(nl->verb, "cannot receive the answer: %s",
-				err ? nl_geterror(err) : "connection closed");
+		if (++tries == DUMP_TRIES) {
+			gmc_err(nl->verb, "the watched set kept changing during the dump; try again");
 			err = -1;
-			goto out;
+			break;
 		}
+		/* The same request again, under a sequence number of its own. */
+		nlmsg_hdr(req)->nlmsg_seq = NL_AUTO_SEQ;
 	}
-	if (nl->kernel_err) {
-		report_kernel_error(nl);
-		err = -1;
-	} else if (nl->failed) {
-		err = -1;
-	} else if (fn && !nl->replies && !nl->dump) {
+	if (!err && fn && !nl->replies && !nl->dump) {
 		gmc_err(nl->verb, "the module acknowledged but sent no reply");
 		err = -1;
-	} else {
-		err = 0;
+	} else if (!err && nl->dump) {
+		err = pass_held(nl);
 	}
-out:
 	nl->req = NULL;
 	nlmsg_free(req);
 	nl_cb_put(cb);

@@ -38,7 +38,10 @@ struct nl_msg *gmc_nl_request(struct gmc_nl *nl, uint8_t cmd, int flags);
  * Sends req (and frees it), passes each reply to fn (NULL: none expected)
  * and waits for the ACK.  A dump (NLM_F_DUMP) may have no replies at all,
  * and ends with NLMSG_DONE, whose errno and extack are reported like an
- * error ACK's.  Returns 0, or -1 after reporting the error.
+ * error ACK's.  A dump's replies reach fn only once the whole dump has
+ * arrived consistent: one the module flagged NLM_F_DUMP_INTR (the set
+ * changed meanwhile) is thrown away and asked for again, up to 5 times in
+ * all.  Returns 0, or -1 after reporting the error.
  */
 int gmc_nl_transact(struct gmc_nl *nl, struct nl_msg *req,
 		    gmc_nl_reply_fn fn, void *arg);

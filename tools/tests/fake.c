@@ -148,6 +148,9 @@ static void push(struct queue *q, struct nl_msg *a, struct nl_msg *b)
 	unsigned char *d;
 	size_t i, len = 0;
 
+	/* All read: start over, so that retried dumps find room. */
+	if (q->next == q->queued)
+		q->next = q->queued = 0;
 	assert(q->queued < MAX_DGRAMS);
 	d = must(calloc(1, 2 * 4096));
 	for (i = 0; i < 2 && msgs[i]; i++) {
@@ -258,6 +261,12 @@ struct nl_msg *fake_done(struct nlmsghdr *req, int error, const char *msg)
 		nlh->nlmsg_flags |= NLM_F_ACK_TLVS;
 		nla_put_string(m, NLMSGERR_ATTR_MSG, msg);
 	}
+	return m;
+}
+
+struct nl_msg *fake_intr(struct nl_msg *m)
+{
+	nlmsg_hdr(m)->nlmsg_flags |= NLM_F_DUMP_INTR;
 	return m;
 }
 

@@ -29,7 +29,7 @@
 extern char *fake_said;
 
 /* The requests the code under test sent, and whether it subscribed to events. */
-#define FAKE_MAX_REQS 4
+#define FAKE_MAX_REQS 8
 struct fake_log {
 	unsigned int n_reqs;
 	unsigned int len[FAKE_MAX_REQS];
@@ -78,6 +78,12 @@ struct nl_msg *fake_ack(struct nlmsghdr *req, int error, bool capped,
 
 /* NLMSG_DONE as netlink_dump_done() builds it, msg its extack or NULL. */
 struct nl_msg *fake_done(struct nlmsghdr *req, int error, const char *msg);
+
+/*
+ * m flagged NLM_F_DUMP_INTR, as genl_dump_check_consistent() flags a dump's
+ * messages (and its NLMSG_DONE) once the set changed under it; returns m.
+ */
+struct nl_msg *fake_intr(struct nl_msg *m);
 
 /* A notification of the family (add attributes), for fake_queue_event(). */
 struct nl_msg *fake_event(void);

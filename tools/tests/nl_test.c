@@ -173,6 +173,47 @@ static void answer_dump_failing_bare(struct nlmsghdr *req)
 	fake_queue(fake_done(req, -ENOBUFS, NULL), NULL);
 }
 
+/* How many dumps the fake kernel answered in the test at hand. */
+static int dumps;
+
+/*
+ * The set changed under the first dump: its second reply repeats the first
+ * and the rest is flagged, as genl_dump_check_consistent() flags it.  The
+ * second dump is whole.
+ */
+static void answer_dump_intr_once(struct nlmsghdr *req)
+{
+	if (dumps++) {
+		answer_dump(req);
+		return;
+	}
+	fake_queue(tag_reply_msg(req, "/a"),
+		   fake_intr(tag_reply_msg(req, "/a")));
+	fake_queue(fake_intr(fake_done(req, 0, NULL)), NULL);
+}
+
+/* Only NLMSG_DONE says so: the set changed after the last reply. */
+static void answer_dump_intr_at_done(struct nlmsghdr *req)
+{
+	if (dumps++) {
+		answer_dump(req);
+		return;
+	}
+	fake_queue(tag_reply_msg(req, "/x"),
+		   fake_intr(fake_done(req, 0, NULL)));
+}
+
+/* A set that never holds still; whole after 7 tries, too late. */
+static void answer_dump_intr_always(struct nlmsghdr *req)
+{
+	if (dumps++ == 7) {
+		answer_dump(req);
+		return;
+	}
+	fake_queue(fake_intr(tag_reply_msg(req, "/x")),
+		   fake_intr(fake_done(req, 0, NULL)));
+}
+
 /* What a reply handler saw. */
 static struct {
 	char version[32];
@@ -230,47 +271,57 @@ struct test {
 	int ret;		/* what gmc_nl_transact() must return */
 	const char *said;	/* exactly what must have been printed */
 	const char *cgroups;	/* TAG_DUMP: what the replies held */
+	unsigned int reqs;	/* requests it must have sent */
 };
 
 static const struct test tests[] = {
-	{ "info reply, then ACK", answer_info, INFO_GET, 0, "", NULL },
+	{ "info reply, then ACK", answer_info, INFO_GET, 0, "", NULL, 1 },
 	{ "info reply and ACK in one datagram", answer_info_one_datagram,
-	  INFO_GET, 0, "", NULL },
+	  INFO_GET, 0, "", NULL, 1 },
 	{ "reply lacking an attribute", answer_info_lacking_dropped, INFO_GET, -1,
-	  "gomemctl: test: reply lacks events_dropped (is the module older than gomemctl?)\n", NULL },
+	  "gomemctl: test: reply lacks events_dropped (is the module older than gomemctl?)\n", NULL, 1 },
 	{ "reply with a mistyped attribute", answer_info_malformed, INFO_GET, -1,
-	  "gomemctl: test: malformed reply from the module: Input data out of range\n", NULL },
+	  "gomemctl: test: malformed reply from the module: Input data out of range\n", NULL, 1 },
 	{ "reply with levels not a whole number of u32s", answer_levels_malformed,
 	  INFO_GET, -1,
-	  "gomemctl: test: malformed reply from the module: Invalid input data or parameter\n", NULL },
+	  "gomemctl: test: malformed reply from the module: Invalid input data or parameter\n", NULL, 1 },
 	{ "extack with the request echoed", answer_range_echoed, CONFIG_SET, -1,
 	  "gomemctl: test: Numerical result out of range\n"
-	  "kernel reports: integer out of range (attribute event_burst: valid range 1..1000)\n", NULL },
+	  "kernel reports: integer out of range (attribute event_burst: valid range 1..1000)\n", NULL, 1 },
 	{ "extack with the echo capped", answer_range_capped, CONFIG_SET, -1,
 	  "gomemctl: test: Numerical result out of range\n"
-	  "kernel reports: integer out of range (attribute event_burst: valid range 1..1000)\n", NULL },
+	  "kernel reports: integer out of range (attribute event_burst: valid range 1..1000)\n", NULL, 1 },
 	{ "EPERM names the capability", answer_eperm, CONFIG_SET, -1,
-	  "gomemctl: test: Operation not permitted (gomemguard needs CAP_NET_ADMIN)\n", NULL },
+	  "gomemctl: test: Operation not permitted (gomemguard needs CAP_NET_ADMIN)\n", NULL, 1 },
 	{ "extack naming a missing attribute", answer_missing, CONFIG_SET, -1,
 	  "gomemctl: test: Invalid argument\n"
-	  "kernel reports: nothing to set (missing attribute event_interval_ms)\n", NULL },
+	  "kernel reports: nothing to set (missing attribute event_interval_ms)\n", NULL, 1 },
 	{ "ACK carrying a warning", answer_ack_warning, CONFIG_SET, 0,
-	  "kernel reports: burst above 100 is wasteful\n", NULL },
+	  "kernel reports: burst above 100 is wasteful\n", NULL, 1 },
 	{ "reply nobody asked for", answer_unasked_reply, CONFIG_SET, -1,
-	  "gomemctl: test: unexpected reply from the module (command 1)\n", NULL },
+	  "gomemctl: test: unexpected reply from the module (command 1)\n", NULL, 1 },
 	{ "ACK without the reply", answer_ack_only, INFO_GET, -1,
-	  "gomemctl: test: the module acknowledged but sent no reply\n", NULL },
+	  "gomemctl: test: the module acknowledged but sent no reply\n", NULL, 1 },
 	{ "echo length beyond the message", answer_bogus_echo, CONFIG_SET, -1,
-	  "gomemctl: test: Invalid argument\n", NULL },
+	  "gomemctl: test: Invalid argument\n", NULL, 1 },
 	{ "no answer at all", answer_nothing, INFO_GET, -1,
-	  "gomemctl: test: cannot receive the answer: connection closed\n", NULL },
-	{ "dump over several datagrams", answer_dump, TAG_DUMP, 0, "", "/a/b/c" },
-	{ "empty dump", answer_dump_empty, TAG_DUMP, 0, "", "" },
-	{ "dump ending in an error with extack", answer_dump_failing, TAG_DUMP, -1,
+	  "gomemctl: test: cannot receive the answer: connection closed\n", NULL, 1 },
+	{ "dump over several datagrams", answer_dump, TAG_DUMP, 0, "", "/a/b/c", 1 },
+	{ "empty dump", answer_dump_empty, TAG_DUMP, 0, "", "", 1 },
+	{ "dump ending in an error with extack: none of its replies passed on",
+	  answer_dump_failing, TAG_DUMP, -1,
 	  "gomemctl: test: Operation not permitted (gomemguard needs CAP_NET_ADMIN)\n"
-	  "kernel reports: dump stopped: not in your PID namespace\n", "/a" },
+	  "kernel reports: dump stopped: not in your PID namespace\n", "", 1 },
 	{ "dump ending in a bare error", answer_dump_failing_bare, TAG_DUMP, -1,
-	  "gomemctl: test: No buffer space available\n", "" },
+	  "gomemctl: test: No buffer space available\n", "", 1 },
+	{ "dump flagged NLM_F_DUMP_INTR: asked again, only the second one passed on",
+	  answer_dump_intr_once, TAG_DUMP, 0, "", "/a/b/c", 2 },
+	{ "dump whose NLMSG_DONE alone is flagged: asked again",
+	  answer_dump_intr_at_done, TAG_DUMP, 0, "", "/a/b/c", 2 },
+	{ "dump interrupted 5 times: given up, nothing passed on",
+	  answer_dump_intr_always, TAG_DUMP, -1,
+	  "gomemctl: test: the watched set kept changing during the dump; try again\n",
+	  "", 5 },
 };
 
 static struct nl_msg *request(struct gmc_nl *nl, enum request r)
@@ -292,6 +343,31 @@ static struct nl_msg *request(struct gmc_nl *nl, enum request r)
 	return must(gmc_nl_request(nl, GOMEMGUARD_CMD_INFO_GET, 0));
 }
 
+/* Each request after the first repeats it under a sequence number of its own. */
+static bool sent_again(unsigned int n)
+{
+	const struct nlmsghdr *first = (struct nlmsghdr *)fake_log->req[0];
+	unsigned int i;
+
+	for (i = 1; i < n && i < fake_log->n_reqs; i++) {
+		const struct nlmsghdr *again = (struct nlmsghdr *)fake_log->req[i];
+
+		if (fake_log->len[i] != fake_log->len[0] ||
+		    again->nlmsg_flags != first->nlmsg_flags ||
+		    memcmp(NLMSG_DATA(again), NLMSG_DATA(first),
+			   fake_log->len[0] - NLMSG_HDRLEN)) {
+			printf("# request %u is not the first one again\n", i + 1);
+			return false;
+		}
+		if (again->nlmsg_seq ==
+		    ((struct nlmsghdr *)fake_log->req[i - 1])->nlmsg_seq) {
+			printf("# request %u reuses a sequence number\n", i + 1);
+			return false;
+		}
+	}
+	return true;
+}
+
 static bool run(const struct test *t)
 {
 	static const gmc_nl_reply_fn fns[] = {
@@ -304,6 +380,7 @@ static bool run(const struct test *t)
 	int ret;
 
 	memset(&got, 0, sizeof(got));
+	dumps = 0;
 	fake_reset();
 	fake_answer_with(t->answer);
 	nl = fake_open("test");
@@ -318,6 +395,12 @@ static bool run(const struct test *t)
 		ok = ok && got.calls == 1 && !strcmp(got.version, "9.8.7") &&
 		     got.tagged == 3 && got.sent == 1ULL << 40 &&
 		     got.dropped == 5 && got.interval == 1000 && got.burst == 10;
+	if (fake_log->n_reqs != t->reqs) {
+		printf("# %u requests sent, expected %u\n", fake_log->n_reqs,
+		       t->reqs);
+		ok = false;
+	}
+	ok = ok && sent_again(t->reqs);
 	if (t->request == TAG_DUMP && strcmp(got.cgroups, t->cgroups)) {
 		printf("# replies held \"%s\", expected \"%s\"\n", got.cgroups,
 		       t->cgroups);

@@ -1083,8 +1083,8 @@ static bool test_monitor_prom(void)
 			ok = fail("no line %s", want[i]);
 	if (!ok && got)
 		ktap_diag("file", got);
-	/* Written at the start and at the exit: more than one refresh. */
-	if (fake_log->n_reqs != FAKE_MAX_REQS)
+	/* Written at the start and at the exit: two refreshes of 3 requests. */
+	if (fake_log->n_reqs < 6)
 		ok = fail("%u requests", fake_log->n_reqs);
 	ok &= same_text("stderr", fake_said,
 			"gomemctl: monitor: lost 1 event (seq 2..2)\n");

@@ -363,6 +363,25 @@ static void answer_proc_dump_failing(struct nlmsghdr *req)
 	fake_queue(fake_done(req, -EPERM, "not in your PID namespace"), NULL);
 }
 
+/*
+ * Dumps the fake kernel answered in the test at hand (in the verb's child),
+ * and how many of the first ones the set changed under: 4711 twice (as a
+ * dump by position would show it after an exit), flagged from then on.
+ * Those after them are whole.
+ */
+static int dumps, intr_dumps;
+
+static void answer_proc_dump_intr(struct nlmsghdr *req)
+{
+	if (dumps++ >= intr_dumps) {
+		answer_proc_dump(req);
+		return;
+	}
+	fake_queue(proc_reply(req, NLM_F_MULTI, put_proc_full),
+		   fake_intr(proc_reply(req, NLM_F_MULTI, put_proc_full)));
+	fake_queue(fake_intr(fake_done(req, 0, NULL)), NULL);
+}
+
 static void answer_proc_dump_lacking(struct nlmsghdr *req)
 {
 	struct nl_msg *m = fake_reply(req, GOMEMGUARD_CMD_PROC_GET, NLM_F_MULTI);
@@ -658,6 +677,12 @@ static bool test_show_json(void)
 	return ok;
 }
 
+/* show's table of answer_proc_dump(). */
+static const char proc_dump_text[] =
+	"    PID COMM                 ANON      FILE     SHMEM      SWAP        RATE     ETA      SOFT ORIGIN     LEVEL MEMCG\n"
+	"   4711 payments         1.62 GiB   310 MiB       0 B       0 B  +9.8 MiB/s     28s   1.8 GiB GOMEMLIMIT   90% /app.slice\n"
+	"    815 worker              4 KiB       0 B     1 MiB     8 KiB    -4 KiB/s       -     1 GiB -              - /system.slice/worker.service\n";
+
 static bool test_show_text(void)
 {
 	static const char *const args[] = { "show", NULL };
@@ -665,11 +690,7 @@ static bool test_show_text(void)
 
 	fake_answer_with(answer_proc_dump);
 	run_verb(&r, show_main, args);
-	return check_run(&r, 0,
-		"    PID COMM                 ANON      FILE     SHMEM      SWAP        RATE     ETA      SOFT ORIGIN     LEVEL MEMCG\n"
-		"   4711 payments         1.62 GiB   310 MiB       0 B       0 B  +9.8 MiB/s     28s   1.8 GiB GOMEMLIMIT   90% /app.slice\n"
-		"    815 worker              4 KiB       0 B     1 MiB     8 KiB    -4 KiB/s       -     1 GiB -              - /system.slice/worker.service\n",
-		"");
+	return check_run(&r, 0, proc_dump_text, "");
 }
 
 static bool test_show_pid(void)
@@ -690,6 +711,38 @@ static bool test_show_pid(void)
 	     sent_u32(&s, GOMEMGUARD_A_PID, 4711);
 	free(want);
 	return ok;
+}
+
+static bool test_show_dump_intr(void)
+{
+	static const char *const args[] = { "show", NULL };
+	struct sent s;
+	struct run r;
+
+	dumps = 0;
+	intr_dumps = 1;
+	fake_answer_with(answer_proc_dump_intr);
+	run_verb(&r, show_main, args);
+	return check_run(&r, 0, proc_dump_text, "") &&
+	       (fake_log->n_reqs == 2 || fail("%u requests, expected 2",
+					       fake_log->n_reqs)) &&
+	       decode(1, &s) && sent_head(&s, GOMEMGUARD_CMD_PROC_GET, true, 0);
+}
+
+static bool test_show_dump_intr_always(void)
+{
+	static const char *const args[] = { "show", "-j", NULL };
+	struct run r;
+
+	/* Whole only at the 8th dump: too late. */
+	dumps = 0;
+	intr_dumps = 7;
+	fake_answer_with(answer_proc_dump_intr);
+	run_verb(&r, show_main, args);
+	return check_run(&r, 1, "",
+			 "gomemctl: show: the watched set kept changing during the dump; try again\n") &&
+	       (fake_log->n_reqs == 5 || fail("%u requests, expected 5",
+					       fake_log->n_reqs));
 }
 
 static bool test_show_dump_error(void)
@@ -1772,6 +1825,10 @@ static const struct {
 	  test_show_json },
 	{ "show: a table for people", test_show_text },
 	{ "show PID asks for that process alone", test_show_pid },
+	{ "show: a dump the set changed under is asked for again, printed once",
+	  test_show_dump_intr },
+	{ "show -j: a set that keeps changing is an error, no half list",
+	  test_show_dump_intr_always },
 	{ "show: a dump ending in an error prints its extack and no JSON",
 	  test_show_dump_error },
 	{ "show: a reply lacking a required attribute is an error",
