@@ -13,6 +13,7 @@
 #include <linux/kernel.h>
 #include <linux/math64.h>
 #include <linux/minmax.h>
+#include <linux/overflow.h>
 #include <linux/time64.h>
 
 #include "gomemguard.h"
@@ -25,9 +26,37 @@
 /* The fuse fires at most this often, whatever usage does. */
 #define GMG_SIGNAL_MIN_NS	NSEC_PER_SEC
 
+/*
+ * The arithmetic holds for any u64: policies bound what user space sends
+ * (soft limits to 1 EiB), but a number near 2^64 must saturate, never wrap
+ * into a small one ("16 PiB + 3 GiB at 100 MiB/s: 17 s").
+ */
+
+/* @pct percent of @limit, rounded down; U64_MAX when that does not fit. */
 static u64 pct_of(u64 limit, u32 pct)
 {
-	return div_u64(limit, 100) * pct + div_u64((limit % 100) * pct, 100);
+	u32 rem;
+	u64 v, q = div_u64_rem(limit, 100, &rem);
+
+	if (check_mul_overflow(q, (u64)pct, &v) ||
+	    check_add_overflow(v, div_u64((u64)rem * pct, 100), &v))
+		return U64_MAX;
+	return v;
+}
+
+/* @a * @b / @c for @b < 2^32, saturating at U64_MAX. */
+static u64 mul_div_sat(u64 a, u32 b, u64 c)
+{
+	u64 r, q = div64_u64_rem(a, c, &r), v, frac;
+
+	/* r < c: r * b fits while c < 2^32, else scale both down. */
+	if (c <= U32_MAX)
+		frac = div64_u64(r * b, c);
+	else
+		frac = div64_u64((r >> 32) * b, c >> 32);
+	if (check_mul_overflow(q, (u64)b, &v) || check_add_overflow(v, frac, &v))
+		return U64_MAX;
+	return v;
 }
 
 u32 gmg_usage_pct(const struct gmg_state *st, const struct gmg_settings *set)
@@ -36,19 +65,24 @@ u32 gmg_usage_pct(const struct gmg_state *st, const struct gmg_settings *set)
 
 	if (!set->soft_limit)
 		return 0;
-	return min_t(u64, div64_u64(used * 100, set->soft_limit), U32_MAX);
+	return min_t(u64, mul_div_sat(used, 100, set->soft_limit), U32_MAX);
+}
+
+static u64 sub_sat(u64 a, u64 b)
+{
+	return a > b ? a - b : 0;
 }
 
 static s64 slope(u64 t0, u64 v0, u64 t1, u64 v1)
 {
-	/* bytes * 1e6 / us: exact enough, and no overflow below 8 TiB/s. */
+	/* bytes * 1e6 / us, saturating. */
 	u64 dt = div_u64(t1 - t0, NSEC_PER_USEC);
 
 	if (!dt)
 		return 0;
 	if (v1 >= v0)
-		return div64_u64((v1 - v0) * USEC_PER_SEC, dt);
-	return -(s64)div64_u64((v0 - v1) * USEC_PER_SEC, dt);
+		return min_t(u64, mul_div_sat(v1 - v0, USEC_PER_SEC, dt), S64_MAX);
+	return -(s64)min_t(u64, mul_div_sat(v0 - v1, USEC_PER_SEC, dt), S64_MAX);
 }
 
 /*
@@ -107,7 +141,7 @@ static void consider(struct gmg_state *st, u64 headroom, s64 rate, u32 limit)
 
 	if (rate < GMG_MIN_RATE)
 		return;
-	ms = div64_u64(headroom * MSEC_PER_SEC, rate);
+	ms = mul_div_sat(headroom, MSEC_PER_SEC, rate);
 	if (!st->eta_limit || ms < st->eta_ms) {
 		st->eta_ms = ms;
 		st->eta_limit = limit;
@@ -149,10 +183,12 @@ void gmg_assess(struct gmg_state *st, const struct gmg_settings *set,
 	u64 used = s->anon + s->swap;
 	u64 horizon = set->eta_horizon_ms;
 	u64 hyst = pct_of(set->soft_limit, GOMEMGUARD_HYSTERESIS_PCT);
-	bool eta_now;
+	bool eta_now, pending;
 	u8 lvl;
 
 	memset(v, 0, sizeof(*v));
+	/* TAG_SET may have taken levels away: forget the ones gone. */
+	st->level = min(st->level, set->nr_levels);
 	st->last = *s;
 	st->hwm = max(st->hwm, used);
 	gmg_growth_update(&st->growth, (u64)set->rate_window_ms * NSEC_PER_MSEC,
@@ -169,7 +205,8 @@ void gmg_assess(struct gmg_state *st, const struct gmg_settings *set,
 	}
 	/* Re-arm levels usage has clearly fallen below. */
 	while (st->level &&
-	       used + hyst < pct_of(set->soft_limit, set->levels[st->level - 1]))
+	       used < sub_sat(pct_of(set->soft_limit, set->levels[st->level - 1]),
+			      hyst))
 		st->level--;
 
 	/*
@@ -196,17 +233,28 @@ void gmg_assess(struct gmg_state *st, const struct gmg_settings *set,
 		st->first_warn_ns = 0;
 	}
 
-	/* The fuse: once per upward crossing of the soft limit. */
+	/*
+	 * The fuse: once per upward crossing of the soft limit, and at most
+	 * once per GMG_SIGNAL_MIN_NS.  A crossing inside that interval is not
+	 * forgotten: it stays pending, sampled often, until the interval is
+	 * over -- or usage falls back below the limit first.
+	 */
+	pending = false;
 	if (used >= set->soft_limit) {
-		if (!st->over_soft && set->signal &&
-		    (!st->last_signal_ns ||
-		     s->time_ns - st->last_signal_ns >= GMG_SIGNAL_MIN_NS)) {
+		if (!st->over_soft && !set->signal) {
+			st->over_soft = true;
+		} else if (!st->over_soft &&
+			   (!st->last_signal_ns ||
+			    s->time_ns - st->last_signal_ns >= GMG_SIGNAL_MIN_NS)) {
 			v->fire_signal = true;
 			st->last_signal_ns = s->time_ns;
 			st->signals_sent++;
+			st->over_soft = true;
+		} else if (!st->over_soft) {
+			pending = true;
+			v->growing = true;
 		}
-		st->over_soft = true;
-	} else if (used + hyst < set->soft_limit) {
+	} else if (used < sub_sat(set->soft_limit, hyst)) {
 		st->over_soft = false;
 	}
 
@@ -214,6 +262,12 @@ void gmg_assess(struct gmg_state *st, const struct gmg_settings *set,
 	lvl = st->level;
 	v->wake_bytes = lvl < set->nr_levels ?
 			pct_of(set->soft_limit, set->levels[lvl]) : U64_MAX;
-	if (!st->over_soft)
+	if (!st->over_soft && !pending)
 		v->wake_bytes = min(v->wake_bytes, set->soft_limit);
+}
+
+/* The fuse was due but did not go: its setter may not signal the process. */
+void gmg_assess_unsent(struct gmg_state *st)
+{
+	st->signals_sent--;
 }

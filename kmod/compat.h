@@ -5,7 +5,13 @@
  * file, so the core files are written against one API and never test
  * LINUX_VERSION_CODE themselves.
  *
- * Supported: Debian 12's 6.1 (linux-image-amd64) and 6.12
+ * Differences are decided by what a kernel has, not by its version number:
+ * a feature macro the kernel itself defines, or a GMG_HAVE_* flag that
+ * kmod/Kbuild sets by looking into the kernel's headers.  Distributions
+ * backport (Debian's 6.12 has get_mm_counter_sum(), which mainline got in
+ * 6.16), so a version number would be wrong in both directions.
+ *
+ * Tested: Debian 12's 6.1 (linux-image-amd64) and 6.12
  * (linux-image-6.12-amd64) kernels.
  */
 #ifndef _GMG_COMPAT_H
@@ -16,6 +22,7 @@
 
 #include <linux/version.h>
 #include <linux/mm.h>
+#include <linux/percpu_counter.h>
 #include <linux/sched/signal.h>
 
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 1, 0)
@@ -23,36 +30,32 @@
 #endif
 
 /*
- * kmem:rss_stat.  6.2 turned the mm counters into percpu_counters
- * (f1a7941243c1): the tracepoint lost its count argument and fires on every
- * change.  Before, it fires when a thread's cached counts are folded into the
- * mm (every 64 faults) and on direct updates.
+ * kmem:rss_stat.  SPLIT_RSS_COUNTING (each thread caching its counter
+ * deltas) went away when the mm counters became percpu_counters
+ * (f1a7941243c1, 6.2); the same change took the tracepoint's count argument
+ * away and made it fire on every change.  With it, the tracepoint fires when
+ * a thread's cached counts are folded into the mm (every 64 faults) and on
+ * direct updates.
  */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
-#define GMG_RSS_STAT_PROTO	void *data, struct mm_struct *mm, int member
-#else
+#ifdef SPLIT_RSS_COUNTING
 #define GMG_RSS_STAT_PROTO	void *data, struct mm_struct *mm, int member, \
 				long count
+#else
+#define GMG_RSS_STAT_PROTO	void *data, struct mm_struct *mm, int member
 #endif
 
 /*
  * gmg_mm_counter_exact(): an mm counter including what is not yet folded in.
  * @leader is a thread of the process owning @mm; caller holds rcu_read_lock().
  *
- * Before 6.2 each thread caches its own deltas (SPLIT_RSS_COUNTING) and
- * folds them into the mm only every 64 faults: a thread that faulted in
- * memory and then went idle never does.  Adding the caches of all threads
- * gives the number /proc would show once they sync.  Since 6.2 a
- * percpu_counter sum is exact.
+ * With SPLIT_RSS_COUNTING each thread caches its own deltas and folds them
+ * into the mm only every 64 faults: a thread that faulted in memory and then
+ * went idle never does.  Adding the caches of all threads gives the number
+ * /proc would show once they sync.  With percpu_counters the sum over CPUs
+ * is exact: get_mm_counter_sum() where the kernel has it (mainline 6.16 and
+ * stable backports), the same sum spelled out where it does not.
  */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
-static inline unsigned long gmg_mm_counter_exact(struct task_struct *leader,
-						 struct mm_struct *mm,
-						 int member)
-{
-	return get_mm_counter_sum(mm, member);
-}
-#else
+#ifdef SPLIT_RSS_COUNTING
 static inline unsigned long gmg_mm_counter_exact(struct task_struct *leader,
 						 struct mm_struct *mm,
 						 int member)
@@ -64,6 +67,43 @@ static inline unsigned long gmg_mm_counter_exact(struct task_struct *leader,
 		if (t->mm == mm)
 			v += READ_ONCE(t->rss_stat.count[member]);
 	return v > 0 ? v : 0;
+}
+#elif defined(GMG_HAVE_GET_MM_COUNTER_SUM)
+static inline unsigned long gmg_mm_counter_exact(struct task_struct *leader,
+						 struct mm_struct *mm,
+						 int member)
+{
+	return get_mm_counter_sum(mm, member);
+}
+#else
+static inline unsigned long gmg_mm_counter_exact(struct task_struct *leader,
+						 struct mm_struct *mm,
+						 int member)
+{
+	return percpu_counter_sum_positive(&mm->rss_stat[member]);
+}
+#endif
+
+/*
+ * The multi-gen LRU keeps its own page counts per generation, type and zone
+ * (struct lru_gen_struct, later lru_gen_folio: the field is the same) and
+ * does not update the classic lru_zone_size[][] for the folios it holds.
+ * Without CONFIG_LRU_GEN there is nothing to add.
+ */
+#ifdef CONFIG_LRU_GEN
+#define GMG_LRU_GENS		MAX_NR_GENS
+static inline long gmg_lrugen_pages(struct lruvec *lruvec, int gen, bool file,
+				    int zone)
+{
+	return READ_ONCE(lruvec->lrugen.nr_pages[gen]
+			 [file ? LRU_GEN_FILE : LRU_GEN_ANON][zone]);
+}
+#else
+#define GMG_LRU_GENS		0
+static inline long gmg_lrugen_pages(struct lruvec *lruvec, int gen, bool file,
+				    int zone)
+{
+	return 0;
 }
 #endif
 

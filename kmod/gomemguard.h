@@ -3,21 +3,47 @@
  * Internal interfaces between the parts of gomemguard.ko.  A part that needs
  * setting up has an init/uninit pair; main.c calls them in order and unwinds
  * in reverse.
+ *
+ * Who calls whom, top to bottom (nothing calls up):
+ *
+ *   netlink.c   the family's operations
+ *   hooks.c     kernel hooks, registered only while something is tagged
+ *   oom.c       OOM post-mortems          pressure.c  reclaim pressure
+ *   tracker.c   watched processes and cgroup tags
+ *   fuse.c      who may be signalled      assess.c    the arithmetic
+ *   memcg.c     memcg numbers             events.c    notifications
+ *   msg.c       message builders and the family's identity
  */
 #ifndef _GMG_GOMEMGUARD_H
 #define _GMG_GOMEMGUARD_H
 
+#include <linux/gfp.h>
 #include <linux/sched.h>
 #include <linux/types.h>
+#include <linux/uidgid.h>
 
 #include <uapi/linux/gomemguard.h>
 
 struct genl_info;
-struct gmg_proc;
 struct gmg_snapshot;
 struct mem_cgroup;
+struct netlink_callback;
 struct netlink_ext_ack;
+struct pid;
 struct sk_buff;
+
+/*
+ * Allocations of work items, which run when memory is short -- that is
+ * when they matter -- and during OOM kills: never wait for the OOM killer,
+ * never warn; a failure costs an event or a cache entry, counted.
+ */
+#define GMG_GFP		(GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN)
+
+/* Whoever set a fuse: the kill(2) rights the module may use for them. */
+struct gmg_signer {
+	kuid_t uid, euid;
+	bool cap_kill;			/* CAP_KILL in the initial namespace */
+};
 
 /* What a tag asks for; copied into every process it brings in. */
 struct gmg_settings {
@@ -25,11 +51,23 @@ struct gmg_settings {
 	u32 levels[GOMEMGUARD_LEVELS_MAX];	/* % of soft_limit, ascending */
 	u32 eta_horizon_ms;
 	u32 rate_window_ms;
+	struct gmg_signer signer;		/* valid when signal != 0 */
 	u8 nr_levels;
 	u8 signal;				/* 0: no fuse */
 	u8 limit_origin;			/* enum gomemguard_limit_origin */
 	bool inherit;
 };
+
+/* fuse.c: the memory fuse may only do what its setter could with kill(2). */
+bool gmg_fuse_signal_ok(u32 sig);
+/* Netlink context: may the caller arm @sig on @task?  -EPERM with a reason. */
+int gmg_fuse_check(struct task_struct *task, u32 sig,
+		   struct netlink_ext_ack *extack);
+void gmg_fuse_signer(struct gmg_signer *signer);
+/* Any context, under rcu_read_lock(). */
+bool gmg_fuse_allowed(const struct gmg_signer *signer, struct task_struct *task);
+/* Send it, if @signer may (checked again: credentials change). */
+bool gmg_fuse_fire(struct pid *pid, const struct gmg_settings *set);
 
 /* memcg.c: the numbers of a memcg that decide whether it is in danger. */
 #define GMG_PATH_MAX	GOMEMGUARD_PATH_MAX
@@ -39,25 +77,33 @@ struct gmg_memcg_view {
 	u64 usage;		/* bytes, memory.current */
 	u64 max;		/* bytes, U64_MAX when unlimited */
 	u64 high;		/* bytes, U64_MAX when unlimited */
-	u64 reclaimable;	/* clean, unmapped file cache, bytes */
+	u64 reclaimable;	/* the file LRU: reclaim drops it without swap */
 	s64 rate;		/* growth of what it cannot reclaim, bytes/s */
 	bool sustained;		/* ... steady over the last few seconds */
 };
 
+/* Bytes on the memcg's LRU lists, its subtree's included. */
+struct gmg_memcg_lru {
+	u64 anon;		/* swap-backed: anon and shmem/tmpfs */
+	u64 file;		/* page cache */
+	u64 unevictable;	/* mlocked, ramfs, SHM_LOCKed */
+};
+
 struct gmg_memcg_full {
 	struct gmg_memcg_view view;
-	u64 anon, file, shmem, pinned;		/* bytes */
+	struct gmg_memcg_lru lru;
 	u64 events_high, events_max, events_oom, events_oom_kill;
-	int psi_some, psi_full;			/* avg10, 1/100 %; -1: unknown */
 };
 
 int gmg_memcg_init(void);
 void gmg_memcg_uninit(void);
-void gmg_memcg_read(struct mem_cgroup *memcg, struct gmg_memcg_view *v);
+/* Process context.  @lru may be NULL. */
+void gmg_memcg_read(struct mem_cgroup *memcg, struct gmg_memcg_view *v,
+		    struct gmg_memcg_lru *lru);
 void gmg_memcg_read_full(struct mem_cgroup *memcg, struct gmg_memcg_full *f);
 void gmg_memcg_path(struct mem_cgroup *memcg, char *buf, size_t len);
-/* Periodically, from the sampler: forget memcgs nobody asks about. */
-void gmg_memcg_housekeeping(void);
+/* Forget memcgs nobody asked about lately (@all: every one). */
+void gmg_memcg_housekeeping(bool all);
 
 /* assess.c: numbers in, decisions out; no locking, no kernel objects. */
 struct gmg_sample {
@@ -106,51 +152,8 @@ struct gmg_verdict {
 void gmg_assess(struct gmg_state *st, const struct gmg_settings *set,
 		const struct gmg_sample *s, struct gmg_verdict *v);
 u32 gmg_usage_pct(const struct gmg_state *st, const struct gmg_settings *set);
-
-/* tracker.c: the watched processes. */
-u32 gmg_tracker_count(void);
-int gmg_tracker_init(void);
-void gmg_tracker_uninit(void);
-int gmg_tag_pid(pid_t nr, const struct gmg_settings *set,
-		struct netlink_ext_ack *extack);
-int gmg_tag_cgroup(const char *path, const struct gmg_settings *set,
-		   struct netlink_ext_ack *extack);
-int gmg_untag_pid(pid_t nr, struct netlink_ext_ack *extack);
-int gmg_untag_cgroup(const char *path, struct netlink_ext_ack *extack);
-/* @apply changes the settings in place; it must not sleep. */
-int gmg_set_pid(pid_t nr, void (*apply)(struct gmg_settings *, const void *),
-		const void *arg, struct netlink_ext_ack *extack);
-int gmg_set_cgroup(const char *path,
-		   void (*apply)(struct gmg_settings *, const void *),
-		   const void *arg, struct netlink_ext_ack *extack);
-/* Fill one PROC_GET message per process from *@pos on; -EMSGSIZE: full. */
-int gmg_tracker_dump_procs(struct sk_buff *skb, u32 portid, u32 seq,
-			   unsigned long *pos);
-int gmg_tracker_get_proc(pid_t nr, struct genl_info *info);
-int gmg_tracker_dump_tags(struct sk_buff *skb, u32 portid, u32 seq,
-			  unsigned long *pos);
-
-bool gmg_tracker_peek(struct pid *pid, struct gmg_snapshot *snap);
-int gmg_tracker_snapshot_memcg(struct mem_cgroup *memcg, struct pid *skip,
-			       struct gmg_snapshot *out, int max);
-/* Distinct memcgs of watched processes, each css-referenced. */
-int gmg_tracker_memcgs(struct mem_cgroup **out, int max);
-void gmg_tracker_sample_now(void);
-/* Does a watched process in @memcg grow steadily? */
-bool gmg_tracker_memcg_growing(struct mem_cgroup *memcg);
-
-/* Hooks call these: atomic context, no allocation, no sleeping. */
-void gmg_tracker_rss_changed(struct mm_struct *mm);
-void gmg_tracker_forked(struct task_struct *parent, struct task_struct *child);
-void gmg_tracker_exited(struct task_struct *task);
-void gmg_tracker_execed(struct task_struct *task);
-void gmg_tracker_attached(struct cgroup *dst, struct task_struct *task);
-
-/* hooks.c: the kernel tracepoints gomemguard listens to. */
-int gmg_hooks_init(void);
-void gmg_hooks_uninit(void);
-/* Add a HOOK attribute per active hook. */
-int gmg_hooks_fill(struct sk_buff *skb);
+/* The fuse was due but did not go: its setter may not signal the process. */
+void gmg_assess_unsent(struct gmg_state *st);
 
 /* A point-in-time copy of one process's state, for events and dumps. */
 struct gmg_snapshot {
@@ -163,44 +166,19 @@ struct gmg_snapshot {
 	struct gmg_state st;
 };
 
-/* pressure.c: reclaim pressure per memcg. */
-int gmg_pressure_init(void);
-void gmg_pressure_uninit(void);
-void gmg_pressure_track(struct mem_cgroup *memcg);
-u32 gmg_pressure_level(struct mem_cgroup *memcg);
-void gmg_pressure_housekeeping(void);
-void gmg_pressure_thresholds(u32 *medium, u32 *critical);
-void gmg_pressure_set_thresholds(u32 medium, u32 critical);
-int gmg_pressure_fill_hooks(struct sk_buff *skb);
-
-/* oom.c: OOM post-mortems. */
-struct gmg_oom_report;
-
-/* A full snapshot of long paths fits: OOM events and each OOM_GET message. */
-#define GMG_OOM_MSG_SIZE	32768
-
-int gmg_oom_init(void);
-void gmg_oom_uninit(void);
-u64 gmg_oom_kills_seen(void);
-u32 gmg_oom_reports_max(void);
-void gmg_oom_set_reports_max(u32 max);
-int gmg_fill_oom(struct sk_buff *skb, const struct gmg_oom_report *r,
-		 bool pids);
-/* @pids false: the reader is outside the initial PID namespace. */
-int gmg_oom_dump(struct sk_buff *skb, u32 portid, u32 seq, unsigned long *pos,
-		 bool pids);
-int gmg_oom_fill_hooks(struct sk_buff *skb);
-
-/* netlink.c: the generic-netlink family, the only control surface. */
-int gmg_netlink_init(void);
-void gmg_netlink_uninit(void);
+/* msg.c: messages of the family, for replies, dumps and events alike. */
+extern struct genl_family gmg_family;
 /* Start a message of the family; NULL when out of room. */
 void *gmg_genlmsg_put(struct sk_buff *skb, u32 portid, u32 seq, int flags,
 		      u8 cmd);
+int gmg_put_u64(struct sk_buff *skb, int type, u64 v);
 /* @pid false: leave the PID out (the reader cannot see it). */
 int gmg_fill_proc(struct sk_buff *skb, const struct gmg_snapshot *snap,
 		  bool pid);
 int gmg_fill_settings(struct sk_buff *skb, const struct gmg_settings *set);
+/* MEMCG, MEMCG_ID, usage, limits and the LRU split. */
+int gmg_fill_memcg(struct sk_buff *skb, const char *path,
+		   const struct gmg_memcg_view *v, const struct gmg_memcg_lru *lru);
 
 /* events.c: notifications, their sequence numbers and rate limit. */
 struct gmg_event_limit {
@@ -213,6 +191,8 @@ struct gmg_ratelimit {
 	u32 count;
 };
 
+int gmg_events_init(void);
+void gmg_events_uninit(void);
 u64 gmg_events_sent(void);
 u64 gmg_events_dropped(void);
 u64 gmg_events_overflowed(void);
@@ -224,11 +204,102 @@ void gmg_event_send(u32 type, const struct gmg_snapshot *snap,
 		    struct gmg_ratelimit *rl);
 /* Adds what an event is about; @pids false: without any PID. */
 typedef int (*gmg_event_fill_t)(struct sk_buff *skb, const void *arg, bool pids);
-void gmg_event_send_fill(u32 type, u64 when, size_t size, gmg_event_fill_t fill,
-			 const void *arg, struct gmg_ratelimit *rl);
+/* 0, or -ENOMEM when no message of @size could be had (event dropped). */
+int gmg_event_send_fill(u32 type, u64 when, size_t size, gmg_event_fill_t fill,
+			const void *arg, struct gmg_ratelimit *rl);
 int gmg_events_subscribe(struct sk_buff *skb, struct genl_info *info);
 /* Listeners and events exist only between these. */
 int gmg_events_open(void);
 void gmg_events_close(void);
+
+/* tracker.c: the watched processes. */
+u32 gmg_tracker_count(void);
+u32 gmg_tracker_cgroup_tags(void);
+int gmg_tracker_init(void);
+void gmg_tracker_uninit(void);
+int gmg_tag_pid(pid_t nr, const struct gmg_settings *set,
+		struct netlink_ext_ack *extack);
+int gmg_tag_cgroup(const char *path, const struct gmg_settings *set,
+		   struct netlink_ext_ack *extack);
+int gmg_untag_pid(pid_t nr, struct netlink_ext_ack *extack);
+int gmg_untag_cgroup(const char *path, struct netlink_ext_ack *extack);
+
+/* Which settings a TAG_SET carries, and their values. */
+struct gmg_update {
+	struct gmg_settings val;
+	bool soft_limit, levels, eta_horizon, signal, rate_window, inherit;
+	bool limit_origin;
+};
+
+int gmg_set_pid(pid_t nr, const struct gmg_update *u,
+		struct netlink_ext_ack *extack);
+int gmg_set_cgroup(const char *path, const struct gmg_update *u,
+		   struct netlink_ext_ack *extack);
+/* Dumps resume after the key in cb->args[0] and flag a changed set. */
+int gmg_tracker_dump_procs(struct sk_buff *skb, struct netlink_callback *cb);
+int gmg_tracker_get_proc(pid_t nr, struct genl_info *info);
+int gmg_tracker_dump_tags(struct sk_buff *skb, struct netlink_callback *cb);
+int gmg_tracker_dump_memcgs(struct sk_buff *skb, struct netlink_callback *cb);
+
+bool gmg_tracker_peek(struct pid *pid, struct gmg_snapshot *snap);
+int gmg_tracker_snapshot_memcg(struct mem_cgroup *memcg, struct pid *skip,
+			       struct gmg_snapshot *out, int max);
+/* The OOM killer is busy: bring the next sample forward (quiet ones skip). */
+void gmg_tracker_sample_soon(void);
+
+/* Hooks call these: atomic context, no allocation, no sleeping. */
+void gmg_tracker_rss_changed(struct mm_struct *mm);
+void gmg_tracker_forked(struct task_struct *parent, struct task_struct *child);
+void gmg_tracker_exited(struct task_struct *task);
+void gmg_tracker_execed(struct task_struct *task);
+void gmg_tracker_attached(struct cgroup *dst, struct task_struct *task);
+
+/* pressure.c: reclaim pressure per memcg. */
+int gmg_pressure_init(void);
+void gmg_pressure_uninit(void);
+int gmg_pressure_hooks_on(void);
+void gmg_pressure_hooks_off(void);
+/* From the sampler: @memcg holds a watched process; @growing: one grows. */
+void gmg_pressure_track(struct mem_cgroup *memcg,
+			const struct gmg_memcg_view *v,
+			const struct gmg_memcg_lru *lru, bool growing);
+u32 gmg_pressure_level(u64 memcg_id);
+void gmg_pressure_housekeeping(bool all);
+void gmg_pressure_thresholds(u32 *medium, u32 *critical);
+void gmg_pressure_set_thresholds(u32 medium, u32 critical);
+int gmg_pressure_fill_hooks(struct sk_buff *skb);
+
+/* oom.c: OOM post-mortems. */
+struct gmg_oom_report;
+
+int gmg_oom_init(void);
+void gmg_oom_uninit(void);
+int gmg_oom_hooks_on(void);
+void gmg_oom_hooks_off(void);
+u64 gmg_oom_kills_seen(void);
+u32 gmg_oom_reports_max(void);
+void gmg_oom_set_reports_max(u32 max);
+/* @pids false: the reader is outside the initial PID namespace. */
+int gmg_oom_dump(struct sk_buff *skb, struct netlink_callback *cb, bool pids);
+int gmg_oom_fill_hooks(struct sk_buff *skb);
+/* The dump buffer one post-mortem of GOMEMGUARD_OOM_SNAPSHOT_MAX needs. */
+size_t gmg_oom_msg_size(void);
+
+/* hooks.c: the kernel hooks, registered only while something is tagged. */
+int gmg_hooks_init(void);
+void gmg_hooks_uninit(void);
+/*
+ * Around a command that tags: the hooks are registered (@cgroup: the
+ * cgroup-attach tracepoint as well) before it and stay so until put.
+ * Netlink context: may sleep.
+ */
+int gmg_hooks_get(bool cgroup, struct netlink_ext_ack *extack);
+void gmg_hooks_put(void);
+/* Add a HOOK attribute per registered hook. */
+int gmg_hooks_fill(struct sk_buff *skb);
+
+/* netlink.c: the generic-netlink family, the only control surface. */
+int gmg_netlink_init(void);
+void gmg_netlink_uninit(void);
 
 #endif /* _GMG_GOMEMGUARD_H */

@@ -3,213 +3,178 @@
  * The memcg side of the picture: how full a process's memory cgroup is, and
  * how much of that the kernel could drop without an OOM kill.
  *
- * usage, memory.max and memory.high are page counters in struct mem_cgroup,
- * public on every kernel we support.  The anon/file split is not: 6.12 made
- * the per-memcg statistics private.  Its one stable interface is the
- * memory.stat file, so we read that -- through a private kernel mount of
- * cgroup2, which does not depend on where, or whether, user space mounted
- * it.  Reading costs a few microseconds of formatting, so results are cached
- * per memcg for GMG_STAT_TTL.
+ * Everything is read from the kernel's own structures, never from cgroupfs
+ * files: a module that mounts cgroup2 re-applies its (empty) mount options
+ * to the one cgroup2 superblock in the initial namespace -- nsdelegate and
+ * memory_recursiveprot gone for the whole host -- and file I/O from kernel
+ * code has no business here anyway.  The statistics behind memory.stat are
+ * private since 6.x, but two things are public on every supported kernel:
+ *
+ *  - the page counters: usage, memory.max, memory.high;
+ *  - the sizes of the memcg's LRU lists, per node and zone: the classic
+ *    lru_zone_size[][] *and* the multi-gen LRU's lrugen.nr_pages[][][],
+ *    which does not update the former (Debian's 6.12 runs MGLRU by default,
+ *    its 6.1 builds it in, off).  Every folio is on exactly one of them.
+ *
+ * The LRU of a memcg holds its own pages, not its children's: the numbers
+ * of a memcg are summed over its subtree, as usage is.  The swap-backed LRU
+ * holds anon *and* shmem/tmpfs pages -- which is where they belong here:
+ * without swap, reclaim cannot take either.  What reclaim can drop is the
+ * file LRU.  What usage holds beyond the LRUs is kernel memory.
+ *
+ * Summing a large subtree costs microseconds, and every watched process of
+ * the memcg asks at every sample, so the sums are kept per memcg for
+ * GMG_LRU_TTL.  The cache is keyed by cgroup ID and holds no reference:
+ * a removed cgroup's entry only waits to be pruned.
  */
 #include <linux/cgroup.h>
-#include <linux/file.h>
-#include <linux/fs.h>
-#include <linux/jiffies.h>
 #include <linux/memcontrol.h>
-#include <linux/mount.h>
-#include <linux/mutex.h>
+#include <linux/mmzone.h>
+#include <linux/nodemask.h>
 #include <linux/page_counter.h>
+#include <linux/rcupdate.h>
 #include <linux/slab.h>
-#include <linux/string.h>
+#include <linux/spinlock.h>
 #include <linux/timekeeping.h>
 #include <linux/xarray.h>
 
 #include "gomemguard.h"
 
-#define GMG_STAT_TTL	msecs_to_jiffies(200)
-/* A cached entry nobody asked about for this long is dropped. */
-#define GMG_STAT_IDLE	(60 * HZ)
-#define GMG_STAT_BUF	4096
-
+/* Sums this old are taken again: the hot sampling period. */
+#define GMG_LRU_TTL		(100 * NSEC_PER_MSEC)
+/* An entry nobody asked about for this long is dropped. */
+#define GMG_STAT_IDLE		(60 * NSEC_PER_SEC)
 /* How fast what the memcg cannot reclaim grows: a steady, short view. */
 #define GMG_MEMCG_WINDOW	(2 * NSEC_PER_SEC)
 
 struct gmg_memcg_stat {
-	unsigned long read_at;		/* jiffies */
-	u64 reclaimable;
-	struct gmg_growth growth;	/* of anon + shmem + pinned file */
+	spinlock_t lock;		/* the fields below */
+	u64 read_ns;			/* sums taken; 0: never */
+	u64 used_ns;			/* last asked for */
+	struct gmg_memcg_lru lru;
+	struct gmg_growth growth;	/* of usage - reclaimable */
+	struct rcu_head rcu;
 };
 
-static struct vfsmount *gmg_cgroup_mnt;
-static DEFINE_XARRAY(gmg_stats);	/* cgroup id -> struct gmg_memcg_stat */
-static DEFINE_MUTEX(gmg_stats_lock);	/* serialises reads, owns the buffer */
-static char *gmg_stat_buf;
+static DEFINE_XARRAY(gmg_stats);	/* cgroup ID -> struct gmg_memcg_stat */
 
-/* The value of "key N" in memory.stat text; 0 when the key is absent. */
-static u64 stat_value(const char *buf, const char *key)
+/* Pages, summed over @memcg's subtree, every node and zone, both LRUs. */
+static void lru_sizes(struct mem_cgroup *memcg, struct gmg_memcg_lru *out)
 {
-	size_t klen = strlen(key);
-	const char *p = buf;
-	u64 v = 0;
+	long anon = 0, file = 0, unevictable = 0;
+	struct cgroup_subsys_state *css;
+	struct mem_cgroup_per_node *mz;
+	int nid, z, gen;
 
-	while (p && *p) {
-		if (!strncmp(p, key, klen) && p[klen] == ' ') {
-			for (p += klen + 1; *p >= '0' && *p <= '9'; p++)
-				v = v * 10 + (*p - '0');
-			return v;
+	rcu_read_lock();
+	css_for_each_descendant_pre(css, &memcg->css) {
+		struct mem_cgroup *m = mem_cgroup_from_css(css);
+
+		for_each_node(nid) {
+			mz = m->nodeinfo[nid];
+			for (z = 0; z < MAX_NR_ZONES; z++) {
+				anon += READ_ONCE(mz->lru_zone_size[z][LRU_INACTIVE_ANON]) +
+					READ_ONCE(mz->lru_zone_size[z][LRU_ACTIVE_ANON]);
+				file += READ_ONCE(mz->lru_zone_size[z][LRU_INACTIVE_FILE]) +
+					READ_ONCE(mz->lru_zone_size[z][LRU_ACTIVE_FILE]);
+				unevictable +=
+					READ_ONCE(mz->lru_zone_size[z][LRU_UNEVICTABLE]);
+				/* Briefly negative entries are fine: only sums count. */
+				for (gen = 0; gen < GMG_LRU_GENS; gen++) {
+					anon += gmg_lrugen_pages(&mz->lruvec, gen,
+								 false, z);
+					file += gmg_lrugen_pages(&mz->lruvec, gen,
+								 true, z);
+				}
+			}
 		}
-		p = strchr(p, '\n');
-		if (p)
-			p++;
 	}
-	return 0;
+	rcu_read_unlock();
+	out->anon = (u64)max(anon, 0L) << PAGE_SHIFT;
+	out->file = (u64)max(file, 0L) << PAGE_SHIFT;
+	out->unevictable = (u64)max(unevictable, 0L) << PAGE_SHIFT;
 }
 
-/*
- * Clean, unmapped page cache: what reclaim drops without I/O and without
- * touching a running program.  shmem/tmpfs sits on the anon LRU and is not
- * in active_file/inactive_file at all; dirty, under-writeback and mapped
- * file pages are counted as pinned.
- */
-static u64 reclaimable_from_stat(const char *buf)
+/* An entry for @id, unless there is one or no memory for it. */
+static void stat_create(u64 id)
 {
-	u64 lru = stat_value(buf, "active_file") + stat_value(buf, "inactive_file");
-	u64 pinned = stat_value(buf, "file_dirty") +
-		     stat_value(buf, "file_writeback") +
-		     stat_value(buf, "file_mapped");
+	struct gmg_memcg_stat *st = kzalloc(sizeof(*st), GMG_GFP);
 
-	return lru > pinned ? lru - pinned : 0;
+	if (!st)
+		return;
+	spin_lock_init(&st->lock);
+	if (xa_cmpxchg(&gmg_stats, id, NULL, st, GMG_GFP))
+		kfree(st);
 }
 
-/* What reclaim cannot take without swap: anon, shmem, and pinned file pages. */
-static u64 unreclaimable_from_stat(const char *buf)
+/* Process context: may sleep.  @lru may be NULL. */
+void gmg_memcg_read(struct mem_cgroup *memcg, struct gmg_memcg_view *v,
+		    struct gmg_memcg_lru *lru)
 {
-	return stat_value(buf, "anon") + stat_value(buf, "shmem") +
-	       stat_value(buf, "file_dirty") + stat_value(buf, "file_writeback") +
-	       stat_value(buf, "file_mapped");
-}
-
-/* Read cgroup file @name of @memcg into gmg_stat_buf.  gmg_stats_lock held. */
-static int read_cgroup_file(struct mem_cgroup *memcg, const char *name)
-{
-	char path[GMG_PATH_MAX + 32];
-	struct file *f;
-	loff_t pos = 0;
-	ssize_t n;
-	int len;
-
-	lockdep_assert_held(&gmg_stats_lock);
-	len = cgroup_path(memcg->css.cgroup, path, GMG_PATH_MAX);
-	if (len < 0 || len >= GMG_PATH_MAX)
-		return -ENAMETOOLONG;
-	/* Relative to the root of our own mount; "/" is the root cgroup. */
-	snprintf(path + len, sizeof(path) - len, "%s%s", len == 1 ? "" : "/", name);
-	f = file_open_root_mnt(gmg_cgroup_mnt, path + 1, O_RDONLY, 0);
-	if (IS_ERR(f))
-		return PTR_ERR(f);
-	n = kernel_read(f, gmg_stat_buf, GMG_STAT_BUF - 1, &pos);
-	fput(f);
-	if (n < 0)
-		return n;
-	gmg_stat_buf[n] = '\0';
-	return 0;
-}
-
-/* "some avg10=1.23 ..." -> 123 (hundredths of a percent); -1: absent. */
-static int psi_avg10(const char *buf, const char *line)
-{
-	const char *p = strstr(buf, line);
-	unsigned int whole = 0, frac = 0;
-
-	if (!p || sscanf(p + strlen(line), " avg10=%u.%2u", &whole, &frac) < 1)
-		return -1;
-	return whole * 100 + frac;
-}
-
-/* Process context: may sleep. */
-void gmg_memcg_read(struct mem_cgroup *memcg, struct gmg_memcg_view *v)
-{
+	u64 now = ktime_get_boottime_ns();
+	struct gmg_memcg_lru sums = {};
 	struct gmg_memcg_stat *st;
 	unsigned long max, high;
+	bool stale;
 
+	memset(v, 0, sizeof(*v));
 	v->id = cgroup_id(memcg->css.cgroup);
 	v->usage = (u64)page_counter_read(&memcg->memory) << PAGE_SHIFT;
 	max = READ_ONCE(memcg->memory.max);
 	high = READ_ONCE(memcg->memory.high);
 	v->max = max == PAGE_COUNTER_MAX ? U64_MAX : (u64)max << PAGE_SHIFT;
 	v->high = high == PAGE_COUNTER_MAX ? U64_MAX : (u64)high << PAGE_SHIFT;
-	v->reclaimable = 0;
-	v->rate = 0;
-	v->sustained = false;
-	/* The root has no memory.stat; root_mem_cgroup is not exported. */
+	/*
+	 * The root is not charged (its usage reads 0) and has no limits:
+	 * summing the whole machine's LRUs would say nothing.
+	 */
 	if (!memcg->css.parent)
-		return;
+		goto out;
 
-	mutex_lock(&gmg_stats_lock);
+	if (!xa_load(&gmg_stats, v->id))
+		stat_create(v->id);
+	/* Pruning frees an entry a grace period after taking it out. */
+	rcu_read_lock();
 	st = xa_load(&gmg_stats, v->id);
 	if (!st) {
-		st = kzalloc(sizeof(*st), GFP_KERNEL);
-		if (st && xa_err(xa_store(&gmg_stats, v->id, st, GFP_KERNEL))) {
-			kfree(st);
-			st = NULL;
-		}
+		/* No memory for the cache: sum now, and know no rate. */
+		rcu_read_unlock();
+		lru_sizes(memcg, &sums);
+		goto out;
 	}
-	if (st && (!st->read_at || time_after(jiffies, st->read_at + GMG_STAT_TTL))) {
-		/*
-		 * The growth is taken from memory.stat alone: its numbers may
-		 * lag usage by the kernel's stats flush period (2 s), and
-		 * usage minus a stale reclaimable figure would grow while
-		 * nothing but clean cache does.
-		 */
-		if (!read_cgroup_file(memcg, "memory.stat")) {
-			st->reclaimable = reclaimable_from_stat(gmg_stat_buf);
-			gmg_growth_update(&st->growth, GMG_MEMCG_WINDOW,
-					  ktime_get_boottime_ns(),
-					  unreclaimable_from_stat(gmg_stat_buf));
-		}
-		st->read_at = jiffies;
+	spin_lock(&st->lock);
+	st->used_ns = now;
+	stale = !st->read_ns || now - st->read_ns >= GMG_LRU_TTL;
+	spin_unlock(&st->lock);
+	if (stale)
+		lru_sizes(memcg, &sums);
+	spin_lock(&st->lock);
+	if (stale && now > st->read_ns) {
+		st->read_ns = now;
+		st->lru = sums;
+		gmg_growth_update(&st->growth, GMG_MEMCG_WINDOW, now,
+				  v->usage - min(v->usage, sums.file));
 	}
-	/* Unknown (no memory for the cache): assume nothing is reclaimable. */
-	if (st) {
-		v->reclaimable = min(st->reclaimable, v->usage);
-		v->rate = st->growth.rate;
-		v->sustained = st->growth.sustained;
-	}
-	mutex_unlock(&gmg_stats_lock);
+	sums = st->lru;
+	v->rate = st->growth.rate;
+	v->sustained = st->growth.sustained;
+	spin_unlock(&st->lock);
+	rcu_read_unlock();
+out:
+	v->reclaimable = min(sums.file, v->usage);
+	if (lru)
+		*lru = sums;
 }
 
-/* The full picture, for MEMCG_GET: process context, reads the files fresh. */
+/* The full picture, for MEMCG_GET and pressure events: process context. */
 void gmg_memcg_read_full(struct mem_cgroup *memcg, struct gmg_memcg_full *f)
 {
-	u64 lru, pinned;
-
 	memset(f, 0, sizeof(*f));
-	gmg_memcg_read(memcg, &f->view);
-	f->psi_some = -1;
-	f->psi_full = -1;
+	gmg_memcg_read(memcg, &f->view, &f->lru);
 	f->events_high = atomic_long_read(&memcg->memory_events[MEMCG_HIGH]);
 	f->events_max = atomic_long_read(&memcg->memory_events[MEMCG_MAX]);
 	f->events_oom = atomic_long_read(&memcg->memory_events[MEMCG_OOM]);
 	f->events_oom_kill = atomic_long_read(&memcg->memory_events[MEMCG_OOM_KILL]);
-	if (!memcg->css.parent)
-		return;
-	mutex_lock(&gmg_stats_lock);
-	if (!read_cgroup_file(memcg, "memory.stat")) {
-		f->anon = stat_value(gmg_stat_buf, "anon");
-		f->file = stat_value(gmg_stat_buf, "file");
-		f->shmem = stat_value(gmg_stat_buf, "shmem");
-		lru = stat_value(gmg_stat_buf, "active_file") +
-		      stat_value(gmg_stat_buf, "inactive_file");
-		f->view.reclaimable = reclaimable_from_stat(gmg_stat_buf);
-		pinned = lru - min(lru, f->view.reclaimable);
-		/* shmem/tmpfs cannot go without swap: pinned too. */
-		f->pinned = pinned + f->shmem;
-	}
-	if (!read_cgroup_file(memcg, "memory.pressure")) {
-		f->psi_some = psi_avg10(gmg_stat_buf, "some");
-		f->psi_full = psi_avg10(gmg_stat_buf, "full");
-	}
-	mutex_unlock(&gmg_stats_lock);
 }
 
 /* @memcg may be NULL (task gone): "?". */
@@ -219,57 +184,37 @@ void gmg_memcg_path(struct mem_cgroup *memcg, char *buf, size_t len)
 		strscpy(buf, "?", len);
 }
 
-/* Forget memcgs not read for a while (they may be gone for good). */
-static void gmg_memcg_prune(bool all)
+/* From the sampler: forget memcgs nobody asked about lately (@all: all). */
+void gmg_memcg_housekeeping(bool all)
 {
+	u64 now = ktime_get_boottime_ns();
 	struct gmg_memcg_stat *st;
 	unsigned long id;
+	bool idle;
 
-	mutex_lock(&gmg_stats_lock);
 	xa_for_each(&gmg_stats, id, st) {
-		if (all || time_after(jiffies, st->read_at + GMG_STAT_IDLE)) {
+		spin_lock(&st->lock);
+		idle = now - st->used_ns > GMG_STAT_IDLE;
+		spin_unlock(&st->lock);
+		if (all || idle) {
 			xa_erase(&gmg_stats, id);
-			kfree(st);
+			kfree_rcu(st, rcu);
 		}
 	}
-	mutex_unlock(&gmg_stats_lock);
-}
-
-void gmg_memcg_housekeeping(void)
-{
-	gmg_memcg_prune(false);
 }
 
 int gmg_memcg_init(void)
 {
-	struct file_system_type *type;
-
 	if (mem_cgroup_disabled()) {
 		pr_err("the memory cgroup controller is disabled (cgroup_disable=memory)\n");
 		return -ENODEV;
-	}
-	type = get_fs_type("cgroup2");
-	if (!type) {
-		pr_err("no cgroup2 filesystem\n");
-		return -ENODEV;
-	}
-	gmg_stat_buf = kmalloc(GMG_STAT_BUF, GFP_KERNEL);
-	if (!gmg_stat_buf)
-		return -ENOMEM;
-	gmg_cgroup_mnt = vfs_kern_mount(type, 0, "cgroup2", NULL);
-	if (IS_ERR(gmg_cgroup_mnt)) {
-		int err = PTR_ERR(gmg_cgroup_mnt);
-
-		pr_err("cannot mount cgroup2 internally: %d\n", err);
-		kfree(gmg_stat_buf);
-		return err;
 	}
 	return 0;
 }
 
 void gmg_memcg_uninit(void)
 {
-	gmg_memcg_prune(true);
-	mntput(gmg_cgroup_mnt);
-	kfree(gmg_stat_buf);
+	gmg_memcg_housekeeping(true);
+	/* kfree_rcu() of the entries. */
+	rcu_barrier();
 }

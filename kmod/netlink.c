@@ -9,10 +9,10 @@
  * silently ignored.
  */
 #include <linux/errno.h>
-#include <linux/memcontrol.h>
 #include <linux/module.h>
+#include <linux/mutex.h>
 #include <linux/pid_namespace.h>
-#include <linux/slab.h>
+#include <linux/threads.h>
 #include <linux/string.h>
 #include <linux/utsname.h>
 #include <net/genetlink.h>
@@ -62,6 +62,26 @@ static struct netlink_range_validation gmg_interval_range __ro_after_init = {
 	.max = GOMEMGUARD_EVENT_INTERVAL_MS_MAX,
 };
 
+static struct netlink_range_validation gmg_pid_range __ro_after_init = {
+	.min = 1,
+	.max = PID_MAX_LIMIT,
+};
+
+static struct netlink_range_validation gmg_soft_limit_range __ro_after_init = {
+	.min = 1,
+	.max = GOMEMGUARD_SOFT_LIMIT_MAX,
+};
+
+static struct netlink_range_validation gmg_horizon_range __ro_after_init = {
+	.min = GOMEMGUARD_ETA_HORIZON_MS_MIN,
+	.max = GOMEMGUARD_ETA_HORIZON_MS_MAX,
+};
+
+static struct netlink_range_validation gmg_window_range __ro_after_init = {
+	.min = GOMEMGUARD_RATE_WINDOW_MS_MIN,
+	.max = GOMEMGUARD_RATE_WINDOW_MS_MAX,
+};
+
 static const struct nla_policy gmg_config_set_policy[GOMEMGUARD_A_MAX + 1] = {
 	[GOMEMGUARD_A_EVENT_INTERVAL_MS] =
 		NLA_POLICY_FULL_RANGE(NLA_U32, &gmg_interval_range),
@@ -75,22 +95,26 @@ static const struct nla_policy gmg_config_set_policy[GOMEMGUARD_A_MAX + 1] = {
 };
 
 /*
- * Tag commands: the policies check types and lengths; the handlers check
- * values, so that every refusal names its reason in words.
+ * Tag commands: the policies bound every number (syntax); the handlers
+ * check meaning -- which process, which signal, whose right -- and say why
+ * in words.
  */
 #define GMG_TAG_POLICY							\
-	[GOMEMGUARD_A_PID] = { .type = NLA_U32 },			\
+	[GOMEMGUARD_A_PID] = NLA_POLICY_FULL_RANGE(NLA_U32, &gmg_pid_range), \
 	[GOMEMGUARD_A_CGROUP] = { .type = NLA_NUL_STRING,		\
 				  .len = GMG_PATH_MAX - 1 }
 
 #define GMG_SETTINGS_POLICY						\
-	[GOMEMGUARD_A_SOFT_LIMIT] = { .type = NLA_U64 },		\
+	[GOMEMGUARD_A_SOFT_LIMIT] =					\
+		NLA_POLICY_FULL_RANGE(NLA_U64, &gmg_soft_limit_range),	\
 	[GOMEMGUARD_A_LEVELS] = NLA_POLICY_RANGE(NLA_BINARY, sizeof(u32), \
 					sizeof(u32) * GOMEMGUARD_LEVELS_MAX), \
-	[GOMEMGUARD_A_ETA_HORIZON_MS] = { .type = NLA_U32 },		\
-	[GOMEMGUARD_A_SIGNAL] = { .type = NLA_U32 },			\
-	[GOMEMGUARD_A_RATE_WINDOW_MS] = { .type = NLA_U32 },		\
-	[GOMEMGUARD_A_INHERIT] = { .type = NLA_U8 },			\
+	[GOMEMGUARD_A_ETA_HORIZON_MS] =					\
+		NLA_POLICY_FULL_RANGE(NLA_U32, &gmg_horizon_range),	\
+	[GOMEMGUARD_A_SIGNAL] = NLA_POLICY_MAX(NLA_U32, GOMEMGUARD_SIGNAL_MAX), \
+	[GOMEMGUARD_A_RATE_WINDOW_MS] =					\
+		NLA_POLICY_FULL_RANGE(NLA_U32, &gmg_window_range),	\
+	[GOMEMGUARD_A_INHERIT] = NLA_POLICY_MAX(NLA_U8, 1),		\
 	[GOMEMGUARD_A_LIMIT_ORIGIN] = NLA_POLICY_RANGE(NLA_U32,		\
 					GOMEMGUARD_ORIGIN_USER,		\
 					GOMEMGUARD_ORIGIN_MAX)
@@ -105,78 +129,15 @@ static const struct nla_policy gmg_tag_policy[GOMEMGUARD_A_MAX + 1] = {
 };
 
 static const struct nla_policy gmg_proc_get_policy[GOMEMGUARD_A_MAX + 1] = {
-	[GOMEMGUARD_A_PID] = { .type = NLA_U32 },
+	[GOMEMGUARD_A_PID] = NLA_POLICY_FULL_RANGE(NLA_U32, &gmg_pid_range),
 };
 
 /* For the dumps that take no attributes. */
 static const struct nla_policy gmg_no_attrs_policy[GOMEMGUARD_A_MAX + 1] = {
 };
 
-static struct genl_family gmg_family;
-
-void *gmg_genlmsg_put(struct sk_buff *skb, u32 portid, u32 seq, int flags,
-		      u8 cmd)
-{
-	return genlmsg_put(skb, portid, seq, &gmg_family, flags, cmd);
-}
-
-static int put_u64(struct sk_buff *skb, int type, u64 v)
-{
-	return nla_put_u64_64bit(skb, type, v, GOMEMGUARD_A_PAD);
-}
-
-int gmg_fill_settings(struct sk_buff *skb, const struct gmg_settings *set)
-{
-	if (put_u64(skb, GOMEMGUARD_A_SOFT_LIMIT, set->soft_limit) ||
-	    nla_put(skb, GOMEMGUARD_A_LEVELS, set->nr_levels * sizeof(u32),
-		    set->levels) ||
-	    nla_put_u32(skb, GOMEMGUARD_A_ETA_HORIZON_MS, set->eta_horizon_ms) ||
-	    nla_put_u32(skb, GOMEMGUARD_A_SIGNAL, set->signal) ||
-	    nla_put_u32(skb, GOMEMGUARD_A_RATE_WINDOW_MS, set->rate_window_ms) ||
-	    nla_put_u8(skb, GOMEMGUARD_A_INHERIT, set->inherit) ||
-	    nla_put_u32(skb, GOMEMGUARD_A_LIMIT_ORIGIN, set->limit_origin))
-		return -EMSGSIZE;
-	return 0;
-}
-
-int gmg_fill_proc(struct sk_buff *skb, const struct gmg_snapshot *snap,
-		  bool pid)
-{
-	const struct gmg_state *st = &snap->st;
-	const struct gmg_sample *s = &st->last;
-	u32 level = st->level ? snap->set.levels[st->level - 1] : 0;
-
-	if ((pid && nla_put_u32(skb, GOMEMGUARD_A_PID, snap->pid)) ||
-	    nla_put_string(skb, GOMEMGUARD_A_COMM, snap->comm) ||
-	    nla_put_u32(skb, GOMEMGUARD_A_SOURCE, snap->source) ||
-	    (snap->cgroup_path[0] &&
-	     nla_put_string(skb, GOMEMGUARD_A_CGROUP, snap->cgroup_path)) ||
-	    nla_put_string(skb, GOMEMGUARD_A_MEMCG, snap->memcg_path) ||
-	    put_u64(skb, GOMEMGUARD_A_MEMCG_ID, s->memcg.id) ||
-	    put_u64(skb, GOMEMGUARD_A_ANON, s->anon) ||
-	    put_u64(skb, GOMEMGUARD_A_SWAP, s->swap) ||
-	    put_u64(skb, GOMEMGUARD_A_SHMEM, s->shmem) ||
-	    put_u64(skb, GOMEMGUARD_A_FILE, s->file) ||
-	    put_u64(skb, GOMEMGUARD_A_HWM, st->hwm) ||
-	    nla_put_s64(skb, GOMEMGUARD_A_RATE, st->growth.rate, GOMEMGUARD_A_PAD) ||
-	    (st->eta_limit &&
-	     (put_u64(skb, GOMEMGUARD_A_ETA_MS, st->eta_ms) ||
-	      nla_put_u32(skb, GOMEMGUARD_A_ETA_LIMIT, st->eta_limit))) ||
-	    nla_put_u32(skb, GOMEMGUARD_A_LEVEL_PCT, level) ||
-	    nla_put_u32(skb, GOMEMGUARD_A_USAGE_PCT,
-			gmg_usage_pct(st, &snap->set)) ||
-	    put_u64(skb, GOMEMGUARD_A_MEMCG_USAGE, s->memcg.usage) ||
-	    (s->memcg.max != U64_MAX &&
-	     put_u64(skb, GOMEMGUARD_A_MEMCG_MAX, s->memcg.max)) ||
-	    (s->memcg.high != U64_MAX &&
-	     put_u64(skb, GOMEMGUARD_A_MEMCG_HIGH, s->memcg.high)) ||
-	    gmg_fill_settings(skb, &snap->set) ||
-	    nla_put_u32(skb, GOMEMGUARD_A_SIGNALS_SENT, st->signals_sent) ||
-	    (st->first_warn_ns &&
-	     put_u64(skb, GOMEMGUARD_A_FIRST_WARN_NS, st->first_warn_ns)))
-		return -EMSGSIZE;
-	return 0;
-}
+/* CONFIG_SET's pairs (the pressure thresholds) change together. */
+static DEFINE_MUTEX(gmg_config_lock);
 
 static int gmg_info_fill(struct sk_buff *msg)
 {
@@ -207,8 +168,7 @@ static int gmg_info_fill(struct sk_buff *msg)
 	    nla_put_u32(msg, GOMEMGUARD_A_PRESSURE_CRITICAL_PCT, critical))
 		return -EMSGSIZE;
 	hooks = nla_nest_start(msg, GOMEMGUARD_A_HOOKS);
-	if (!hooks || gmg_hooks_fill(msg) || gmg_oom_fill_hooks(msg) ||
-	    gmg_pressure_fill_hooks(msg))
+	if (!hooks || gmg_hooks_fill(msg))
 		return -EMSGSIZE;
 	nla_nest_end(msg, hooks);
 	return 0;
@@ -257,12 +217,14 @@ static int gmg_config_set_doit(struct sk_buff *skb, struct genl_info *info)
 		GENL_SET_ERR_MSG(info, "nothing to set: give at least one setting");
 		return -EINVAL;
 	}
+	mutex_lock(&gmg_config_lock);
 	gmg_pressure_thresholds(&medium, &critical);
 	if (med)
 		medium = nla_get_u32(med);
 	if (crit)
 		critical = nla_get_u32(crit);
 	if (medium >= critical) {
+		mutex_unlock(&gmg_config_lock);
 		NL_SET_ERR_MSG_ATTR(info->extack, med ?: crit,
 				    "medium pressure threshold must be below the critical one");
 		return -EINVAL;
@@ -276,36 +238,8 @@ static int gmg_config_set_doit(struct sk_buff *skb, struct genl_info *info)
 		burst_n = nla_get_u32(burst);
 	gmg_events_set_limit(interval ? &interval_ms : NULL,
 			     burst ? &burst_n : NULL);
+	mutex_unlock(&gmg_config_lock);
 	return 0;
-}
-
-/* Which settings a request carries, and their values. */
-struct gmg_update {
-	struct gmg_settings val;
-	bool soft_limit, levels, eta_horizon, signal, rate_window, inherit;
-	bool limit_origin;
-};
-
-static void gmg_apply_update(struct gmg_settings *set, const void *arg)
-{
-	const struct gmg_update *u = arg;
-
-	if (u->soft_limit)
-		set->soft_limit = u->val.soft_limit;
-	if (u->levels) {
-		memcpy(set->levels, u->val.levels, sizeof(set->levels));
-		set->nr_levels = u->val.nr_levels;
-	}
-	if (u->eta_horizon)
-		set->eta_horizon_ms = u->val.eta_horizon_ms;
-	if (u->signal)
-		set->signal = u->val.signal;
-	if (u->rate_window)
-		set->rate_window_ms = u->val.rate_window_ms;
-	if (u->inherit)
-		set->inherit = u->val.inherit;
-	if (u->limit_origin)
-		set->limit_origin = u->val.limit_origin;
 }
 
 static int gmg_parse_levels(struct nlattr *a, struct gmg_settings *set,
@@ -335,7 +269,10 @@ static int gmg_parse_levels(struct nlattr *a, struct gmg_settings *set,
 	return 0;
 }
 
-/* Values present in @info into @u; @creating: SIGNAL 0 is meaningless then. */
+/*
+ * Values present in @info into @u; the policy has bounded them.  @creating:
+ * SIGNAL 0 is meaningless then.
+ */
 static int gmg_parse_update(struct genl_info *info, struct gmg_update *u,
 			    bool creating)
 {
@@ -346,11 +283,6 @@ static int gmg_parse_update(struct genl_info *info, struct gmg_update *u,
 
 	if (tb[GOMEMGUARD_A_SOFT_LIMIT]) {
 		u->val.soft_limit = nla_get_u64(tb[GOMEMGUARD_A_SOFT_LIMIT]);
-		if (!u->val.soft_limit) {
-			NL_SET_ERR_MSG_ATTR(extack, tb[GOMEMGUARD_A_SOFT_LIMIT],
-					    "soft limit must be more than 0 bytes");
-			return -ERANGE;
-		}
 		u->soft_limit = true;
 	}
 	if (tb[GOMEMGUARD_A_LEVELS]) {
@@ -360,50 +292,32 @@ static int gmg_parse_update(struct genl_info *info, struct gmg_update *u,
 		u->levels = true;
 	}
 	if (tb[GOMEMGUARD_A_ETA_HORIZON_MS]) {
-		v = nla_get_u32(tb[GOMEMGUARD_A_ETA_HORIZON_MS]);
-		if (v < GOMEMGUARD_ETA_HORIZON_MS_MIN ||
-		    v > GOMEMGUARD_ETA_HORIZON_MS_MAX) {
-			NL_SET_ERR_MSG_ATTR(extack, tb[GOMEMGUARD_A_ETA_HORIZON_MS],
-					    "ETA horizon must be within 100 ms..24 h");
-			return -ERANGE;
-		}
-		u->val.eta_horizon_ms = v;
+		u->val.eta_horizon_ms = nla_get_u32(tb[GOMEMGUARD_A_ETA_HORIZON_MS]);
 		u->eta_horizon = true;
 	}
 	if (tb[GOMEMGUARD_A_SIGNAL]) {
 		v = nla_get_u32(tb[GOMEMGUARD_A_SIGNAL]);
-		if (creating && (!v || v > GOMEMGUARD_SIGNAL_MAX)) {
+		if (creating && !v) {
 			NL_SET_ERR_MSG_ATTR(extack, tb[GOMEMGUARD_A_SIGNAL],
-					    "signal must be within 1..64 (SIGRTMAX)");
+					    "signal must be within 1..64 (leave it out for no fuse)");
 			return -ERANGE;
 		}
-		if (v > GOMEMGUARD_SIGNAL_MAX) {
+		if (v && !gmg_fuse_signal_ok(v)) {
 			NL_SET_ERR_MSG_ATTR(extack, tb[GOMEMGUARD_A_SIGNAL],
-					    "signal must be within 0..64 (0: no signal)");
-			return -ERANGE;
+					    "stop signals are refused: a stopped process looks alive and serves nothing");
+			return -EINVAL;
 		}
 		u->val.signal = v;
+		/* Whose right the fuse uses: the caller's, as of now. */
+		gmg_fuse_signer(&u->val.signer);
 		u->signal = true;
 	}
 	if (tb[GOMEMGUARD_A_RATE_WINDOW_MS]) {
-		v = nla_get_u32(tb[GOMEMGUARD_A_RATE_WINDOW_MS]);
-		if (v < GOMEMGUARD_RATE_WINDOW_MS_MIN ||
-		    v > GOMEMGUARD_RATE_WINDOW_MS_MAX) {
-			NL_SET_ERR_MSG_ATTR(extack, tb[GOMEMGUARD_A_RATE_WINDOW_MS],
-					    "rate window must be within 200 ms..1 h");
-			return -ERANGE;
-		}
-		u->val.rate_window_ms = v;
+		u->val.rate_window_ms = nla_get_u32(tb[GOMEMGUARD_A_RATE_WINDOW_MS]);
 		u->rate_window = true;
 	}
 	if (tb[GOMEMGUARD_A_INHERIT]) {
-		v = nla_get_u8(tb[GOMEMGUARD_A_INHERIT]);
-		if (v > 1) {
-			NL_SET_ERR_MSG_ATTR(extack, tb[GOMEMGUARD_A_INHERIT],
-					    "inherit must be 0 or 1");
-			return -EINVAL;
-		}
-		u->val.inherit = v;
+		u->val.inherit = nla_get_u8(tb[GOMEMGUARD_A_INHERIT]);
 		u->inherit = true;
 	}
 	if (tb[GOMEMGUARD_A_LIMIT_ORIGIN]) {
@@ -435,10 +349,6 @@ static int gmg_parse_target(struct genl_info *info, pid_t *pid,
 	}
 	*pid = p ? nla_get_u32(p) : 0;
 	*cgroup = c ? nla_data(c) : NULL;
-	if (p && (*pid <= 0)) {
-		NL_SET_ERR_MSG_ATTR(info->extack, p, "PID must be a positive process ID");
-		return -EINVAL;
-	}
 	return 0;
 }
 
@@ -465,8 +375,14 @@ static int gmg_tag_new_doit(struct sk_buff *skb, struct genl_info *info)
 	err = gmg_parse_update(info, &u, true);
 	if (err)
 		return err;
-	return cgroup ? gmg_tag_cgroup(cgroup, &u.val, info->extack) :
-			gmg_tag_pid(pid, &u.val, info->extack);
+	/* The hooks see the process or cgroup from the moment it is tagged. */
+	err = gmg_hooks_get(cgroup, info->extack);
+	if (err)
+		return err;
+	err = cgroup ? gmg_tag_cgroup(cgroup, &u.val, info->extack) :
+		       gmg_tag_pid(pid, &u.val, info->extack);
+	gmg_hooks_put();
+	return err;
 }
 
 static int gmg_tag_del_doit(struct sk_buff *skb, struct genl_info *info)
@@ -500,8 +416,8 @@ static int gmg_tag_set_doit(struct sk_buff *skb, struct genl_info *info)
 		GENL_SET_ERR_MSG(info, "nothing to set: give at least one setting");
 		return -EINVAL;
 	}
-	return cgroup ? gmg_set_cgroup(cgroup, gmg_apply_update, &u, info->extack) :
-			gmg_set_pid(pid, gmg_apply_update, &u, info->extack);
+	return cgroup ? gmg_set_cgroup(cgroup, &u, info->extack) :
+			gmg_set_pid(pid, &u, info->extack);
 }
 
 static int gmg_proc_get_doit(struct sk_buff *skb, struct genl_info *info)
@@ -516,122 +432,39 @@ static int gmg_proc_get_doit(struct sk_buff *skb, struct genl_info *info)
 				    info);
 }
 
-static int gmg_proc_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
+/* Full: send what fits and come back for the rest. */
+static int gmg_dump_result(struct sk_buff *skb, int err)
 {
-	int err = gmg_tracker_dump_procs(skb, NETLINK_CB(cb->skb).portid,
-					 cb->nlh->nlmsg_seq,
-					 (unsigned long *)&cb->args[0]);
-
-	/* Full: send what fits and come back for the rest. */
 	if (err == -EMSGSIZE && skb->len)
 		return skb->len;
 	return err ?: skb->len;
 }
 
+static int gmg_proc_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	return gmg_dump_result(skb, gmg_tracker_dump_procs(skb, cb));
+}
+
 static int gmg_tag_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 {
-	int err = gmg_tracker_dump_tags(skb, NETLINK_CB(cb->skb).portid,
-					cb->nlh->nlmsg_seq,
-					(unsigned long *)&cb->args[0]);
-
-	if (err == -EMSGSIZE && skb->len)
-		return skb->len;
-	return err ?: skb->len;
+	return gmg_dump_result(skb, gmg_tracker_dump_tags(skb, cb));
 }
 
 /* One post-mortem may not fit a default dump buffer: ask for more. */
 static int gmg_oom_get_start(struct netlink_callback *cb)
 {
-	cb->min_dump_alloc = GMG_OOM_MSG_SIZE;
+	cb->min_dump_alloc = gmg_oom_msg_size();
 	return gmg_read_start(cb);
 }
 
 static int gmg_oom_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 {
-	int err = gmg_oom_dump(skb, NETLINK_CB(cb->skb).portid,
-			       cb->nlh->nlmsg_seq, (unsigned long *)&cb->args[0],
-			       gmg_caller_init_ns());
-
-	if (err == -EMSGSIZE && skb->len)
-		return skb->len;
-	return err ?: skb->len;
+	return gmg_dump_result(skb, gmg_oom_dump(skb, cb, gmg_caller_init_ns()));
 }
-
-static int gmg_fill_memcg(struct sk_buff *skb, struct mem_cgroup *memcg)
-{
-	struct gmg_memcg_full *f = kmalloc(sizeof(*f), GFP_KERNEL);
-	char *path = kmalloc(GMG_PATH_MAX, GFP_KERNEL);
-	int err = -EMSGSIZE;
-
-	if (!f || !path) {
-		err = -ENOMEM;
-		goto out;
-	}
-	gmg_memcg_read_full(memcg, f);
-	gmg_memcg_path(memcg, path, GMG_PATH_MAX);
-	if (nla_put_string(skb, GOMEMGUARD_A_MEMCG, path) ||
-	    put_u64(skb, GOMEMGUARD_A_MEMCG_ID, f->view.id) ||
-	    put_u64(skb, GOMEMGUARD_A_MEMCG_USAGE, f->view.usage) ||
-	    (f->view.max != U64_MAX &&
-	     put_u64(skb, GOMEMGUARD_A_MEMCG_MAX, f->view.max)) ||
-	    (f->view.high != U64_MAX &&
-	     put_u64(skb, GOMEMGUARD_A_MEMCG_HIGH, f->view.high)) ||
-	    put_u64(skb, GOMEMGUARD_A_MEMCG_ANON, f->anon) ||
-	    put_u64(skb, GOMEMGUARD_A_MEMCG_FILE, f->file) ||
-	    put_u64(skb, GOMEMGUARD_A_MEMCG_SHMEM, f->shmem) ||
-	    put_u64(skb, GOMEMGUARD_A_RECLAIMABLE, f->view.reclaimable) ||
-	    put_u64(skb, GOMEMGUARD_A_PINNED, f->pinned) ||
-	    nla_put_u32(skb, GOMEMGUARD_A_PRESSURE_LEVEL, gmg_pressure_level(memcg)) ||
-	    put_u64(skb, GOMEMGUARD_A_MEMCG_EVENTS_HIGH, f->events_high) ||
-	    put_u64(skb, GOMEMGUARD_A_MEMCG_EVENTS_MAX, f->events_max) ||
-	    put_u64(skb, GOMEMGUARD_A_MEMCG_EVENTS_OOM, f->events_oom) ||
-	    put_u64(skb, GOMEMGUARD_A_MEMCG_EVENTS_OOM_KILL, f->events_oom_kill) ||
-	    (f->psi_some >= 0 &&
-	     nla_put_u32(skb, GOMEMGUARD_A_PSI_SOME_AVG10, f->psi_some)) ||
-	    (f->psi_full >= 0 &&
-	     nla_put_u32(skb, GOMEMGUARD_A_PSI_FULL_AVG10, f->psi_full)))
-		goto out;
-	err = 0;
-out:
-	kfree(path);
-	kfree(f);
-	return err;
-}
-
-#define GMG_MEMCGS_MAX	256
 
 static int gmg_memcg_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 {
-	struct mem_cgroup **memcgs;
-	int i, n, err = 0;
-	void *hdr;
-
-	memcgs = kmalloc_array(GMG_MEMCGS_MAX, sizeof(*memcgs), GFP_KERNEL);
-	if (!memcgs)
-		return -ENOMEM;
-	n = gmg_tracker_memcgs(memcgs, GMG_MEMCGS_MAX);
-	for (i = cb->args[0]; i < n; i++) {
-		hdr = gmg_genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
-				      cb->nlh->nlmsg_seq, NLM_F_MULTI,
-				      GOMEMGUARD_CMD_MEMCG_GET);
-		if (!hdr) {
-			err = -EMSGSIZE;
-			break;
-		}
-		err = gmg_fill_memcg(skb, memcgs[i]);
-		if (err) {
-			genlmsg_cancel(skb, hdr);
-			break;
-		}
-		genlmsg_end(skb, hdr);
-		cb->args[0] = i + 1;
-	}
-	for (i = 0; i < n; i++)
-		css_put(&memcgs[i]->css);
-	kfree(memcgs);
-	if (err == -EMSGSIZE && skb->len)
-		return skb->len;
-	return err ?: skb->len;
+	return gmg_dump_result(skb, gmg_tracker_dump_memcgs(skb, cb));
 }
 
 static int gmg_events_subscribe_doit(struct sk_buff *skb,
@@ -714,18 +547,11 @@ static const struct genl_ops gmg_ops[] = {
 	},
 };
 
-static struct genl_family gmg_family __ro_after_init = {
-	.name = GOMEMGUARD_GENL_NAME,
-	.version = GOMEMGUARD_GENL_VERSION,
-	.module = THIS_MODULE,
-	.ops = gmg_ops,
-	.n_ops = ARRAY_SIZE(gmg_ops),
-	/* Strict validation for every command: there is no legacy to keep. */
-	.resv_start_op = GOMEMGUARD_CMD_MAX + 1,
-};
-
 int __init gmg_netlink_init(void)
 {
+	/* msg.c holds the family's identity; the operations are here. */
+	gmg_family.ops = gmg_ops;
+	gmg_family.n_ops = ARRAY_SIZE(gmg_ops);
 	return genl_register_family(&gmg_family);
 }
 

@@ -10,7 +10,13 @@
  * for a global OOM) and the victim.  The probe runs inside the OOM killer:
  * it only copies into a preallocated slot and queues work.  The global OOM
  * notifier, which runs before a victim is chosen, is used as what it is: a
- * hint to sample every watched process at once, so the report is fresh.
+ * hint to sample now what is not quiet, so the report is fresh.
+ *
+ * The report is built while the machine may be out of memory: into a
+ * buffer allocated when the hooks were registered, then kept in an exact
+ * copy allocated without waiting for reclaim (GMG_GFP).  If even that
+ * fails, the event still goes out -- without its snapshot if the full
+ * message cannot be had -- and the report is not kept.
  */
 #include <linux/kprobes.h>
 #include <linux/list.h>
@@ -20,6 +26,7 @@
 #include <linux/oom.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
+#include <linux/vmstat.h>
 #include <linux/workqueue.h>
 #include <net/genetlink.h>
 
@@ -67,14 +74,29 @@ static LIST_HEAD(gmg_reports);
 static DEFINE_MUTEX(gmg_reports_lock);
 static u32 gmg_nr_reports;
 static u32 gmg_next_id = 1;
+/* Bumped by every change of the list: a dump across one is flagged. */
+static u32 gmg_reports_gen = 1;
 static u32 gmg_reports_max = GOMEMGUARD_OOM_REPORTS_DEFAULT;
-static atomic64_t gmg_oom_kills = ATOMIC64_INIT(0);
+/* The kernel's own count of OOM kills when the module loaded. */
+static unsigned long gmg_oom_kills_base;
 static struct work_struct gmg_oom_work;
-static bool gmg_kprobe_on, gmg_notifier_on;
+/* The report being built: only the (non-reentrant) work touches it. */
+static struct gmg_oom_report *gmg_scratch;
+static bool gmg_kprobe_usable, gmg_kprobe_on, gmg_notifier_on;
+
+static unsigned long oom_kills_now(void)
+{
+	unsigned long n = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		n += per_cpu(vm_event_states, cpu).event[OOM_KILL];
+	return n;
+}
 
 u64 gmg_oom_kills_seen(void)
 {
-	return atomic64_read(&gmg_oom_kills);
+	return oom_kills_now() - gmg_oom_kills_base;
 }
 
 u32 gmg_oom_reports_max(void)
@@ -90,8 +112,9 @@ static void gmg_reports_trim(void)
 	while (gmg_nr_reports > gmg_reports_max) {
 		r = list_last_entry(&gmg_reports, struct gmg_oom_report, node);
 		list_del(&r->node);
-		kvfree(r);
+		kfree(r);
 		gmg_nr_reports--;
+		gmg_reports_gen++;
 	}
 }
 
@@ -113,7 +136,6 @@ static int gmg_oom_kill_pre(struct kprobe *kp, struct pt_regs *regs)
 	struct mm_struct *mm;
 	int i;
 
-	atomic64_inc(&gmg_oom_kills);
 	/* chosen is -1 when the OOM killer aborts; NULL cannot be killed. */
 	if (!victim || victim == (void *)-1UL)
 		return 0;
@@ -142,6 +164,7 @@ static int gmg_oom_kill_pre(struct kprobe *kp, struct pt_regs *regs)
 		slot->constraint = oc->memcg ? GOMEMGUARD_CONSTRAINT_MEMCG :
 					       GOMEMGUARD_CONSTRAINT_GLOBAL;
 	}
+	/* Until the work has the report: a moment, not the memcg's life. */
 	if (slot->memcg)
 		css_get(&slot->memcg->css);
 	get_task_comm(slot->comm, victim);
@@ -173,7 +196,7 @@ static struct kprobe gmg_oom_kprobe = {
 static int gmg_oom_notify(struct notifier_block *nb, unsigned long unused,
 			  void *freed)
 {
-	gmg_tracker_sample_now();
+	gmg_tracker_sample_soon();
 	return NOTIFY_DONE;
 }
 
@@ -192,22 +215,67 @@ static s64 lead_of(const struct gmg_snapshot *snap, u64 kill_ns)
 	return div_u64(kill_ns - first, NSEC_PER_MSEC);
 }
 
-static int gmg_fill_oom_arg(struct sk_buff *skb, const void *arg, bool pids)
+/* A message of @nr snapshot entries: paths at their longest. */
+static size_t msg_size(int nr)
 {
-	return gmg_fill_oom(skb, arg, pids);
+	return 1024 + nr * (2 * GMG_PATH_MAX + 1024);
+}
+
+size_t gmg_oom_msg_size(void)
+{
+	return msg_size(GOMEMGUARD_OOM_SNAPSHOT_MAX);
+}
+
+static int fill_oom(struct sk_buff *skb, const struct gmg_oom_report *r,
+		    bool pids, bool entries)
+{
+	struct nlattr *snap, *proc;
+	int i;
+
+	if (nla_put_u32(skb, GOMEMGUARD_A_OOM_ID, r->id) ||
+	    nla_put_u32(skb, GOMEMGUARD_A_CONSTRAINT, r->constraint) ||
+	    nla_put_string(skb, GOMEMGUARD_A_MEMCG, r->memcg_path) ||
+	    (pids && nla_put_u32(skb, GOMEMGUARD_A_VICTIM_PID, r->victim_pid)) ||
+	    nla_put_string(skb, GOMEMGUARD_A_VICTIM_COMM, r->victim_comm) ||
+	    nla_put_u8(skb, GOMEMGUARD_A_VICTIM_TAGGED, r->victim_tagged) ||
+	    gmg_put_u64(skb, GOMEMGUARD_A_VICTIM_ANON, r->victim_anon) ||
+	    gmg_put_u64(skb, GOMEMGUARD_A_VICTIM_FILE, r->victim_file) ||
+	    gmg_put_u64(skb, GOMEMGUARD_A_VICTIM_SHMEM, r->victim_shmem) ||
+	    (r->lead_ms >= 0 &&
+	     gmg_put_u64(skb, GOMEMGUARD_A_LEAD_MS, r->lead_ms)))
+		return -EMSGSIZE;
+	snap = nla_nest_start(skb, GOMEMGUARD_A_SNAPSHOT);
+	if (!snap)
+		return -EMSGSIZE;
+	for (i = 0; entries && i < r->nr; i++) {
+		proc = nla_nest_start(skb, GOMEMGUARD_A_SNAPSHOT_PROC);
+		if (!proc || gmg_fill_proc(skb, &r->entries[i].snap, pids) ||
+		    (r->entries[i].lead_ms >= 0 &&
+		     gmg_put_u64(skb, GOMEMGUARD_A_LEAD_MS, r->entries[i].lead_ms)))
+			return -EMSGSIZE;
+		nla_nest_end(skb, proc);
+	}
+	nla_nest_end(skb, snap);
+	return 0;
+}
+
+static int fill_oom_event(struct sk_buff *skb, const void *arg, bool pids)
+{
+	return fill_oom(skb, arg, pids, true);
+}
+
+/* Short of memory for the whole story: the kill, without the snapshot. */
+static int fill_oom_event_short(struct sk_buff *skb, const void *arg, bool pids)
+{
+	return fill_oom(skb, arg, pids, false);
 }
 
 static void gmg_oom_report(struct gmg_oom_pending *slot)
 {
-	struct gmg_oom_report *r;
+	struct gmg_oom_report *r = gmg_scratch, *kept;
 	int i, n, max = GOMEMGUARD_OOM_SNAPSHOT_MAX;
 
-	r = kvzalloc(struct_size(r, entries, max), GFP_KERNEL);
-	if (!r) {
-		gmg_event_send_fill(GOMEMGUARD_EVENT_OOM, 0, GMG_OOM_MSG_SIZE,
-				    gmg_fill_oom_arg, NULL, NULL);
-		return;
-	}
+	memset(r, 0, sizeof(*r));
 	r->time_ns = slot->time_ns;
 	r->constraint = slot->constraint;
 	gmg_memcg_path(slot->memcg, r->memcg_path, sizeof(r->memcg_path));
@@ -226,10 +294,8 @@ static void gmg_oom_report(struct gmg_oom_pending *slot)
 	n += gmg_tracker_snapshot_memcg(slot->memcg, slot->victim,
 					&r->entries[n].snap, max - n);
 	/* Not our business: no watched process was involved. */
-	if (!n) {
-		kvfree(r);
+	if (!n)
 		return;
-	}
 	r->nr = n;
 	r->lead_ms = -1;
 	for (i = 0; i < n; i++) {
@@ -240,14 +306,21 @@ static void gmg_oom_report(struct gmg_oom_pending *slot)
 			r->lead_ms = max(r->lead_ms, r->entries[i].lead_ms);
 	}
 
+	kept = kmalloc(struct_size(r, entries, n), GMG_GFP);
 	mutex_lock(&gmg_reports_lock);
 	r->id = gmg_next_id++;
-	list_add(&r->node, &gmg_reports);
-	gmg_nr_reports++;
-	gmg_event_send_fill(GOMEMGUARD_EVENT_OOM, r->time_ns, GMG_OOM_MSG_SIZE,
-			    gmg_fill_oom_arg, r, NULL);
-	gmg_reports_trim();
+	if (kept) {
+		memcpy(kept, r, struct_size(r, entries, n));
+		list_add(&kept->node, &gmg_reports);
+		gmg_nr_reports++;
+		gmg_reports_gen++;
+		gmg_reports_trim();
+	}
 	mutex_unlock(&gmg_reports_lock);
+	if (gmg_event_send_fill(GOMEMGUARD_EVENT_OOM, r->time_ns, msg_size(n),
+				fill_oom_event, r, NULL) == -ENOMEM)
+		gmg_event_send_fill(GOMEMGUARD_EVENT_OOM, r->time_ns, msg_size(0),
+				    fill_oom_event_short, r, NULL);
 }
 
 static void gmg_oom_workfn(struct work_struct *w)
@@ -267,77 +340,41 @@ static void gmg_oom_workfn(struct work_struct *w)
 	}
 }
 
-int gmg_fill_oom(struct sk_buff *skb, const struct gmg_oom_report *r,
-		 bool pids)
+/* OOM_GET dump, newest first: the reports older than the last one sent. */
+int gmg_oom_dump(struct sk_buff *skb, struct netlink_callback *cb, bool pids)
 {
-	struct nlattr *snap, *proc;
-	int i;
-
-	if (nla_put_u32(skb, GOMEMGUARD_A_OOM_ID, r->id) ||
-	    nla_put_u32(skb, GOMEMGUARD_A_CONSTRAINT, r->constraint) ||
-	    nla_put_string(skb, GOMEMGUARD_A_MEMCG, r->memcg_path) ||
-	    (pids && nla_put_u32(skb, GOMEMGUARD_A_VICTIM_PID, r->victim_pid)) ||
-	    nla_put_string(skb, GOMEMGUARD_A_VICTIM_COMM, r->victim_comm) ||
-	    nla_put_u8(skb, GOMEMGUARD_A_VICTIM_TAGGED, r->victim_tagged) ||
-	    nla_put_u64_64bit(skb, GOMEMGUARD_A_VICTIM_ANON, r->victim_anon,
-			      GOMEMGUARD_A_PAD) ||
-	    nla_put_u64_64bit(skb, GOMEMGUARD_A_VICTIM_FILE, r->victim_file,
-			      GOMEMGUARD_A_PAD) ||
-	    nla_put_u64_64bit(skb, GOMEMGUARD_A_VICTIM_SHMEM, r->victim_shmem,
-			      GOMEMGUARD_A_PAD) ||
-	    (r->lead_ms >= 0 &&
-	     nla_put_u64_64bit(skb, GOMEMGUARD_A_LEAD_MS, r->lead_ms,
-			       GOMEMGUARD_A_PAD)))
-		return -EMSGSIZE;
-	snap = nla_nest_start(skb, GOMEMGUARD_A_SNAPSHOT);
-	if (!snap)
-		return -EMSGSIZE;
-	for (i = 0; i < r->nr; i++) {
-		proc = nla_nest_start(skb, GOMEMGUARD_A_SNAPSHOT_PROC);
-		if (!proc || gmg_fill_proc(skb, &r->entries[i].snap, pids) ||
-		    (r->entries[i].lead_ms >= 0 &&
-		     nla_put_u64_64bit(skb, GOMEMGUARD_A_LEAD_MS,
-				       r->entries[i].lead_ms, GOMEMGUARD_A_PAD)))
-			return -EMSGSIZE;
-		nla_nest_end(skb, proc);
-	}
-	nla_nest_end(skb, snap);
-	return 0;
-}
-
-/* OOM_GET dump, newest first, from the *@pos-th report on. */
-int gmg_oom_dump(struct sk_buff *skb, u32 portid, u32 seq, unsigned long *pos,
-		 bool pids)
-{
+	u32 *before = (u32 *)&cb->args[0];
 	struct gmg_oom_report *r;
-	unsigned long i = 0;
 	int err = 0;
 	void *hdr;
 
 	mutex_lock(&gmg_reports_lock);
+	cb->seq = gmg_reports_gen;
 	list_for_each_entry(r, &gmg_reports, node) {
-		if (i++ < *pos)
+		if (*before && r->id >= *before)
 			continue;
-		hdr = gmg_genlmsg_put(skb, portid, seq, NLM_F_MULTI,
+		hdr = gmg_genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
+				      cb->nlh->nlmsg_seq, NLM_F_MULTI,
 				      GOMEMGUARD_CMD_OOM_GET);
 		if (!hdr) {
 			err = -EMSGSIZE;
 			break;
 		}
-		if (nla_put_u64_64bit(skb, GOMEMGUARD_A_TIME_NS, r->time_ns,
-				      GOMEMGUARD_A_PAD) ||
-		    gmg_fill_oom(skb, r, pids)) {
+		genl_dump_check_consistent(cb, hdr);
+		if (gmg_put_u64(skb, GOMEMGUARD_A_TIME_NS, r->time_ns) ||
+		    fill_oom(skb, r, pids, true)) {
 			genlmsg_cancel(skb, hdr);
 			err = -EMSGSIZE;
 			break;
 		}
 		genlmsg_end(skb, hdr);
-		(*pos)++;
+		*before = r->id;
 	}
 	mutex_unlock(&gmg_reports_lock);
 	return err;
 }
 
+/* Under the hooks' lock. */
 int gmg_oom_fill_hooks(struct sk_buff *skb)
 {
 	if ((gmg_kprobe_on &&
@@ -348,22 +385,27 @@ int gmg_oom_fill_hooks(struct sk_buff *skb)
 	return 0;
 }
 
-int gmg_oom_init(void)
+/* hooks.c, when something is tagged: process context, not an OOM. */
+int gmg_oom_hooks_on(void)
 {
-	int i, err;
+	int err;
 
-	INIT_WORK(&gmg_oom_work, gmg_oom_workfn);
-	for (i = 0; i < GMG_OOM_PENDING; i++)
-		atomic_set(&gmg_pending[i].state, GMG_SLOT_FREE);
-	/*
-	 * A static function: a future kernel may inline it away.  Then say so
-	 * and go on without post-mortems rather than refuse to load.
-	 */
-	err = register_kprobe(&gmg_oom_kprobe);
-	if (err)
-		pr_warn("kprobe on oom_kill_process unavailable (%d): no OOM post-mortems\n",
-			err);
-	gmg_kprobe_on = !err;
+	gmg_scratch = kvzalloc(struct_size(gmg_scratch, entries,
+					   GOMEMGUARD_OOM_SNAPSHOT_MAX),
+			       GFP_KERNEL);
+	if (!gmg_scratch)
+		return -ENOMEM;
+	if (gmg_kprobe_usable) {
+		/* A kprobe cannot be registered twice without a reset. */
+		memset(&gmg_oom_kprobe, 0, sizeof(gmg_oom_kprobe));
+		gmg_oom_kprobe.symbol_name = "oom_kill_process";
+		gmg_oom_kprobe.pre_handler = gmg_oom_kill_pre;
+		err = register_kprobe(&gmg_oom_kprobe);
+		if (err)
+			pr_warn("kprobe on oom_kill_process failed (%d): no OOM post-mortems\n",
+				err);
+		gmg_kprobe_on = !err;
+	}
 	err = register_oom_notifier(&gmg_oom_nb);
 	if (err)
 		pr_warn("OOM notifier unavailable (%d)\n", err);
@@ -371,18 +413,53 @@ int gmg_oom_init(void)
 	return 0;
 }
 
-void gmg_oom_uninit(void)
+/* hooks.c, when nothing is tagged any more. */
+void gmg_oom_hooks_off(void)
 {
-	struct gmg_oom_report *r, *tmp;
-
 	if (gmg_notifier_on)
 		unregister_oom_notifier(&gmg_oom_nb);
 	if (gmg_kprobe_on)
 		unregister_kprobe(&gmg_oom_kprobe);
+	gmg_notifier_on = false;
+	gmg_kprobe_on = false;
 	/* No probe runs any more; finish what it queued. */
 	flush_work(&gmg_oom_work);
+	kvfree(gmg_scratch);
+	gmg_scratch = NULL;
+}
+
+int gmg_oom_init(void)
+{
+	int i, err;
+
+	INIT_WORK(&gmg_oom_work, gmg_oom_workfn);
+	for (i = 0; i < GMG_OOM_PENDING; i++)
+		atomic_set(&gmg_pending[i].state, GMG_SLOT_FREE);
+	gmg_oom_kills_base = oom_kills_now();
+	/*
+	 * A static function: a future kernel may inline it away.  Find out
+	 * now, loudly, rather than when the first tag needs it; then go on
+	 * without post-mortems rather than refuse to load.
+	 */
+	err = register_kprobe(&gmg_oom_kprobe);
+	if (err) {
+		pr_warn("kprobe on oom_kill_process unavailable (%d): no OOM post-mortems\n",
+			err);
+	} else {
+		unregister_kprobe(&gmg_oom_kprobe);
+		gmg_kprobe_usable = true;
+	}
+	return 0;
+}
+
+void gmg_oom_uninit(void)
+{
+	struct gmg_oom_report *r, *tmp;
+
+	/* The hooks are off: nothing queues work any more. */
+	flush_work(&gmg_oom_work);
 	list_for_each_entry_safe(r, tmp, &gmg_reports, node)
-		kvfree(r);
+		kfree(r);
 	INIT_LIST_HEAD(&gmg_reports);
 	gmg_nr_reports = 0;
 }

@@ -11,12 +11,19 @@
  * on page cache while anon stays flat ("cache churn": busy, not in danger),
  * or little reclaimable cache left while anon grows ("anon squeeze": the
  * road to an OOM kill).
+ *
+ * Entries are keyed by cgroup ID and hold no reference to the memcg: the
+ * sampler refreshes each one's numbers and path whenever it samples a
+ * watched process there, and the event reports those.  A removed memcg's
+ * entry only waits to be pruned; it never keeps the memcg alive.
  */
+#include <linux/cgroup.h>
 #include <linux/hashtable.h>
 #include <linux/kprobes.h>
 #include <linux/memcontrol.h>
 #include <linux/mutex.h>
 #include <linux/slab.h>
+#include <linux/spinlock.h>
 #include <linux/workqueue.h>
 #include <net/genetlink.h>
 
@@ -28,17 +35,26 @@
 #define GMG_PRESSURE_QUIET	(5 * HZ)
 /* A level is reported at most this often per memcg. */
 #define GMG_PRESSURE_MIN_GAP	HZ
+/* An entry no watched process was seen in for this long is dropped. */
+#define GMG_PRESSURE_IDLE	(60 * HZ)
+/* A watched process there grew this recently: anon grows. */
+#define GMG_PRESSURE_GROWING	(2 * HZ)
 /* Cache below this share of usage: little left to reclaim. */
 #define GMG_SQUEEZE_PCT		10
 
 struct gmg_pressure {
 	struct hlist_node node;		/* gmg_pressure_tab, RCU */
-	struct mem_cgroup *memcg;	/* referenced */
+	u64 id;				/* the memcg's cgroup ID */
 	atomic_long_t scanned, reclaimed;
 	unsigned long last_reclaim;	/* jiffies */
 	unsigned long last_event;	/* jiffies */
-	unsigned long last_used;	/* jiffies: last watched process seen */
 	u32 level;			/* reported; under gmg_pressure_lock */
+	spinlock_t lock;		/* what the sampler saw, below */
+	unsigned long last_used;	/* jiffies: last watched process seen */
+	unsigned long last_growing;	/* jiffies */
+	struct gmg_memcg_view view;
+	struct gmg_memcg_lru lru;
+	char path[GMG_PATH_MAX];
 	struct rcu_head rcu;
 };
 
@@ -47,7 +63,7 @@ static DEFINE_MUTEX(gmg_pressure_lock);
 static struct work_struct gmg_pressure_work;
 static u32 gmg_medium = GOMEMGUARD_PRESSURE_MEDIUM_DEFAULT;
 static u32 gmg_critical = GOMEMGUARD_PRESSURE_CRITICAL_DEFAULT;
-static bool gmg_kprobe_on;
+static bool gmg_kprobe_usable, gmg_kprobe_on;
 
 void gmg_pressure_thresholds(u32 *medium, u32 *critical)
 {
@@ -61,49 +77,64 @@ void gmg_pressure_set_thresholds(u32 medium, u32 critical)
 	WRITE_ONCE(gmg_critical, critical);
 }
 
-static struct gmg_pressure *lookup(struct mem_cgroup *memcg)
+static struct gmg_pressure *lookup(u64 id)
 {
 	struct gmg_pressure *p;
 
-	hash_for_each_possible_rcu(gmg_pressure_tab, p, node, (unsigned long)memcg,
+	hash_for_each_possible_rcu(gmg_pressure_tab, p, node, id,
 				   lockdep_is_held(&gmg_pressure_lock))
-		if (p->memcg == memcg)
+		if (p->id == id)
 			return p;
 	return NULL;
 }
 
 /* The sampler, for every memcg holding a watched process: process context. */
-void gmg_pressure_track(struct mem_cgroup *memcg)
+void gmg_pressure_track(struct mem_cgroup *memcg,
+			const struct gmg_memcg_view *v,
+			const struct gmg_memcg_lru *lru, bool growing)
 {
 	struct gmg_pressure *p;
 
 	rcu_read_lock();
-	p = lookup(memcg);
-	if (p)
-		WRITE_ONCE(p->last_used, jiffies);
+	p = lookup(v->id);
+	if (p) {
+		spin_lock(&p->lock);
+		p->last_used = jiffies;
+		if (growing)
+			p->last_growing = jiffies;
+		p->view = *v;
+		p->lru = *lru;
+		spin_unlock(&p->lock);
+	}
 	rcu_read_unlock();
 	if (p)
 		return;
+	p = kzalloc(sizeof(*p), GMG_GFP);
+	if (!p)
+		return;
+	p->id = v->id;
+	spin_lock_init(&p->lock);
+	p->last_used = jiffies;
+	p->last_growing = growing ? jiffies : jiffies - GMG_PRESSURE_GROWING - 1;
+	p->view = *v;
+	p->lru = *lru;
+	gmg_memcg_path(memcg, p->path, sizeof(p->path));
 	mutex_lock(&gmg_pressure_lock);
-	if (!lookup(memcg)) {
-		p = kzalloc(sizeof(*p), GFP_KERNEL);
-		if (p) {
-			css_get(&memcg->css);
-			p->memcg = memcg;
-			p->last_used = jiffies;
-			hash_add_rcu(gmg_pressure_tab, &p->node, (unsigned long)memcg);
-		}
+	if (!lookup(v->id)) {
+		hash_add_rcu(gmg_pressure_tab, &p->node, p->id);
+		p = NULL;
 	}
 	mutex_unlock(&gmg_pressure_lock);
+	kfree(p);
 }
 
-u32 gmg_pressure_level(struct mem_cgroup *memcg)
+u32 gmg_pressure_level(u64 memcg_id)
 {
 	struct gmg_pressure *p;
 	u32 level = GOMEMGUARD_PRESSURE_NONE;
 
 	rcu_read_lock();
-	p = lookup(memcg);
+	p = lookup(memcg_id);
 	if (p)
 		level = READ_ONCE(p->level);
 	rcu_read_unlock();
@@ -128,7 +159,7 @@ static int gmg_vmpressure_pre(struct kprobe *kp, struct pt_regs *regs)
 	if (!memcg || !scanned)
 		return 0;
 	rcu_read_lock();
-	p = lookup(memcg);
+	p = lookup(cgroup_id(memcg->css.cgroup));
 	if (p) {
 		atomic_long_add(regs_get_kernel_argument(regs, 4), &p->reclaimed);
 		WRITE_ONCE(p->last_reclaim, jiffies);
@@ -139,53 +170,55 @@ static int gmg_vmpressure_pre(struct kprobe *kp, struct pt_regs *regs)
 	return 0;
 }
 
-static struct kprobe gmg_vmpressure_kprobe = {
-	.symbol_name = "vmpressure",
-	.pre_handler = gmg_vmpressure_pre,
-};
+static struct kprobe gmg_vmpressure_kprobe;
+
+static void kprobe_reset(void)
+{
+	/* A kprobe is registered again only from a clean slate. */
+	memset(&gmg_vmpressure_kprobe, 0, sizeof(gmg_vmpressure_kprobe));
+	gmg_vmpressure_kprobe.symbol_name = "vmpressure";
+	gmg_vmpressure_kprobe.pre_handler = gmg_vmpressure_pre;
+}
 
 /* ---- the work: levels and events ---- */
 
 struct gmg_pressure_event {
 	char path[GMG_PATH_MAX];
-	struct gmg_memcg_full full;
+	struct gmg_memcg_view view;
+	struct gmg_memcg_lru lru;
 	u32 level, kind;
 };
 
 static int gmg_fill_pressure(struct sk_buff *skb, const void *arg, bool pids)
 {
 	const struct gmg_pressure_event *e = arg;
-	const struct gmg_memcg_view *v = &e->full.view;
 
-	if (nla_put_string(skb, GOMEMGUARD_A_MEMCG, e->path) ||
-	    nla_put_u64_64bit(skb, GOMEMGUARD_A_MEMCG_ID, v->id, GOMEMGUARD_A_PAD) ||
+	if (gmg_fill_memcg(skb, e->path, &e->view, &e->lru) ||
 	    nla_put_u32(skb, GOMEMGUARD_A_PRESSURE_LEVEL, e->level) ||
 	    (e->level != GOMEMGUARD_PRESSURE_NONE &&
-	     nla_put_u32(skb, GOMEMGUARD_A_PRESSURE_KIND, e->kind)) ||
-	    nla_put_u64_64bit(skb, GOMEMGUARD_A_MEMCG_USAGE, v->usage, GOMEMGUARD_A_PAD) ||
-	    (v->max != U64_MAX &&
-	     nla_put_u64_64bit(skb, GOMEMGUARD_A_MEMCG_MAX, v->max, GOMEMGUARD_A_PAD)) ||
-	    nla_put_u64_64bit(skb, GOMEMGUARD_A_MEMCG_ANON, e->full.anon, GOMEMGUARD_A_PAD) ||
-	    nla_put_u64_64bit(skb, GOMEMGUARD_A_RECLAIMABLE, v->reclaimable,
-			      GOMEMGUARD_A_PAD) ||
-	    nla_put_u64_64bit(skb, GOMEMGUARD_A_PINNED, e->full.pinned, GOMEMGUARD_A_PAD))
+	     nla_put_u32(skb, GOMEMGUARD_A_PRESSURE_KIND, e->kind)))
 		return -EMSGSIZE;
 	return 0;
 }
 
+/* Under gmg_pressure_lock. */
 static void gmg_pressure_report(struct gmg_pressure *p, u32 level)
 {
-	struct gmg_pressure_event *e = kmalloc(sizeof(*e), GFP_KERNEL);
+	struct gmg_pressure_event *e = kmalloc(sizeof(*e), GMG_GFP);
+	bool growing;
 
 	p->level = level;
 	p->last_event = jiffies;
 	if (e) {
-		gmg_memcg_read_full(p->memcg, &e->full);
-		gmg_memcg_path(p->memcg, e->path, sizeof(e->path));
+		spin_lock(&p->lock);
+		memcpy(e->path, p->path, sizeof(e->path));
+		e->view = p->view;
+		e->lru = p->lru;
+		growing = time_before(jiffies, p->last_growing + GMG_PRESSURE_GROWING);
+		spin_unlock(&p->lock);
 		e->level = level;
-		e->kind = e->full.view.reclaimable * 100 <
-			  e->full.view.usage * GMG_SQUEEZE_PCT &&
-			  gmg_tracker_memcg_growing(p->memcg) ?
+		e->kind = e->view.reclaimable * 100 <
+			  e->view.usage * GMG_SQUEEZE_PCT && growing ?
 			  GOMEMGUARD_KIND_ANON_SQUEEZE : GOMEMGUARD_KIND_CACHE_CHURN;
 	}
 	gmg_event_send_fill(GOMEMGUARD_EVENT_PRESSURE, 0, NLMSG_GOODSIZE,
@@ -230,26 +263,30 @@ static void gmg_pressure_workfn(struct work_struct *w)
 }
 
 /* From the sampler: pressure that stopped, and memcgs nobody watches. */
-void gmg_pressure_housekeeping(void)
+void gmg_pressure_housekeeping(bool all)
 {
 	struct gmg_pressure *p;
 	struct hlist_node *tmp;
+	bool idle;
 	int bkt;
 
 	mutex_lock(&gmg_pressure_lock);
 	hash_for_each_safe(gmg_pressure_tab, bkt, tmp, p, node) {
-		if (p->level != GOMEMGUARD_PRESSURE_NONE &&
+		if (!all && p->level != GOMEMGUARD_PRESSURE_NONE &&
 		    time_after(jiffies, READ_ONCE(p->last_reclaim) + GMG_PRESSURE_QUIET))
 			gmg_pressure_report(p, GOMEMGUARD_PRESSURE_NONE);
-		if (time_after(jiffies, READ_ONCE(p->last_used) + 60 * HZ)) {
+		spin_lock(&p->lock);
+		idle = time_after(jiffies, p->last_used + GMG_PRESSURE_IDLE);
+		spin_unlock(&p->lock);
+		if (all || idle) {
 			hash_del_rcu(&p->node);
-			css_put(&p->memcg->css);
 			kfree_rcu(p, rcu);
 		}
 	}
 	mutex_unlock(&gmg_pressure_lock);
 }
 
+/* Under the hooks' lock. */
 int gmg_pressure_fill_hooks(struct sk_buff *skb)
 {
 	if (gmg_kprobe_on && nla_put_string(skb, GOMEMGUARD_A_HOOK, "kprobe:vmpressure"))
@@ -257,31 +294,50 @@ int gmg_pressure_fill_hooks(struct sk_buff *skb)
 	return 0;
 }
 
+/* hooks.c, when something is tagged. */
+int gmg_pressure_hooks_on(void)
+{
+	int err;
+
+	if (!gmg_kprobe_usable)
+		return 0;
+	kprobe_reset();
+	err = register_kprobe(&gmg_vmpressure_kprobe);
+	if (err)
+		pr_warn("kprobe on vmpressure failed (%d): no pressure events\n", err);
+	gmg_kprobe_on = !err;
+	return 0;
+}
+
+/* hooks.c, when nothing is tagged any more. */
+void gmg_pressure_hooks_off(void)
+{
+	if (gmg_kprobe_on)
+		unregister_kprobe(&gmg_vmpressure_kprobe);
+	gmg_kprobe_on = false;
+	cancel_work_sync(&gmg_pressure_work);
+}
+
 int gmg_pressure_init(void)
 {
 	int err;
 
 	INIT_WORK(&gmg_pressure_work, gmg_pressure_workfn);
+	/* See oom.c: a kprobe target is checked at load, and let go. */
+	kprobe_reset();
 	err = register_kprobe(&gmg_vmpressure_kprobe);
-	if (err)
+	if (err) {
 		pr_warn("kprobe on vmpressure unavailable (%d): no pressure events\n", err);
-	gmg_kprobe_on = !err;
+	} else {
+		unregister_kprobe(&gmg_vmpressure_kprobe);
+		gmg_kprobe_usable = true;
+	}
 	return 0;
 }
 
 void gmg_pressure_uninit(void)
 {
-	struct gmg_pressure *p;
-	struct hlist_node *tmp;
-	int bkt;
-
-	if (gmg_kprobe_on)
-		unregister_kprobe(&gmg_vmpressure_kprobe);
 	cancel_work_sync(&gmg_pressure_work);
-	hash_for_each_safe(gmg_pressure_tab, bkt, tmp, p, node) {
-		hash_del_rcu(&p->node);
-		css_put(&p->memcg->css);
-		kfree_rcu(p, rcu);
-	}
+	gmg_pressure_housekeeping(true);
 	rcu_barrier();
 }

@@ -3,21 +3,32 @@
  * The tracker owns every watched process and every cgroup tag.
  *
  * Identity is a struct pid reference, never a bare number, because PIDs are
- * reused.  The probe on the page-fault path finds a process by its mm in an
- * RCU hash table and does nothing else for the processes we do not watch;
- * for those we do, it compares two numbers and at most queues the process's
- * work item.  Everything else -- sampling, assessment, events, signals,
- * adopting children and cgroup members -- runs from work items.
+ * reused.  The probe on the page-fault path finds a process by its mm: one
+ * bit of a filter for the mms we do not watch (nearly all), an RCU hash
+ * table for the ones we do, and then it compares two numbers and at most
+ * queues the process's work item.  Everything else -- sampling, assessment,
+ * events, signals, adopting children and cgroup members -- runs from work
+ * items, and none of it under gmg_lock but the changes of the tables.
  *
- * Lifetimes: a process is unhashed under gmg_lock, and freed by an rcu_work
- * once no probe can see it any more; the free cancels its work item first.
- * A cgroup tag is reference-counted by the processes it brought in.
+ * Lifetimes: a process is unhashed under gmg_lock, and freed by its own
+ * work item once a grace period has passed: then no probe can see it any
+ * more, or queue that work item again.
+ * An mm it stops watching (exec) is dropped a grace period later, so that
+ * RCU readers may read counters through p->mm.  A cgroup tag holds its
+ * cgroup while the tag exists, is reference-counted by the processes it
+ * brought in, and ends when the cgroup is removed.  A process holds its
+ * memcg (for the numbers and the reports) only until a sample finds it
+ * elsewhere or the memcg dying; nothing here outlives a removed cgroup.
  */
 #include <linux/cgroup.h>
+#include <linux/delay.h>
+#include <linux/hash.h>
 #include <linux/hashtable.h>
 #include <linux/jump_label.h>
 #include <linux/memcontrol.h>
+#include <linux/module.h>
 #include <linux/mutex.h>
+#include <linux/page_counter.h>
 #include <linux/pid.h>
 #include <linux/pid_namespace.h>
 #include <linux/refcount.h>
@@ -31,6 +42,15 @@
 #include "gomemguard.h"
 
 #define GMG_HASH_BITS		12
+/*
+ * The untagged fast path: one bit per hash of an mm, set while some
+ * watched process has an mm of that hash.  At 10,000 tagged processes
+ * 4 % of the bits are set (32 KiB), against 91 % of 4,096 hash buckets:
+ * an untagged process's page faults then almost never enter RCU or walk
+ * a chain.  The hash table's bucket is the filter hash's top bits, so the
+ * processes sharing a filter bit share a bucket.
+ */
+#define GMG_FILTER_BITS		18
 /*
  * Processes that grow, or whose memcg does, are sampled every
  * GMG_HOT_PERIOD: their rate and ETA, the memcg's too (a tmpfs writer's
@@ -60,12 +80,35 @@
 #define GMG_ADOPT_BATCH		64
 /* Batches per adoption run: bounded, whatever fails to be added. */
 #define GMG_ADOPT_ROUNDS	64
+/* Memcgs per MEMCG_GET dump round. */
+#define GMG_MEMCG_DUMP_BATCH	16
+
+#ifdef GMG_DEBUG
+/*
+ * Debug builds only (GMG_DEBUG=y): widen the window in which a hook stands
+ * on a cgroup tag, so that a race with its removal shows in a test.
+ */
+static unsigned int gmg_debug_reader_delay_us;
+module_param_named(debug_reader_delay_us, gmg_debug_reader_delay_us, uint, 0644);
+MODULE_PARM_DESC(debug_reader_delay_us,
+		 "debug: busy-wait this long on each cgroup tag a hook looks at");
+#define gmg_debug_reader_delay()					\
+	do {								\
+		unsigned int us = READ_ONCE(gmg_debug_reader_delay_us);	\
+		if (us)							\
+			udelay(us);					\
+	} while (0)
+#else
+#define gmg_debug_reader_delay()	do { } while (0)
+#endif
 
 struct gmg_cgtag {
 	struct list_head node;		/* gmg_cgtags; RCU for the hooks */
-	struct cgroup *cgrp;
+	struct cgroup *cgrp;		/* referenced */
+	u64 id;				/* dump key, ascending in the list */
 	struct gmg_settings set;	/* under gmg_lock */
 	u32 members;			/* under gmg_lock */
+	bool removed;			/* under gmg_lock: off the list */
 	refcount_t ref;			/* the list's, and one per member */
 	struct rcu_head rcu;
 };
@@ -75,24 +118,27 @@ enum {
 	GMG_PROC_EXECED,	/* it has a new mm */
 	GMG_PROC_DEAD,		/* unhashed; waiting to be freed */
 	GMG_PROC_HOT,		/* growing: sampled every GMG_HOT_PERIOD */
+	GMG_PROC_FREEABLE,	/* dead a grace period: its work frees it */
 };
 
 struct gmg_proc {
 	struct hlist_node mm_node;	/* gmg_by_mm */
 	struct hlist_node pid_node;	/* gmg_by_pid */
-	struct list_head node;		/* gmg_procs */
+	struct list_head node;		/* gmg_procs, by id */
 	struct pid *pid;		/* thread-group ID, referenced */
 	struct mm_struct *mm;		/* mmgrab()ed: counters stay readable */
 	struct gmg_cgtag *cgtag;	/* referenced; NULL for a PID tag */
 	struct mem_cgroup *memcg;	/* at the last sample, referenced */
+	u64 id;				/* dump key */
+	u64 quiet_pages;		/* anon + swap, approximate, at the sample */
 	char comm[TASK_COMM_LEN];	/* at the last sample: exit reports it */
 	u32 source;			/* enum gomemguard_source */
 	spinlock_t lock;		/* settings and state */
 	unsigned long flags;
 	unsigned long next_eval;	/* jiffies */
 	u64 wake_bytes;			/* probe wakes an assessment at */
-	struct work_struct work;
-	struct rcu_work free_work;
+	struct work_struct work;	/* sampling, assessing; at last, freeing */
+	struct rcu_head rcu;
 	struct gmg_ratelimit rl;	/* only touched by work */
 	struct gmg_settings set;
 	struct gmg_state st;
@@ -100,11 +146,17 @@ struct gmg_proc {
 
 static DEFINE_HASHTABLE(gmg_by_mm, GMG_HASH_BITS);
 static DEFINE_HASHTABLE(gmg_by_pid, GMG_HASH_BITS);
+static DECLARE_BITMAP(gmg_mm_filter, 1 << GMG_FILTER_BITS);
 static LIST_HEAD(gmg_procs);
 static LIST_HEAD(gmg_cgtags);
 /* Serialises every change of the tables, the lists and the cgroup tags. */
 static DEFINE_MUTEX(gmg_lock);
 static atomic_t gmg_nr_procs = ATOMIC_INIT(0);
+static atomic_t gmg_nr_cgtags = ATOMIC_INIT(0);
+/* Under gmg_lock: the next dump keys. */
+static u64 gmg_next_proc_id = 1, gmg_next_tag_id = 1;
+/* Bumped by every change of the sets: a dump across one is flagged. */
+static atomic_t gmg_gen = ATOMIC_INIT(1);
 /* Off while nothing is tagged: the hooks then cost a patched-out branch. */
 static DEFINE_STATIC_KEY_FALSE(gmg_active);
 
@@ -112,8 +164,8 @@ static struct workqueue_struct *gmg_wq;
 static struct delayed_work gmg_sampler;
 /* Some process turned hot since the sampler last looked. */
 static bool gmg_hot_seen;
-/* The next sampler run samples everyone, quiet or not. */
-static bool gmg_sample_everyone;
+/* The next sampler run is a full pass. */
+static bool gmg_full_soon;
 /* jiffies: the sampler's next full pass; only the sampler touches it. */
 static unsigned long gmg_next_full;
 static struct delayed_work gmg_adopt_work;
@@ -121,6 +173,21 @@ static struct delayed_work gmg_adopt_work;
 u32 gmg_tracker_count(void)
 {
 	return atomic_read(&gmg_nr_procs);
+}
+
+u32 gmg_tracker_cgroup_tags(void)
+{
+	return atomic_read(&gmg_nr_cgtags);
+}
+
+static bool anything_tagged(void)
+{
+	return atomic_read(&gmg_nr_procs) || atomic_read(&gmg_nr_cgtags);
+}
+
+static void sampler_start(void)
+{
+	queue_delayed_work(gmg_wq, &gmg_sampler, GMG_HOT_PERIOD);
 }
 
 /* Caller holds rcu_read_lock() or gmg_lock. */
@@ -135,15 +202,22 @@ static struct gmg_proc *proc_by_pid(struct pid *pid)
 	return NULL;
 }
 
-/* Caller holds rcu_read_lock() or gmg_lock. */
+/*
+ * Caller holds rcu_read_lock() or gmg_lock.  A tag being removed may still
+ * be seen here by a reader that stood on it: list_del_rcu() leaves its
+ * next pointer intact, so the walk goes on; whoever acts on the tag
+ * checks ->removed under gmg_lock.
+ */
 static struct gmg_cgtag *cgtag_covering(struct cgroup *cgrp)
 {
 	struct gmg_cgtag *tag;
 
 	list_for_each_entry_rcu(tag, &gmg_cgtags, node,
-				lockdep_is_held(&gmg_lock))
+				lockdep_is_held(&gmg_lock)) {
+		gmg_debug_reader_delay();
 		if (cgroup_is_descendant(cgrp, tag->cgrp))
 			return tag;
+	}
 	return NULL;
 }
 
@@ -153,6 +227,25 @@ static void cgtag_put(struct gmg_cgtag *tag)
 		cgroup_put(tag->cgrp);
 		kfree_rcu(tag, rcu);
 	}
+}
+
+/* ---- the mm filter, under gmg_lock ---- */
+
+static void filter_add(struct mm_struct *mm)
+{
+	__set_bit(hash_ptr(mm, GMG_FILTER_BITS), gmg_mm_filter);
+}
+
+/* @mm no longer names @p; clear its bit unless another process shares it. */
+static void filter_del(struct gmg_proc *p, struct mm_struct *mm)
+{
+	u32 bit = hash_ptr(mm, GMG_FILTER_BITS);
+	struct gmg_proc *q;
+
+	hash_for_each_possible(gmg_by_mm, q, mm_node, (unsigned long)mm)
+		if (q != p && hash_ptr(q->mm, GMG_FILTER_BITS) == bit)
+			return;
+	__clear_bit(bit, gmg_mm_filter);
 }
 
 /* ---- hooks: atomic context, no allocation ---- */
@@ -165,13 +258,12 @@ void gmg_tracker_rss_changed(struct mm_struct *mm)
 	if (!static_branch_unlikely(&gmg_active))
 		return;
 	/*
-	 * Most mms are not watched, and their bucket is empty: say so without
-	 * an RCU read-side section, which is two calls on a preemptible-RCU
-	 * kernel, on every page fault.  A process tagged a moment ago may
-	 * miss this one change; its first sample sees it.
+	 * Most mms are not watched: say so with one bit, without an RCU
+	 * read-side section (two calls on a preemptible-RCU kernel) on every
+	 * page fault.  A process tagged a moment ago may miss this one
+	 * change; its first sample sees it.
 	 */
-	if (hlist_empty(&gmg_by_mm[hash_min((unsigned long)mm,
-					    HASH_BITS(gmg_by_mm))]))
+	if (!test_bit(hash_ptr(mm, GMG_FILTER_BITS), gmg_mm_filter))
 		return;
 	rcu_read_lock();
 	hash_for_each_possible_rcu(gmg_by_mm, p, mm_node, (unsigned long)mm) {
@@ -196,7 +288,8 @@ static bool adoption_wanted(struct task_struct *parent, struct task_struct *task
 	rcu_read_lock();
 	p = proc_by_pid(task_tgid(parent));
 	adopt = (p && READ_ONCE(p->set.inherit)) ||
-		cgtag_covering(task_dfl_cgroup(task));
+		(atomic_read(&gmg_nr_cgtags) &&
+		 cgtag_covering(task_dfl_cgroup(task)));
 	rcu_read_unlock();
 	return adopt;
 }
@@ -270,12 +363,9 @@ void gmg_tracker_execed(struct task_struct *task)
 
 /* ---- adding and removing ---- */
 
-static void gmg_proc_free(struct work_struct *w)
+/* What gmg_proc_alloc() took, given back: @p was never published. */
+static void gmg_proc_destroy(struct gmg_proc *p)
 {
-	struct gmg_proc *p = container_of(to_rcu_work(w), struct gmg_proc,
-					  free_work);
-
-	cancel_work_sync(&p->work);
 	if (p->cgtag)
 		cgtag_put(p->cgtag);
 	if (p->memcg)
@@ -285,24 +375,40 @@ static void gmg_proc_free(struct work_struct *w)
 	kfree(p);
 }
 
+/*
+ * A grace period after the process was unhashed: nothing can find it, so
+ * nothing but this queues its work item again -- which frees it, after any
+ * run already under way (a work item never runs twice at once).
+ */
+static void gmg_proc_rcu_done(struct rcu_head *rcu)
+{
+	struct gmg_proc *p = container_of(rcu, struct gmg_proc, rcu);
+
+	set_bit(GMG_PROC_FREEABLE, &p->flags);
+	queue_work(gmg_wq, &p->work);
+}
+
 static void gmg_proc_work(struct work_struct *w);
 
-/* Watch @task's process.  Caller holds gmg_lock; @tag referenced for us. */
-static struct gmg_proc *gmg_proc_add(struct task_struct *task, u32 source,
-				     const struct gmg_settings *set,
-				     struct gmg_cgtag *tag)
+/*
+ * A process of @task, not yet watched: everything that may sleep or
+ * allocate, done before gmg_lock.  @tag (referenced) becomes the
+ * process's on success.  @gfp: GFP_KERNEL for a command, GMG_GFP for work.
+ */
+static struct gmg_proc *gmg_proc_alloc(struct task_struct *task, u32 source,
+				       const struct gmg_settings *set,
+				       struct gmg_cgtag *tag, gfp_t gfp)
 {
 	struct mm_struct *mm;
 	struct gmg_proc *p;
 
-	lockdep_assert_held(&gmg_lock);
-	mm = get_task_mm(task);
-	if (!mm)
-		return ERR_PTR(-ESRCH);
 	/* What a tag costs: one kmalloc-512 object (lock debugging aside). */
 	BUILD_BUG_ON(!IS_ENABLED(CONFIG_DEBUG_SPINLOCK) &&
 		     !IS_ENABLED(CONFIG_DEBUG_LOCK_ALLOC) && sizeof(*p) > 512);
-	p = kzalloc(sizeof(*p), GFP_KERNEL);
+	mm = get_task_mm(task);
+	if (!mm)
+		return ERR_PTR(-ESRCH);
+	p = kzalloc(sizeof(*p), gfp);
 	if (!p) {
 		mmput(mm);
 		return ERR_PTR(-ENOMEM);
@@ -319,17 +425,25 @@ static struct gmg_proc *gmg_proc_add(struct task_struct *task, u32 source,
 	p->next_eval = jiffies;
 	spin_lock_init(&p->lock);
 	INIT_WORK(&p->work, gmg_proc_work);
-	INIT_RCU_WORK(&p->free_work, gmg_proc_free);
-	if (tag)
-		tag->members++;
+	return p;
+}
 
+/* Watch @p.  Caller holds gmg_lock and has checked it is not watched. */
+static void gmg_proc_insert(struct gmg_proc *p)
+{
+	lockdep_assert_held(&gmg_lock);
+	if (p->cgtag)
+		p->cgtag->members++;
+	p->id = gmg_next_proc_id++;
 	hash_add_rcu(gmg_by_pid, &p->pid_node, (unsigned long)p->pid);
-	hash_add_rcu(gmg_by_mm, &p->mm_node, (unsigned long)mm);
+	hash_add_rcu(gmg_by_mm, &p->mm_node, (unsigned long)p->mm);
+	filter_add(p->mm);
 	list_add_tail_rcu(&p->node, &gmg_procs);
 	atomic_inc(&gmg_nr_procs);
+	atomic_inc(&gmg_gen);
 	static_branch_inc(&gmg_active);
 	queue_work(gmg_wq, &p->work);
-	return p;
+	sampler_start();
 }
 
 static void gmg_proc_remove(struct gmg_proc *p)
@@ -339,12 +453,14 @@ static void gmg_proc_remove(struct gmg_proc *p)
 		return;
 	hash_del_rcu(&p->pid_node);
 	hash_del_rcu(&p->mm_node);
+	filter_del(p, p->mm);
 	list_del_rcu(&p->node);
 	if (p->cgtag)
 		p->cgtag->members--;
 	atomic_dec(&gmg_nr_procs);
+	atomic_inc(&gmg_gen);
 	static_branch_dec(&gmg_active);
-	queue_rcu_work(gmg_wq, &p->free_work);
+	call_rcu(&p->rcu, gmg_proc_rcu_done);
 }
 
 /* ---- assessment ---- */
@@ -373,11 +489,11 @@ static void gmg_snapshot(struct gmg_proc *p, struct gmg_snapshot *snap,
 	spin_unlock(&p->lock);
 }
 
-/* Re-key a process that exec()ed: it has a new mm. */
+/* Re-key a process that exec()ed: it has a new mm.  Its own work item. */
 static void gmg_proc_rekey(struct gmg_proc *p)
 {
 	struct task_struct *task = get_pid_task(p->pid, PIDTYPE_TGID);
-	struct mm_struct *mm, *old;
+	struct mm_struct *mm, *old = NULL;
 
 	if (!task)
 		return;
@@ -386,31 +502,39 @@ static void gmg_proc_rekey(struct gmg_proc *p)
 	if (!mm)
 		return;
 	mutex_lock(&gmg_lock);
-	old = p->mm;
-	if (mm != old && !test_bit(GMG_PROC_DEAD, &p->flags)) {
+	if (mm != p->mm && !test_bit(GMG_PROC_DEAD, &p->flags)) {
+		old = p->mm;
 		mmgrab(mm);
 		hash_del_rcu(&p->mm_node);
+		filter_del(p, old);
 		WRITE_ONCE(p->mm, mm);
 		hash_add_rcu(gmg_by_mm, &p->mm_node, (unsigned long)mm);
+		filter_add(mm);
 		/* A new program: its growth starts from here. */
 		spin_lock(&p->lock);
 		p->st.growth.ring_len = 0;
 		spin_unlock(&p->lock);
-		mmdrop(old);
 	}
 	mutex_unlock(&gmg_lock);
 	mmput(mm);
+	if (old) {
+		/* The sampler reads counters through p->mm under RCU. */
+		synchronize_rcu();
+		mmdrop(old);
+	}
 }
 
 enum gmg_sampled { GMG_SAMPLED, GMG_GONE, GMG_LEFT };
 
-/* Read the process's counters, its name and its memcg. */
-static enum gmg_sampled gmg_proc_sample(struct gmg_proc *p, struct gmg_sample *s)
+/* Read the process's counters, its name and its memcg.  Its own work item. */
+static enum gmg_sampled gmg_proc_sample(struct gmg_proc *p, struct gmg_sample *s,
+					struct gmg_memcg_lru *lru)
 {
 	struct mem_cgroup *memcg, *old;
 	char comm[TASK_COMM_LEN];
 	struct task_struct *task;
 	bool member = true;
+	u64 approx;
 
 	rcu_read_lock();
 	task = pid_task(p->pid, PIDTYPE_TGID);
@@ -423,24 +547,25 @@ static enum gmg_sampled gmg_proc_sample(struct gmg_proc *p, struct gmg_sample *s
 	s->swap = (u64)gmg_mm_counter_exact(task, p->mm, MM_SWAPENTS) << PAGE_SHIFT;
 	s->shmem = (u64)gmg_mm_counter_exact(task, p->mm, MM_SHMEMPAGES) << PAGE_SHIFT;
 	s->file = (u64)gmg_mm_counter_exact(task, p->mm, MM_FILEPAGES) << PAGE_SHIFT;
+	approx = get_mm_counter(p->mm, MM_ANONPAGES) +
+		 get_mm_counter(p->mm, MM_SWAPENTS);
 	get_task_comm(comm, task);
 	if (p->source == GOMEMGUARD_SOURCE_CGROUP)
 		member = cgroup_is_descendant(task_dfl_cgroup(task), p->cgtag->cgrp);
 	rcu_read_unlock();
 
 	memcg = get_mem_cgroup_from_mm(p->mm);
-	gmg_memcg_read(memcg, &s->memcg);
-	gmg_pressure_track(memcg);
+	gmg_memcg_read(memcg, &s->memcg, lru);
 	s->time_ns = ktime_get_boottime_ns();
 	/* Keep the memcg (and the name) for the reports, even after exit. */
 	spin_lock(&p->lock);
 	old = p->memcg;
 	WRITE_ONCE(p->memcg, memcg);
-	memcg = old;
 	memcpy(p->comm, comm, sizeof(comm));
+	p->quiet_pages = approx;
 	spin_unlock(&p->lock);
-	if (memcg)
-		css_put(&memcg->css);
+	if (old)
+		css_put(&old->css);
 	return member ? GMG_SAMPLED : GMG_LEFT;
 }
 
@@ -451,9 +576,11 @@ static enum gmg_sampled gmg_proc_sample(struct gmg_proc *p, struct gmg_sample *s
  */
 static void gmg_proc_exit(struct gmg_proc *p, bool exited)
 {
-	struct gmg_snapshot *snap = kmalloc(sizeof(*snap), GFP_KERNEL);
+	struct gmg_snapshot *snap = NULL;
 	bool report;
 
+	if (exited)
+		snap = kmalloc(sizeof(*snap), GMG_GFP);
 	mutex_lock(&gmg_lock);
 	report = exited && !test_bit(GMG_PROC_DEAD, &p->flags);
 	if (report && snap) {
@@ -473,19 +600,25 @@ static void gmg_proc_work(struct work_struct *w)
 {
 	struct gmg_proc *p = container_of(w, struct gmg_proc, work);
 	struct gmg_snapshot *snap;
+	struct gmg_memcg_lru lru;
 	struct gmg_verdict v;
 	struct gmg_sample s;
+	struct mem_cgroup *memcg;
+	bool grows;
 	int i;
 
-	if (test_bit(GMG_PROC_DEAD, &p->flags))
+	if (test_bit(GMG_PROC_DEAD, &p->flags)) {
+		if (test_bit(GMG_PROC_FREEABLE, &p->flags))
+			gmg_proc_destroy(p);
 		return;
+	}
 	if (test_and_clear_bit(GMG_PROC_EXECED, &p->flags))
 		gmg_proc_rekey(p);
 	if (test_bit(GMG_PROC_EXITED, &p->flags)) {
 		gmg_proc_exit(p, true);
 		return;
 	}
-	switch (gmg_proc_sample(p, &s)) {
+	switch (gmg_proc_sample(p, &s, &lru)) {
 	case GMG_GONE:
 		/* Our exit hook has not run yet, or missed it: gone all the same. */
 		gmg_proc_exit(p, true);
@@ -500,6 +633,7 @@ static void gmg_proc_work(struct work_struct *w)
 
 	spin_lock(&p->lock);
 	gmg_assess(&p->st, &p->set, &s, &v);
+	grows = p->st.growth.sustained && p->st.growth.rate > 0;
 	spin_unlock(&p->lock);
 	WRITE_ONCE(p->wake_bytes, v.wake_bytes);
 	WRITE_ONCE(p->next_eval, jiffies + GMG_EVAL_INTERVAL);
@@ -509,13 +643,19 @@ static void gmg_proc_work(struct work_struct *w)
 	} else {
 		clear_bit(GMG_PROC_HOT, &p->flags);
 	}
+	/* Only this work item changes p->memcg: it stays while we use it. */
+	memcg = p->memcg;
+	gmg_pressure_track(memcg, &s.memcg, &lru, grows);
 
-	if (v.fire_signal)
-		kill_pid(p->pid, READ_ONCE(p->set.signal), 1);
+	if (v.fire_signal && !gmg_fuse_fire(p->pid, &p->set)) {
+		spin_lock(&p->lock);
+		gmg_assess_unsent(&p->st);
+		spin_unlock(&p->lock);
+	}
 	if (!v.nr_warn && !v.eta && !v.recover)
 		return;
 
-	snap = kmalloc(sizeof(*snap), GFP_KERNEL);
+	snap = kmalloc(sizeof(*snap), GMG_GFP);
 	if (!snap) {
 		gmg_event_send(GOMEMGUARD_EVENT_WARN, NULL, &p->rl);
 		return;
@@ -568,7 +708,8 @@ static int gmg_adopt_collect(struct gmg_adoptee *a)
 			continue;
 		if (proc_by_pid(task_tgid(t)))
 			continue;
-		tag = cgtag_covering(task_dfl_cgroup(t));
+		tag = atomic_read(&gmg_nr_cgtags) ?
+		      cgtag_covering(task_dfl_cgroup(t)) : NULL;
 		if (tag && refcount_inc_not_zero(&tag->ref)) {
 			a[n].tag = tag;
 			a[n].source = GOMEMGUARD_SOURCE_CGROUP;
@@ -585,6 +726,9 @@ static int gmg_adopt_collect(struct gmg_adoptee *a)
 			a[n].set = parent->set;
 			spin_unlock(&parent->lock);
 		}
+		/* The fuse reaches only whom its setter may signal. */
+		if (a[n].set.signal && !gmg_fuse_allowed(&a[n].set.signer, t))
+			a[n].set.signal = 0;
 		a[n].pid = get_pid(task_tgid(t));
 		if (++n == GMG_ADOPT_BATCH)
 			break;
@@ -593,31 +737,44 @@ static int gmg_adopt_collect(struct gmg_adoptee *a)
 	return n;
 }
 
+static void gmg_adopt_one(struct gmg_adoptee *a)
+{
+	struct task_struct *t = get_pid_task(a->pid, PIDTYPE_TGID);
+	struct gmg_proc *p = NULL;
+	bool added = false;
+
+	if (t) {
+		p = gmg_proc_alloc(t, a->source, &a->set, a->tag, GMG_GFP);
+		put_task_struct(t);
+	}
+	if (IS_ERR_OR_NULL(p)) {
+		if (a->tag)
+			cgtag_put(a->tag);
+		return;
+	}
+	mutex_lock(&gmg_lock);
+	/* Tagged meanwhile, or its tag gone. */
+	if (!proc_by_pid(a->pid) && (!a->tag || !a->tag->removed)) {
+		gmg_proc_insert(p);
+		added = true;
+	}
+	mutex_unlock(&gmg_lock);
+	if (!added)
+		gmg_proc_destroy(p);
+}
+
 static void gmg_adopt(struct work_struct *w)
 {
 	int i, n, rounds = GMG_ADOPT_ROUNDS;
 	struct gmg_adoptee *a;
-	struct task_struct *t;
 
-	a = kmalloc_array(GMG_ADOPT_BATCH, sizeof(*a), GFP_KERNEL);
+	a = kmalloc_array(GMG_ADOPT_BATCH, sizeof(*a), GMG_GFP);
 	if (!a)
 		return;
 	do {
 		n = gmg_adopt_collect(a);
 		for (i = 0; i < n; i++) {
-			struct gmg_proc *p = NULL;
-
-			mutex_lock(&gmg_lock);
-			t = get_pid_task(a[i].pid, PIDTYPE_TGID);
-			/* The tag may have gone meanwhile. */
-			if (t && !proc_by_pid(a[i].pid) &&
-			    (!a[i].tag || !list_empty(&a[i].tag->node)))
-				p = gmg_proc_add(t, a[i].source, &a[i].set, a[i].tag);
-			mutex_unlock(&gmg_lock);
-			if (t)
-				put_task_struct(t);
-			if (IS_ERR_OR_NULL(p) && a[i].tag)
-				cgtag_put(a[i].tag);
+			gmg_adopt_one(&a[i]);
 			put_pid(a[i].pid);
 		}
 	} while (n == GMG_ADOPT_BATCH && --rounds);
@@ -627,26 +784,27 @@ static void gmg_adopt(struct work_struct *w)
 /*
  * May the periodic sample skip @p?  Only while its last assessment found it
  * quiet -- no level crossed, no ETA, nothing to recover from -- less than
- * GMG_QUIET_NS ago, its anon and swap have not moved since, and its memcg
+ * GMG_QUIET_NS ago, its anon and swap have not moved since, its memcg
  * has not used up a sixteenth of the room it had left below memory.max or
- * memory.high (a tmpfs writer or a sibling: the ETA may be the memcg's).
- * Caller holds gmg_lock (an exec replaces and drops p->mm under it) and
- * rcu_read_lock() (p->memcg is freed a grace period after its last put).
+ * memory.high (a tmpfs writer or a sibling: the ETA may be the memcg's),
+ * and that memcg is not being removed (the sample lets go of it).
+ * Caller holds rcu_read_lock(): p->mm and p->memcg are dropped a grace
+ * period after they change.  The counters read are the cheap, approximate
+ * ones, compared with the same taken at the sample.
  */
 static bool proc_still_quiet(struct gmg_proc *p, u64 now)
 {
 	const struct gmg_state *st = &p->st;
-	u64 anon, swap, usage, limit, then;
+	u64 pages, usage, limit, then;
 	struct mem_cgroup *memcg;
-	struct task_struct *task;
+	struct mm_struct *mm;
 	bool quiet;
 
-	task = pid_task(p->pid, PIDTYPE_TGID);
 	memcg = READ_ONCE(p->memcg);
-	if (!task || !memcg)
+	mm = READ_ONCE(p->mm);
+	if (!memcg || css_is_dying(&memcg->css))
 		return false;
-	anon = (u64)gmg_mm_counter_exact(task, p->mm, MM_ANONPAGES) << PAGE_SHIFT;
-	swap = (u64)gmg_mm_counter_exact(task, p->mm, MM_SWAPENTS) << PAGE_SHIFT;
+	pages = get_mm_counter(mm, MM_ANONPAGES) + get_mm_counter(mm, MM_SWAPENTS);
 	usage = (u64)page_counter_read(&memcg->memory) << PAGE_SHIFT;
 	limit = (u64)min(READ_ONCE(memcg->memory.max),
 			 READ_ONCE(memcg->memory.high)) << PAGE_SHIFT;
@@ -656,42 +814,44 @@ static bool proc_still_quiet(struct gmg_proc *p, u64 now)
 	quiet = !st->eta_limit && !st->level && !st->eta_warned &&
 		!st->first_warn_ns && !st->over_soft &&
 		st->last.time_ns && now - st->last.time_ns < GMG_QUIET_NS &&
-		anon == st->last.anon && swap == st->last.swap &&
+		pages == p->quiet_pages &&
 		(usage <= then || limit <= then ||
 		 usage - then < (limit - then) / 16);
 	spin_unlock(&p->lock);
 	return quiet;
 }
 
+/* Cgroup tags whose cgroup was removed end here: they would pin it. */
+static void cgtags_prune(void);
+
 /*
  * Every GMG_HOT_PER_SAMPLE hot periods (1 s): everyone who is not quiet,
  * and housekeeping.  In between, every GMG_HOT_PERIOD, the hot processes --
  * only while there are any: with none, the sampler sleeps to the next full
  * sample (ten wake-ups a second for nothing cost an untagged process's
- * page faults 0.4 % in the benchmark guest).
+ * page faults 0.4 % in the benchmark guest).  With nothing tagged it stops,
+ * and lets go of every cache.
  */
 static void gmg_sample(struct work_struct *w)
 {
-	bool everyone = xchg(&gmg_sample_everyone, false);
 	u64 now = ktime_get_boottime_ns();
 	unsigned long delay;
 	struct gmg_proc *p;
 	bool hot = false;
 
-	if (everyone || time_after_eq(jiffies, gmg_next_full)) {
+	if (xchg(&gmg_full_soon, false) || time_after_eq(jiffies, gmg_next_full)) {
 		gmg_next_full = jiffies + GMG_HOT_PER_SAMPLE * GMG_HOT_PERIOD;
 		WRITE_ONCE(gmg_hot_seen, false);
-		mutex_lock(&gmg_lock);
 		rcu_read_lock();
 		list_for_each_entry_rcu(p, &gmg_procs, node) {
 			hot |= test_bit(GMG_PROC_HOT, &p->flags);
-			if (everyone || !proc_still_quiet(p, now))
+			if (!proc_still_quiet(p, now))
 				queue_work(gmg_wq, &p->work);
 		}
 		rcu_read_unlock();
-		mutex_unlock(&gmg_lock);
-		gmg_memcg_housekeeping();
-		gmg_pressure_housekeeping();
+		cgtags_prune();
+		gmg_memcg_housekeeping(false);
+		gmg_pressure_housekeeping(false);
 	} else {
 		/* Each hot process's assessment sets it again. */
 		WRITE_ONCE(gmg_hot_seen, false);
@@ -704,6 +864,12 @@ static void gmg_sample(struct work_struct *w)
 		}
 		rcu_read_unlock();
 	}
+	if (!anything_tagged()) {
+		gmg_memcg_housekeeping(true);
+		gmg_pressure_housekeeping(true);
+		/* A tag that came meanwhile has queued the sampler again. */
+		return;
+	}
 	delay = GMG_HOT_PERIOD;
 	if (!hot && !READ_ONCE(gmg_hot_seen) &&
 	    time_before(jiffies, gmg_next_full))
@@ -711,7 +877,7 @@ static void gmg_sample(struct work_struct *w)
 	queue_delayed_work(gmg_wq, &gmg_sampler, delay);
 }
 
-/* ---- for OOM post-mortems and the memcg view ---- */
+/* ---- for OOM post-mortems ---- */
 
 /* Any context, under rcu_read_lock(): the watched state of @pid's process. */
 bool gmg_tracker_peek(struct pid *pid, struct gmg_snapshot *snap)
@@ -751,50 +917,12 @@ int gmg_tracker_snapshot_memcg(struct mem_cgroup *memcg, struct pid *skip,
 	return n;
 }
 
-int gmg_tracker_memcgs(struct mem_cgroup **out, int max)
+/* The OOM killer is at work: sample what is not quiet, now. */
+void gmg_tracker_sample_soon(void)
 {
-	struct mem_cgroup *m;
-	struct gmg_proc *p;
-	int i, n = 0;
-
-	rcu_read_lock();
-	list_for_each_entry_rcu(p, &gmg_procs, node) {
-		/* The sampler may be dropping it: only a live one is taken. */
-		m = READ_ONCE(p->memcg);
-		if (!m)
-			continue;
-		for (i = 0; i < n && out[i] != m; i++)
-			;
-		if (i < n || n == max || !css_tryget(&m->css))
-			continue;
-		out[n++] = m;
-	}
-	rcu_read_unlock();
-	return n;
-}
-
-bool gmg_tracker_memcg_growing(struct mem_cgroup *memcg)
-{
-	struct gmg_proc *p;
-	bool growing = false;
-
-	rcu_read_lock();
-	list_for_each_entry_rcu(p, &gmg_procs, node) {
-		if (READ_ONCE(p->memcg) == memcg &&
-		    READ_ONCE(p->st.growth.sustained) &&
-		    READ_ONCE(p->st.growth.rate) > 0) {
-			growing = true;
-			break;
-		}
-	}
-	rcu_read_unlock();
-	return growing;
-}
-
-/* A hint that the machine is out of memory: sample everyone right now. */
-void gmg_tracker_sample_now(void)
-{
-	WRITE_ONCE(gmg_sample_everyone, true);
+	if (!anything_tagged())
+		return;
+	WRITE_ONCE(gmg_full_soon, true);
 	mod_delayed_work(gmg_wq, &gmg_sampler, 0);
 }
 
@@ -833,37 +961,62 @@ static struct task_struct *task_by_nr(pid_t nr, struct netlink_ext_ack *extack)
 	return task;
 }
 
+static void already_watched(struct gmg_proc *p, struct netlink_ext_ack *extack)
+{
+	if (p->source == GOMEMGUARD_SOURCE_PID)
+		NL_SET_ERR_MSG(extack, "process is already tagged");
+	else
+		NL_SET_ERR_MSG(extack,
+			       "process is already watched through a cgroup tag or its parent");
+}
+
 int gmg_tag_pid(pid_t nr, const struct gmg_settings *set,
 		struct netlink_ext_ack *extack)
 {
 	struct task_struct *task = task_by_nr(nr, extack);
-	struct gmg_proc *p;
+	struct gmg_proc *p, *old;
 	int err = 0;
 
 	if (IS_ERR(task))
 		return PTR_ERR(task);
+	if (set->signal) {
+		err = gmg_fuse_check(task, set->signal, extack);
+		if (err)
+			goto out;
+	}
+	rcu_read_lock();
+	old = proc_by_pid(task_tgid(task));
+	if (old)
+		already_watched(old, extack);
+	rcu_read_unlock();
+	if (old) {
+		err = -EEXIST;
+		goto out;
+	}
+	p = gmg_proc_alloc(task, GOMEMGUARD_SOURCE_PID, set, NULL, GFP_KERNEL);
+	if (IS_ERR(p)) {
+		err = PTR_ERR(p);
+		if (err == -ESRCH)
+			NL_SET_ERR_MSG(extack, "process is exiting");
+		goto out;
+	}
 	mutex_lock(&gmg_lock);
-	p = proc_by_pid(task_tgid(task));
-	if (p) {
-		if (p->source == GOMEMGUARD_SOURCE_PID)
-			NL_SET_ERR_MSG(extack, "process is already tagged");
-		else
-			NL_SET_ERR_MSG(extack,
-				       "process is already watched through a cgroup tag or its parent");
+	old = proc_by_pid(p->pid);
+	if (old) {
+		already_watched(old, extack);
 		err = -EEXIST;
 	} else {
-		p = gmg_proc_add(task, GOMEMGUARD_SOURCE_PID, set, NULL);
-		if (IS_ERR(p)) {
-			err = PTR_ERR(p);
-			if (err == -ESRCH)
-				NL_SET_ERR_MSG(extack, "process is exiting");
-		}
+		gmg_proc_insert(p);
 	}
 	mutex_unlock(&gmg_lock);
+	if (err)
+		gmg_proc_destroy(p);
+out:
 	put_task_struct(task);
 	return err;
 }
 
+/* Caller holds gmg_lock or rcu_read_lock(). */
 static struct gmg_proc *proc_by_nr(pid_t nr, struct netlink_ext_ack *extack)
 {
 	struct task_struct *task = task_by_nr(nr, extack);
@@ -899,23 +1052,61 @@ int gmg_untag_pid(pid_t nr, struct netlink_ext_ack *extack)
 	return err;
 }
 
-int gmg_set_pid(pid_t nr, void (*apply)(struct gmg_settings *, const void *),
-		const void *arg, struct netlink_ext_ack *extack)
+/* Change @set as @u says; @signer reached @task (NULL: not checked yet). */
+static void apply_update(struct gmg_settings *set, const struct gmg_update *u,
+			 struct task_struct *task)
 {
+	if (u->soft_limit)
+		set->soft_limit = u->val.soft_limit;
+	if (u->levels) {
+		memcpy(set->levels, u->val.levels, sizeof(set->levels));
+		set->nr_levels = u->val.nr_levels;
+	}
+	if (u->eta_horizon)
+		set->eta_horizon_ms = u->val.eta_horizon_ms;
+	if (u->signal) {
+		set->signal = u->val.signal;
+		set->signer = u->val.signer;
+		/* A member its setter may not signal is watched without a fuse. */
+		if (set->signal && task && !gmg_fuse_allowed(&set->signer, task))
+			set->signal = 0;
+	}
+	if (u->rate_window)
+		set->rate_window_ms = u->val.rate_window_ms;
+	if (u->inherit)
+		set->inherit = u->val.inherit;
+	if (u->limit_origin)
+		set->limit_origin = u->val.limit_origin;
+}
+
+int gmg_set_pid(pid_t nr, const struct gmg_update *u,
+		struct netlink_ext_ack *extack)
+{
+	struct task_struct *task = task_by_nr(nr, extack);
 	struct gmg_proc *p;
 	int err = 0;
 
+	if (IS_ERR(task))
+		return PTR_ERR(task);
+	if (u->signal && u->val.signal) {
+		err = gmg_fuse_check(task, u->val.signal, extack);
+		if (err)
+			goto out;
+	}
 	mutex_lock(&gmg_lock);
-	p = proc_by_nr(nr, extack);
-	if (IS_ERR(p)) {
-		err = PTR_ERR(p);
+	p = proc_by_pid(task_tgid(task));
+	if (!p) {
+		NL_SET_ERR_MSG(extack, "process is not tagged");
+		err = -ENOENT;
 	} else {
 		spin_lock(&p->lock);
-		apply(&p->set, arg);
+		apply_update(&p->set, u, NULL);
 		spin_unlock(&p->lock);
 		queue_work(gmg_wq, &p->work);
 	}
 	mutex_unlock(&gmg_lock);
+out:
+	put_task_struct(task);
 	return err;
 }
 
@@ -957,33 +1148,36 @@ int gmg_tag_cgroup(const char *path, const struct gmg_settings *set,
 
 	if (IS_ERR(cgrp))
 		return PTR_ERR(cgrp);
+	tag = kzalloc(sizeof(*tag), GFP_KERNEL);
+	if (!tag) {
+		cgroup_put(cgrp);
+		return -ENOMEM;
+	}
 	mutex_lock(&gmg_lock);
 	if (cgtag_by_cgroup(cgrp)) {
 		NL_SET_ERR_MSG(extack, "cgroup is already tagged");
 		err = -EEXIST;
-		goto out;
+	} else {
+		tag->cgrp = cgrp;
+		tag->set = *set;
+		tag->id = gmg_next_tag_id++;
+		refcount_set(&tag->ref, 1);
+		list_add_tail_rcu(&tag->node, &gmg_cgtags);
+		atomic_inc(&gmg_nr_cgtags);
+		atomic_inc(&gmg_gen);
+		static_branch_inc(&gmg_active);
+		sampler_start();
 	}
-	tag = kzalloc(sizeof(*tag), GFP_KERNEL);
-	if (!tag) {
-		err = -ENOMEM;
-		goto out;
-	}
-	tag->cgrp = cgrp;
-	cgrp = NULL;		/* the tag owns the reference now */
-	tag->set = *set;
-	refcount_set(&tag->ref, 1);
-	list_add_tail_rcu(&tag->node, &gmg_cgtags);
-	static_branch_inc(&gmg_active);
-out:
 	mutex_unlock(&gmg_lock);
-	if (cgrp)
+	if (err) {
+		kfree(tag);
 		cgroup_put(cgrp);
-	if (!err) {
-		/* Current members are watched by the time the command returns. */
-		mod_delayed_work(gmg_wq, &gmg_adopt_work, 0);
-		flush_delayed_work(&gmg_adopt_work);
+		return err;
 	}
-	return err;
+	/* Current members are watched by the time the command returns. */
+	mod_delayed_work(gmg_wq, &gmg_adopt_work, 0);
+	flush_delayed_work(&gmg_adopt_work);
+	return 0;
 }
 
 static void cgtag_remove(struct gmg_cgtag *tag)
@@ -991,13 +1185,38 @@ static void cgtag_remove(struct gmg_cgtag *tag)
 	struct gmg_proc *p, *tmp;
 
 	lockdep_assert_held(&gmg_lock);
+	/*
+	 * No INIT_LIST_HEAD() after list_del_rcu(): a hook may still stand on
+	 * this node, and a node pointing at itself would keep it there for
+	 * ever.  ->removed is what adoption checks.
+	 */
 	list_del_rcu(&tag->node);
-	INIT_LIST_HEAD(&tag->node);	/* list_empty(): removed, for adoption */
+	tag->removed = true;
 	list_for_each_entry_safe(p, tmp, &gmg_procs, node)
 		if (p->cgtag == tag)
 			gmg_proc_remove(p);
+	atomic_dec(&gmg_nr_cgtags);
+	atomic_inc(&gmg_gen);
 	static_branch_dec(&gmg_active);
 	cgtag_put(tag);
+}
+
+static void cgtags_prune(void)
+{
+	struct gmg_cgtag *tag, *tmp;
+	bool dying = false;
+
+	rcu_read_lock();
+	list_for_each_entry_rcu(tag, &gmg_cgtags, node)
+		dying |= css_is_dying(&tag->cgrp->self);
+	rcu_read_unlock();
+	if (!dying)
+		return;
+	mutex_lock(&gmg_lock);
+	list_for_each_entry_safe(tag, tmp, &gmg_cgtags, node)
+		if (css_is_dying(&tag->cgrp->self))
+			cgtag_remove(tag);
+	mutex_unlock(&gmg_lock);
 }
 
 int gmg_untag_cgroup(const char *path, struct netlink_ext_ack *extack)
@@ -1021,11 +1240,11 @@ int gmg_untag_cgroup(const char *path, struct netlink_ext_ack *extack)
 	return err;
 }
 
-int gmg_set_cgroup(const char *path,
-		   void (*apply)(struct gmg_settings *, const void *),
-		   const void *arg, struct netlink_ext_ack *extack)
+int gmg_set_cgroup(const char *path, const struct gmg_update *u,
+		   struct netlink_ext_ack *extack)
 {
 	struct cgroup *cgrp = cgroup_by_path(path, extack);
+	struct task_struct *task;
 	struct gmg_cgtag *tag;
 	struct gmg_proc *p;
 	int err = 0;
@@ -1039,13 +1258,17 @@ int gmg_set_cgroup(const char *path,
 		err = -ENOENT;
 		goto out;
 	}
-	apply(&tag->set, arg);
+	apply_update(&tag->set, u, NULL);
 	list_for_each_entry(p, &gmg_procs, node) {
 		if (p->cgtag != tag)
 			continue;
+		rcu_read_lock();
+		task = pid_task(p->pid, PIDTYPE_TGID);
 		spin_lock(&p->lock);
-		apply(&p->set, arg);
+		if (task)
+			apply_update(&p->set, u, task);
 		spin_unlock(&p->lock);
+		rcu_read_unlock();
 		queue_work(gmg_wq, &p->work);
 	}
 out:
@@ -1054,10 +1277,11 @@ out:
 	return err;
 }
 
-/* ---- dumps ---- */
+/* ---- dumps: by key, flagged when the set changed meanwhile ---- */
 
-static int fill_proc_msg(struct sk_buff *skb, u32 portid, u32 seq, int flags,
-			 struct gmg_proc *p, struct gmg_snapshot *snap)
+static int fill_proc_msg(struct sk_buff *skb, struct netlink_callback *cb,
+			 u32 portid, u32 seq, int flags, struct gmg_proc *p,
+			 struct gmg_snapshot *snap)
 {
 	void *hdr;
 
@@ -1068,6 +1292,8 @@ static int fill_proc_msg(struct sk_buff *skb, u32 portid, u32 seq, int flags,
 	hdr = gmg_genlmsg_put(skb, portid, seq, flags, GOMEMGUARD_CMD_PROC_GET);
 	if (!hdr)
 		return -EMSGSIZE;
+	if (cb)
+		genl_dump_check_consistent(cb, hdr);
 	if (gmg_fill_proc(skb, snap, true)) {
 		genlmsg_cancel(skb, hdr);
 		return -EMSGSIZE;
@@ -1076,30 +1302,29 @@ static int fill_proc_msg(struct sk_buff *skb, u32 portid, u32 seq, int flags,
 	return 0;
 }
 
-int gmg_tracker_dump_procs(struct sk_buff *skb, u32 portid, u32 seq,
-			   unsigned long *pos)
+int gmg_tracker_dump_procs(struct sk_buff *skb, struct netlink_callback *cb)
 {
+	u64 *after = (u64 *)&cb->args[0];
 	struct gmg_snapshot *snap;
 	struct gmg_proc *p;
-	unsigned long i = 0;
 	int err = 0;
 
 	snap = kmalloc(sizeof(*snap), GFP_KERNEL);
 	if (!snap)
 		return -ENOMEM;
-	/* Under gmg_lock: the list does not shift under our position. */
-	mutex_lock(&gmg_lock);
+	cb->seq = atomic_read(&gmg_gen);
+	/* The list is in id order: new processes come after the key. */
 	rcu_read_lock();
-	list_for_each_entry(p, &gmg_procs, node) {
-		if (i++ < *pos)
+	list_for_each_entry_rcu(p, &gmg_procs, node) {
+		if (p->id <= *after || test_bit(GMG_PROC_DEAD, &p->flags))
 			continue;
-		err = fill_proc_msg(skb, portid, seq, NLM_F_MULTI, p, snap);
+		err = fill_proc_msg(skb, cb, NETLINK_CB(cb->skb).portid,
+				    cb->nlh->nlmsg_seq, NLM_F_MULTI, p, snap);
 		if (err)
 			break;
-		(*pos)++;
+		*after = p->id;
 	}
 	rcu_read_unlock();
-	mutex_unlock(&gmg_lock);
 	kfree(snap);
 	return err;
 }
@@ -1117,16 +1342,14 @@ int gmg_tracker_get_proc(pid_t nr, struct genl_info *info)
 		err = -ENOMEM;
 		goto err_free;
 	}
-	mutex_lock(&gmg_lock);
+	rcu_read_lock();
 	p = proc_by_nr(nr, info->extack);
-	if (IS_ERR(p)) {
+	if (IS_ERR(p))
 		err = PTR_ERR(p);
-	} else {
-		rcu_read_lock();
-		err = fill_proc_msg(msg, info->snd_portid, info->snd_seq, 0, p, snap);
-		rcu_read_unlock();
-	}
-	mutex_unlock(&gmg_lock);
+	else
+		err = fill_proc_msg(msg, NULL, info->snd_portid, info->snd_seq,
+				    0, p, snap);
+	rcu_read_unlock();
 	if (err)
 		goto err_free;
 	kfree(snap);
@@ -1138,29 +1361,31 @@ err_free:
 	return err;
 }
 
-int gmg_tracker_dump_tags(struct sk_buff *skb, u32 portid, u32 seq,
-			  unsigned long *pos)
+int gmg_tracker_dump_tags(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	char *path = kmalloc(GMG_PATH_MAX, GFP_KERNEL);
+	u64 *after = (u64 *)&cb->args[0];
 	struct gmg_cgtag *tag;
-	unsigned long i = 0;
 	int err = 0;
 	void *hdr;
 
 	if (!path)
 		return -ENOMEM;
 	mutex_lock(&gmg_lock);
+	cb->seq = atomic_read(&gmg_gen);
 	list_for_each_entry(tag, &gmg_cgtags, node) {
-		if (i++ < *pos)
+		if (tag->id <= *after)
 			continue;
 		if (cgroup_path(tag->cgrp, path, GMG_PATH_MAX) < 0)
 			strscpy(path, "?", GMG_PATH_MAX);
-		hdr = gmg_genlmsg_put(skb, portid, seq, NLM_F_MULTI,
+		hdr = gmg_genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
+				      cb->nlh->nlmsg_seq, NLM_F_MULTI,
 				      GOMEMGUARD_CMD_TAG_GET);
 		if (!hdr) {
 			err = -EMSGSIZE;
 			break;
 		}
+		genl_dump_check_consistent(cb, hdr);
 		if (nla_put_string(skb, GOMEMGUARD_A_CGROUP, path) ||
 		    nla_put_u32(skb, GOMEMGUARD_A_TAG_MEMBERS, tag->members) ||
 		    gmg_fill_settings(skb, &tag->set)) {
@@ -1169,10 +1394,101 @@ int gmg_tracker_dump_tags(struct sk_buff *skb, u32 portid, u32 seq,
 			break;
 		}
 		genlmsg_end(skb, hdr);
-		(*pos)++;
+		*after = tag->id;
 	}
 	mutex_unlock(&gmg_lock);
 	kfree(path);
+	return err;
+}
+
+/*
+ * The next memcgs of watched processes after @after, in ID order, each
+ * referenced: a walk of the processes per GMG_MEMCG_DUMP_BATCH memcgs.
+ */
+static int next_memcgs(u64 after, struct mem_cgroup **out, u64 *ids)
+{
+	struct mem_cgroup *m;
+	struct gmg_proc *p;
+	int i, n = 0;
+	u64 id;
+
+	rcu_read_lock();
+	list_for_each_entry_rcu(p, &gmg_procs, node) {
+		m = READ_ONCE(p->memcg);
+		if (!m)
+			continue;
+		id = cgroup_id(m->css.cgroup);
+		if (id <= after)
+			continue;
+		for (i = 0; i < n && ids[i] < id; i++)
+			;
+		if ((i < n && ids[i] == id) || i == GMG_MEMCG_DUMP_BATCH ||
+		    !css_tryget(&m->css))
+			continue;
+		if (n == GMG_MEMCG_DUMP_BATCH)
+			css_put(&out[--n]->css);
+		memmove(&out[i + 1], &out[i], (n - i) * sizeof(*out));
+		memmove(&ids[i + 1], &ids[i], (n - i) * sizeof(*ids));
+		out[i] = m;
+		ids[i] = id;
+		n++;
+	}
+	rcu_read_unlock();
+	return n;
+}
+
+int gmg_tracker_dump_memcgs(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct mem_cgroup *memcgs[GMG_MEMCG_DUMP_BATCH];
+	u64 ids[GMG_MEMCG_DUMP_BATCH];
+	u64 *after = (u64 *)&cb->args[0];
+	struct gmg_memcg_full *f;
+	int i = 0, n, err = 0;
+	char *path;
+	void *hdr;
+
+	f = kmalloc(sizeof(*f), GFP_KERNEL);
+	path = kmalloc(GMG_PATH_MAX, GFP_KERNEL);
+	if (!f || !path) {
+		err = -ENOMEM;
+		goto out;
+	}
+	cb->seq = atomic_read(&gmg_gen);
+	do {
+		n = next_memcgs(*after, memcgs, ids);
+		for (i = 0; i < n; i++) {
+			gmg_memcg_read_full(memcgs[i], f);
+			gmg_memcg_path(memcgs[i], path, GMG_PATH_MAX);
+			hdr = gmg_genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
+					      cb->nlh->nlmsg_seq, NLM_F_MULTI,
+					      GOMEMGUARD_CMD_MEMCG_GET);
+			if (!hdr) {
+				err = -EMSGSIZE;
+				break;
+			}
+			genl_dump_check_consistent(cb, hdr);
+			if (gmg_fill_memcg(skb, path, &f->view, &f->lru) ||
+			    nla_put_u32(skb, GOMEMGUARD_A_PRESSURE_LEVEL,
+					gmg_pressure_level(ids[i])) ||
+			    gmg_put_u64(skb, GOMEMGUARD_A_MEMCG_EVENTS_HIGH, f->events_high) ||
+			    gmg_put_u64(skb, GOMEMGUARD_A_MEMCG_EVENTS_MAX, f->events_max) ||
+			    gmg_put_u64(skb, GOMEMGUARD_A_MEMCG_EVENTS_OOM, f->events_oom) ||
+			    gmg_put_u64(skb, GOMEMGUARD_A_MEMCG_EVENTS_OOM_KILL,
+					f->events_oom_kill)) {
+				genlmsg_cancel(skb, hdr);
+				err = -EMSGSIZE;
+				break;
+			}
+			genlmsg_end(skb, hdr);
+			*after = ids[i];
+			css_put(&memcgs[i]->css);
+		}
+		for (; i < n; i++)
+			css_put(&memcgs[i]->css);
+	} while (!err && n == GMG_MEMCG_DUMP_BATCH);
+out:
+	kfree(path);
+	kfree(f);
 	return err;
 }
 
@@ -1186,16 +1502,17 @@ int gmg_tracker_init(void)
 	 * about is usually busy on every CPU; at nice 0 a work item waits its
 	 * turn behind it (p99 of 6-10 ms from crossing to event in the TCG
 	 * benchmark), at the high-priority pool's nice -20 it does not.  The
-	 * items are short, and the periodic sample skips quiet processes.
+	 * items are short, the periodic sample skips quiet processes, and at
+	 * most four run at once: an OOM that wakes every watched process
+	 * does not make the kernel start a worker thread for each.
 	 */
 	gmg_wq = alloc_workqueue("gomemguard",
-				 WQ_UNBOUND | WQ_MEM_RECLAIM | WQ_HIGHPRI, 0);
+				 WQ_UNBOUND | WQ_MEM_RECLAIM | WQ_HIGHPRI, 4);
 	if (!gmg_wq)
 		return -ENOMEM;
 	INIT_DELAYED_WORK(&gmg_adopt_work, gmg_adopt);
 	INIT_DELAYED_WORK(&gmg_sampler, gmg_sample);
 	gmg_next_full = jiffies;
-	queue_delayed_work(gmg_wq, &gmg_sampler, GMG_HOT_PERIOD);
 	return 0;
 }
 
@@ -1205,7 +1522,6 @@ void gmg_tracker_uninit(void)
 	struct gmg_cgtag *tag, *ttmp;
 	struct gmg_proc *p, *tmp;
 
-	cancel_delayed_work_sync(&gmg_sampler);
 	cancel_delayed_work_sync(&gmg_adopt_work);
 	mutex_lock(&gmg_lock);
 	list_for_each_entry_safe(tag, ttmp, &gmg_cgtags, node)
@@ -1213,10 +1529,14 @@ void gmg_tracker_uninit(void)
 	list_for_each_entry_safe(p, tmp, &gmg_procs, node)
 		gmg_proc_remove(p);
 	mutex_unlock(&gmg_lock);
-	/* queue_rcu_work() queues after a grace period; wait for those. */
+	/* With nothing tagged, the sampler no longer queues itself. */
+	cancel_delayed_work_sync(&gmg_sampler);
+	/* The processes' RCU callbacks queue their frees; wait for those. */
 	rcu_barrier();
 	destroy_workqueue(gmg_wq);
 	/* kfree_rcu() of cgroup tags. */
 	rcu_barrier();
+	gmg_memcg_housekeeping(true);
+	gmg_pressure_housekeeping(true);
 	WARN_ON(atomic_read(&gmg_nr_procs));
 }
