@@ -3,13 +3,16 @@
  * Where cgroup v2 is mounted is read from mountinfo, never assumed: it is
  * /sys/fs/cgroup on most hosts, /sys/fs/cgroup/unified on hybrid ones, and
  * a bind mount of a subtree in many containers (the mount's root field says
- * which subtree).
+ * which subtree).  The module's paths in replies and events start at the
+ * root of the whole hierarchy: only a mount of that root, seen from the
+ * initial cgroup namespace, holds them where they say.
  */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cgroup.h"
 #include "gomemctl.h"
@@ -19,6 +22,7 @@ struct cg_mount {
 	char *root;		/* the subtree of the hierarchy mounted there */
 	char *dir;		/* where it is mounted */
 	char *first_dir;	/* the first cgroup2 mount, for messages */
+	char *root_dir;		/* the first mount of the whole hierarchy */
 	bool any;		/* saw a cgroup2 mount at all */
 };
 
@@ -85,7 +89,10 @@ static int scan_line(char *line, const char *path, struct cg_mount *m)
 	m->any = true;
 	if (!m->first_dir && set(&m->first_dir, field[4]))
 		return -1;
-	if (below(path, field[4]) &&
+	if (!m->root_dir && !strcmp(field[3], "/") &&
+	    set(&m->root_dir, field[4]))
+		return -1;
+	if (path && below(path, field[4]) &&
 	    (!m->dir || strlen(field[4]) > strlen(m->dir))) {
 		if (set(&m->dir, field[4]) || set(&m->root, field[3]))
 			return -1;
@@ -99,8 +106,8 @@ static int no_memory(const char *verb)
 	return GMC_EXIT_ERROR;
 }
 
-static int find_mount(const char *verb, const char *mountinfo,
-		      const char *path, struct cg_mount *m)
+/* Scans mountinfo for path (NULL: none) into m: 0, -ENOMEM or -errno. */
+static int scan(const char *mountinfo, const char *path, struct cg_mount *m)
 {
 	size_t cap = 0;
 	char *line = NULL;
@@ -108,21 +115,35 @@ static int find_mount(const char *verb, const char *mountinfo,
 	FILE *f;
 
 	f = fopen(mountinfo, "re");
-	if (!f) {
-		gmc_err(verb, "cannot read %s: %s", mountinfo, strerror(errno));
-		return -1;
-	}
+	if (!f)
+		return -errno;
 	while (!err && getline(&line, &cap, f) > 0)
-		err = scan_line(line, path, m);
-	if (!err && ferror(f)) {
-		gmc_err(verb, "cannot read %s: %s", mountinfo, strerror(errno));
-		err = -1;
-	} else if (err) {
-		no_memory(verb);
-	}
+		err = scan_line(line, path, m) ? -ENOMEM : 0;
+	if (!err && ferror(f))
+		err = -EIO;
 	free(line);
 	fclose(f);
 	return err;
+}
+
+static void free_mount(struct cg_mount *m)
+{
+	free(m->root);
+	free(m->dir);
+	free(m->first_dir);
+	free(m->root_dir);
+}
+
+static int find_mount(const char *verb, const char *mountinfo,
+		      const char *path, struct cg_mount *m)
+{
+	int err = scan(mountinfo, path, m);
+
+	if (err == -ENOMEM)
+		no_memory(verb);
+	else if (err)
+		gmc_err(verb, "cannot read %s: %s", mountinfo, strerror(-err));
+	return err ? -1 : 0;
 }
 
 /* root + rel, where rel is "" or starts with "/". */
@@ -174,8 +195,32 @@ int cgroup_resolve(const char *verb, const char *arg, const char *mountinfo,
 		ret = GMC_EXIT_ERROR;
 	}
 	free(real);
-	free(m.root);
-	free(m.dir);
-	free(m.first_dir);
+	free_mount(&m);
 	return ret;
+}
+
+/* What the kernel numbers the initial cgroup namespace (proc_ns.h). */
+#define CGROUP_NS_INIT_INO 0xEFFFFFFBU
+
+char *cgroup_global_root(const char *mountinfo, const char *cgroupns)
+{
+	struct cg_mount m = { 0 };
+	struct stat st;
+	char *dir;
+
+	/*
+	 * In another cgroup namespace a mount's root "/" is that namespace's
+	 * root, not the hierarchy's.  No such file: a kernel without them.
+	 */
+	if (stat(cgroupns, &st) ? errno != ENOENT :
+				  st.st_ino != CGROUP_NS_INIT_INO)
+		return NULL;
+	if (scan(mountinfo, NULL, &m)) {
+		free_mount(&m);
+		return NULL;
+	}
+	dir = m.root_dir;
+	m.root_dir = NULL;
+	free_mount(&m);
+	return dir;
 }

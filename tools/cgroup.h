@@ -6,6 +6,7 @@
 #define GOMEMCTL_CGROUP_H
 
 #define CGROUP_MOUNTINFO "/proc/self/mountinfo"
+#define CGROUP_NS "/proc/self/ns/cgroup"
 
 /*
  * arg is a directory under a cgroup2 mount listed in mountinfo, such as
@@ -18,5 +19,15 @@
  */
 int cgroup_resolve(const char *verb, const char *arg, const char *mountinfo,
 		   char **path);
+
+/*
+ * Where the root of the global cgroup v2 hierarchy is mounted, which the
+ * module's paths (MEMCG in replies and events) are relative to: the first
+ * cgroup2 mount in mountinfo whose root is "/", when cgroupns (the caller's
+ * cgroup namespace file) is the initial namespace -- in another one "/" is
+ * only that namespace's root.  A path the caller frees, or NULL when there
+ * is none, or it cannot be told (nothing reported).
+ */
+char *cgroup_global_root(const char *mountinfo, const char *cgroupns);
 
 #endif /* GOMEMCTL_CGROUP_H */

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Memory cgroups for JSON and for people: raw integers and null for what
- * the module left out; units, and "-".  PSI averages come in hundredths of
- * a percent and stay exact: 12.34 in JSON, "12.34%" in the table.
+ * is not known; units, and "-".  The module's numbers (usage, limits, LRU
+ * sizes) come with the message, the finer breakdown and PSI from
+ * memory.stat and memory.pressure (memstat.h).  PSI averages come in
+ * hundredths of a percent and stay exact: 12.34 in JSON, "12.34%" in the
+ * table.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -11,18 +14,22 @@
 
 #include "gomemctl.h"
 #include "memcg.h"
+#include "memstat.h"
 #include "output.h"
 #include "units.h"
 
+/*
+ * MEMCG_SHMEM, PINNED and PSI_*_AVG10 are retired: the breakdown they gave
+ * comes from memory.stat and memory.pressure now (memstat.c).
+ */
 const int memcg_required[] = {
 	GOMEMGUARD_A_MEMCG,
 	GOMEMGUARD_A_MEMCG_ID,
 	GOMEMGUARD_A_MEMCG_USAGE,
 	GOMEMGUARD_A_MEMCG_ANON,
 	GOMEMGUARD_A_MEMCG_FILE,
-	GOMEMGUARD_A_MEMCG_SHMEM,
+	GOMEMGUARD_A_MEMCG_UNEVICTABLE,
 	GOMEMGUARD_A_RECLAIMABLE,
-	GOMEMGUARD_A_PINNED,
 	GOMEMGUARD_A_PRESSURE_LEVEL,
 	GOMEMGUARD_A_MEMCG_EVENTS_HIGH,
 	GOMEMGUARD_A_MEMCG_EVENTS_MAX,
@@ -38,8 +45,9 @@ const int pressure_required[] = {
 	GOMEMGUARD_A_PRESSURE_LEVEL,
 	GOMEMGUARD_A_MEMCG_USAGE,
 	GOMEMGUARD_A_MEMCG_ANON,
+	GOMEMGUARD_A_MEMCG_FILE,
+	GOMEMGUARD_A_MEMCG_UNEVICTABLE,
 	GOMEMGUARD_A_RECLAIMABLE,
-	GOMEMGUARD_A_PINNED,
 };
 const size_t pressure_n_required = ARRAY_SIZE(pressure_required);
 
@@ -94,29 +102,58 @@ static void print_limit(const char *key, const struct nlattr *a)
 		out_null(key, " %9s", "max");
 }
 
-static void print_psi(const char *key, const struct nlattr *a)
+/* Bytes from memory.stat: null / "-" when it could not be read. */
+static void print_stat(const char *key, const struct memstat *ms,
+		       uint64_t value)
+{
+	if (ms->has_stat)
+		out_bytes(key, " %9s", value);
+	else
+		out_null(key, " %9s", "-");
+}
+
+static void print_psi(const char *key, const struct memstat *ms,
+		      uint32_t value)
 {
 	char buf[UNITS_BUF_LEN];
 
-	if (!a) {
+	if (!ms->has_psi) {
 		out_null(key, " %8s", "-");
 	} else if (out_is_json()) {
-		out_json_hundredths(key, nla_get_u32(a));
+		out_json_hundredths(key, value);
 	} else {
 		out_text(" %7s%%", units_format_hundredths(buf, sizeof(buf),
-							   nla_get_u32(a)));
+							   value));
 	}
+}
+
+/*
+ * What the memcg's memory is made of: memory.stat's breakdown where it
+ * could be read, the module's LRU sizes always.
+ */
+static void print_breakdown(struct nlattr *tb[], const struct memstat *ms)
+{
+	print_stat("anon_bytes", ms, ms->anon);
+	print_stat("file_bytes", ms, ms->file);
+	print_stat("shmem_bytes", ms, ms->shmem);
+	out_bytes("swapbacked_bytes", " %10s",
+		  nla_get_u64(tb[GOMEMGUARD_A_MEMCG_ANON]));
+	out_bytes("unevictable_bytes", " %11s",
+		  nla_get_u64(tb[GOMEMGUARD_A_MEMCG_UNEVICTABLE]));
+	out_bytes("reclaimable_bytes", " %11s",
+		  nla_get_u64(tb[GOMEMGUARD_A_RECLAIMABLE]));
+	print_stat("pinned_bytes", ms, memstat_pinned(ms));
 }
 
 void memcg_print_header(void)
 {
-	out_text("%9s %9s %9s %9s %9s %9s %11s %9s %-8s %9s %8s %8s %s\n",
-		 "USAGE", "MAX", "HIGH", "ANON", "FILE", "SHMEM", "RECLAIMABLE",
-		 "PINNED", "PRESSURE", "OOM_KILLS", "PSI_SOME", "PSI_FULL",
-		 "MEMCG");
+	out_text("%9s %9s %9s %9s %9s %9s %10s %11s %11s %9s %-8s %9s %8s %8s %s\n",
+		 "USAGE", "MAX", "HIGH", "ANON", "FILE", "SHMEM", "SWAPBACKED",
+		 "UNEVICTABLE", "RECLAIMABLE", "PINNED", "PRESSURE",
+		 "OOM_KILLS", "PSI_SOME", "PSI_FULL", "MEMCG");
 }
 
-void memcg_print(struct nlattr *tb[])
+void memcg_print(struct nlattr *tb[], const struct memstat *ms)
 {
 	if (out_is_json()) {
 		out_json_str("memcg", nla_get_string(tb[GOMEMGUARD_A_MEMCG]));
@@ -126,13 +163,7 @@ void memcg_print(struct nlattr *tb[])
 		  nla_get_u64(tb[GOMEMGUARD_A_MEMCG_USAGE]));
 	print_limit("memcg_max_bytes", tb[GOMEMGUARD_A_MEMCG_MAX]);
 	print_limit("memcg_high_bytes", tb[GOMEMGUARD_A_MEMCG_HIGH]);
-	out_bytes("anon_bytes", " %9s", nla_get_u64(tb[GOMEMGUARD_A_MEMCG_ANON]));
-	out_bytes("file_bytes", " %9s", nla_get_u64(tb[GOMEMGUARD_A_MEMCG_FILE]));
-	out_bytes("shmem_bytes", " %9s",
-		  nla_get_u64(tb[GOMEMGUARD_A_MEMCG_SHMEM]));
-	out_bytes("reclaimable_bytes", " %11s",
-		  nla_get_u64(tb[GOMEMGUARD_A_RECLAIMABLE]));
-	out_bytes("pinned_bytes", " %9s", nla_get_u64(tb[GOMEMGUARD_A_PINNED]));
+	print_breakdown(tb, ms);
 	out_str("pressure", " %-8s",
 		level_name(nla_get_u32(tb[GOMEMGUARD_A_PRESSURE_LEVEL])));
 	if (out_is_json()) {
@@ -145,12 +176,12 @@ void memcg_print(struct nlattr *tb[])
 	}
 	out_u64("events_oom_kill", " %9" PRIu64,
 		nla_get_u64(tb[GOMEMGUARD_A_MEMCG_EVENTS_OOM_KILL]));
-	print_psi("psi_some_avg10", tb[GOMEMGUARD_A_PSI_SOME_AVG10]);
-	print_psi("psi_full_avg10", tb[GOMEMGUARD_A_PSI_FULL_AVG10]);
+	print_psi("psi_some_avg10", ms, ms->psi_some);
+	print_psi("psi_full_avg10", ms, ms->psi_full);
 	out_text(" %s\n", nla_get_string(tb[GOMEMGUARD_A_MEMCG]));
 }
 
-void pressure_print(struct nlattr *tb[])
+void pressure_print(struct nlattr *tb[], const struct memstat *ms)
 {
 	struct nlattr *a;
 
@@ -164,17 +195,16 @@ void pressure_print(struct nlattr *tb[])
 		out_json_u64("memcg_max_bytes", nla_get_u64(a));
 	else
 		out_json_null("memcg_max_bytes");
-	out_json_u64("anon_bytes", nla_get_u64(tb[GOMEMGUARD_A_MEMCG_ANON]));
-	out_json_u64("reclaimable_bytes",
-		     nla_get_u64(tb[GOMEMGUARD_A_RECLAIMABLE]));
-	out_json_u64("pinned_bytes", nla_get_u64(tb[GOMEMGUARD_A_PINNED]));
+	print_breakdown(tb, ms);
+	print_psi("psi_some_avg10", ms, ms->psi_some);
+	print_psi("psi_full_avg10", ms, ms->psi_full);
 	if ((a = tb[GOMEMGUARD_A_PRESSURE_KIND]) && nla_get_u32(a))
 		out_json_str("kind", kind_name(nla_get_u32(a)));
 	else
 		out_json_null("kind");
 }
 
-void pressure_describe(struct nlattr *tb[])
+void pressure_describe(struct nlattr *tb[], const struct memstat *ms)
 {
 	char usage[UNITS_BUF_LEN], max[UNITS_BUF_LEN], buf[UNITS_BUF_LEN];
 	struct nlattr *a;
@@ -187,10 +217,20 @@ void pressure_describe(struct nlattr *tb[])
 	printf(": usage %s/%s",
 	       bytes_text(usage, sizeof(usage), tb[GOMEMGUARD_A_MEMCG_USAGE]),
 	       a ? bytes_text(max, sizeof(max), a) : "max");
-	printf(", anon %s",
-	       bytes_text(buf, sizeof(buf), tb[GOMEMGUARD_A_MEMCG_ANON]));
+	if (ms->has_stat) {
+		printf(", anon %s", units_format_bytes(buf, sizeof(buf), ms->anon));
+		printf(", shmem %s",
+		       units_format_bytes(buf, sizeof(buf), ms->shmem));
+	} else {
+		/* Without memory.stat, the module's swap-backed LRU. */
+		printf(", anon + shmem %s",
+		       bytes_text(buf, sizeof(buf), tb[GOMEMGUARD_A_MEMCG_ANON]));
+	}
 	printf(", reclaimable %s",
 	       bytes_text(buf, sizeof(buf), tb[GOMEMGUARD_A_RECLAIMABLE]));
-	printf(", pinned %s\n",
-	       bytes_text(buf, sizeof(buf), tb[GOMEMGUARD_A_PINNED]));
+	if (ms->has_stat)
+		printf(", pinned %s\n", units_format_bytes(buf, sizeof(buf),
+							   memstat_pinned(ms)));
+	else
+		printf(" (no memory.stat)\n");
 }

@@ -212,13 +212,16 @@ static char *wall_clock(char *buf, size_t len)
 /*
  * An event, or a process's state after a resync (type 0, "state"): the
  * event's name, number and time, then show's fields for a process, the
- * memcg's for pressure.  An OOM kill (pm) is one object of oom -j.
+ * memcg's for pressure (with its memory.stat and memory.pressure as read
+ * when the event came, once for every output).  An OOM kill (pm) is one
+ * object of oom -j.
  */
 struct record {
 	uint32_t type;
 	const char *event;
 	struct nlattr **tb;
 	const struct postmortem *pm;
+	struct memstat ms;
 };
 
 /* The record's fields in the current output mode (see out_capture()). */
@@ -237,7 +240,7 @@ static void print_fields(void *arg)
 			out_json_u64("time_ns",
 				     nla_get_u64(tb[GOMEMGUARD_A_TIME_NS]));
 		if (r->type == GOMEMGUARD_EVENT_PRESSURE)
-			pressure_print(tb);
+			pressure_print(tb, &r->ms);
 		else
 			proc_print(tb, PROC_VIEW_SHOW);
 	} else {
@@ -245,7 +248,7 @@ static void print_fields(void *arg)
 		if (r->pm)
 			postmortem_describe(r->pm);
 		else if (r->type == GOMEMGUARD_EVENT_PRESSURE)
-			pressure_describe(tb);
+			pressure_describe(tb, &r->ms);
 		else
 			proc_describe(tb);
 	}
@@ -424,6 +427,8 @@ static int on_event(struct gmc_nl *nl, struct nlattr *tb[], void *arg)
 	r.event = event_name(r.type);
 	if (r.type == GOMEMGUARD_EVENT_OOM)
 		r.pm = &pm;
+	if (r.type == GOMEMGUARD_EVENT_PRESSURE)
+		memstat_read(nla_get_string(tb[GOMEMGUARD_A_MEMCG]), &r.ms);
 	m->counters.events[r.type < ARRAY_SIZE(m->counters.events) ? r.type : 0]++;
 	m->prom_dirty = true;
 	err = print_record(m, &r);

@@ -38,7 +38,10 @@
 /* Dumps of a set that keeps changing are tried this often, then given up. */
 #define DUMP_TRIES 5
 
-/* The same names as the JSON keys. */
+/*
+ * The same names as the JSON keys.  Retired attributes (MEMCG_SHMEM, PINNED,
+ * PSI_*_AVG10: never sent) have none, and no type below: ignored.
+ */
 static const char *const attr_names[GOMEMGUARD_A_MAX + 1] = {
 	[GOMEMGUARD_A_VERSION]		 = "version",
 	[GOMEMGUARD_A_KERNEL_RELEASE]	 = "kernel_release",
@@ -81,19 +84,17 @@ static const char *const attr_names[GOMEMGUARD_A_MAX + 1] = {
 	[GOMEMGUARD_A_TAG_MEMBERS]	 = "members",
 	[GOMEMGUARD_A_SIGNALS_SENT]	 = "signals_sent",
 	[GOMEMGUARD_A_FIRST_WARN_NS]	 = "first_warn_ns",
-	[GOMEMGUARD_A_MEMCG_ANON]	 = "anon_bytes",
-	[GOMEMGUARD_A_MEMCG_FILE]	 = "file_bytes",
-	[GOMEMGUARD_A_MEMCG_SHMEM]	 = "shmem_bytes",
+	[GOMEMGUARD_A_MEMCG_ANON]	 = "swapbacked_bytes",
+	/* Shown as reclaimable_bytes: file_bytes is memory.stat's. */
+	[GOMEMGUARD_A_MEMCG_FILE]	 = "file LRU",
+	[GOMEMGUARD_A_MEMCG_UNEVICTABLE] = "unevictable_bytes",
 	[GOMEMGUARD_A_RECLAIMABLE]	 = "reclaimable_bytes",
-	[GOMEMGUARD_A_PINNED]		 = "pinned_bytes",
 	[GOMEMGUARD_A_PRESSURE_LEVEL]	 = "pressure",
 	[GOMEMGUARD_A_PRESSURE_KIND]	 = "kind",
 	[GOMEMGUARD_A_MEMCG_EVENTS_HIGH] = "events_high",
 	[GOMEMGUARD_A_MEMCG_EVENTS_MAX]	 = "events_max",
 	[GOMEMGUARD_A_MEMCG_EVENTS_OOM]	 = "events_oom",
 	[GOMEMGUARD_A_MEMCG_EVENTS_OOM_KILL] = "events_oom_kill",
-	[GOMEMGUARD_A_PSI_SOME_AVG10]	 = "psi_some_avg10",
-	[GOMEMGUARD_A_PSI_FULL_AVG10]	 = "psi_full_avg10",
 	[GOMEMGUARD_A_OOM_ID]		 = "oom_id",
 	[GOMEMGUARD_A_CONSTRAINT]	 = "constraint",
 	[GOMEMGUARD_A_VICTIM_PID]	 = "victim_pid",
@@ -171,17 +172,14 @@ static const struct nla_policy reply_policy[GOMEMGUARD_A_MAX + 1] = {
 	[GOMEMGUARD_A_FIRST_WARN_NS]	 = U64,
 	[GOMEMGUARD_A_MEMCG_ANON]	 = U64,
 	[GOMEMGUARD_A_MEMCG_FILE]	 = U64,
-	[GOMEMGUARD_A_MEMCG_SHMEM]	 = U64,
+	[GOMEMGUARD_A_MEMCG_UNEVICTABLE] = U64,
 	[GOMEMGUARD_A_RECLAIMABLE]	 = U64,
-	[GOMEMGUARD_A_PINNED]		 = U64,
 	[GOMEMGUARD_A_PRESSURE_LEVEL]	 = U32,
 	[GOMEMGUARD_A_PRESSURE_KIND]	 = U32,
 	[GOMEMGUARD_A_MEMCG_EVENTS_HIGH] = U64,
 	[GOMEMGUARD_A_MEMCG_EVENTS_MAX]	 = U64,
 	[GOMEMGUARD_A_MEMCG_EVENTS_OOM]	 = U64,
 	[GOMEMGUARD_A_MEMCG_EVENTS_OOM_KILL] = U64,
-	[GOMEMGUARD_A_PSI_SOME_AVG10]	 = U32,
-	[GOMEMGUARD_A_PSI_FULL_AVG10]	 = U32,
 	[GOMEMGUARD_A_OOM_ID]		 = U32,
 	[GOMEMGUARD_A_CONSTRAINT]	 = U32,
 	[GOMEMGUARD_A_VICTIM_PID]	 = U32,

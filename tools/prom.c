@@ -3,7 +3,8 @@
  * The textfile for node_exporter (see prom.h).  Every refresh reads the
  * module afresh (INFO_GET, then PROC_GET and MEMCG_GET dumps) on a socket
  * opened for it, as monitor's resync does, so a reloaded module is simply
- * read again; the file is rendered in memory and only then written.
+ * read again, and each memcg's memory.stat and memory.pressure; the file
+ * is rendered in memory and only then written.
  *
  * Numbers are printed exactly, without floating point: bytes as integers,
  * milliseconds as seconds with three decimals, percentages as ratios.
@@ -20,6 +21,7 @@
 
 #include "gomemctl.h"
 #include "memcg.h"
+#include "memstat.h"
 #include "nl.h"
 #include "proc.h"
 #include "prom.h"
@@ -88,20 +90,26 @@ static const struct field memcg_fields[] = {
 	  "memory.high of the memory cgroup; absent when unlimited.",
 	  MEMCG(high), V_U64, MEMCG(has_high) },
 	{ "gomemguard_memcg_anon_bytes", "gauge",
-	  "Anonymous memory of the memory cgroup (memory.stat).",
-	  MEMCG(anon), V_U64, ALWAYS },
+	  "Anonymous memory of the memory cgroup (memory.stat); absent when unreadable.",
+	  MEMCG(anon), V_U64, MEMCG(has_stat) },
 	{ "gomemguard_memcg_file_bytes", "gauge",
-	  "File memory of the memory cgroup, shmem included (memory.stat).",
-	  MEMCG(file), V_U64, ALWAYS },
+	  "File memory of the memory cgroup, shmem included (memory.stat); absent when unreadable.",
+	  MEMCG(file), V_U64, MEMCG(has_stat) },
 	{ "gomemguard_memcg_shmem_bytes", "gauge",
-	  "Shmem and tmpfs memory of the memory cgroup (memory.stat).",
-	  MEMCG(shmem), V_U64, ALWAYS },
+	  "Shmem and tmpfs memory of the memory cgroup (memory.stat); absent when unreadable.",
+	  MEMCG(shmem), V_U64, MEMCG(has_stat) },
+	{ "gomemguard_memcg_swapbacked_bytes", "gauge",
+	  "Swap-backed LRU of the memory cgroup: anon and shmem, which reclaim cannot drop without swap.",
+	  MEMCG(swapbacked), V_U64, ALWAYS },
+	{ "gomemguard_memcg_unevictable_bytes", "gauge",
+	  "Unevictable LRU of the memory cgroup: mlocked and ramfs pages.",
+	  MEMCG(unevictable), V_U64, ALWAYS },
 	{ "gomemguard_memcg_reclaimable_bytes", "gauge",
-	  "Clean, unmapped page cache that reclaim can drop.",
+	  "Page cache on the file LRU, which reclaim can drop without swap.",
 	  MEMCG(reclaimable), V_U64, ALWAYS },
 	{ "gomemguard_memcg_pinned_bytes", "gauge",
-	  "File memory reclaim cannot drop: dirty, writeback, mapped, shmem.",
-	  MEMCG(pinned), V_U64, ALWAYS },
+	  "Page cache reclaim cannot drop as it is: shmem, dirty, under writeback (memory.stat); absent when unreadable.",
+	  MEMCG(pinned), V_U64, MEMCG(has_stat) },
 	{ "gomemguard_memcg_pressure_level", "gauge",
 	  "Reclaim pressure level: 0 none, 1 low, 2 medium, 3 critical.",
 	  MEMCG(pressure), V_U32, ALWAYS },
@@ -110,10 +118,10 @@ static const struct field memcg_fields[] = {
 	  MEMCG(oom_kills), V_U64, ALWAYS },
 	{ "gomemguard_memcg_psi_some_avg10_ratio", "gauge",
 	  "avg10 of some in memory.pressure, as a ratio; absent when unreadable.",
-	  MEMCG(psi_some), V_HUNDREDTHS_RATIO, MEMCG(has_psi_some) },
+	  MEMCG(psi_some), V_HUNDREDTHS_RATIO, MEMCG(has_psi) },
 	{ "gomemguard_memcg_psi_full_avg10_ratio", "gauge",
 	  "avg10 of full in memory.pressure, as a ratio; absent when unreadable.",
-	  MEMCG(psi_full), V_HUNDREDTHS_RATIO, MEMCG(has_psi_full) },
+	  MEMCG(psi_full), V_HUNDREDTHS_RATIO, MEMCG(has_psi) },
 };
 
 /* As monitor -j names them; [0] is every type this gomemctl does not know. */
@@ -471,6 +479,7 @@ static int on_memcg(struct gmc_nl *nl, struct nlattr *tb[], void *arg)
 {
 	struct prom_snapshot *s = arg;
 	struct prom_memcg *m, *memcgs;
+	struct memstat ms;
 	struct nlattr *a;
 
 	if (gmc_nl_require(nl, tb, memcg_required, memcg_n_required))
@@ -486,11 +495,9 @@ static int on_memcg(struct gmc_nl *nl, struct nlattr *tb[], void *arg)
 	if (!m->memcg)
 		return nomem();
 	m->usage = nla_get_u64(tb[GOMEMGUARD_A_MEMCG_USAGE]);
-	m->anon = nla_get_u64(tb[GOMEMGUARD_A_MEMCG_ANON]);
-	m->file = nla_get_u64(tb[GOMEMGUARD_A_MEMCG_FILE]);
-	m->shmem = nla_get_u64(tb[GOMEMGUARD_A_MEMCG_SHMEM]);
+	m->swapbacked = nla_get_u64(tb[GOMEMGUARD_A_MEMCG_ANON]);
+	m->unevictable = nla_get_u64(tb[GOMEMGUARD_A_MEMCG_UNEVICTABLE]);
 	m->reclaimable = nla_get_u64(tb[GOMEMGUARD_A_RECLAIMABLE]);
-	m->pinned = nla_get_u64(tb[GOMEMGUARD_A_PINNED]);
 	m->pressure = nla_get_u32(tb[GOMEMGUARD_A_PRESSURE_LEVEL]);
 	m->oom_kills = nla_get_u64(tb[GOMEMGUARD_A_MEMCG_EVENTS_OOM_KILL]);
 	if ((a = tb[GOMEMGUARD_A_MEMCG_MAX])) {
@@ -501,14 +508,15 @@ static int on_memcg(struct gmc_nl *nl, struct nlattr *tb[], void *arg)
 		m->has_high = true;
 		m->high = nla_get_u64(a);
 	}
-	if ((a = tb[GOMEMGUARD_A_PSI_SOME_AVG10])) {
-		m->has_psi_some = true;
-		m->psi_some = nla_get_u32(a);
-	}
-	if ((a = tb[GOMEMGUARD_A_PSI_FULL_AVG10])) {
-		m->has_psi_full = true;
-		m->psi_full = nla_get_u32(a);
-	}
+	memstat_read(m->memcg, &ms);
+	m->has_stat = ms.has_stat;
+	m->anon = ms.anon;
+	m->file = ms.file;
+	m->shmem = ms.shmem;
+	m->pinned = memstat_pinned(&ms);
+	m->has_psi = ms.has_psi;
+	m->psi_some = ms.psi_some;
+	m->psi_full = ms.psi_full;
 	return 0;
 }
 

@@ -42,12 +42,16 @@ struct prom_proc {
 	uint32_t level_pct, usage_pct;
 };
 
-/* A memory cgroup, from a MEMCG_GET dump. */
+/*
+ * A memory cgroup, from a MEMCG_GET dump (usage, limits, LRU sizes) and
+ * its memory.stat and memory.pressure (the rest, has_stat and has_psi).
+ */
 struct prom_memcg {
 	char *memcg;
-	uint64_t usage, max, high, anon, file, shmem, reclaimable, pinned;
+	uint64_t usage, max, high, swapbacked, unevictable, reclaimable;
+	uint64_t anon, file, shmem, pinned;
 	uint64_t oom_kills;	/* memory.events oom_kill */
-	bool has_max, has_high, has_psi_some, has_psi_full;
+	bool has_max, has_high, has_stat, has_psi;
 	uint32_t pressure;	/* enum gomemguard_pressure */
 	uint32_t psi_some, psi_full;	/* hundredths of a percent */
 };

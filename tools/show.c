@@ -38,9 +38,11 @@ static void usage(FILE *f)
 		"and setting.\n"
 		"With --tags, show the tagged cgroups, their settings and how many\n"
 		"processes each one watches.  With --memcg, show the memory cgroups that\n"
-		"hold watched processes: usage and limits, anon, file and shmem memory,\n"
-		"how much of the page cache is reclaimable and how much pinned, reclaim\n"
-		"pressure, OOM kills and PSI memory pressure.\n"
+		"hold watched processes: usage and limits, anon, file and shmem memory\n"
+		"and PSI memory pressure (from memory.stat and memory.pressure, \"-\"\n"
+		"where they cannot be read), the module's swap-backed, unevictable and\n"
+		"reclaimable page counts, how much page cache is pinned, reclaim\n"
+		"pressure and OOM kills.\n"
 		"\n"
 		"Options:\n"
 		"      --tags     show cgroup tags instead of processes\n"
@@ -140,6 +142,7 @@ static void print_header(const struct show *sh)
 static int on_reply(struct gmc_nl *nl, struct nlattr *tb[], void *arg)
 {
 	struct show *sh = arg;
+	struct memstat ms;
 	int err = 0;
 
 	switch (sh->what) {
@@ -164,7 +167,8 @@ static int on_reply(struct gmc_nl *nl, struct nlattr *tb[], void *arg)
 		tag_print(tb);
 		break;
 	case SHOW_MEMCGS:
-		memcg_print(tb);
+		memstat_read(nla_get_string(tb[GOMEMGUARD_A_MEMCG]), &ms);
+		memcg_print(tb, &ms);
 		break;
 	case SHOW_PROCS:
 		proc_print(tb, PROC_VIEW_SHOW);

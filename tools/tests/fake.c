@@ -12,10 +12,12 @@
 #undef gmc_nl_open_events
 
 #include <assert.h>
+#include <ftw.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 
 #include "../clock.h"
 #include "fake.h"
@@ -387,6 +389,57 @@ struct gmc_nl *gmc_nl_open_events(const char *verb)
 	}
 	nl_cb_overwrite_recv(nl->cb, fake_event_recv);
 	return nl;
+}
+
+static void write_text(const char *dir, const char *name, const char *text)
+{
+	char *path;
+	FILE *f;
+
+	if (!text)
+		return;
+	if (asprintf(&path, "%s/%s", dir, name) < 0)
+		abort();
+	f = must(fopen(path, "we"));
+	fputs(text, f);
+	if (fclose(f))
+		abort();
+	free(path);
+}
+
+void fake_memcg_files(const char *dir, const char *memcg, const char *stat,
+		      const char *pressure)
+{
+	char *path, *slash;
+
+	if (asprintf(&path, "%s%s", dir, memcg) < 0)
+		abort();
+	for (slash = strchr(path + strlen(dir) + 1, '/'); slash;
+	     slash = strchr(slash + 1, '/')) {
+		*slash = '\0';
+		if (mkdir(path, 0755) && errno != EEXIST)
+			abort();
+		*slash = '/';
+	}
+	if (mkdir(path, 0755) && errno != EEXIST)
+		abort();
+	write_text(path, "memory.stat", stat);
+	write_text(path, "memory.pressure", pressure);
+	free(path);
+}
+
+static int remove_one(const char *path, const struct stat *st, int flag,
+		      struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path) ? -1 : 0;
+}
+
+void fake_remove_tree(const char *dir)
+{
+	nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 static unsigned int test_no, n_failed, n_skipped;

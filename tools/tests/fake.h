@@ -98,6 +98,17 @@ void fake_events_end_with_sigterm(bool sigterm);
 struct gmc_nl *fake_open(const char *verb);
 struct gmc_nl *fake_open_family(const char *verb, const char *family);
 
+/*
+ * A cgroup2 tree for memstat.c under dir, which stands for the global root
+ * (GOMEMCTL_CGROUP2_ROOT): the directory of memcg ("/app.slice"), made as
+ * needed, with memory.stat and memory.pressure holding stat and pressure,
+ * each left out when NULL.
+ */
+void fake_memcg_files(const char *dir, const char *memcg, const char *stat,
+		      const char *pressure);
+/* Removes dir and everything in it. */
+void fake_remove_tree(const char *dir);
+
 /* KTAP: one result line, and multi-line text as diagnostics. */
 enum ktap { KTAP_FAIL, KTAP_PASS, KTAP_SKIP };
 void ktap_result(enum ktap result, const char *name, const char *skip_why);

@@ -30,6 +30,7 @@
 
 #include "../exec.h"
 #include "../gomemctl.h"
+#include "../memstat.h"
 #include "../nl.h"
 #include "../prom.h"
 #include "fake.h"
@@ -235,18 +236,20 @@ static struct prom_proc sample_procs[] = {
 	},
 };
 
+/* /app.slice with its memory.stat and memory.pressure, /system.slice without. */
 static struct prom_memcg sample_memcgs[] = {
 	{
 		.memcg = (char *)"/app.slice", .usage = 2040109465,
-		.has_max = true, .max = 2 * GIB, .anon = 1100 * MIB,
-		.file = 800 * MIB, .shmem = 100 * MIB, .reclaimable = 700 * MIB,
-		.pinned = 200 * MIB, .pressure = GOMEMGUARD_PRESSURE_MEDIUM,
-		.oom_kills = 1, .has_psi_some = true, .psi_some = 1234,
-		.has_psi_full = true, .psi_full = 5,
+		.has_max = true, .max = 2 * GIB, .swapbacked = 1200 * MIB,
+		.unevictable = 8 * MIB, .reclaimable = 700 * MIB,
+		.has_stat = true, .anon = 1100 * MIB, .file = 800 * MIB,
+		.shmem = 100 * MIB, .pinned = 180 * MIB,
+		.pressure = GOMEMGUARD_PRESSURE_MEDIUM, .oom_kills = 1,
+		.has_psi = true, .psi_some = 1234, .psi_full = 5,
 	},
 	{
 		.memcg = (char *)"/system.slice", .usage = 50 * MIB,
-		.has_high = true, .high = 64 * MIB, .anon = 40 * MIB,
+		.has_high = true, .high = 64 * MIB, .swapbacked = 40 * MIB,
 	},
 };
 
@@ -318,26 +321,30 @@ static const char sample_file[] =
 	"# HELP gomemguard_memcg_high_bytes memory.high of the memory cgroup; absent when unlimited.\n"
 	"# TYPE gomemguard_memcg_high_bytes gauge\n"
 	"gomemguard_memcg_high_bytes{memcg=\"/system.slice\"} 67108864\n"
-	"# HELP gomemguard_memcg_anon_bytes Anonymous memory of the memory cgroup (memory.stat).\n"
+	"# HELP gomemguard_memcg_anon_bytes Anonymous memory of the memory cgroup (memory.stat); absent when unreadable.\n"
 	"# TYPE gomemguard_memcg_anon_bytes gauge\n"
 	"gomemguard_memcg_anon_bytes{memcg=\"/app.slice\"} 1153433600\n"
-	"gomemguard_memcg_anon_bytes{memcg=\"/system.slice\"} 41943040\n"
-	"# HELP gomemguard_memcg_file_bytes File memory of the memory cgroup, shmem included (memory.stat).\n"
+	"# HELP gomemguard_memcg_file_bytes File memory of the memory cgroup, shmem included (memory.stat); absent when unreadable.\n"
 	"# TYPE gomemguard_memcg_file_bytes gauge\n"
 	"gomemguard_memcg_file_bytes{memcg=\"/app.slice\"} 838860800\n"
-	"gomemguard_memcg_file_bytes{memcg=\"/system.slice\"} 0\n"
-	"# HELP gomemguard_memcg_shmem_bytes Shmem and tmpfs memory of the memory cgroup (memory.stat).\n"
+	"# HELP gomemguard_memcg_shmem_bytes Shmem and tmpfs memory of the memory cgroup (memory.stat); absent when unreadable.\n"
 	"# TYPE gomemguard_memcg_shmem_bytes gauge\n"
 	"gomemguard_memcg_shmem_bytes{memcg=\"/app.slice\"} 104857600\n"
-	"gomemguard_memcg_shmem_bytes{memcg=\"/system.slice\"} 0\n"
-	"# HELP gomemguard_memcg_reclaimable_bytes Clean, unmapped page cache that reclaim can drop.\n"
+	"# HELP gomemguard_memcg_swapbacked_bytes Swap-backed LRU of the memory cgroup: anon and shmem, which reclaim cannot drop without swap.\n"
+	"# TYPE gomemguard_memcg_swapbacked_bytes gauge\n"
+	"gomemguard_memcg_swapbacked_bytes{memcg=\"/app.slice\"} 1258291200\n"
+	"gomemguard_memcg_swapbacked_bytes{memcg=\"/system.slice\"} 41943040\n"
+	"# HELP gomemguard_memcg_unevictable_bytes Unevictable LRU of the memory cgroup: mlocked and ramfs pages.\n"
+	"# TYPE gomemguard_memcg_unevictable_bytes gauge\n"
+	"gomemguard_memcg_unevictable_bytes{memcg=\"/app.slice\"} 8388608\n"
+	"gomemguard_memcg_unevictable_bytes{memcg=\"/system.slice\"} 0\n"
+	"# HELP gomemguard_memcg_reclaimable_bytes Page cache on the file LRU, which reclaim can drop without swap.\n"
 	"# TYPE gomemguard_memcg_reclaimable_bytes gauge\n"
 	"gomemguard_memcg_reclaimable_bytes{memcg=\"/app.slice\"} 734003200\n"
 	"gomemguard_memcg_reclaimable_bytes{memcg=\"/system.slice\"} 0\n"
-	"# HELP gomemguard_memcg_pinned_bytes File memory reclaim cannot drop: dirty, writeback, mapped, shmem.\n"
+	"# HELP gomemguard_memcg_pinned_bytes Page cache reclaim cannot drop as it is: shmem, dirty, under writeback (memory.stat); absent when unreadable.\n"
 	"# TYPE gomemguard_memcg_pinned_bytes gauge\n"
-	"gomemguard_memcg_pinned_bytes{memcg=\"/app.slice\"} 209715200\n"
-	"gomemguard_memcg_pinned_bytes{memcg=\"/system.slice\"} 0\n"
+	"gomemguard_memcg_pinned_bytes{memcg=\"/app.slice\"} 188743680\n"
 	"# HELP gomemguard_memcg_pressure_level Reclaim pressure level: 0 none, 1 low, 2 medium, 3 critical.\n"
 	"# TYPE gomemguard_memcg_pressure_level gauge\n"
 	"gomemguard_memcg_pressure_level{memcg=\"/app.slice\"} 2\n"
@@ -886,10 +893,9 @@ static void answer_refresh(struct nlmsghdr *req)
 		nla_put_u64(m, GOMEMGUARD_A_MEMCG_USAGE, 2040109465);
 		nla_put_u64(m, GOMEMGUARD_A_MEMCG_MAX, 2 * GIB);
 		nla_put_u64(m, GOMEMGUARD_A_MEMCG_ANON, 1739461754);
-		nla_put_u64(m, GOMEMGUARD_A_MEMCG_FILE, 310 * MIB);
-		nla_put_u64(m, GOMEMGUARD_A_MEMCG_SHMEM, 0);
+		nla_put_u64(m, GOMEMGUARD_A_MEMCG_FILE, 300 * MIB);
+		nla_put_u64(m, GOMEMGUARD_A_MEMCG_UNEVICTABLE, 0);
 		nla_put_u64(m, GOMEMGUARD_A_RECLAIMABLE, 300 * MIB);
-		nla_put_u64(m, GOMEMGUARD_A_PINNED, 10 * MIB);
 		nla_put_u32(m, GOMEMGUARD_A_PRESSURE_LEVEL,
 			    GOMEMGUARD_PRESSURE_LOW);
 		nla_put_u64(m, GOMEMGUARD_A_MEMCG_EVENTS_HIGH, 0);
@@ -1059,6 +1065,11 @@ static bool test_monitor_prom(void)
 		"gomemguard_process_anon_bytes{pid=\"4711\",comm=\"payments\",memcg=\"/app.slice\",source=\"pid\"} 1739461754\n",
 		"gomemguard_process_eta_seconds{pid=\"4711\",comm=\"payments\",memcg=\"/app.slice\",source=\"pid\",limit=\"soft\"} 28.500\n",
 		"gomemguard_memcg_max_bytes{memcg=\"/app.slice\"} 2147483648\n",
+		"gomemguard_memcg_swapbacked_bytes{memcg=\"/app.slice\"} 1739461754\n",
+		/* From the memory.stat and memory.pressure of main()'s tree. */
+		"gomemguard_memcg_anon_bytes{memcg=\"/app.slice\"} 1000\n",
+		"gomemguard_memcg_pinned_bytes{memcg=\"/app.slice\"} 700\n",
+		"gomemguard_memcg_psi_full_avg10_ratio{memcg=\"/app.slice\"} 0.0150\n",
 		"gomemguard_memcg_pressure_level{memcg=\"/app.slice\"} 1\n",
 		"gomemguard_monitor_events_total{event=\"warn\"} 1\n",
 		"gomemguard_monitor_events_total{event=\"eta\"} 1\n",
@@ -1194,6 +1205,7 @@ static const struct {
 int main(void)
 {
 	const char *no_netlink = NULL;
+	char *cg2;
 	struct gmc_nl *nl;
 	size_t i;
 
@@ -1202,6 +1214,15 @@ int main(void)
 		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (logged == MAP_FAILED || !mkdtemp(tmp_dir))
 		abort();
+	/* --prom-file reads memory.stat and memory.pressure from here. */
+	cg2 = path_of("cg2");
+	if (mkdir(cg2, 0700) || setenv(MEMSTAT_ROOT_ENV, cg2, 1))
+		abort();
+	fake_memcg_files(cg2, "/app.slice",
+			 "anon 1000\nfile 600\nshmem 400\nfile_dirty 200\n"
+			 "file_writeback 100\nfile_mapped 5000\n",
+			 "some avg10=3.00 avg60=0.00 avg300=0.00 total=9\n"
+			 "full avg10=1.50 avg60=0.00 avg300=0.00 total=3\n");
 	printf("TAP version 13\n1..%zu\n", ARRAY_SIZE_T(tests));
 	nl = fake_open("test");
 	if (!nl)
@@ -1218,6 +1239,8 @@ int main(void)
 		ok = tests[i].fn();
 		ktap_result(ok ? KTAP_PASS : KTAP_FAIL, tests[i].name, NULL);
 	}
+	fake_remove_tree(cg2);
+	free(cg2);
 	rmdir(tmp_dir);
 	return ktap_finish();
 }

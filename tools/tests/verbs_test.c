@@ -25,6 +25,7 @@
 #include "../cgroup.h"
 #include "../gomemctl.h"
 #include "../goproc.h"
+#include "../memstat.h"
 #include "fake.h"
 
 #define GIB (1ULL << 30)
@@ -923,18 +924,25 @@ static bool test_monitor_odd_events(void)
 	return ok;
 }
 
-/* What a monitor outside the initial PID namespace gets: no PID. */
-static void put_proc_no_pid(struct nl_msg *m)
+/* What put() puts into a message, but attribute type. */
+static void put_without(struct nl_msg *m, void (*put)(struct nl_msg *m),
+			int type)
 {
-	struct nl_msg *full = nlmsg_alloc();
+	struct nl_msg *full = must(nlmsg_alloc());
 	struct nlattr *a;
 	int rem;
 
-	put_proc_minimal(full);
+	put(full);
 	nlmsg_for_each_attr(a, nlmsg_hdr(full), 0, rem)
-		if (nla_type(a) != GOMEMGUARD_A_PID)
+		if (nla_type(a) != type)
 			nla_put(m, nla_type(a), nla_len(a), nla_data(a));
 	nlmsg_free(full);
+}
+
+/* What a monitor outside the initial PID namespace gets: no PID. */
+static void put_proc_no_pid(struct nl_msg *m)
+{
+	put_without(m, put_proc_minimal, GOMEMGUARD_A_PID);
 }
 
 static bool test_monitor_no_pid(void)
@@ -1238,6 +1246,56 @@ static bool test_oom_lacking(void)
 
 /* Memory cgroups: MEMCG_GET replies and PRESSURE events. */
 
+/*
+ * The cgroup2 tree the verbs read memory.stat and memory.pressure from
+ * (GOMEMCTL_CGROUP2_ROOT, set for every test): cg2_base/root stands for the
+ * global root.  /app.slice has both files; /system.slice/worker.service
+ * neither; the root itself neither.  cg2_base holds a memory.stat of its
+ * own, which a path with ".." would reach.
+ */
+static char cg2_base[] = "/tmp/gmg-cg2.XXXXXX";
+static char cg2_root[sizeof(cg2_base) + 8];
+
+/*
+ * anon 1100 MiB, file 800 MiB (shmem 100 MiB of it), dirty 60 MiB, under
+ * writeback 20 MiB: pinned 180 MiB.  file_mapped (50 MiB, mapped shmem
+ * included) is no part of it.
+ */
+static const char app_stat[] =
+	"anon 1153433600\n"
+	"file 838860800\n"
+	"kernel 12582912\n"
+	"sock 0\n"
+	"shmem 104857600\n"
+	"file_mapped 52428800\n"
+	"file_dirty 62914560\n"
+	"file_writeback 20971520\n"
+	"anon_thp 0\n"
+	"inactive_anon 1048576000\n"
+	"pgfault 123456\n";
+static const char app_pressure[] =
+	"some avg10=12.34 avg60=1.00 avg300=0.50 total=123456\n"
+	"full avg10=0.05 avg60=0.00 avg300=0.00 total=789\n";
+
+static bool setup_cg2_tree(void)
+{
+	if (!mkdtemp(cg2_base))
+		return false;
+	snprintf(cg2_root, sizeof(cg2_root), "%s/root", cg2_base);
+	if (mkdir(cg2_root, 0755))
+		return false;
+	fake_memcg_files(cg2_root, "/app.slice", app_stat, app_pressure);
+	fake_memcg_files(cg2_root, "/system.slice/worker.service", NULL, NULL);
+	/* Only "/.." gets here. */
+	fake_memcg_files(cg2_base, "/", app_stat, app_pressure);
+	return !setenv(MEMSTAT_ROOT_ENV, cg2_root, 1);
+}
+
+/*
+ * As the module sends it: the swap-backed LRU is anon + shmem (1200 MiB),
+ * the file LRU and reclaimable the page cache without shmem (700 MiB).  No
+ * MEMCG_SHMEM, PINNED or PSI_*: retired.
+ */
 static void put_memcg_app(struct nl_msg *m)
 {
 	nla_put_string(m, GOMEMGUARD_A_MEMCG, "/app.slice");
@@ -1245,21 +1303,18 @@ static void put_memcg_app(struct nl_msg *m)
 	nla_put_u64(m, GOMEMGUARD_A_MEMCG_USAGE, 2040109465);
 	nla_put_u64(m, GOMEMGUARD_A_MEMCG_MAX, 2 * GIB);
 	nla_put_u64(m, GOMEMGUARD_A_MEMCG_HIGH, 2080374784);
-	nla_put_u64(m, GOMEMGUARD_A_MEMCG_ANON, 1181116006);
-	nla_put_u64(m, GOMEMGUARD_A_MEMCG_FILE, 800 * MIB);
-	nla_put_u64(m, GOMEMGUARD_A_MEMCG_SHMEM, 100 * MIB);
+	nla_put_u64(m, GOMEMGUARD_A_MEMCG_ANON, 1200 * MIB);
+	nla_put_u64(m, GOMEMGUARD_A_MEMCG_FILE, 700 * MIB);
+	nla_put_u64(m, GOMEMGUARD_A_MEMCG_UNEVICTABLE, 8 * MIB);
 	nla_put_u64(m, GOMEMGUARD_A_RECLAIMABLE, 700 * MIB);
-	nla_put_u64(m, GOMEMGUARD_A_PINNED, 200 * MIB);
 	nla_put_u32(m, GOMEMGUARD_A_PRESSURE_LEVEL, GOMEMGUARD_PRESSURE_MEDIUM);
 	nla_put_u64(m, GOMEMGUARD_A_MEMCG_EVENTS_HIGH, 12);
 	nla_put_u64(m, GOMEMGUARD_A_MEMCG_EVENTS_MAX, 3);
 	nla_put_u64(m, GOMEMGUARD_A_MEMCG_EVENTS_OOM, 1);
 	nla_put_u64(m, GOMEMGUARD_A_MEMCG_EVENTS_OOM_KILL, 1);
-	nla_put_u32(m, GOMEMGUARD_A_PSI_SOME_AVG10, 1234);
-	nla_put_u32(m, GOMEMGUARD_A_PSI_FULL_AVG10, 5);
 }
 
-/* No limits, no PSI (memory.pressure unreadable). */
+/* No limits; its memory.stat and memory.pressure cannot be read. */
 static void put_memcg_worker(struct nl_msg *m)
 {
 	nla_put_string(m, GOMEMGUARD_A_MEMCG, "/system.slice/worker.service");
@@ -1267,9 +1322,8 @@ static void put_memcg_worker(struct nl_msg *m)
 	nla_put_u64(m, GOMEMGUARD_A_MEMCG_USAGE, 50 * MIB);
 	nla_put_u64(m, GOMEMGUARD_A_MEMCG_ANON, 4096);
 	nla_put_u64(m, GOMEMGUARD_A_MEMCG_FILE, 0);
-	nla_put_u64(m, GOMEMGUARD_A_MEMCG_SHMEM, 0);
+	nla_put_u64(m, GOMEMGUARD_A_MEMCG_UNEVICTABLE, 0);
 	nla_put_u64(m, GOMEMGUARD_A_RECLAIMABLE, 0);
-	nla_put_u64(m, GOMEMGUARD_A_PINNED, 0);
 	nla_put_u32(m, GOMEMGUARD_A_PRESSURE_LEVEL, GOMEMGUARD_PRESSURE_NONE);
 	nla_put_u64(m, GOMEMGUARD_A_MEMCG_EVENTS_HIGH, 0);
 	nla_put_u64(m, GOMEMGUARD_A_MEMCG_EVENTS_MAX, 0);
@@ -1294,18 +1348,17 @@ static void answer_memcg_dump(struct nlmsghdr *req)
 	fake_queue(fake_done(req, 0, NULL), NULL);
 }
 
+/* A module from before MEMCG_UNEVICTABLE: the worker, without it. */
+static void put_memcg_old(struct nl_msg *m)
+{
+	put_without(m, put_memcg_worker, GOMEMGUARD_A_MEMCG_UNEVICTABLE);
+}
+
 static void answer_memcg_dump_lacking(struct nlmsghdr *req)
 {
-	struct nl_msg *m = fake_reply(req, GOMEMGUARD_CMD_MEMCG_GET,
-				      NLM_F_MULTI);
-
-	put_memcg_worker(m);
-	fake_queue(m, NULL);
-	m = fake_reply(req, GOMEMGUARD_CMD_MEMCG_GET, NLM_F_MULTI);
-	nla_put_string(m, GOMEMGUARD_A_MEMCG, "/a");
-	nla_put_u64(m, GOMEMGUARD_A_MEMCG_ID, 1);
-	nla_put_u64(m, GOMEMGUARD_A_MEMCG_USAGE, 1);
-	fake_queue(m, fake_done(req, 0, NULL));
+	fake_queue(memcg_reply(req, put_memcg_app),
+		   memcg_reply(req, put_memcg_old));
+	fake_queue(fake_done(req, 0, NULL), NULL);
 }
 
 static bool test_show_memcg(void)
@@ -1324,24 +1377,28 @@ static bool test_show_memcg(void)
 			 "\"memcg_usage_bytes\":2040109465,"
 			 "\"memcg_max_bytes\":2147483648,"
 			 "\"memcg_high_bytes\":2080374784,"
-			 "\"anon_bytes\":1181116006,\"file_bytes\":838860800,"
+			 "\"anon_bytes\":1153433600,\"file_bytes\":838860800,"
 			 "\"shmem_bytes\":104857600,"
+			 "\"swapbacked_bytes\":1258291200,"
+			 "\"unevictable_bytes\":8388608,"
 			 "\"reclaimable_bytes\":734003200,"
-			 "\"pinned_bytes\":209715200,\"pressure\":\"medium\","
+			 "\"pinned_bytes\":188743680,\"pressure\":\"medium\","
 			 "\"events_high\":12,\"events_max\":3,\"events_oom\":1,"
 			 "\"events_oom_kill\":1,\"psi_some_avg10\":12.34,"
 			 "\"psi_full_avg10\":0.05},"
 			 "{\"memcg\":\"/system.slice/worker.service\","
 			 "\"memcg_id\":99,\"memcg_usage_bytes\":52428800,"
 			 "\"memcg_max_bytes\":null,\"memcg_high_bytes\":null,"
-			 "\"anon_bytes\":4096,\"file_bytes\":0,\"shmem_bytes\":0,"
-			 "\"reclaimable_bytes\":0,\"pinned_bytes\":0,"
+			 "\"anon_bytes\":null,\"file_bytes\":null,"
+			 "\"shmem_bytes\":null,\"swapbacked_bytes\":4096,"
+			 "\"unevictable_bytes\":0,\"reclaimable_bytes\":0,"
+			 "\"pinned_bytes\":null,"
 			 "\"pressure\":\"none\",\"events_high\":0,"
 			 "\"events_max\":0,\"events_oom\":0,"
 			 "\"events_oom_kill\":0,\"psi_some_avg10\":null,"
 			 "\"psi_full_avg10\":null}]"))
 		return false;
-	/* As the module counts them, not as a double prints. */
+	/* As memory.pressure has them, not as a double prints. */
 	if (!strstr(r.out, "\"psi_some_avg10\":12.34,") ||
 	    !strstr(r.out, "\"psi_full_avg10\":0.05}"))
 		return fail("PSI not written as 12.34 and 0.05: %s", r.out);
@@ -1349,9 +1406,9 @@ static bool test_show_memcg(void)
 	fake_answer_with(answer_memcg_dump);
 	run_verb(&r, show_main, text_args);
 	return check_run(&r, 0,
-		"    USAGE       MAX      HIGH      ANON      FILE     SHMEM RECLAIMABLE    PINNED PRESSURE OOM_KILLS PSI_SOME PSI_FULL MEMCG\n"
-		"  1.9 GiB     2 GiB  1.94 GiB   1.1 GiB   800 MiB   100 MiB     700 MiB   200 MiB medium           1   12.34%    0.05% /app.slice\n"
-		"   50 MiB       max       max     4 KiB       0 B       0 B         0 B       0 B none             0        -        - /system.slice/worker.service\n",
+		"    USAGE       MAX      HIGH      ANON      FILE     SHMEM SWAPBACKED UNEVICTABLE RECLAIMABLE    PINNED PRESSURE OOM_KILLS PSI_SOME PSI_FULL MEMCG\n"
+		"  1.9 GiB     2 GiB  1.94 GiB  1.07 GiB   800 MiB   100 MiB   1.17 GiB       8 MiB     700 MiB   180 MiB medium           1   12.34%    0.05% /app.slice\n"
+		"   50 MiB       max       max         -         -         -      4 KiB         0 B         0 B         - none             0        -        - /system.slice/worker.service\n",
 		"");
 }
 
@@ -1363,7 +1420,59 @@ static bool test_show_memcg_lacking(void)
 	fake_answer_with(answer_memcg_dump_lacking);
 	run_verb(&r, show_main, args);
 	return check_run(&r, 1, "",
-			 "gomemctl: show: reply lacks anon_bytes (is the module older than gomemctl?)\n");
+			 "gomemctl: show: reply lacks unevictable_bytes (is the module older than gomemctl?)\n");
+}
+
+/* memstat.c on its own: what makes memory.stat and memory.pressure unknown. */
+static bool test_memstat(void)
+{
+	static const struct {
+		const char *memcg, *stat, *pressure;
+		bool has_stat, has_psi;
+	} cases[] = {
+		/* An older kernel's memory.stat, without file_writeback. */
+		{ "/old.slice", "anon 1\nfile 2\nshmem 3\nfile_dirty 4\n",
+		  "some avg10=1.00 avg60=0.00 avg300=0.00 total=1\n", false,
+		  false },
+		{ "/odd.slice", "anon x\nfile 2\nshmem 3\nfile_dirty 4\nfile_writeback 5\n",
+		  "some avg10=1.5 avg60=0.00 avg300=0.00 total=1\n"
+		  "full avg10=0.00 avg60=0.00 avg300=0.00 total=0\n", false,
+		  false },
+		{ "/ok.slice", "file_writeback 5\nfile_dirty 4\nshmem 3\nfile 2\nanon 1\n",
+		  "some avg10=100.00 avg60=0.00 avg300=0.00 total=1\n"
+		  "full avg10=99.99 avg60=0.00 avg300=0.00 total=0\n", true,
+		  true },
+	};
+	struct memstat ms;
+	bool ok = true;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE_T(cases); i++) {
+		fake_memcg_files(cg2_root, cases[i].memcg, cases[i].stat,
+				 cases[i].pressure);
+		memstat_read(cases[i].memcg, &ms);
+		if (ms.has_stat != cases[i].has_stat ||
+		    ms.has_psi != cases[i].has_psi)
+			ok = fail("%s: has_stat %d, has_psi %d", cases[i].memcg,
+				  ms.has_stat, ms.has_psi);
+		if (!ms.has_stat && (ms.anon || ms.file || ms.shmem))
+			ok = fail("%s: unknown yet not 0", cases[i].memcg);
+	}
+	memstat_read("/ok.slice", &ms);
+	if (ms.anon != 1 || ms.file != 2 || ms.shmem != 3 ||
+	    memstat_pinned(&ms) != 3 + 4 + 5 || ms.psi_some != 10000 ||
+	    ms.psi_full != 9999)
+		ok = fail("/ok.slice read wrongly");
+	/* Out of the tree, or not a path the module sends. */
+	memstat_read("/..", &ms);
+	ok &= !ms.has_stat || fail("\"/..\" was read");
+	memstat_read("app.slice", &ms);
+	ok &= !ms.has_stat || fail("\"app.slice\" was read");
+	memstat_read("/app.slice/../app.slice", &ms);
+	ok &= !ms.has_stat || fail("\"/app.slice/../app.slice\" was read");
+	memstat_read("/app.slice", &ms);
+	ok &= ms.has_stat || fail("\"/app.slice\" was not read");
+	return ok;
 }
 
 /* Events about a memcg and a kill, among events about processes. */
@@ -1383,9 +1492,10 @@ static struct nl_msg *pressure_msg(uint64_t seq, bool limited)
 	nla_put_u64(m, GOMEMGUARD_A_MEMCG_USAGE, 2040109465);
 	if (limited)
 		nla_put_u64(m, GOMEMGUARD_A_MEMCG_MAX, 2 * GIB);
-	nla_put_u64(m, GOMEMGUARD_A_MEMCG_ANON, 1181116006);
+	nla_put_u64(m, GOMEMGUARD_A_MEMCG_ANON, 1200 * MIB);
+	nla_put_u64(m, GOMEMGUARD_A_MEMCG_FILE, 700 * MIB);
+	nla_put_u64(m, GOMEMGUARD_A_MEMCG_UNEVICTABLE, 8 * MIB);
 	nla_put_u64(m, GOMEMGUARD_A_RECLAIMABLE, 700 * MIB);
-	nla_put_u64(m, GOMEMGUARD_A_PINNED, 100 * MIB);
 	return m;
 }
 
@@ -1400,12 +1510,16 @@ static struct nl_msg *oom_msg(uint64_t seq, void (*put)(struct nl_msg *m))
 	return m;
 }
 
-static const char pressure_json[] =
-	"{\"event\":\"pressure\",\"seq\":2,\"time_ns\":2000000000,"
-	"\"memcg\":\"/app.slice\",\"memcg_id\":1234,\"level\":\"medium\","
-	"\"memcg_usage_bytes\":2040109465,\"memcg_max_bytes\":2147483648,"
-	"\"anon_bytes\":1181116006,\"reclaimable_bytes\":734003200,"
-	"\"pinned_bytes\":104857600,\"kind\":\"cache_churn\"}";
+/* /app.slice's memory.stat and memory.pressure are readable, "/"'s not. */
+#define PRESSURE_APP_JSON(seq) \
+	"{\"event\":\"pressure\",\"seq\":" #seq ",\"time_ns\":" #seq "000000000," \
+	"\"memcg\":\"/app.slice\",\"memcg_id\":1234,\"level\":\"medium\"," \
+	"\"memcg_usage_bytes\":2040109465,\"memcg_max_bytes\":2147483648," \
+	"\"anon_bytes\":1153433600,\"file_bytes\":838860800," \
+	"\"shmem_bytes\":104857600,\"swapbacked_bytes\":1258291200," \
+	"\"unevictable_bytes\":8388608,\"reclaimable_bytes\":734003200," \
+	"\"pinned_bytes\":188743680,\"psi_some_avg10\":12.34," \
+	"\"psi_full_avg10\":0.05,\"kind\":\"cache_churn\"}"
 
 static bool test_monitor_memcg_events(void)
 {
@@ -1427,14 +1541,19 @@ static bool test_monitor_memcg_events(void)
 	ok = check_run(&r, 0, NULL, "") &&
 	     (count_lines(r.out) == 5 || fail("%d lines, expected 5",
 					      count_lines(r.out))) &&
-	     line_equals(r.out, 0, e1) && line_equals(r.out, 1, pressure_json) &&
+	     line_equals(r.out, 0, e1) &&
+	     line_equals(r.out, 1, PRESSURE_APP_JSON(2)) &&
 	     line_equals(r.out, 2, oom) &&
 	     line_equals(r.out, 3,
 			 "{\"event\":\"pressure\",\"seq\":4,\"time_ns\":4000000000,"
 			 "\"memcg\":\"/\",\"memcg_id\":1,\"level\":\"critical\","
 			 "\"memcg_usage_bytes\":2040109465,\"memcg_max_bytes\":null,"
-			 "\"anon_bytes\":1181116006,\"reclaimable_bytes\":734003200,"
-			 "\"pinned_bytes\":104857600,\"kind\":\"anon_squeeze\"}") &&
+			 "\"anon_bytes\":null,\"file_bytes\":null,"
+			 "\"shmem_bytes\":null,\"swapbacked_bytes\":1258291200,"
+			 "\"unevictable_bytes\":8388608,"
+			 "\"reclaimable_bytes\":734003200,\"pinned_bytes\":null,"
+			 "\"psi_some_avg10\":null,\"psi_full_avg10\":null,"
+			 "\"kind\":\"anon_squeeze\"}") &&
 	     line_equals(r.out, 4, e5);
 	free(e1);
 	free(e5);
@@ -1469,10 +1588,10 @@ static bool test_monitor_memcg_text(void)
 {
 	static const char *const args[] = { "monitor", "--count", "4", NULL };
 	static const char want[] =
-		" pressure memcg /app.slice medium (cache churn): usage 1.9 GiB/2 GiB, anon 1.1 GiB, reclaimable 700 MiB, pinned 100 MiB\n"
+		" pressure memcg /app.slice medium (cache churn): usage 1.9 GiB/2 GiB, anon 1.07 GiB, shmem 100 MiB, reclaimable 700 MiB, pinned 180 MiB\n"
 		" oom memcg /app.slice: killed payments[4711] (tagged, anon 1.9 GiB); first warning 28 s before (post-mortem #2)\n"
 		" oom global: killed cc1plus[999] (not tagged, anon 3 GiB); no warning was given (post-mortem #1)\n"
-		" pressure memcg / critical (anon squeeze): usage 1.9 GiB/max, anon 1.1 GiB, reclaimable 700 MiB, pinned 100 MiB\n";
+		" pressure memcg / critical (anon squeeze): usage 1.9 GiB/max, anon + shmem 1.17 GiB, reclaimable 700 MiB (no memory.stat)\n";
 	struct run r;
 
 	fake_queue_event(pressure_msg(1, true), oom_msg(2, put_oom2));
@@ -1504,12 +1623,7 @@ static bool test_monitor_bad_oom(void)
 			 "gomemctl: monitor: malformed snapshot entry from the module: Input data out of range\n") &&
 	       (count_lines(r.out) == 1 || fail("%d lines, expected 1",
 						count_lines(r.out))) &&
-	       line_equals(r.out, 0,
-			   "{\"event\":\"pressure\",\"seq\":3,\"time_ns\":3000000000,"
-			   "\"memcg\":\"/app.slice\",\"memcg_id\":1234,\"level\":\"medium\","
-			   "\"memcg_usage_bytes\":2040109465,\"memcg_max_bytes\":2147483648,"
-			   "\"anon_bytes\":1181116006,\"reclaimable_bytes\":734003200,"
-			   "\"pinned_bytes\":104857600,\"kind\":\"cache_churn\"}");
+	       line_equals(r.out, 0, PRESSURE_APP_JSON(3));
 }
 
 /* info and config: the module-wide settings. */
@@ -1787,12 +1901,55 @@ static bool test_cgroup_paths(void)
 	return ok;
 }
 
+/*
+ * The global root for memory.stat: a mount whose root is "/" (not the
+ * subtree a container sees), and only in the initial cgroup namespace.
+ */
+static bool test_cgroup_global_root(void)
+{
+	char mi[512], sub[512], root[512], ns[512], none[512], *dir;
+	bool ok = true;
+	struct stat st;
+
+	in_tmp(mi, sizeof(mi), "@/mountinfo");
+	in_tmp(sub, sizeof(sub), "@/mountinfo-sub");
+	in_tmp(root, sizeof(root), "@/mountinfo-root");
+	in_tmp(none, sizeof(none), "@/no-such-ns");
+	/* The initial namespace: this one, if it is; else skip that part. */
+	if (stat(CGROUP_NS, &st) || st.st_ino != 0xEFFFFFFBU)
+		snprintf(ns, sizeof(ns), "%s", none);
+	else
+		snprintf(ns, sizeof(ns), "%s", CGROUP_NS);
+
+	/* The first mount of the root, after a subtree's (crafted above). */
+	dir = cgroup_global_root(mi, ns);
+	if (!dir || !strstr(dir, "/mnt point") || strstr(dir, "\\"))
+		ok = fail("global root in %s: \"%s\"", mi, dir ? dir : "(none)");
+	free(dir);
+	write_file("mountinfo-sub",
+		   "31 22 0:26 /kubepods /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n");
+	dir = cgroup_global_root(sub, ns);
+	if (dir)
+		ok = fail("a subtree taken for the global root: \"%s\"", dir);
+	free(dir);
+	/* A cgroup namespace of its own: its "/" is not the hierarchy's. */
+	dir = cgroup_global_root(root, mi);
+	if (dir)
+		ok = fail("global root \"%s\" in another cgroup namespace", dir);
+	free(dir);
+	dir = cgroup_global_root(none, ns);
+	if (dir)
+		ok = fail("global root \"%s\" without mountinfo", dir);
+	free(dir);
+	return ok;
+}
+
 static void cleanup_cgroup_paths(void)
 {
 	static const char *const names[] = {
 		"mnt point/app.slice/web.service", "mnt point/app.slice",
 		"mnt point", "sub/pod1", "sub", "other", "mountinfo",
-		"mountinfo-v1", "mountinfo-root",
+		"mountinfo-v1", "mountinfo-root", "mountinfo-sub",
 	};
 	char path[512];
 	size_t i;
@@ -1854,10 +2011,12 @@ static const struct {
 	  test_oom_empty },
 	{ "oom: a snapshot entry lacking a required attribute is an error",
 	  test_oom_lacking },
-	{ "show --memcg, in JSON (PSI exact, null limits) and for people",
+	{ "show --memcg: the module's numbers, memory.stat's and PSI where readable, null/- where not",
 	  test_show_memcg },
-	{ "show --memcg: a reply lacking a required attribute is an error",
+	{ "show --memcg: a reply lacking MEMCG_UNEVICTABLE is an error",
 	  test_show_memcg_lacking },
+	{ "memory.stat lacking a key, malformed PSI, paths out of the tree: unknown",
+	  test_memstat },
 	{ "monitor -j: pressure and oom events among process events",
 	  test_monitor_memcg_events },
 	{ "monitor: a line of prose per pressure and oom event",
@@ -1871,6 +2030,8 @@ static const struct {
 	  test_config },
 	{ "--cgroup paths: mount points, subtrees, escapes, errors",
 	  test_cgroup_paths },
+	{ "the global cgroup2 root: a mount of \"/\", in the initial cgroup namespace only",
+	  test_cgroup_global_root },
 };
 
 size_t verbs_test_count(void)
@@ -1884,6 +2045,9 @@ void verbs_test_run(const char *skip)
 
 	/* show's Go checks must not read this machine's processes 4711 and 815. */
 	goproc_root = "/nonexistent/gmg-proc";
+	/* Nor show --memcg and monitor this machine's cgroups. */
+	if (!skip && !setup_cg2_tree())
+		skip = "cannot make a cgroup2 tree in /tmp";
 	for (i = 0; i < ARRAY_SIZE_T(tests); i++) {
 		bool ok;
 
@@ -1898,4 +2062,5 @@ void verbs_test_run(const char *skip)
 			    tests[i].name, skip_why);
 	}
 	cleanup_cgroup_paths();
+	fake_remove_tree(cg2_base);
 }
