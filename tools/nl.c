@@ -358,13 +358,18 @@ static void report_ext_ack(const struct ext_ack *ext)
 		gmc_note("kernel reports: %s", ext->msg[0] ? ext->msg : detail);
 }
 
-/* The one place a kernel error becomes words. */
+/*
+ * The one place a kernel error becomes words.  A bare EPERM is generic
+ * netlink's capability check; the module's own refusals (a process the
+ * caller could not signal, another PID namespace) say why in the extack.
+ */
 static void report_kernel_error(const struct gmc_nl *nl)
 {
 	int err = -nl->kernel_err;
 
 	gmc_err(nl->verb, "%s%s", strerror(err),
-		err == EPERM ? " (gomemguard needs CAP_NET_ADMIN)" : "");
+		err == EPERM && !nl->ext.msg[0] ?
+		" (gomemguard needs CAP_NET_ADMIN)" : "");
 	report_ext_ack(&nl->ext);
 }
 

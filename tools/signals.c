@@ -111,6 +111,20 @@ int signal_parse(const char *s, uint32_t *sig, const char **why)
 	return -EINVAL;
 }
 
+int signal_parse_fuse(const char *s, uint32_t *sig, const char **why)
+{
+	int err = signal_parse(s, sig, why);
+
+	if (err)
+		return err;
+	if (*sig == SIGSTOP || *sig == SIGTSTP || *sig == SIGTTIN ||
+	    *sig == SIGTTOU) {
+		*why = "a stop signal: the module refuses STOP, TSTP, TTIN and TTOU (a stopped service looks alive and serves nothing)";
+		return -EINVAL;
+	}
+	return 0;
+}
+
 char *signal_format(char *buf, size_t len, uint32_t sig)
 {
 	size_t i;

@@ -20,6 +20,13 @@
  */
 int signal_parse(const char *s, uint32_t *sig, const char **why);
 
+/*
+ * The same for the memory fuse (--signal): a stop signal (STOP, TSTP, TTIN,
+ * TTOU, by name or number) is refused with -EINVAL, as the module refuses
+ * it: a stopped service looks alive and serves nothing.  KILL is allowed.
+ */
+int signal_parse_fuse(const char *s, uint32_t *sig, const char **why);
+
 /* "SIGUSR1", "SIGRTMIN+3", or the number when the signal has no name. */
 char *signal_format(char *buf, size_t len, uint32_t sig);
 

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The tagging verbs' arguments.  The command line is checked for syntax
- * only: a PID that is a number, sizes and durations that fit their
- * attributes, signal names that exist, level lists that are lists.  Whether
- * the PID exists, the path is a cgroup, the levels ascend or the values are
- * in range is the module's call, and its extack message says why.
+ * The tagging verbs' arguments.  The command line is checked for syntax,
+ * and for the module's fixed bounds: a PID that is a number, sizes and
+ * durations that fit their attributes, a soft limit of at most
+ * GOMEMGUARD_SOFT_LIMIT_MAX, signal names that exist and are no stop
+ * signal, level lists that are lists.  Whether the PID exists, the path is
+ * a cgroup, the levels ascend, the caller may signal the process or the
+ * other values are in range is the module's call, and its extack message
+ * says why.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -39,14 +42,16 @@ void tagargs_usage_settings(FILE *f)
 			GOMEMGUARD_RATE_WINDOW_MS_DEFAULT);
 	fprintf(f,
 		"      --soft-limit SIZE       anon + swap to warn about, e.g. 1536M, 2G\n"
+		"                              (at most 1E)\n"
 		"      --levels LIST           warn levels, %% of the soft limit, ascending,\n"
 		"                              at most %d (default 80,90,100)\n"
 		"      --eta DURATION          warn when the soft limit, memory.max or\n"
 		"                              memory.high is nearer than this at the\n"
 		"                              current growth rate (default %s)\n"
-		"      --signal SIGNAL         send SIGNAL (USR1, SIGUSR2, RTMIN+3, 10) to\n"
-		"                              the process when it crosses 100%% of the soft\n"
-		"                              limit (default: none)\n"
+		"      --signal SIGNAL         send SIGNAL (USR1, SIGUSR2, RTMIN+3, 10; not\n"
+		"                              a stop signal) to the process when it crosses\n"
+		"                              100%% of the soft limit, if you could send it\n"
+		"                              yourself; KILL kills it there (default: none)\n"
 		"      --rate-window DURATION  average the growth rate over this long\n"
 		"                              (default %s)\n"
 		"      --inherit               watch children the process forks, too\n",
@@ -70,6 +75,9 @@ static int parse_setting(const char *verb, int opt, const char *arg,
 	case TA_SOFT_LIMIT:
 		if (units_parse_size(arg, &s->soft_limit, &why))
 			return bad_value(verb, "--soft-limit", arg, why);
+		if (s->soft_limit > GOMEMGUARD_SOFT_LIMIT_MAX)
+			return bad_value(verb, "--soft-limit", arg,
+					 "above the module's bound of 1 EiB");
 		s->has_soft_limit = true;
 		break;
 	case TA_LEVELS:
@@ -83,7 +91,7 @@ static int parse_setting(const char *verb, int opt, const char *arg,
 		s->has_eta = true;
 		break;
 	case TA_SIGNAL:
-		if (signal_parse(arg, &s->signal, &why))
+		if (signal_parse_fuse(arg, &s->signal, &why))
 			return bad_value(verb, "--signal", arg, why);
 		s->has_signal = true;
 		break;

@@ -13,7 +13,7 @@
 set -u
 ctl=${1:-$(dirname "$0")/../gomemctl}
 version=${2:-[0-9][^ ]*}
-planned=62
+planned=67
 n=0
 failed=0
 out=$(mktemp)
@@ -99,6 +99,16 @@ check "tag --levels 90,80 is the module's to refuse" 1 err '^gomemctl: ' \
 	tag 0 --soft-limit 1G --levels 90,80
 check "tag --signal 99 is the module's to refuse" 1 err '^gomemctl: ' \
 	tag 0 --soft-limit 1G --signal 99
+check "tag --signal STOP is refused before the module" 2 err \
+	'^gomemctl: tag: invalid --signal "STOP": a stop signal' tag 4711 --soft-limit 1G --signal STOP
+check "set --signal SIGTSTP is refused before the module" 2 err \
+	'^gomemctl: set: invalid --signal "SIGTSTP": a stop signal' set 4711 --signal SIGTSTP
+check "tag --signal KILL is the module's to judge" 1 err '^gomemctl: ' \
+	tag 0 --soft-limit 1G --signal KILL
+check "tag --soft-limit above 1 EiB is refused before the module" 2 err \
+	'invalid --soft-limit "2E": above the module.s bound of 1 EiB' tag 4711 --soft-limit 2E
+check "tag --soft-limit 1E is the module's to judge" 1 err '^gomemctl: ' \
+	tag 0 --soft-limit 1E
 check "set without settings" 2 err '^gomemctl: set: nothing to change' set 4711
 check "set with a bad signal" 2 err 'invalid --signal "RTMIN\+99": beyond the real-time signals' \
 	set 4711 --signal RTMIN+99

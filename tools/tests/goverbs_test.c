@@ -360,7 +360,9 @@ static void answer_dump(struct nlmsghdr *req)
 	size_t i;
 
 	if (refuse_dump) {
-		fake_queue(fake_done(req, -EPERM, "no CAP_NET_ADMIN"), NULL);
+		fake_queue(fake_done(req, -EPERM,
+				     "reading needs CAP_NET_ADMIN (or module parameter open_read=1)"),
+			   NULL);
 		return;
 	}
 	for (i = 0; i < n_watched; i++) {
@@ -580,8 +582,8 @@ static bool test_discover_no_module(void)
 	run_verb(&r, discover_main, args);
 	want = discover_json(false);
 	ok = check_run(&r, 0, NULL,
-		       "gomemctl: discover: Operation not permitted (gomemguard needs CAP_NET_ADMIN)\n"
-		       "kernel reports: no CAP_NET_ADMIN\n"
+		       "gomemctl: discover: Operation not permitted\n"
+		       "kernel reports: reading needs CAP_NET_ADMIN (or module parameter open_read=1)\n"
 		       "(listing Go programs without saying which are watched)\n") &&
 	     json_equals(r.out, want);
 	free(want);

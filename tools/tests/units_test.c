@@ -106,6 +106,23 @@ static const struct parse_case signal_cases[] = {
 	{ "RTMINUS", -EINVAL, 0, "unknown signal name" },
 };
 
+/*
+ * The fuse: stop signals refused by any name; the numbers the same (the
+ * ones numbered on this machine are checked in run_fuse()).
+ */
+static const struct parse_case fuse_cases[] = {
+	{ "STOP", -EINVAL, 0, "a stop signal" },
+	{ "SIGSTOP", -EINVAL, 0, "a stop signal" },
+	{ "sigtstp", -EINVAL, 0, "a stop signal" },
+	{ "TTIN", -EINVAL, 0, "a stop signal" },
+	{ "SIGTTOU", -EINVAL, 0, "a stop signal" },
+	{ "KILL", 0, SIGKILL, NULL },
+	{ "CONT", 0, SIGCONT, NULL },
+	{ "USR1", 0, SIGUSR1, NULL },
+	{ "TERM", 0, SIGTERM, NULL },
+	{ "FOO", -EINVAL, 0, "unknown signal name" },
+};
+
 static const struct parse_case size_cases[] = {
 	{ "0", 0, 0, NULL },
 	{ "4096", 0, 4096, NULL },
@@ -329,11 +346,13 @@ static const uint64_t roundtrip_cases[] = {
 };
 
 #define N_TRUNCATION_TESTS 2
+#define N_FUSE_NUMBER_TESTS 4
 #define N_RT_FORMAT_TESTS 4
 #define N_LEVELS_FORMAT_TESTS 3
 #define N_TESTS (ARRAY_SIZE(u64_cases) + ARRAY_SIZE(u32_cases) +	\
 		 ARRAY_SIZE(ms_cases) + ARRAY_SIZE(size_cases) +	\
 		 ARRAY_SIZE(duration_cases) + ARRAY_SIZE(signal_cases) +	\
+		 ARRAY_SIZE(fuse_cases) + N_FUSE_NUMBER_TESTS +		\
 		 ARRAY_SIZE(rt_cases) + ARRAY_SIZE(levels_cases) +	\
 		 ARRAY_SIZE(bytes_cases) + ARRAY_SIZE(duration_fmt_cases) + \
 		 ARRAY_SIZE(rate_cases) + ARRAY_SIZE(signal_fmt_cases) +	\
@@ -423,6 +442,36 @@ static int parse_signal(const char *s, uint64_t *out, const char **why)
 	if (!err)
 		*out = v;
 	return err;
+}
+
+static int parse_fuse(const char *s, uint64_t *out, const char **why)
+{
+	uint32_t v;
+	int err = signal_parse_fuse(s, &v, why);
+
+	if (!err)
+		*out = v;
+	return err;
+}
+
+/* STOP, TSTP, TTIN and TTOU by their numbers, whatever they are here. */
+static void run_fuse(void)
+{
+	static const int stops[N_FUSE_NUMBER_TESTS] = {
+		SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU,
+	};
+	const char *why = NULL;
+	char num[16];
+	uint32_t got;
+	size_t i;
+
+	for (i = 0; i < N_FUSE_NUMBER_TESTS; i++) {
+		snprintf(num, sizeof(num), "%d", stops[i]);
+		why = NULL;
+		report(signal_parse_fuse(num, &got, &why) == -EINVAL && why &&
+		       strstr(why, "a stop signal"),
+		       "signal_parse_fuse \"%s\" is a stop signal", num);
+	}
 }
 
 static void run_rt(void)
@@ -590,6 +639,9 @@ int main(void)
 		  ARRAY_SIZE(duration_cases));
 	run_parse("signal_parse", parse_signal, signal_cases,
 		  ARRAY_SIZE(signal_cases));
+	run_parse("signal_parse_fuse", parse_fuse, fuse_cases,
+		  ARRAY_SIZE(fuse_cases));
+	run_fuse();
 	run_rt();
 	run_levels();
 	run_format("format_bytes", units_format_bytes, bytes_cases,

@@ -611,6 +611,92 @@ static bool test_tag_pid_zero(void)
 	       sent_u32(&s, GOMEMGUARD_A_SIGNAL, 99);
 }
 
+static void answer_kill_refused(struct nlmsghdr *req)
+{
+	static const struct fake_tlvs t = {
+		.msg = "you may not signal this process (kill(2) needs the same user ID or CAP_KILL): no fuse for it",
+	};
+
+	fake_queue(fake_ack(req, -EPERM, false, &t), NULL);
+}
+
+/* KILL gets to the module; its kill(2) verdict reaches the user as it is. */
+static bool test_tag_kill_refused(void)
+{
+	static const char *const args[] = {
+		"tag", "4711", "--soft-limit", "1G", "--signal", "KILL", NULL,
+	};
+	struct sent s;
+	struct run r;
+
+	fake_answer_with(answer_kill_refused);
+	run_verb(&r, tag_main, args);
+	return check_run(&r, 1, "",
+			 "gomemctl: tag: Operation not permitted\n"
+			 "kernel reports: you may not signal this process (kill(2) needs the same user ID or CAP_KILL): no fuse for it\n") &&
+	       decode(0, &s) && sent_u32(&s, GOMEMGUARD_A_SIGNAL, SIGKILL);
+}
+
+/*
+ * Stop signals, by any name or number, and soft limits above 1 EiB never
+ * reach the module; 1 EiB itself and KILL do.
+ */
+static bool test_tag_refused_locally(void)
+{
+	static char stop_number[16];
+	static const struct {
+		int (*verb)(int, char **);
+		const char *args[8];
+		const char *said;
+	} cases[] = {
+		{ tag_main, { "tag", "4711", "--soft-limit", "1G", "--signal", "STOP" },
+		  "gomemctl: tag: invalid --signal \"STOP\": a stop signal: the module refuses STOP, TSTP, TTIN and TTOU" },
+		{ tag_main, { "tag", "--cgroup", "/app.slice", "--soft-limit", "1G", "--signal", "sigtstp" },
+		  "invalid --signal \"sigtstp\": a stop signal" },
+		{ set_main, { "set", "4711", "--signal", "TTIN" },
+		  "gomemctl: set: invalid --signal \"TTIN\": a stop signal" },
+		{ set_main, { "set", "4711", "--signal", "SIGTTOU" },
+		  "invalid --signal \"SIGTTOU\": a stop signal" },
+		{ set_main, { "set", "4711", "--signal", stop_number },
+		  "a stop signal" },
+		{ tag_main, { "tag", "4711", "--soft-limit", "1.5E" },
+		  "gomemctl: tag: invalid --soft-limit \"1.5E\": above the module's bound of 1 EiB" },
+		{ set_main, { "set", "--cgroup", "/app.slice", "--soft-limit", "1152921504606846977" },
+		  "above the module's bound of 1 EiB" },
+	};
+	static const char *const allowed[][8] = {
+		{ "tag", "4711", "--soft-limit", "1E", "--signal", "KILL" },
+		{ "set", "4711", "--signal", "CONT" },
+	};
+	struct sent s;
+	bool ok = true;
+	struct run r;
+	size_t i;
+
+	snprintf(stop_number, sizeof(stop_number), "%d", SIGSTOP);
+	for (i = 0; i < ARRAY_SIZE_T(cases); i++) {
+		fake_reset();
+		fake_answer_with(answer_ack);
+		run_verb(&r, cases[i].verb, cases[i].args);
+		if (r.status != GMC_EXIT_USAGE || !strstr(fake_said, cases[i].said) ||
+		    fake_log->n_reqs)
+			ok = fail("case %zu: status %d, %u requests, said \"%s\"",
+				  i, r.status, fake_log->n_reqs, fake_said);
+	}
+	fake_reset();
+	fake_answer_with(answer_ack);
+	run_verb(&r, tag_main, allowed[0]);
+	ok &= check_run(&r, 0, "", "") && decode(0, &s) &&
+	      sent_u64(&s, GOMEMGUARD_A_SOFT_LIMIT, GOMEMGUARD_SOFT_LIMIT_MAX) &&
+	      sent_u32(&s, GOMEMGUARD_A_SIGNAL, SIGKILL);
+	fake_reset();
+	fake_answer_with(answer_ack);
+	run_verb(&r, set_main, allowed[1]);
+	ok &= check_run(&r, 0, "", "") && decode(0, &s) &&
+	      sent_u32(&s, GOMEMGUARD_A_SIGNAL, SIGCONT);
+	return ok;
+}
+
 static bool test_set_encoding(void)
 {
 	static const char *const args[] = {
@@ -754,7 +840,7 @@ static bool test_show_dump_error(void)
 	fake_answer_with(answer_proc_dump_failing);
 	run_verb(&r, show_main, args);
 	return check_run(&r, 1, "",
-			 "gomemctl: show: Operation not permitted (gomemguard needs CAP_NET_ADMIN)\n"
+			 "gomemctl: show: Operation not permitted\n"
 			 "kernel reports: not in your PID namespace\n");
 }
 
@@ -1975,6 +2061,10 @@ static const struct {
 	  test_tag_levels_refused },
 	{ "PID 0 and signal 99 are the kernel's to refuse",
 	  test_tag_pid_zero },
+	{ "tag --signal KILL: the module's kill(2) refusal and its reason",
+	  test_tag_kill_refused },
+	{ "stop signals and soft limits above 1 EiB are refused before the module",
+	  test_tag_refused_locally },
 	{ "set sends what changes; --no-signal and --no-inherit send 0",
 	  test_set_encoding },
 	{ "untag sends the PID alone", test_untag_encoding },
