@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * gomemctl info: which module is loaded on which kernel, its counters, its
- * settings, and which kernel hooks it could attach to.
+ * settings, and which kernel hooks it has registered (none while nothing is
+ * tagged: it registers them only then).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -40,8 +41,9 @@ static void usage(FILE *f)
 		"\n"
 		"Show the module's version, the running kernel, how many processes are\n"
 		"tagged, how many events were sent and dropped, the event rate limit, how\n"
-		"many OOM kills the module saw and how many post-mortems it keeps, the\n"
-		"reclaim pressure thresholds, and the kernel hooks it is attached to.\n"
+		"many OOM kills the machine had since the module was loaded and how many\n"
+		"post-mortems it keeps, the reclaim pressure thresholds, and the kernel\n"
+		"hooks it has registered (none while nothing is tagged).\n"
 		"\n"
 		"Options:\n"
 		"  -j, --json     print JSON\n"
@@ -156,7 +158,8 @@ static int info_print(const struct info *info)
 	out_u64("event_burst", "  event rate limit: %" PRIu64, info->event_burst);
 	out_ms("event_interval_ms", " per %s per process\n",
 	       info->event_interval_ms);
-	out_u64("oom_kills", "  OOM kills seen: %" PRIu64, info->oom_kills);
+	out_u64("oom_kills", "  OOM kills on the machine since load: %" PRIu64,
+		info->oom_kills);
 	out_u64("oom_reports_max", "; post-mortems kept: the last %" PRIu64 "\n",
 		info->oom_reports_max);
 	out_u64("pressure_medium_pct",
@@ -170,7 +173,11 @@ static int info_print(const struct info *info)
 	for (i = 0; i < info->n_hooks; i++)
 		out_str(NULL, i ? ", %s" : " %s", info->hooks[i]);
 	out_array_end();
-	out_text("%s\n", info->n_hooks ? "" : " none");
+	/* The module registers them only while something is tagged. */
+	if (!info->n_hooks)
+		out_text(" none registered%s",
+			 info->tagged ? "" : " (nothing tagged)");
+	out_text("\n");
 	return out_end();
 }
 

@@ -1714,6 +1714,8 @@ static bool test_monitor_bad_oom(void)
 
 /* info and config: the module-wide settings. */
 
+static uint32_t info_tagged = 3;
+
 static void put_info(struct nl_msg *m, int skip, int n_hooks)
 {
 	static const char *const hooks[] = {
@@ -1725,7 +1727,7 @@ static void put_info(struct nl_msg *m, int skip, int n_hooks)
 
 	nla_put_string(m, GOMEMGUARD_A_VERSION, "9.8.7");
 	nla_put_string(m, GOMEMGUARD_A_KERNEL_RELEASE, "6.12.117+deb12-amd64");
-	nla_put_u32(m, GOMEMGUARD_A_TAGGED, 3);
+	nla_put_u32(m, GOMEMGUARD_A_TAGGED, info_tagged);
 	nla_put_u64(m, GOMEMGUARD_A_EVENTS_SENT, 42);
 	nla_put_u64(m, GOMEMGUARD_A_EVENTS_DROPPED, 5);
 	nla_put_u64(m, GOMEMGUARD_A_EVENTS_OVERFLOWED, 7);
@@ -1770,6 +1772,7 @@ static bool test_info(void)
 
 	info_skip = 0;
 	info_hooks = 3;
+	info_tagged = 3;
 	fake_answer_with(answer_info);
 	run_verb(&r, info_main, json_args);
 	if (!check_run(&r, 0, NULL, "") || !decode(0, &s) ||
@@ -1793,23 +1796,34 @@ static bool test_info(void)
 		"  events: 42 sent, 5 dropped, 7 lost in full listener sockets\n"
 		"  listeners: 2; reading needs CAP_NET_ADMIN\n"
 		"  event rate limit: 10 per 1s per process\n"
-		"  OOM kills seen: 2; post-mortems kept: the last 64\n"
+		"  OOM kills on the machine since load: 2; post-mortems kept: the last 64\n"
 		"  reclaim pressure: medium from 60%, critical from 95% of scanned pages not reclaimed\n"
 		"  hooks: tracepoint:rss_stat, kprobe:oom_kill_process, kprobe:vmpressure\n",
 		""))
 		return false;
+	/* Nothing tagged: the module has no hook registered, and says so. */
 	fake_reset();
 	info_hooks = 0;
+	info_tagged = 0;
 	fake_answer_with(answer_info);
 	run_verb(&r, info_main, json_args);
-	if (!check_run(&r, 0, NULL, "") || !strstr(r.out, "\"hooks\":[]"))
+	if (!check_run(&r, 0, NULL, "") || !strstr(r.out, "\"hooks\":[]") ||
+	    !strstr(r.out, "\"tagged\":0,"))
 		return fail("no hooks is not an empty array: %s", r.out);
 	fake_reset();
 	fake_answer_with(answer_info);
 	run_verb(&r, info_main, text_args);
+	if (!check_run(&r, 0, NULL, "") ||
+	    !strstr(r.out, "\n  hooks: none registered (nothing tagged)\n"))
+		return fail("no hooks, nothing tagged: %s", r.out);
+	/* Something tagged and still none: not blamed on the tags. */
+	fake_reset();
+	info_tagged = 3;
+	fake_answer_with(answer_info);
+	run_verb(&r, info_main, text_args);
 	return check_run(&r, 0, NULL, "") &&
-	       (strstr(r.out, "\n  hooks: none\n") ||
-		fail("no hooks is not \"none\": %s", r.out));
+	       (strstr(r.out, "\n  hooks: none registered\n") ||
+		fail("no hooks, 3 tagged: %s", r.out));
 }
 
 static bool test_info_lacking(void)
@@ -2113,7 +2127,8 @@ static const struct {
 	  test_monitor_memcg_text },
 	{ "monitor: oom events it cannot show are skipped, monitoring goes on",
 	  test_monitor_bad_oom },
-	{ "info: OOM kills, post-mortems kept, thresholds, hooks", test_info },
+	{ "info: OOM kills, post-mortems kept, thresholds, hooks; none while nothing is tagged",
+	  test_info },
 	{ "info: a reply lacking the new attributes is an error",
 	  test_info_lacking },
 	{ "config: post-mortems kept and pressure thresholds; the module's verdict",
