@@ -41,7 +41,7 @@ struct queue {
 };
 
 static struct queue replies, events;
-static fake_answer_fn answer;
+static fake_answer_fn answer, subscribe_answer;
 static bool events_sigterm = true;
 
 void *must(void *p)
@@ -74,6 +74,7 @@ void fake_reset(void)
 	drain(&replies);
 	drain(&events);
 	answer = NULL;
+	subscribe_answer = NULL;
 	events_sigterm = true;
 	fake_said[0] = '\0';
 	memset(fake_log, 0, sizeof(*fake_log));
@@ -82,6 +83,11 @@ void fake_reset(void)
 void fake_answer_with(fake_answer_fn fn)
 {
 	answer = fn;
+}
+
+void fake_subscribe_with(fake_answer_fn fn)
+{
+	subscribe_answer = fn;
 }
 
 void fake_events_end_with_sigterm(bool sigterm)
@@ -369,8 +375,29 @@ static int keep_readable(struct gmc_nl *nl)
 }
 
 /*
+ * EVENTS_SUBSCRIBE through nl.c's subscribe(), answered by the test (which
+ * is how the socket must be opened then): 0, or -1 as reported.
+ */
+static int fake_subscribe(struct gmc_nl *nl)
+{
+	fake_answer_fn saved = answer;
+	int err;
+
+	answer = subscribe_answer;
+	nl_cb_overwrite_send(nl->cb, fake_send);
+	nl_cb_overwrite_recv(nl->cb, fake_recv);
+	err = subscribe(nl);
+	/* The real socket again, for keep_readable(). */
+	nl_cb_overwrite_send(nl->cb, NULL);
+	nl_cb_overwrite_recv(nl->cb, NULL);
+	answer = saved;
+	return err;
+}
+
+/*
  * The real event socket set-up, subscribed to nlctrl's "notify" group
- * instead of the module (which the fake cannot stand in for in the kernel).
+ * instead of the module (which the fake cannot stand in for in the kernel),
+ * after the fake module's answer to EVENTS_SUBSCRIBE if the test gave one.
  */
 struct gmc_nl *gmc_nl_open_events(const char *verb)
 {
@@ -381,9 +408,11 @@ struct gmc_nl *gmc_nl_open_events(const char *verb)
 	nl = open_family(verb, "nlctrl");
 	if (!nl)
 		return NULL;
+	/* Before subscribe(), whose exchange leaves no sequence to check. */
 	grp = genl_ctrl_resolve_grp(nl->sock, "nlctrl", "notify");
 	if (grp < 0 || nl_socket_add_membership(nl->sock, grp) < 0 ||
-	    listen_setup(nl) || keep_readable(nl)) {
+	    (subscribe_answer && fake_subscribe(nl)) || listen_setup(nl) ||
+	    keep_readable(nl)) {
 		gmc_nl_close(nl);
 		return NULL;
 	}

@@ -57,6 +57,13 @@ void fake_reset(void);
 typedef void (*fake_answer_fn)(struct nlmsghdr *req);
 void fake_answer_with(fake_answer_fn answer);
 
+/*
+ * The kernel's side of EVENTS_SUBSCRIBE, for gmc_nl_open_events(): with
+ * one, the event socket subscribes through nl.c's own code first (the
+ * request is logged); without (the default), it is simply ready.
+ */
+void fake_subscribe_with(fake_answer_fn answer);
+
 /* Queues one datagram holding a and, unless NULL, b; frees them. */
 void fake_queue(struct nl_msg *a, struct nl_msg *b);
 

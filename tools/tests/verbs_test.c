@@ -1075,6 +1075,53 @@ static bool test_monitor_sigterm(void)
 	return ok;
 }
 
+static void answer_subscribed(struct nlmsghdr *req)
+{
+	struct nl_msg *m = fake_reply(req, GOMEMGUARD_CMD_EVENTS_SUBSCRIBE, 0);
+
+	nla_put_u64(m, GOMEMGUARD_A_SEQ, 6);
+	fake_queue(m, NULL);
+}
+
+static void answer_listeners_full(struct nlmsghdr *req)
+{
+	static const struct fake_tlvs t = {
+		.msg = "too many event listeners for this user (4 without CAP_NET_ADMIN)",
+	};
+
+	fake_queue(fake_ack(req, -EBUSY, false, &t), NULL);
+}
+
+/* A per-user or unprivileged listener cap: said as the module says it, exit 1. */
+static bool test_monitor_listeners_full(void)
+{
+	static const char *const args[] = { "monitor", "-j", "--count", "1",
+					     NULL };
+	struct sent s;
+	struct run r;
+
+	fake_subscribe_with(answer_listeners_full);
+	fake_queue_event(event_msg(GOMEMGUARD_EVENT_WARN, 7, put_proc_full),
+			 NULL);
+	run_verb(&r, monitor_main, args);
+	if (!check_run(&r, 1, "",
+		       "gomemctl: monitor: Device or resource busy\n"
+		       "kernel reports: too many event listeners for this user (4 without CAP_NET_ADMIN)\n") ||
+	    !decode(0, &s) ||
+	    !sent_head(&s, GOMEMGUARD_CMD_EVENTS_SUBSCRIBE, false, 0))
+		return false;
+	/* The same monitor with room for it: subscribed, it prints the event. */
+	fake_reset();
+	fake_subscribe_with(answer_subscribed);
+	fake_queue_event(event_msg(GOMEMGUARD_EVENT_WARN, 7, put_proc_full),
+			 NULL);
+	run_verb(&r, monitor_main, args);
+	return check_run(&r, 0, NULL, "") &&
+	       (count_lines(r.out) == 1 || fail("%d lines, expected 1",
+					       count_lines(r.out)));
+}
+
+
 static bool test_monitor_timeout(void)
 {
 	static const char *const args[] = { "monitor", "--timeout", "50ms",
@@ -2107,6 +2154,8 @@ static const struct {
 	{ "monitor: SIGTERM ends it with status 0; the ready file exists",
 	  test_monitor_sigterm },
 	{ "monitor --timeout ends it with status 0", test_monitor_timeout },
+	{ "monitor: a listener cap (EBUSY) is said with the module's reason, exit 1",
+	  test_monitor_listeners_full },
 	{ "oom -j: post-mortems newest first, snapshots with and without lead_ms",
 	  test_oom_json },
 	{ "oom: when, what, why, how much warning, and who was there",
