@@ -105,6 +105,13 @@ static int tag_one(struct go_tagger *t, const struct goproc *p)
 			t->failed++;
 			return 0;
 		}
+		if (s.soft_limit > GOMEMGUARD_SOFT_LIMIT_MAX) {
+			limit_source(from, sizeof(from), p, s.limit_origin);
+			gmc_err(t->v->name, "pid %d (%s): %s is above the module's bound of 1 EiB for a soft limit: give --soft-limit",
+				p->pid, p->comm, from);
+			t->failed++;
+			return 0;
+		}
 		s.has_soft_limit = true;
 	} else {
 		s.limit_origin = GOMEMGUARD_ORIGIN_USER;

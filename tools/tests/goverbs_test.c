@@ -37,6 +37,7 @@
 static const struct go_bins *bins;
 static const char *skip_why;
 static char tree[] = "/tmp/gmg-goverbs.XXXXXX";
+static bool tree_made;
 static char proc_dir[PATH_MAX], go_exe[PATH_MAX], cgo_exe[PATH_MAX];
 static char old_exe[PATH_MAX], go_version[GOELF_VERSION_MAX];
 
@@ -178,6 +179,7 @@ static bool make_tree(void)
 
 	if (!mkdtemp(tree))
 		return fail("mkdtemp: %s", strerror(errno));
+	tree_made = true;
 	if (!realpath(bins->go, go_exe) || !realpath(bins->cgo, cgo_exe)) {
 		skip_why = "the Go workloads are not built (make workloads)";
 		return true;
@@ -220,16 +222,14 @@ static bool make_tree(void)
 	return true;
 }
 
+/*
+ * Only ever the directory mkdtemp() made (its name may hold an X of its
+ * own: the template's are gone only when it succeeded).
+ */
 static void remove_tree(void)
 {
-	char cmd[PATH_MAX + 16];
-
-	/* Only ever the directory mkdtemp() made. */
-	if (strncmp(tree, "/tmp/gmg-goverbs.", 17) || strchr(tree, 'X'))
-		return;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tree);
-	if (system(cmd))
-		printf("# could not remove %s\n", tree);
+	if (tree_made)
+		fake_remove_tree(tree);
 }
 
 /* Running a verb, and what the fake kernel saw. */
@@ -662,6 +662,34 @@ static bool test_tag_refused(void)
 	       tagged(1, 4712, 90 * MIB, GOMEMGUARD_ORIGIN_MEMCG_MAX);
 }
 
+/*
+ * A GOMEMLIMIT of 2 EiB (Go takes it) is no soft limit the module takes:
+ * refused before any TAG_NEW, the others tagged all the same.
+ */
+static bool test_tag_limit_bound(void)
+{
+	static const struct fake_proc huge = {
+		4720, "huge", go_exe, ENV("GOMEMLIMIT=2305843009213693952\0"),
+		"/app.slice/pay.service", 1024,
+	};
+	static const char *const args[] = { "tag", "--go", "4720", "4711", NULL };
+	char dir[PATH_MAX + 32];
+	struct run r;
+	bool ok;
+
+	make_proc(&huge);
+	module_holds(NULL, 0);
+	run_verb(&r, tag_main, args);
+	ok = check_run(&r, 1,
+		"pid 4711 (payments): tagged, soft limit 64 MiB (GOMEMLIMIT=64MiB)\n",
+		"gomemctl: tag: pid 4720 (huge): GOMEMLIMIT=2305843009213693952 is above the module's bound of 1 EiB for a soft limit: give --soft-limit\n") &&
+	     (tags->n == 1 || fail("%u TAG_NEW sent", tags->n)) &&
+	     tagged(0, 4711, 64 * MIB, GOMEMGUARD_ORIGIN_GOMEMLIMIT);
+	snprintf(dir, sizeof(dir), "%s/4720", proc_dir);
+	fake_remove_tree(dir);
+	return ok;
+}
+
 static bool test_tag_usage(void)
 {
 	static const struct {
@@ -775,6 +803,8 @@ static const struct {
 	{ "tag --go of a watched process: skipped, exit 0", test_tag_watched },
 	{ "tag --go: the kernel's refusal of one process, the others tagged",
 	  test_tag_refused },
+	{ "tag --go: a GOMEMLIMIT above 1 EiB is refused before the module",
+	  test_tag_limit_bound },
 	{ "tag --go: usage errors", test_tag_usage },
 	{ "show -j: limit_origin and warnings", test_show_json },
 	{ "show: ORIGIN column, warnings under the rows", test_show_text },
