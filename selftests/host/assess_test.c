@@ -252,4 +252,155 @@ TEST(fuse_once_per_crossing)
 	EXPECT_EQ(2, st.signals_sent);
 }
 
+/*
+ * A crossing within a second of the last signal is not swallowed: it fires
+ * once that second is over, while usage is still above the limit (a fuse
+ * that only fired on the first crossing left the process over its limit
+ * with no signal at all).
+ */
+TEST(fuse_recrossing_inside_the_rate_limit_fires_late)
+{
+	const u32 levels[] = { 90 };
+	struct gmg_settings set = settings(100 * MIB, 1, levels);
+	struct gmg_state st = {};
+	struct gmg_sample s;
+	struct gmg_verdict v;
+
+	set.signal = 10;
+	s = sample(1 * SEC, 101 * MIB);
+	gmg_assess(&st, &set, &s, &v);
+	ASSERT_TRUE(v.fire_signal);
+	s = sample(1 * SEC + 200 * MS, 90 * MIB);	/* re-armed */
+	gmg_assess(&st, &set, &s, &v);
+	s = sample(1 * SEC + 400 * MS, 101 * MIB);	/* again, too soon */
+	gmg_assess(&st, &set, &s, &v);
+	EXPECT_FALSE(v.fire_signal);
+	EXPECT_TRUE(v.growing) TH_LOG("a pending fuse must be sampled often");
+	s = sample(1 * SEC + 800 * MS, 101 * MIB);
+	gmg_assess(&st, &set, &s, &v);
+	EXPECT_FALSE(v.fire_signal);
+	s = sample(2 * SEC + 100 * MS, 101 * MIB);	/* the second is over */
+	gmg_assess(&st, &set, &s, &v);
+	EXPECT_TRUE(v.fire_signal);
+	EXPECT_EQ(2, st.signals_sent);
+	s = sample(3 * SEC + 500 * MS, 102 * MIB);	/* the same crossing */
+	gmg_assess(&st, &set, &s, &v);
+	EXPECT_FALSE(v.fire_signal);
+	/* Back below before the second was over: nothing is owed. */
+	s = sample(4 * SEC, 90 * MIB);
+	gmg_assess(&st, &set, &s, &v);
+	s = sample(4 * SEC + 100 * MS, 101 * MIB);
+	gmg_assess(&st, &set, &s, &v);
+	EXPECT_TRUE(v.fire_signal);
+	EXPECT_EQ(3, st.signals_sent);
+}
+
+/* A fuse its setter may not send is not counted as sent. */
+TEST(fuse_unsent_is_not_counted)
+{
+	const u32 levels[] = { 90 };
+	struct gmg_settings set = settings(100 * MIB, 1, levels);
+	struct gmg_state st = {};
+	struct gmg_sample s;
+	struct gmg_verdict v;
+
+	set.signal = 10;
+	s = sample(1 * SEC, 101 * MIB);
+	gmg_assess(&st, &set, &s, &v);
+	ASSERT_TRUE(v.fire_signal);
+	gmg_assess_unsent(&st);
+	EXPECT_EQ(0, st.signals_sent);
+	s = sample(3 * SEC, 102 * MIB);
+	gmg_assess(&st, &set, &s, &v);
+	EXPECT_FALSE(v.fire_signal);	/* the crossing was dealt with */
+}
+
+/*
+ * TAG_SET takes levels away while the process is above them: it must
+ * still recover once below, and warn again when it crosses the levels it
+ * has now (the old code kept level 3 of 1 for ever: no RECOVER, no WARN).
+ */
+TEST(levels_shrunk_by_tag_set)
+{
+	const u32 three[] = { 50, 70, 90 }, one[] = { 60 };
+	struct gmg_settings set = settings(100 * MIB, 3, three);
+	struct gmg_state st = {};
+	struct gmg_sample s;
+	struct gmg_verdict v;
+
+	s = sample(1 * SEC, 95 * MIB);
+	gmg_assess(&st, &set, &s, &v);
+	ASSERT_EQ(3, v.nr_warn);
+	ASSERT_EQ(3, st.level);
+
+	set = settings(100 * MIB, 1, one);
+	s = sample(2 * SEC, 95 * MIB);
+	gmg_assess(&st, &set, &s, &v);
+	EXPECT_EQ(1, st.level);
+	EXPECT_EQ(0, v.nr_warn);		/* 60 % was crossed already */
+	EXPECT_EQ(100 * MIB, v.wake_bytes);	/* the soft limit is next */
+
+	s = sample(3 * SEC, 40 * MIB);		/* below 60 - 5 */
+	gmg_assess(&st, &set, &s, &v);
+	EXPECT_EQ(0, st.level);
+	EXPECT_TRUE(v.recover);
+
+	s = sample(4 * SEC, 61 * MIB);
+	gmg_assess(&st, &set, &s, &v);
+	EXPECT_EQ(1, v.nr_warn);
+	EXPECT_EQ(1, v.warn_level[0]);
+}
+
+/*
+ * Soft limits near 2^64 saturate rather than wrap: with 16 PiB + 3 GiB to
+ * go at 100 MiB/s the ETA is about 5.4 years, not "17 s", and the levels
+ * and percentages stay where they belong.
+ */
+TEST(soft_limits_near_2_64)
+{
+	const u32 levels[] = { 80, 1000 };
+	struct gmg_settings set = settings(U64_MAX - 5, 2, levels);
+	u64 anon = 100 * MIB, rate = 100 * MIB, t;
+	struct gmg_state st = {};
+	struct gmg_sample s;
+	struct gmg_verdict v;
+
+	set.eta_horizon_ms = 86400000;
+	for (t = 0; t <= 3 * SEC; t += 100 * MS) {
+		s = sample(t, anon + rate * t / SEC);
+		gmg_assess(&st, &set, &s, &v);
+	}
+	EXPECT_EQ(0, v.nr_warn);
+	EXPECT_FALSE(v.eta);
+	EXPECT_EQ(0, gmg_usage_pct(&st, &set));
+	/* (2^64 - 400 MiB) / 100 MiB/s, in ms: no wrap-around to seconds. */
+	EXPECT_EQ(GOMEMGUARD_LIMIT_SOFT, st.eta_limit);
+	EXPECT_GT(st.eta_ms, 170000000000000ULL) TH_LOG("eta %llu ms",
+		(unsigned long long)st.eta_ms);
+	/* 1000 % of it does not fit in 64 bits: a level nothing reaches. */
+	EXPECT_GE(v.wake_bytes, U64_MAX / 100 * 80);
+
+	/* The 1 EiB policy bound, and 16 PiB + 3 GiB to go. */
+	set = settings((1ULL << 60), 2, levels);
+	memset(&st, 0, sizeof(st));
+	anon = (1ULL << 60) - (16ULL << 50) - (3ULL << 30);
+	for (t = 0; t <= 3 * SEC; t += 100 * MS) {
+		s = sample(t, anon + rate * t / SEC);
+		gmg_assess(&st, &set, &s, &v);
+	}
+	/* About 171.8e9 ms: 5.4 years. */
+	EXPECT_TRUE(near(st.eta_ms, (double)((16ULL << 50) + (3ULL << 30) - 300 * MIB) /
+			 (100 * MIB) * 1000, 2)) TH_LOG("eta %llu ms",
+			(unsigned long long)st.eta_ms);
+	EXPECT_EQ(98, gmg_usage_pct(&st, &set));
+	EXPECT_EQ(1, st.level);			/* 80 % crossed */
+
+	/* Usage far above a tiny limit: the percentage saturates. */
+	set = settings(1, 1, levels);
+	memset(&st, 0, sizeof(st));
+	s = sample(SEC, U64_MAX / 2);
+	gmg_assess(&st, &set, &s, &v);
+	EXPECT_EQ(U32_MAX, gmg_usage_pct(&st, &set));
+}
+
 TEST_HARNESS_MAIN
