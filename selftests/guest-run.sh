@@ -30,6 +30,12 @@ die() {
 [ -f "$GMG_KO" ] || die "$GMG_KO missing: build the module for $kver first"
 [ -x "$GOMEMCTL" ] || die "$GOMEMCTL missing: make tools"
 
+# What gomemguard must leave as it found it, saved before this script or
+# any test changes the guest; selftests/invariants_after_suite.sh, the last
+# program, undoes the set-up below and compares.
+export GMG_SUITE_STATE=/tmp/gmg-suite-state
+"$top"/selftests/host_state.sh save "$GMG_SUITE_STATE" || die "cannot save the host state"
+
 "$top"/scripts/guest-modules.sh || die "cannot make the module reachable for autoload"
 
 # The data disk (scripts/data-disk.sh), attached as the first virtio disk:
@@ -54,5 +60,7 @@ cd "$tests" || die "no $tests"
 run_many "$tests"/module_test "$tests"/genl_test "$tests"/ns_test "$tests"/cli_test \
 	"$tests"/discover_test "$top"/selftests/readme_test.sh \
 	"$tests"/tracker_test "$tests"/fuzz_test "$top"/selftests/monitor_test.sh \
-	"$tests"/stress_test "$top"/selftests/unload_test.sh \
-	"$top"/selftests/dkms_load_test.sh
+	"$tests"/stress_test "$top"/selftests/invariants_test.sh \
+	"$top"/selftests/unload_test.sh \
+	"$top"/selftests/dkms_load_test.sh \
+	"$top"/selftests/invariants_after_suite.sh

@@ -52,12 +52,10 @@ cleanup() {
 		echo >"$tr/set_ftrace_filter"
 		echo >"$tr/trace"
 	fi
-	{
-		for p in $tagged_pid $member; do
-			kill -KILL "$p"
-		done
-		wait
-	} 2>/dev/null
+	for p in $tagged_pid $member; do
+		kill -KILL "$p" 2>/dev/null
+		wait_for 10 test ! -e "/proc/$p"
+	done
 	for p in "$cg" "$cg_move"; do
 		[ -d "$p" ] && rmdir "$p" 2>/dev/null
 	done
@@ -271,10 +269,12 @@ result "loaded, nothing tagged: mounts, mountinfo, cgroup2, sysctls, tracing as 
 	state_same --while-loaded
 
 # 7.-8.
+# Disowned: bash would report their SIGKILL at the end on stderr.
 sleep 1000 &
 tagged_pid=$!
 bash -c "echo \$\$ >$cg/cgroup.procs && exec sleep 1000" &
 member=$!
+disown -a
 wait_for 10 grep -qx "$member" "$cg/cgroup.procs" || echo "# $member did not get into $cg"
 out=$("$ctl" tag "$tagged_pid" --soft-limit 1G 2>&1)
 rc=$?
@@ -308,11 +308,8 @@ result "untagged: kprobes and ftrace callbacks as before within $((bound * gmg_s
 result "untagged: gomemctl info -j lists no hooks" wait_for $bound no_info_hooks
 result "untagged: no module code runs on fork, exec, faults, cgroup moves, exit" module_idle
 
-# Quietly: bash reports a job killed by a signal on stderr.
-{
-	kill -KILL "$tagged_pid" "$member"
-	wait
-} 2>/dev/null
+kill -KILL "$tagged_pid" "$member"
+wait_for 10 test ! -e "/proc/$member" -a ! -e "/proc/$tagged_pid"
 tagged_pid=
 member=
 rmdir "$cg" "$cg_move"
