@@ -19,6 +19,8 @@
 #   kthreads    the names of the kernel threads, sorted (see kthreads())
 #   sysctl      every readable file under /proc/sys, but those that change
 #               by themselves (see sysctl_skip())
+#   mm          every readable file under /sys/kernel/mm (THP, multi-gen
+#               LRU, KSM, hugetlb...), but the counters (see mm_skip())
 #   kprobes     debugfs's kprobes/list and kprobes/enabled
 #   ftrace      the functions ftrace has callbacks on (enabled_functions:
 #               kprobes on a function's entry go through ftrace), by name
@@ -39,7 +41,7 @@
 # for them by tracing the module's functions instead.
 set -u
 
-sections="mounts mountinfo cgroup2 kthreads sysctl kprobes ftrace tracing"
+sections="mounts mountinfo cgroup2 kthreads sysctl mm kprobes ftrace tracing"
 # Functions the module may put kprobes on while it is loaded and tagged.
 module_kprobes="oom_kill_process vmpressure"
 kprobes_dir=/sys/kernel/debug/kprobes
@@ -129,16 +131,43 @@ sysctl_skip() {
 	return 1
 }
 
-# Every readable file under /proc/sys but the skipped ones, one line each:
-# PATH<TAB>VALUE, newlines in the value as \n.  Read with the shell's own
-# read: a process per file would cost minutes under TCG.
-sysctl() {
-	local p v
+# mm_skip PATH (relative to /sys/kernel/mm): the same for the memory
+# manager's sysfs knobs (THP, multi-gen LRU, KSM, hugetlb, NUMA...): the
+# counters that move with what processes do or what kernel threads get done.
+mm_skip() {
+	case $1 in
+	# mTHP event counters (6.8+): faults, swap-outs, splits...
+	*/stats/*) return 0 ;;
+	# khugepaged's progress.
+	transparent_hugepage/khugepaged/full_scans | \
+		transparent_hugepage/khugepaged/pages_collapsed) return 0 ;;
+	# ksmd's progress and the pages it merged (when it runs).
+	ksm/full_scans | ksm/pages_* | ksm/stable_node_* | ksm/ksm_zero_pages | \
+		ksm/general_profit) return 0 ;;
+	# Huge pages taken and reserved by processes (the pool's size stays).
+	hugepages/*/free_hugepages | hugepages/*/resv_hugepages | \
+		hugepages/*/surplus_hugepages | hugepages/*/nr_hugepages_mempolicy) return 0 ;;
+	# The regions a running DAMON scheme last tried: its monitoring results.
+	damon/admin/kdamonds/*/tried_regions/*) return 0 ;;
+	# CMA allocation counters.
+	cma/*) return 0 ;;
+	# A bitmap of every page frame's idle bit: binary, and always moving.
+	page_idle/*) return 0 ;;
+	esac
+	return 1
+}
 
+# values ROOT SKIP: every readable file under ROOT but those SKIP names,
+# one line each: PATH<TAB>VALUE, newlines in the value as \n.  Read with
+# the shell's own read: a process per file would cost minutes under TCG.
+values() {
+	local root=$1 skip=$2 p v
+
+	[ -d "$root" ] || { echo "no $root"; return; }
 	while IFS= read -r p; do
-		sysctl_skip "$p" && continue
+		"$skip" "$p" && continue
 		v=
-		if ! { IFS= read -r -d '' v || :; } 2>/dev/null <"/proc/sys/$p"; then
+		if ! { IFS= read -r -d '' v || :; } 2>/dev/null <"$root/$p"; then
 			printf '%s\t<unreadable>\n' "$p"
 			continue
 		fi
@@ -146,9 +175,17 @@ sysctl() {
 		# The taint flags O and E are set by loading any out-of-tree,
 		# unsigned module, for good: the first load of gomemguard sets them.
 		# Any other flag counts (and the guest's own check fails on them).
-		[ "$p" = kernel/tainted ] && v=$((v & ~(4096 | 8192)))
+		[ "$root/$p" = /proc/sys/kernel/tainted ] && v=$((v & ~(4096 | 8192)))
 		printf '%s\t%s\n' "$p" "${v//$'\n'/\\n}"
-	done < <(cd /proc/sys && find . -type f | sed 's|^\./||' | LC_ALL=C sort)
+	done < <(cd "$root" && find . -type f | sed 's|^\./||' | LC_ALL=C sort)
+}
+
+sysctl() {
+	values /proc/sys sysctl_skip
+}
+
+mm() {
+	values /sys/kernel/mm mm_skip
 }
 
 kprobes() {
