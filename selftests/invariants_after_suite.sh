@@ -12,7 +12,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/build/ksrc/tools/testing/selftests/kselftest/ktap_helpers.sh"
 
 mods=/lib/modules/$(uname -r)
-name="after the suite: the host as before it (mounts, cgroup2, kernel threads, sysctls, kprobes, tracing)"
+name="after the suite: the host as before it (mounts, cgroup2, kernel threads, sysctls, mm knobs, kprobes, tracing)"
 
 ktap_print_header
 ktap_set_plan 1

@@ -11,7 +11,9 @@
 #                            gomemctl info lists no hooks, host unchanged;
 #   a PID and a cgroup tagged: the hooks are there (kprobes on
 #                            oom_kill_process and vmpressure, module code
-#                            runs), nothing else changed;
+#                            runs) and used (reclaim and an OOM kill in the
+#                            tagged cgroup, gomemctl show, show --memcg and
+#                            oom), nothing else changed;
 #   both untagged:           the hooks are gone again within a bounded wait;
 #   unloaded:                /sys/module/gomemguard gone, no kernel thread
 #                            left, everything as before the load.
@@ -34,6 +36,7 @@ cgroot=/sys/fs/cgroup
 cg=$cgroot/gmgtest.invariants
 # Never tagged: a process moving in fires cgroup:cgroup_attach_task.
 cg_move=$cgroot/gmgtest.invariants-move
+cg_max=$((64 << 20))
 kprobes=/sys/kernel/debug/kprobes/list
 tr=/sys/kernel/tracing
 dir=$(mktemp -d /tmp/gmg-invariants.XXXXXX)
@@ -159,6 +162,20 @@ all_info_hooks() {
 		grep -q '^tracepoint:' <<<"$h"
 }
 
+# oom_in_cgroup: a process in the tagged cgroup (adopted, as it inherits
+# the tag) asks for twice its memory.max: reclaim finds nothing to take
+# (no swap), the memcg's OOM killer kills it.
+oom_in_cgroup() {
+	local before after
+
+	before=$(awk '$1 == "oom_kill" { print $2 }' "$cg/memory.events")
+	# In a subshell: bash reports a child killed by a signal on stderr.
+	(bash -c "echo \$\$ >$cg/cgroup.procs && exec dd if=/dev/zero of=/dev/null bs=$((2 * cg_max)) count=1 status=none") 2>/dev/null
+	after=$(awk '$1 == "oom_kill" { print $2 }' "$cg/memory.events")
+	echo "# $cg/memory.events: oom_kill $before -> $after"
+	[ "${after:-0}" -gt "${before:-0}" ]
+}
+
 # What every process does, and what the module's hooks see: fork, exec,
 # page faults (dd's 4 MiB buffer), exit, a move between cgroups.
 activity() {
@@ -221,7 +238,7 @@ module_busy() {
 }
 
 ktap_print_header
-ktap_set_plan 21
+ktap_set_plan 22
 
 [ -x "$ctl" ] || ktap_exit_fail_msg "no gomemctl at $ctl: set GOMEMCTL"
 [ -r "$kprobes" ] || ktap_exit_fail_msg "no $kprobes: debugfs not mounted or no CONFIG_KPROBES"
@@ -229,6 +246,7 @@ ktap_set_plan 21
 command -v jq >/dev/null || ktap_exit_fail_msg "jq missing"
 tracing_on=$(cat "$tr/tracing_on")
 mkdir -p "$cg" "$cg_move" || ktap_exit_fail_msg "cannot create cgroups under $cgroot"
+echo $((cg_max >> 20))M >"$cg/memory.max" || ktap_exit_fail_msg "cannot set $cg/memory.max"
 
 if [ -d /sys/module/gomemguard ]; then
 	was_loaded=1
@@ -265,7 +283,7 @@ result "loaded, nothing tagged: no kprobe or ftrace callback registered" \
 result "loaded, nothing tagged: no module code runs on fork, exec, faults, cgroup moves, exit" \
 	module_idle
 result "loaded, nothing tagged: gomemctl info -j lists no hooks" no_info_hooks
-result "loaded, nothing tagged: mounts, mountinfo, cgroup2, sysctls, tracing as before" \
+result "loaded, nothing tagged: mounts, mountinfo, cgroup2, sysctls, mm knobs, tracing as before" \
 	state_same --while-loaded
 
 # 7.-8.
@@ -285,15 +303,23 @@ rc=$?
 [ -n "$out" ] && echo "$out" | diag
 result "gomemctl tag --cgroup $cg --soft-limit 1G --inherit" test $rc = 0
 
-# 9.-12. Tagged: the hooks are there, and nothing else changed.
+# 9. Used: whatever the module does on reclaim, on an OOM kill and for the
+# commands that read it, it must do without touching the host either.
+result "tagged: reclaim and an OOM kill in the tagged cgroup" oom_in_cgroup
+for verb in "show -j" "show --memcg -j" "oom -j"; do
+	# shellcheck disable=SC2086 # a verb and its options
+	out=$("$ctl" $verb 2>&1) || echo "# gomemctl $verb failed: $out"
+done
+
+# 10.-13. Tagged: the hooks are there, and nothing else changed.
 module_kprobes | diag
 result "tagged: kprobes on oom_kill_process and vmpressure registered" has_kprobes
 result "tagged: gomemctl info -j lists the kprobes and tracepoints" all_info_hooks
 result "tagged: module code runs on fork, exec, faults, cgroup moves, exit" module_busy
-result "tagged: mounts, mountinfo, cgroup2, sysctls, tracing as before; no other kprobe" \
+result "tagged: mounts, mountinfo, cgroup2, sysctls, mm knobs, tracing as before; no other kprobe" \
 	state_same --while-loaded
 
-# 13.-17. Untagged: the hooks go again, within a bound (they may linger).
+# 14.-18. Untagged: the hooks go again, within a bound (they may linger).
 out=$("$ctl" untag "$tagged_pid" 2>&1)
 rc=$?
 [ -n "$out" ] && echo "$out" | diag
@@ -314,14 +340,14 @@ tagged_pid=
 member=
 rmdir "$cg" "$cg_move"
 
-# 18.-21. Unloaded: as before the load.
+# 19.-22. Unloaded: as before the load.
 out=$(rmmod gomemguard 2>&1)
 rc=$?
 [ -n "$out" ] && echo "$out" | diag
 result "rmmod gomemguard" test $rc = 0
 result "/sys/module/gomemguard is gone" test ! -e /sys/module/gomemguard
 result "unloaded: no kernel thread left" state_same kthreads
-result "unloaded: mounts, mountinfo, cgroup2, sysctls, kprobes, ftrace, tracing as before" \
-	state_same mounts mountinfo cgroup2 sysctl kprobes ftrace tracing
+result "unloaded: mounts, mountinfo, cgroup2, sysctls, mm knobs, kprobes, ftrace, tracing as before" \
+	state_same mounts mountinfo cgroup2 sysctl mm kprobes ftrace tracing
 
 ktap_finished
