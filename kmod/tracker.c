@@ -307,12 +307,17 @@ void gmg_tracker_forked(struct task_struct *parent, struct task_struct *child)
 
 void gmg_tracker_attached(struct cgroup *dst, struct task_struct *task)
 {
+	struct gmg_proc *p;
 	bool adopt;
 
 	if (!static_branch_unlikely(&gmg_active))
 		return;
 	rcu_read_lock();
-	adopt = cgtag_covering(dst);
+	p = proc_by_pid(task_tgid(task));
+	/* Watched: it may have left its tag's cgroup; its sample will say. */
+	if (p)
+		queue_work(gmg_wq, &p->work);
+	adopt = !p && cgtag_covering(dst);
 	rcu_read_unlock();
 	if (adopt)
 		queue_delayed_work(gmg_wq, &gmg_adopt_work, GMG_ADOPT_DELAY);

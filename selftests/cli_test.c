@@ -332,9 +332,10 @@ TEST_F(cli, tag_errors_carry_the_kernels_reason)
 		const char *args[8];
 		const char *says;
 	} cases[] = {
-		{ { "tag", "0", "--soft-limit", "64M" }, "positive" },
+		/* Out of the policy's range: the attribute and its bounds. */
+		{ { "tag", "0", "--soft-limit", "64M" }, "pid: valid range 1.." },
 		{ { "tag", "4000000", "--soft-limit", "64M" }, "no process" },
-		{ { "tag", "1", "--soft-limit", "0" }, "soft limit" },
+		{ { "tag", "1", "--soft-limit", "0" }, "soft_limit_bytes: valid range 1.." },
 		{ { "tag", "1", "--soft-limit", "64M", "--signal", "99" }, "signal" },
 		{ { "tag", "1", "--soft-limit", "64M", "--levels", "90,80" }, "ascending" },
 		{ { "tag", "1", "--soft-limit", "64M", "--levels", "80,2000" }, "1..1000" },

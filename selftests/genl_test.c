@@ -5,9 +5,15 @@
  * right errno and an extack message.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <linux/genetlink.h>
@@ -16,6 +22,7 @@
 
 #include "genl_raw.h"
 #include "gmg_harness.h"
+#include "gmg_util.h"
 
 #define NOBODY 65534
 
@@ -255,23 +262,140 @@ static int hook_listed(const struct gr_reply *r, const char *name)
 	return 0;
 }
 
-/* Every hook this kernel must offer is active, and info says so. */
-TEST_F(genl, info_lists_active_hooks)
+static const char *const proc_hooks[] = {
+	"tracepoint:rss_stat", "tracepoint:sched_process_fork",
+	"tracepoint:sched_process_exit", "tracepoint:sched_process_exec",
+	"kprobe:oom_kill_process", "oom_notifier", "kprobe:vmpressure",
+};
+
+/* How many of @proc_hooks, and whether the cgroup-attach hook, are listed. */
+static int hooks_listed(const struct gr_reply *r, int *attach)
 {
-	static const char *const hooks[] = {
-		"tracepoint:rss_stat", "tracepoint:sched_process_fork",
-		"tracepoint:sched_process_exit", "tracepoint:sched_process_exec",
-		"tracepoint:cgroup_attach_task", "kprobe:oom_kill_process",
-		"oom_notifier", "kprobe:vmpressure",
-	};
-	struct gr_reply r;
 	unsigned int i;
+	int n = 0;
+
+	for (i = 0; i < sizeof(proc_hooks) / sizeof(proc_hooks[0]); i++)
+		n += hook_listed(r, proc_hooks[i]);
+	*attach = hook_listed(r, "tracepoint:cgroup_attach_task");
+	return n;
+}
+
+static uint32_t tagged(struct __test_metadata *_metadata,
+		       FIXTURE_DATA(genl) *self)
+{
+	struct gr_reply r;
 
 	info_get(_metadata, self, &r);
-	/* Braces: the harness's TH_LOG is a statement of its own. */
-	for (i = 0; i < sizeof(hooks) / sizeof(hooks[0]); i++) {
-		EXPECT_TRUE(hook_listed(&r, hooks[i])) TH_LOG("hook %s not active", hooks[i]);
+	return gr_get_u32(r.attrs[GOMEMGUARD_A_TAGGED]);
+}
+
+/* Wait (bounded) until INFO_GET lists @want of the process hooks. */
+static int wait_hooks(struct __test_metadata *_metadata,
+		      FIXTURE_DATA(genl) *self, int want, int want_attach)
+{
+	int attach, n = -1, waited;
+	struct gr_reply r;
+
+	for (waited = 0; waited < gmg_ms(10000); waited += 100) {
+		info_get(_metadata, self, &r);
+		n = hooks_listed(&r, &attach);
+		if (n == want && attach == want_attach)
+			return n;
+		usleep(100 * 1000);
 	}
+	return n;
+}
+
+static void tag_msg(struct gr_msg *m, int family, uint8_t cmd, pid_t pid,
+		    const char *cgroup, uint64_t soft, uint32_t sig)
+{
+	gr_start(m, family, cmd, GOMEMGUARD_GENL_VERSION);
+	if (pid)
+		gr_put_u32(m, GOMEMGUARD_A_PID, pid);
+	if (cgroup)
+		gr_put(m, GOMEMGUARD_A_CGROUP, cgroup, strlen(cgroup) + 1);
+	if (soft)
+		gr_put(m, GOMEMGUARD_A_SOFT_LIMIT, &soft, sizeof(soft));
+	if (sig)
+		gr_put_u32(m, GOMEMGUARD_A_SIGNAL, sig);
+}
+
+/*
+ * Loaded and unused, the module has no hook in the kernel; a PID tag
+ * registers the process hooks (not the cgroup-attach one, which makes
+ * every cgroup migration on the host format a path), a cgroup tag that
+ * one as well, and untagging lets them all go again.
+ */
+TEST_F(genl, hooks_only_while_tagged)
+{
+	const int all = sizeof(proc_hooks) / sizeof(proc_hooks[0]);
+	const char *cg = "/gmg-genl-hooks";
+	struct gr_reply r;
+	struct gr_msg m;
+	pid_t child;
+	int status;
+
+	ASSERT_EQ(0, tagged(_metadata, self)) TH_LOG("a test before left a tag");
+	EXPECT_EQ(0, wait_hooks(_metadata, self, 0, 0));
+
+	child = fork();
+	ASSERT_LE(0, child);
+	if (child == 0) {
+		pause();
+		_exit(0);
+	}
+	tag_msg(&m, self->family, GOMEMGUARD_CMD_TAG_NEW, child, NULL, 1 << 30, 0);
+	request(_metadata, &self->s, &m, &r);
+	ASSERT_EQ(0, r.err) TH_LOG("%s", r.extack);
+	info_get(_metadata, self, &r);
+	{
+		int attach, n = hooks_listed(&r, &attach);
+
+		EXPECT_EQ(all, n) TH_LOG("process hooks right after TAG_NEW");
+		EXPECT_FALSE(attach) TH_LOG("cgroup_attach_task without a cgroup tag");
+	}
+
+	ASSERT_EQ(0, mkdir("/sys/fs/cgroup/gmg-genl-hooks", 0755) && errno != EEXIST);
+	tag_msg(&m, self->family, GOMEMGUARD_CMD_TAG_NEW, 0, cg, 1 << 30, 0);
+	request(_metadata, &self->s, &m, &r);
+	ASSERT_EQ(0, r.err) TH_LOG("%s", r.extack);
+	EXPECT_EQ(all, wait_hooks(_metadata, self, all, 1));
+
+	tag_msg(&m, self->family, GOMEMGUARD_CMD_TAG_DEL, 0, cg, 0, 0);
+	request(_metadata, &self->s, &m, &r);
+	EXPECT_EQ(0, r.err) TH_LOG("%s", r.extack);
+	EXPECT_EQ(all, wait_hooks(_metadata, self, all, 0))
+		TH_LOG("the attach hook should go with the last cgroup tag");
+
+	tag_msg(&m, self->family, GOMEMGUARD_CMD_TAG_DEL, child, NULL, 0, 0);
+	request(_metadata, &self->s, &m, &r);
+	EXPECT_EQ(0, r.err) TH_LOG("%s", r.extack);
+	EXPECT_EQ(0, wait_hooks(_metadata, self, 0, 0))
+		TH_LOG("hooks left registered with nothing tagged");
+
+	kill(child, SIGKILL);
+	waitpid(child, &status, 0);
+	rmdir("/sys/fs/cgroup/gmg-genl-hooks");
+}
+
+/* A new family checks its header's reserved byte on every command. */
+TEST_F(genl, reserved_header_byte_is_refused)
+{
+	struct genlmsghdr *g;
+	struct gr_reply r;
+	struct gr_msg m;
+
+	gr_start(&m, self->family, GOMEMGUARD_CMD_INFO_GET,
+		 GOMEMGUARD_GENL_VERSION);
+	g = (struct genlmsghdr *)(m.buf + NLMSG_HDRLEN);
+	g->reserved = 1;
+	request(_metadata, &self->s, &m, &r);
+	EXPECT_EQ(-EINVAL, r.err);
+	EXPECT_FALSE(r.has_data);
+	/* The same without it is answered. */
+	g->reserved = 0;
+	request(_metadata, &self->s, &m, &r);
+	EXPECT_EQ(0, r.err) TH_LOG("%s", r.extack);
 }
 
 /* The OOM report count and pressure thresholds: set, read back, refused. */
@@ -377,6 +501,185 @@ TEST_F(genl, unprivileged_user_cannot_mutate_read_or_listen)
 	info_get(_metadata, self, &after);
 	EXPECT_EQ(gr_get_u32(before.attrs[GOMEMGUARD_A_EVENT_BURST]),
 		  gr_get_u32(after.attrs[GOMEMGUARD_A_EVENT_BURST]));
+}
+
+/* Stop signals are refused: a stopped service looks alive and serves nothing. */
+TEST_F(genl, stop_signals_are_refused)
+{
+	static const uint32_t stops[] = { SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU };
+	struct gr_reply r;
+	struct gr_msg m;
+	unsigned int i;
+
+	for (i = 0; i < sizeof(stops) / sizeof(stops[0]); i++) {
+		tag_msg(&m, self->family, GOMEMGUARD_CMD_TAG_NEW, getpid(), NULL,
+			1 << 30, stops[i]);
+		request(_metadata, &self->s, &m, &r);
+		EXPECT_EQ(-EINVAL, r.err) TH_LOG("signal %u", stops[i]);
+		EXPECT_NE(NULL, strstr(r.extack, "stop signals")) TH_LOG("%s", r.extack);
+	}
+	EXPECT_EQ(0, tagged(_metadata, self));
+}
+
+struct cap_header {
+	uint32_t version;
+	int pid;
+};
+
+struct cap_data {
+	uint32_t effective, permitted, inheritable;
+};
+
+/*
+ * Become nobody holding CAP_NET_ADMIN and nothing else: what
+ * systemd-networkd and many agents run as.
+ */
+static int drop_to_netadmin_nobody(void)
+{
+	struct cap_header h = { 0x20080522, 0 };	/* _LINUX_CAPABILITY_VERSION_3 */
+	struct cap_data d[2] = { { 1u << 12, 1u << 12, 0 }, { 0, 0, 0 } };
+
+	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) ||
+	    setresgid(NOBODY, NOBODY, NOBODY) || setresuid(NOBODY, NOBODY, NOBODY))
+		return -1;
+	return syscall(SYS_capset, &h, d);
+}
+
+static pid_t sleeper(void)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		pause();
+		_exit(0);
+	}
+	return pid;
+}
+
+/*
+ * In a child that is nobody with CAP_NET_ADMIN only.  @root_pid is a
+ * root-owned process; @cg a cgroup holding another.  Returns a bit per
+ * failed expectation.
+ */
+static int netadmin_fuse_probe(int family, pid_t root_pid, const char *cg,
+			       char *why, size_t whylen)
+{
+	struct gr_reply r;
+	struct gr_sock s;
+	struct gr_msg m;
+	int fails = 0;
+	pid_t own;
+
+	if (drop_to_netadmin_nobody())
+		return 0x80;
+	if (gr_open(&s))
+		return 0x40;
+
+	/* The exact attack: a 4 KiB soft limit and KILL on a root process. */
+	tag_msg(&m, family, GOMEMGUARD_CMD_TAG_NEW, root_pid, NULL, 4096, SIGKILL);
+	if (gr_transact(&s, &m, &r) || r.err != -EPERM || !strstr(r.extack, "kill(2)")) {
+		fails |= 0x1;
+		snprintf(why, whylen, "KILL on root: %d %s", r.err, r.extack);
+	}
+	/* Watching it is allowed; adding the fuse afterwards is not. */
+	tag_msg(&m, family, GOMEMGUARD_CMD_TAG_NEW, root_pid, NULL, 4096, 0);
+	if (gr_transact(&s, &m, &r) || r.err)
+		fails |= 0x2;
+	tag_msg(&m, family, GOMEMGUARD_CMD_TAG_SET, root_pid, NULL, 0, SIGUSR1);
+	if (gr_transact(&s, &m, &r) || r.err != -EPERM)
+		fails |= 0x4;
+	tag_msg(&m, family, GOMEMGUARD_CMD_TAG_DEL, root_pid, NULL, 0, 0);
+	if (gr_transact(&s, &m, &r) || r.err)
+		fails |= 0x8;
+
+	/* Its own process: a fuse it could send itself is armed. */
+	own = sleeper();
+	if (own < 0)
+		return fails | 0x40;
+	tag_msg(&m, family, GOMEMGUARD_CMD_TAG_NEW, own, NULL, 1 << 30, SIGUSR1);
+	if (gr_transact(&s, &m, &r) || r.err) {
+		fails |= 0x10;
+		snprintf(why, whylen, "own process: %d %s", r.err, r.extack);
+	}
+	tag_msg(&m, family, GOMEMGUARD_CMD_TAG_DEL, own, NULL, 0, 0);
+	gr_transact(&s, &m, &r);
+	kill(own, SIGKILL);
+	waitpid(own, NULL, 0);
+
+	/* A cgroup with a root process in it: watched, but without a fuse. */
+	tag_msg(&m, family, GOMEMGUARD_CMD_TAG_NEW, 0, cg, 4096, SIGKILL);
+	if (gr_transact(&s, &m, &r) || r.err) {
+		fails |= 0x20;
+		snprintf(why, whylen, "cgroup tag: %d %s", r.err, r.extack);
+	}
+	gr_close(&s);
+	return fails;
+}
+
+/*
+ * CAP_NET_ADMIN is not a right to signal: the fuse reaches only what its
+ * setter could reach with kill(2).  (The old module let a uid-65534
+ * process with CAP_NET_ADMIN alone kill a root process this way.)
+ */
+TEST_F(genl, fuse_needs_the_right_to_kill)
+{
+	const char *cg = "/gmg-genl-fuse";
+	char why[300] = "", procs[64];
+	pid_t root_pid, member, child;
+	struct gr_reply r;
+	struct gr_msg m;
+	int status, fd;
+	uint32_t sig;
+
+	root_pid = sleeper();
+	member = sleeper();
+	ASSERT_LT(0, root_pid);
+	ASSERT_LT(0, member);
+	ASSERT_EQ(0, mkdir("/sys/fs/cgroup/gmg-genl-fuse", 0755) && errno != EEXIST);
+	fd = open("/sys/fs/cgroup/gmg-genl-fuse/cgroup.procs", O_WRONLY);
+	ASSERT_LE(0, fd);
+	snprintf(procs, sizeof(procs), "%d", member);
+	ASSERT_LT(0, write(fd, procs, strlen(procs)));
+	close(fd);
+
+	child = fork();
+	ASSERT_LE(0, child);
+	if (child == 0) {
+		int fails = netadmin_fuse_probe(self->family, root_pid, cg,
+						why, sizeof(why));
+
+		if (fails)
+			fprintf(stderr, "# %s\n", why);
+		_exit(fails);
+	}
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status))
+		TH_LOG("failed checks mask 0x%x (1 KILL refused, 2 watch, 4 TAG_SET fuse, 8 untag, 0x10 own fuse, 0x20 cgroup tag)",
+		       WEXITSTATUS(status));
+
+	/* The cgroup's root member was brought in without a fuse. */
+	gr_start(&m, self->family, GOMEMGUARD_CMD_PROC_GET, GOMEMGUARD_GENL_VERSION);
+	gr_put_u32(&m, GOMEMGUARD_A_PID, member);
+	request(_metadata, &self->s, &m, &r);
+	EXPECT_EQ(0, r.err) TH_LOG("%s", r.extack);
+	if (!r.err && r.attrs[GOMEMGUARD_A_SIGNAL]) {
+		sig = gr_get_u32(r.attrs[GOMEMGUARD_A_SIGNAL]);
+		EXPECT_EQ(0, sig) TH_LOG("a root member got nobody's fuse");
+	}
+	/* 4 KiB soft limits: a fuse, had there been one, would have fired. */
+	usleep(gmg_ms(2000) * 1000);
+	EXPECT_EQ(0, kill(root_pid, 0)) TH_LOG("the root process was killed");
+	EXPECT_EQ(0, kill(member, 0)) TH_LOG("the root member was killed");
+
+	tag_msg(&m, self->family, GOMEMGUARD_CMD_TAG_DEL, 0, cg, 0, 0);
+	request(_metadata, &self->s, &m, &r);
+	EXPECT_EQ(0, r.err) TH_LOG("%s", r.extack);
+	kill(root_pid, SIGKILL);
+	kill(member, SIGKILL);
+	waitpid(root_pid, NULL, 0);
+	waitpid(member, NULL, 0);
+	rmdir("/sys/fs/cgroup/gmg-genl-fuse");
 }
 
 TEST_HARNESS_MAIN
