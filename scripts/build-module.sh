@@ -47,6 +47,20 @@ if grep -iE 'warning:|error:|^.*\.[ch]:[0-9]+:[0-9]+: ' "$log" >&2; then
 fi
 cp "$out/src/kmod/gomemguard.ko" "$out/gomemguard.ko"
 
+# The debug variant (GMG_DEBUG=y: knobs that widen race windows, for
+# selftests/race_test.c only), from its own copy of the sources.
+dbg=$out/debug
+rm -rf "$dbg"
+mkdir -p "$dbg/src"
+cp -r "$top/Kbuild" "$top/VERSION" "$top/kmod" "$top/include" "$dbg/src/"
+if ! make -C "$kdir" M="$dbg/src" W=1 GMG_DEBUG=y modules >"$dbg/build.log" 2>&1 ||
+   grep -iE 'warning:|error:' "$dbg/build.log" >&2; then
+	cat "$dbg/build.log" >&2
+	echo "build-module: debug variant for $kver failed" >&2
+	exit 1
+fi
+cp "$dbg/src/kmod/gomemguard.ko" "$dbg/gomemguard.ko"
+
 # depmod over a tree whose kernel/ links to the real modules, so the index
 # names every module the guest may need; the link is dropped afterwards, as
 # the overlay's lower layer provides the real kernel/ directory.

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/mount.h>
+#include <sys/klog.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -1183,19 +1184,86 @@ TEST_F(trk, tmpfs_writer_is_pinned_and_warned_before_oom)
 	EXPECT_LT(eta_ns, death_ns);
 }
 
-/* Runs only in a small guest (selftests/guest-global-oom.sh). */
+/*
+ * What the kernel log says about allocations and gomemguard after @since
+ * (its line number): allocation failures, warnings and anything the module
+ * said but its load and unload lines.  0: nothing.
+ */
+static int klog_trouble(struct __test_metadata *_metadata, int since)
+{
+	static char buf[1 << 20];
+	int n = klogctl(3, buf, sizeof(buf) - 1), line = 0, bad = 0;
+	char *p, *nl;
+
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	for (p = buf; *p; p = nl + 1, line++) {
+		nl = strchr(p, '\n');
+		if (!nl)
+			break;
+		*nl = '\0';
+		if (line < since)
+			continue;
+		if (strstr(p, "allocation failure") || strstr(p, "WARNING:") ||
+		    strstr(p, "BUG:") || strstr(p, "gomemguard") ||
+		    strstr(p, "vmalloc error")) {
+			TH_LOG("kernel: %s", p);
+			bad++;
+		}
+	}
+	return bad;
+}
+
+static int klog_lines(void)
+{
+	static char buf[1 << 20];
+	int n = klogctl(3, buf, sizeof(buf) - 1), lines = 0, i;
+
+	for (i = 0; i < n; i++)
+		lines += buf[i] == '\n';
+	return lines;
+}
+
+#define GLOBAL_OOM_CROWD	200
+
+/*
+ * Runs only in a small guest (selftests/guest-global-oom.sh): the whole
+ * machine runs out of memory with a leak and 200 other processes watched.
+ * The report arrives, and the module neither fails an allocation loudly nor
+ * warns while the OOM killer works (it allocates nothing that waits for
+ * reclaim then, and one OOM does not set 200 work items loose at once).
+ */
 TEST_F(trk, global_oom_kills_a_tagged_leak)
 {
 	struct tag_opts o = { .soft = 64 * MIB, .eta_ms = 5000, .window_ms = 1000 };
+	struct tag_opts crowd = { .soft = 64 * MIB, .inherit = 1 };
 	const char *ready = "/tmp/globalleak.ready";
 	struct oom_seen ev = { 0 };
 	struct gr_reply *r = malloc(sizeof(*r));
 	uint64_t end, death_ns = 0;
-	char bin[256];
-	int status;
-	pid_t pid;
+	int status, i, since;
+	char bin[256], rel[300];
+	pid_t pid, kid;
 
 	ASSERT_NE(NULL, r);
+	since = klog_lines();
+	/* The crowd: 200 processes of their own (fork, no exec), watched. */
+	ASSERT_EQ(0, cg_create("crowd", self->cg, sizeof(self->cg)));
+	snprintf(rel, sizeof(rel), "%s", self->cg + strlen(CG_ROOT));
+	ASSERT_EQ(0, tag_cmd(self, GOMEMGUARD_CMD_TAG_NEW, 0, rel, &crowd, r))
+		TH_LOG("%s", r->extack);
+	for (i = 0; i < GLOBAL_OOM_CROWD; i++) {
+		kid = fork();
+		ASSERT_LE(0, kid);
+		if (kid == 0) {
+			if (cg_write(self->cg, "cgroup.procs", "0"))
+				_exit(1);
+			pause();
+			_exit(0);
+		}
+	}
+	ASSERT_EQ(GLOBAL_OOM_CROWD, wait_tagged(self, GLOBAL_OOM_CROWD, 30000));
 	unlink(ready);
 	{
 		const char *argv[] = { workload("goleak", bin, sizeof(bin)),
@@ -1237,6 +1305,11 @@ TEST_F(trk, global_oom_kills_a_tagged_leak)
 	EXPECT_EQ((uint32_t)pid, ev.victim);
 	EXPECT_EQ(1, ev.tagged);
 	EXPECT_STREQ("/", ev.memcg);
+	/* The victim and the crowd, as many as a snapshot holds. */
+	EXPECT_EQ(GOMEMGUARD_OOM_SNAPSHOT_MAX, ev.snap_n);
+	EXPECT_EQ(0, klog_trouble(_metadata, since));
+	/* The module still answers, and the crowd is still watched. */
+	EXPECT_EQ(GLOBAL_OOM_CROWD, wait_tagged(self, GLOBAL_OOM_CROWD, 5000));
 	free(r);
 }
 

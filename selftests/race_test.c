@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Cgroup tags made and removed in a loop while thousands of processes fork,
+ * exec and move between other cgroups: every one of those runs a hook that
+ * walks the cgroup tags under RCU with preemption off.  A removal that
+ * leaves a reader standing on a node that points at itself (list_del_rcu()
+ * followed by INIT_LIST_HEAD()) keeps that CPU in the hook for ever: a soft
+ * lockup and an RCU stall, which guest.sh finds in the kernel log.
+ *
+ * The race needs a reader on the very node being removed, which a normal
+ * module allows for nanoseconds.  The module built with GMG_DEBUG=y
+ * (build/k/<release>/debug/gomemguard.ko, GMG_DEBUG_KO) busy-waits
+ * debug_reader_delay_us on each tag a hook looks at, which widens that to
+ * most of the time; this test loads it with the delay, and the regular
+ * module again at the end.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include <uapi/linux/gomemguard.h>
+
+#include "cgroup_util.h"
+#include "genl_raw.h"
+#include "gmg_harness.h"
+#include "gmg_util.h"
+
+#define FORKERS		2
+#define RACE_SECONDS	20
+#define DELAY_US	"200"
+
+struct counters {
+	unsigned long forks[FORKERS];
+	unsigned long cycles, failed;
+};
+
+static int load_debug_module(void)
+{
+	const char *ko = gmg_env_path("GMG_DEBUG_KO");
+	int fd, ret;
+
+	if (!ko)
+		return -ENOENT;
+	fd = open(ko, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = syscall(SYS_finit_module, fd, "debug_reader_delay_us=" DELAY_US, 0) ?
+	      -errno : 0;
+	close(fd);
+	return ret;
+}
+
+static int tag_cgroup(struct gr_sock *s, int family, uint8_t cmd, const char *path)
+{
+	uint64_t soft = 1ULL << 30;
+	struct gr_reply r;
+	struct gr_msg m;
+
+	gr_start(&m, family, cmd, GOMEMGUARD_GENL_VERSION);
+	gr_put(&m, GOMEMGUARD_A_CGROUP, path, strlen(path) + 1);
+	if (cmd == GOMEMGUARD_CMD_TAG_NEW)
+		gr_put(&m, GOMEMGUARD_A_SOFT_LIMIT, &soft, sizeof(soft));
+	if (gr_transact(s, &m, &r))
+		return -EIO;
+	return r.err;
+}
+
+/*
+ * Fork as fast as it goes, each child moved to the other of two cgroups,
+ * one in 16 exec'ing /bin/true: fork, attach and exec hooks, all walking
+ * the tags.
+ */
+static void forker(const char *a, const char *b, unsigned long *count)
+{
+	const char *const argv[] = { "/bin/true", NULL };
+	const char *cg;
+	pid_t pid;
+
+	for (;;) {
+		cg = (*count & 1) ? a : b;
+		pid = fork();
+		if (pid < 0)
+			continue;
+		if (pid == 0) {
+			cg_write(cg, "cgroup.procs", "0");
+			/* An exec now and then: each costs 0.1 s over 9p. */
+			if (!(*count & 15))
+				execv(argv[0], (char *const *)argv);
+			_exit(0);
+		}
+		waitpid(pid, NULL, 0);
+		__atomic_add_fetch(count, 1, __ATOMIC_RELAXED);
+	}
+}
+
+TEST(cgroup_tags_come_and_go_under_busy_hooks)
+{
+	char top[256], tagged[300], a[300], b[300], rel[300];
+	struct counters *c;
+	pid_t kids[FORKERS];
+	unsigned long before[FORKERS];
+	struct gr_sock s;
+	int family, i, err;
+	uint64_t end;
+
+	c = mmap(NULL, sizeof(*c), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, c);
+	if (gmg_module_loaded())
+		ASSERT_EQ(0, gmg_module_unload());
+	err = load_debug_module();
+	ASSERT_EQ(0, err) TH_LOG("loading the debug module (GMG_DEBUG_KO, built by scripts/build-module.sh): %s",
+				 strerror(-err));
+
+	ASSERT_EQ(0, cg_create("gmg-race", top, sizeof(top)));
+	snprintf(tagged, sizeof(tagged), "%s/tagged", top);
+	snprintf(a, sizeof(a), "%s/a", top);
+	snprintf(b, sizeof(b), "%s/b", top);
+	ASSERT_EQ(0, mkdir(tagged, 0755) && errno != EEXIST);
+	ASSERT_EQ(0, mkdir(a, 0755) && errno != EEXIST);
+	ASSERT_EQ(0, mkdir(b, 0755) && errno != EEXIST);
+	snprintf(rel, sizeof(rel), "%s", tagged + strlen(CG_ROOT));
+
+	ASSERT_EQ(0, gr_open(&s));
+	family = gr_family(&s, GOMEMGUARD_GENL_NAME);
+	ASSERT_LT(0, family);
+	/* A second tag that stays: the hooks stay registered throughout. */
+	ASSERT_EQ(0, tag_cgroup(&s, family, GOMEMGUARD_CMD_TAG_NEW, top + strlen(CG_ROOT)));
+
+	for (i = 0; i < FORKERS; i++) {
+		kids[i] = fork();
+		ASSERT_LE(0, kids[i]);
+		if (kids[i] == 0)
+			forker(a, b, &c->forks[i]);
+	}
+	end = boottime_ns() + RACE_SECONDS * 1000000000ULL;
+	while (boottime_ns() < end) {
+		if (tag_cgroup(&s, family, GOMEMGUARD_CMD_TAG_NEW, rel) ||
+		    tag_cgroup(&s, family, GOMEMGUARD_CMD_TAG_DEL, rel))
+			c->failed++;
+		c->cycles++;
+	}
+	/* Every forker still gets somewhere: no CPU is stuck in a hook. */
+	for (i = 0; i < FORKERS; i++)
+		before[i] = __atomic_load_n(&c->forks[i], __ATOMIC_RELAXED);
+	sleep_ms(gmg_ms(2000));
+	for (i = 0; i < FORKERS; i++) {
+		EXPECT_LT(before[i], __atomic_load_n(&c->forks[i], __ATOMIC_RELAXED))
+			TH_LOG("forker %d made no progress in 2 s", i);
+		kill(kids[i], SIGKILL);
+		waitpid(kids[i], NULL, 0);
+	}
+	TH_LOG("%d s: %lu tag/untag cycles (%lu failed), %lu + %lu forks, exec'd and moved",
+	       RACE_SECONDS, c->cycles, c->failed, c->forks[0], c->forks[1]);
+	EXPECT_LT(100, c->cycles);
+	EXPECT_EQ(0, c->failed);
+	EXPECT_LT(1000, c->forks[0] + c->forks[1]);
+
+	EXPECT_EQ(0, tag_cgroup(&s, family, GOMEMGUARD_CMD_TAG_DEL, top + strlen(CG_ROOT)));
+	gr_close(&s);
+	cg_destroy(tagged);
+	cg_destroy(a);
+	cg_destroy(b);
+	cg_destroy(top);
+	/* Back to the regular module for the tests that follow. */
+	EXPECT_EQ(0, gmg_module_unload());
+	EXPECT_EQ(0, gmg_module_load());
+}
+
+TEST_HARNESS_MAIN
