@@ -150,9 +150,10 @@ static bool gmg_ratelimited(struct gmg_ratelimit *rl, u64 now)
  */
 static struct sk_buff *gmg_event_build(u32 type, u64 now, size_t size,
 				       gmg_event_fill_t fill, const void *arg,
-				       bool pids, void **seq_at)
+				       bool pids, void **seq_at,
+				       struct sk_buff *pre)
 {
-	struct sk_buff *skb = genlmsg_new(size, GMG_GFP);
+	struct sk_buff *skb = pre ?: genlmsg_new(size, GMG_GFP);
 	struct nlattr *seq;
 	void *hdr;
 
@@ -187,6 +188,18 @@ err:
 int gmg_event_send_fill(u32 type, u64 when, size_t size, gmg_event_fill_t fill,
 			const void *arg, struct gmg_ratelimit *rl)
 {
+	return gmg_event_send_pre(type, when, size, fill, arg, rl, NULL);
+}
+
+/*
+ * As gmg_event_send_fill(), in messages the caller allocated beforehand
+ * (genlmsg_new(@size)) where @pre has them: [1] for listeners that see
+ * PIDs, [0] for the others.  Those used are taken, and NULL in @pre after.
+ */
+int gmg_event_send_pre(u32 type, u64 when, size_t size, gmg_event_fill_t fill,
+		       const void *arg, struct gmg_ratelimit *rl,
+		       struct sk_buff **pre)
+{
 	u64 now = when ?: ktime_get_boottime_ns();
 	struct sk_buff *msg[2] = {};		/* [1]: with PIDs */
 	void *seq_at[2] = {};
@@ -200,7 +213,10 @@ int gmg_event_send_fill(u32 type, u64 when, size_t size, gmg_event_fill_t fill,
 	for (i = 0; i < 2; i++) {
 		if (!atomic_read(&gmg_nr_kind[i]))
 			continue;
-		msg[i] = gmg_event_build(type, now, size, fill, arg, i, &seq_at[i]);
+		msg[i] = gmg_event_build(type, now, size, fill, arg, i, &seq_at[i],
+					 pre ? pre[i] : NULL);
+		if (pre)
+			pre[i] = NULL;
 		if (!msg[i])
 			err = -ENOMEM;
 	}

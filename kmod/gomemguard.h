@@ -207,6 +207,10 @@ typedef int (*gmg_event_fill_t)(struct sk_buff *skb, const void *arg, bool pids)
 /* 0, or -ENOMEM when no message of @size could be had (event dropped). */
 int gmg_event_send_fill(u32 type, u64 when, size_t size, gmg_event_fill_t fill,
 			const void *arg, struct gmg_ratelimit *rl);
+/* The same in messages allocated beforehand: @pre[1] with PIDs, [0] without. */
+int gmg_event_send_pre(u32 type, u64 when, size_t size, gmg_event_fill_t fill,
+		       const void *arg, struct gmg_ratelimit *rl,
+		       struct sk_buff **pre);
 int gmg_events_subscribe(struct sk_buff *skb, struct genl_info *info);
 /* Listeners and events exist only between these. */
 int gmg_events_open(void);
@@ -243,7 +247,7 @@ int gmg_tracker_dump_memcgs(struct sk_buff *skb, struct netlink_callback *cb);
 
 bool gmg_tracker_peek(struct pid *pid, struct gmg_snapshot *snap);
 int gmg_tracker_snapshot_memcg(struct mem_cgroup *memcg, struct pid *skip,
-			       struct gmg_snapshot *out, int max);
+			       struct gmg_snapshot **out, int max);
 /* The OOM killer is busy: bring the next sample forward (quiet ones skip). */
 void gmg_tracker_sample_soon(void);
 

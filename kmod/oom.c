@@ -51,7 +51,8 @@ struct gmg_oom_report {
 	u64 victim_anon, victim_file, victim_shmem;
 	s64 lead_ms;			/* -1: no warning at all */
 	int nr;
-	struct gmg_oom_entry entries[];
+	/* Each its own allocation: no high-order one while memory is short. */
+	struct gmg_oom_entry *entries[GOMEMGUARD_OOM_SNAPSHOT_MAX];
 };
 
 /* Filled by the probe, emptied by the work. */
@@ -79,9 +80,24 @@ static u32 gmg_reports_gen = 1;
 static u32 gmg_reports_max = GOMEMGUARD_OOM_REPORTS_DEFAULT;
 /* The kernel's own count of OOM kills when the module loaded. */
 static unsigned long gmg_oom_kills_base;
-static struct work_struct gmg_oom_work;
+/*
+ * The report is built this long after the kill: by then the victim's
+ * memory is on its way back, and the report's allocations do not race the
+ * OOM killer for the memory it is freeing.  The kill's time is the probe's.
+ */
+#define GMG_OOM_REPORT_DELAY	(HZ / 10)
+static struct delayed_work gmg_oom_work;
 /* The report being built: only the (non-reentrant) work touches it. */
 static struct gmg_oom_report *gmg_scratch;
+static struct gmg_oom_entry *gmg_scratch_entries;
+/*
+ * The OOM event's messages, allocated while memory is plenty: [1] for
+ * listeners that see PIDs, [0] for the others.  Taken by a report, and
+ * allocated again (GMG_GFP) by gmg_oom_refill until that succeeds.
+ */
+static struct sk_buff *gmg_oom_pre[2];
+static DEFINE_MUTEX(gmg_oom_pre_lock);
+static struct delayed_work gmg_oom_refill;
 static bool gmg_kprobe_usable, gmg_kprobe_on, gmg_notifier_on;
 
 static unsigned long oom_kills_now(void)
@@ -104,6 +120,15 @@ u32 gmg_oom_reports_max(void)
 	return READ_ONCE(gmg_reports_max);
 }
 
+static void report_free(struct gmg_oom_report *r)
+{
+	int i;
+
+	for (i = 0; i < r->nr; i++)
+		kfree(r->entries[i]);
+	kfree(r);
+}
+
 static void gmg_reports_trim(void)
 {
 	struct gmg_oom_report *r;
@@ -112,7 +137,7 @@ static void gmg_reports_trim(void)
 	while (gmg_nr_reports > gmg_reports_max) {
 		r = list_last_entry(&gmg_reports, struct gmg_oom_report, node);
 		list_del(&r->node);
-		kfree(r);
+		report_free(r);
 		gmg_nr_reports--;
 		gmg_reports_gen++;
 	}
@@ -184,7 +209,7 @@ static int gmg_oom_kill_pre(struct kprobe *kp, struct pt_regs *regs)
 	slot->tagged = gmg_tracker_peek(slot->victim, &slot->snap);
 	rcu_read_unlock();
 	atomic_set_release(&slot->state, GMG_SLOT_READY);
-	queue_work(system_unbound_wq, &gmg_oom_work);
+	queue_delayed_work(system_unbound_wq, &gmg_oom_work, GMG_OOM_REPORT_DELAY);
 	return 0;
 }
 
@@ -215,19 +240,36 @@ static s64 lead_of(const struct gmg_snapshot *snap, u64 kill_ns)
 	return div_u64(kill_ns - first, NSEC_PER_MSEC);
 }
 
-/* A message of @nr snapshot entries: paths at their longest. */
-static size_t msg_size(int nr)
+/* Room for one snapshot entry's attributes, its strings aside. */
+#define GMG_OOM_ENTRY_FIXED	768
+
+/* The message of @r with its first @nr entries. */
+static size_t msg_size(const struct gmg_oom_report *r, int nr)
 {
-	return 1024 + nr * (2 * GMG_PATH_MAX + 1024);
+	size_t size = 1024 + strlen(r->memcg_path);
+	int i;
+
+	for (i = 0; i < nr; i++)
+		size += GMG_OOM_ENTRY_FIXED + strlen(r->entries[i]->snap.memcg_path) +
+			strlen(r->entries[i]->snap.cgroup_path);
+	return size;
 }
 
+/* The dump buffer a post-mortem of GOMEMGUARD_OOM_SNAPSHOT_MAX needs. */
 size_t gmg_oom_msg_size(void)
 {
-	return msg_size(GOMEMGUARD_OOM_SNAPSHOT_MAX);
+	return 1024 + GMG_PATH_MAX +
+	       GOMEMGUARD_OOM_SNAPSHOT_MAX * (GMG_OOM_ENTRY_FIXED + 2 * GMG_PATH_MAX);
 }
 
+/* An event of the first @nr entries of the report. */
+struct gmg_oom_event {
+	const struct gmg_oom_report *r;
+	int nr;
+};
+
 static int fill_oom(struct sk_buff *skb, const struct gmg_oom_report *r,
-		    bool pids, bool entries)
+		    bool pids, int nr)
 {
 	struct nlattr *snap, *proc;
 	int i;
@@ -247,11 +289,11 @@ static int fill_oom(struct sk_buff *skb, const struct gmg_oom_report *r,
 	snap = nla_nest_start(skb, GOMEMGUARD_A_SNAPSHOT);
 	if (!snap)
 		return -EMSGSIZE;
-	for (i = 0; entries && i < r->nr; i++) {
+	for (i = 0; i < nr; i++) {
 		proc = nla_nest_start(skb, GOMEMGUARD_A_SNAPSHOT_PROC);
-		if (!proc || gmg_fill_proc(skb, &r->entries[i].snap, pids) ||
-		    (r->entries[i].lead_ms >= 0 &&
-		     gmg_put_u64(skb, GOMEMGUARD_A_LEAD_MS, r->entries[i].lead_ms)))
+		if (!proc || gmg_fill_proc(skb, &r->entries[i]->snap, pids) ||
+		    (r->entries[i]->lead_ms >= 0 &&
+		     gmg_put_u64(skb, GOMEMGUARD_A_LEAD_MS, r->entries[i]->lead_ms)))
 			return -EMSGSIZE;
 		nla_nest_end(skb, proc);
 	}
@@ -261,21 +303,44 @@ static int fill_oom(struct sk_buff *skb, const struct gmg_oom_report *r,
 
 static int fill_oom_event(struct sk_buff *skb, const void *arg, bool pids)
 {
-	return fill_oom(skb, arg, pids, true);
+	const struct gmg_oom_event *e = arg;
+
+	return fill_oom(skb, e->r, pids, e->nr);
 }
 
-/* Short of memory for the whole story: the kill, without the snapshot. */
-static int fill_oom_event_short(struct sk_buff *skb, const void *arg, bool pids)
+/* An exact copy of @r to keep, small allocations only; NULL: none. */
+static struct gmg_oom_report *report_copy(const struct gmg_oom_report *r)
 {
-	return fill_oom(skb, arg, pids, false);
+	struct gmg_oom_report *kept = kmemdup(r, sizeof(*r), GMG_GFP);
+	int i;
+
+	if (!kept)
+		return NULL;
+	for (i = 0; i < r->nr; i++) {
+		kept->entries[i] = kmemdup(r->entries[i], sizeof(*r->entries[i]),
+					   GMG_GFP);
+		if (!kept->entries[i]) {
+			kept->nr = i;
+			report_free(kept);
+			return NULL;
+		}
+	}
+	return kept;
 }
 
 static void gmg_oom_report(struct gmg_oom_pending *slot)
 {
-	struct gmg_oom_report *r = gmg_scratch, *kept;
+	struct gmg_snapshot *snaps[GOMEMGUARD_OOM_SNAPSHOT_MAX];
 	int i, n, max = GOMEMGUARD_OOM_SNAPSHOT_MAX;
+	struct gmg_oom_report *r = gmg_scratch, *kept;
+	struct gmg_oom_event ev;
+	int err;
 
 	memset(r, 0, sizeof(*r));
+	for (i = 0; i < max; i++) {
+		r->entries[i] = &gmg_scratch_entries[i];
+		snaps[i] = &r->entries[i]->snap;
+	}
 	r->time_ns = slot->time_ns;
 	r->constraint = slot->constraint;
 	gmg_memcg_path(slot->memcg, r->memcg_path, sizeof(r->memcg_path));
@@ -290,37 +355,71 @@ static void gmg_oom_report(struct gmg_oom_pending *slot)
 
 	n = 0;
 	if (slot->tagged)
-		r->entries[n++].snap = slot->snap;
-	n += gmg_tracker_snapshot_memcg(slot->memcg, slot->victim,
-					&r->entries[n].snap, max - n);
+		r->entries[n++]->snap = slot->snap;
+	n += gmg_tracker_snapshot_memcg(slot->memcg, slot->victim, snaps + n,
+					max - n);
 	/* Not our business: no watched process was involved. */
 	if (!n)
 		return;
 	r->nr = n;
 	r->lead_ms = -1;
 	for (i = 0; i < n; i++) {
-		r->entries[i].lead_ms = lead_of(&r->entries[i].snap, r->time_ns);
+		r->entries[i]->lead_ms = lead_of(&r->entries[i]->snap, r->time_ns);
 		if (i == 0 && slot->tagged)
-			r->lead_ms = r->entries[i].lead_ms;
+			r->lead_ms = r->entries[i]->lead_ms;
 		else if (!slot->tagged)
-			r->lead_ms = max(r->lead_ms, r->entries[i].lead_ms);
+			r->lead_ms = max(r->lead_ms, r->entries[i]->lead_ms);
 	}
 
-	kept = kmalloc(struct_size(r, entries, n), GMG_GFP);
+	kept = report_copy(r);
 	mutex_lock(&gmg_reports_lock);
 	r->id = gmg_next_id++;
 	if (kept) {
-		memcpy(kept, r, struct_size(r, entries, n));
+		kept->id = r->id;
 		list_add(&kept->node, &gmg_reports);
 		gmg_nr_reports++;
 		gmg_reports_gen++;
 		gmg_reports_trim();
 	}
 	mutex_unlock(&gmg_reports_lock);
-	if (gmg_event_send_fill(GOMEMGUARD_EVENT_OOM, r->time_ns, msg_size(n),
-				fill_oom_event, r, NULL) == -ENOMEM)
-		gmg_event_send_fill(GOMEMGUARD_EVENT_OOM, r->time_ns, msg_size(0),
-				    fill_oom_event_short, r, NULL);
+	/*
+	 * In the messages allocated beforehand.  Without them (two reports
+	 * in a row), short of memory for the whole story: half the snapshot,
+	 * and so on down to the kill alone.  OOM_GET has it all, if it was
+	 * kept.
+	 */
+	ev.r = r;
+	ev.nr = n;
+	mutex_lock(&gmg_oom_pre_lock);
+	err = gmg_event_send_pre(GOMEMGUARD_EVENT_OOM, r->time_ns,
+				 gmg_oom_msg_size(), fill_oom_event, &ev, NULL,
+				 gmg_oom_pre);
+	mutex_unlock(&gmg_oom_pre_lock);
+	if (err == -ENOMEM) {
+		for (ev.nr = n / 2; ; ev.nr /= 2) {
+			if (gmg_event_send_fill(GOMEMGUARD_EVENT_OOM, r->time_ns,
+						msg_size(r, ev.nr), fill_oom_event,
+						&ev, NULL) != -ENOMEM || !ev.nr)
+				break;
+		}
+	}
+	mod_delayed_work(system_unbound_wq, &gmg_oom_refill, 0);
+}
+
+/* Allocate the OOM event's messages again, once memory allows. */
+static void gmg_oom_refill_fn(struct work_struct *w)
+{
+	bool again;
+	int i;
+
+	mutex_lock(&gmg_oom_pre_lock);
+	for (i = 0; i < 2; i++)
+		if (!gmg_oom_pre[i])
+			gmg_oom_pre[i] = genlmsg_new(gmg_oom_msg_size(), GMG_GFP);
+	again = !gmg_oom_pre[0] || !gmg_oom_pre[1];
+	mutex_unlock(&gmg_oom_pre_lock);
+	if (again)
+		queue_delayed_work(system_unbound_wq, &gmg_oom_refill, HZ);
 }
 
 static void gmg_oom_workfn(struct work_struct *w)
@@ -362,7 +461,7 @@ int gmg_oom_dump(struct sk_buff *skb, struct netlink_callback *cb, bool pids)
 		}
 		genl_dump_check_consistent(cb, hdr);
 		if (gmg_put_u64(skb, GOMEMGUARD_A_TIME_NS, r->time_ns) ||
-		    fill_oom(skb, r, pids, true)) {
+		    fill_oom(skb, r, pids, r->nr)) {
 			genlmsg_cancel(skb, hdr);
 			err = -EMSGSIZE;
 			break;
@@ -385,16 +484,33 @@ int gmg_oom_fill_hooks(struct sk_buff *skb)
 	return 0;
 }
 
+static void oom_buffers_free(void)
+{
+	kfree(gmg_scratch);
+	gmg_scratch = NULL;
+	kvfree(gmg_scratch_entries);
+	gmg_scratch_entries = NULL;
+	nlmsg_free(gmg_oom_pre[0]);
+	nlmsg_free(gmg_oom_pre[1]);
+	gmg_oom_pre[0] = NULL;
+	gmg_oom_pre[1] = NULL;
+}
+
 /* hooks.c, when something is tagged: process context, not an OOM. */
 int gmg_oom_hooks_on(void)
 {
 	int err;
 
-	gmg_scratch = kvzalloc(struct_size(gmg_scratch, entries,
-					   GOMEMGUARD_OOM_SNAPSHOT_MAX),
-			       GFP_KERNEL);
-	if (!gmg_scratch)
+	gmg_scratch = kzalloc(sizeof(*gmg_scratch), GFP_KERNEL);
+	gmg_scratch_entries = kvcalloc(GOMEMGUARD_OOM_SNAPSHOT_MAX,
+				       sizeof(*gmg_scratch_entries), GFP_KERNEL);
+	gmg_oom_pre[0] = genlmsg_new(gmg_oom_msg_size(), GFP_KERNEL);
+	gmg_oom_pre[1] = genlmsg_new(gmg_oom_msg_size(), GFP_KERNEL);
+	if (!gmg_scratch || !gmg_scratch_entries || !gmg_oom_pre[0] ||
+	    !gmg_oom_pre[1]) {
+		oom_buffers_free();
 		return -ENOMEM;
+	}
 	if (gmg_kprobe_usable) {
 		/* A kprobe cannot be registered twice without a reset. */
 		memset(&gmg_oom_kprobe, 0, sizeof(gmg_oom_kprobe));
@@ -423,16 +539,17 @@ void gmg_oom_hooks_off(void)
 	gmg_notifier_on = false;
 	gmg_kprobe_on = false;
 	/* No probe runs any more; finish what it queued. */
-	flush_work(&gmg_oom_work);
-	kvfree(gmg_scratch);
-	gmg_scratch = NULL;
+	flush_delayed_work(&gmg_oom_work);
+	cancel_delayed_work_sync(&gmg_oom_refill);
+	oom_buffers_free();
 }
 
 int gmg_oom_init(void)
 {
 	int i, err;
 
-	INIT_WORK(&gmg_oom_work, gmg_oom_workfn);
+	INIT_DELAYED_WORK(&gmg_oom_work, gmg_oom_workfn);
+	INIT_DELAYED_WORK(&gmg_oom_refill, gmg_oom_refill_fn);
 	for (i = 0; i < GMG_OOM_PENDING; i++)
 		atomic_set(&gmg_pending[i].state, GMG_SLOT_FREE);
 	gmg_oom_kills_base = oom_kills_now();
@@ -457,9 +574,9 @@ void gmg_oom_uninit(void)
 	struct gmg_oom_report *r, *tmp;
 
 	/* The hooks are off: nothing queues work any more. */
-	flush_work(&gmg_oom_work);
+	flush_delayed_work(&gmg_oom_work);
 	list_for_each_entry_safe(r, tmp, &gmg_reports, node)
-		kfree(r);
+		report_free(r);
 	INIT_LIST_HEAD(&gmg_reports);
 	gmg_nr_reports = 0;
 }

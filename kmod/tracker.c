@@ -904,8 +904,9 @@ static bool proc_in_memcg(struct gmg_proc *p, struct mem_cgroup *memcg)
 						     memcg->css.cgroup));
 }
 
+/* Into *@out[0], *@out[1]... (each entry its own place). */
 int gmg_tracker_snapshot_memcg(struct mem_cgroup *memcg, struct pid *skip,
-			       struct gmg_snapshot *out, int max)
+			       struct gmg_snapshot **out, int max)
 {
 	struct gmg_proc *p;
 	int n = 0;
@@ -916,7 +917,7 @@ int gmg_tracker_snapshot_memcg(struct mem_cgroup *memcg, struct pid *skip,
 			break;
 		if (p->pid == skip || !proc_in_memcg(p, memcg))
 			continue;
-		gmg_snapshot(p, &out[n++], NULL);
+		gmg_snapshot(p, out[n++], NULL);
 	}
 	rcu_read_unlock();
 	return n;

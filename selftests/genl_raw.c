@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -227,9 +228,14 @@ int gr_recv_event(struct gr_sock *s, int timeout_ms, struct gr_reply *r)
 			return -errno;
 		if (!ret)
 			return -ETIMEDOUT;
-		n = recv(s->fd, buf, sizeof(buf), 0);
+		n = recv(s->fd, buf, sizeof(buf), MSG_TRUNC);
 		if (n < 0)
 			return -errno;
+		/* An event cut short would just be missing: say so. */
+		if ((size_t)n > sizeof(buf)) {
+			fprintf(stderr, "# gr_recv_event: a %zd-byte message truncated\n", n);
+			return -EMSGSIZE;
+		}
 		/* Notifications have portid 0 and come one per datagram. */
 		if (NLMSG_OK((struct nlmsghdr *)buf, (size_t)n) &&
 		    ((struct nlmsghdr *)buf)->nlmsg_type >= NLMSG_MIN_TYPE) {

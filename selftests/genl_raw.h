@@ -12,7 +12,8 @@
 #include <stdint.h>
 #include <linux/netlink.h>
 
-#define GR_BUF_SIZE	8192
+/* An OOM event with its full snapshot is some 20 KiB. */
+#define GR_BUF_SIZE	65536
 /* Above gomemguard's highest attribute: nothing is dropped unseen. */
 #define GR_ATTR_MAX	128
 

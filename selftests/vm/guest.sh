@@ -109,7 +109,9 @@ boot_retries=2
 self=$(readlink -f "${BASH_SOURCE[0]}")
 repo=$(cd "$(dirname "$self")/../.." && pwd -P)
 cwd=$(pwd -P)
-vmdir=$repo/build/vm/$kver
+# GUEST_VMDIR: somewhere else for the console log and run files (two
+# people running guests one after the other keep each their own logs).
+vmdir=${GUEST_VMDIR:-$repo/build/vm/$kver}
 # A kernel from elsewhere: the guest binds its modules tree (a host path,
 # physical, as the guest resolves it) over /lib/modules/KVER.
 own_moddir=
