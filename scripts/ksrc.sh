@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Extract the few kernel files gomemguard's build uses -- the kselftest
-# framework and checkpatch -- from Debian's linux-source-6.12 tarball into
-# build/ksrc.  They are never committed: the tarball is the source of truth.
+# framework, checkpatch, and the kernel's own cgroup selftests (run with and
+# without the module by selftests/kcgroup_test.sh) with the headers they
+# include -- from Debian's linux-source-6.12 tarball into build/ksrc.  They
+# are never committed: the tarball is the source of truth.
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,6 +20,9 @@ tools/testing/selftests/lib.mk
 tools/testing/selftests/kselftest/runner.sh
 tools/testing/selftests/kselftest/prefix.pl
 tools/testing/selftests/kselftest/ktap_helpers.sh
+tools/testing/selftests/cgroup
+tools/testing/selftests/clone3/clone3_selftests.h
+tools/testing/selftests/pidfd/pidfd.h
 scripts/checkpatch.pl
 scripts/spelling.txt
 scripts/const_structs.checkpatch
@@ -34,7 +39,7 @@ fi
 prefix=$(basename "$tarball" .tar.xz)
 rm -rf "$dest"
 mkdir -p "$dest"
-echo "  KSRC    extracting kselftest framework and checkpatch from $(basename "$tarball")"
+echo "  KSRC    extracting kselftest framework, cgroup selftests and checkpatch from $(basename "$tarball")"
 # shellcheck disable=SC2086
 tar -xJf "$tarball" -C "$dest" --strip-components=1 \
 	$(for m in $members; do printf '%s/%s ' "$prefix" "$m"; done)

@@ -14,6 +14,8 @@ ksft=$top/build/ksrc/tools/testing/selftests
 tests=$top/build/selftests
 
 export GMG_KO=$kbuild/gomemguard.ko
+# The same module built with GMG_DEBUG=y: race_test widens a race with it.
+export GMG_DEBUG_KO=$kbuild/debug/gomemguard.ko
 export GOMEMCTL=$top/tools/gomemctl
 export GMG_WORKLOADS=$top/build/workloads
 export PATH=$top/tools:$PATH
@@ -60,7 +62,9 @@ cd "$tests" || die "no $tests"
 run_many "$tests"/module_test "$tests"/genl_test "$tests"/ns_test "$tests"/cli_test \
 	"$tests"/discover_test "$top"/selftests/readme_test.sh \
 	"$tests"/tracker_test "$tests"/fuzz_test "$top"/selftests/monitor_test.sh \
-	"$tests"/stress_test "$top"/selftests/invariants_test.sh \
+	"$tests"/stress_test "$tests"/race_test "$top"/selftests/invariants_test.sh \
+	"$top"/selftests/kcgroup_test.sh \
+	"$tests"/dying_test \
 	"$top"/selftests/unload_test.sh \
 	"$top"/selftests/dkms_load_test.sh \
 	"$top"/selftests/invariants_after_suite.sh
