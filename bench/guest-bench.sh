@@ -148,6 +148,22 @@ ovh_state() {
 	if [ "$1" = cgtag ]; then
 		"$gomemctl" tag --cgroup /bench.ovh --soft-limit 8G --inherit >/dev/null
 	fi
+	# Loaded, nothing tagged: the hooks go 2 s after the last untag.  The
+	# round measures that state, not the one before it: wait, and say.
+	if [ "$1" = loaded ]; then
+		local i hooks
+		for ((i = 0; i < 100; i++)); do
+			hooks=$(ovh_hooks)
+			[ -z "$hooks" ] && break
+			nap 0.1
+		done
+		echo "@ovh hooks-loaded n=$(wc -w <<<"$hooks") names=${hooks// /,}"
+	fi
+}
+
+# The hooks gomemguard has registered, by name, on one line.
+ovh_hooks() {
+	"$gomemctl" -j info | sed -n 's/.*"hooks":\[\([^]]*\)\].*/\1/p' | tr -d '"' | tr ',' ' '
 }
 
 # Rounds of all variants of mode $1, each round in the order of the one
