@@ -1,0 +1,3 @@
+module gomemguard.dev/fuse
+
+go 1.19
