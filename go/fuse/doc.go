@@ -24,19 +24,19 @@
 //
 // On each signal one goroutine, in this order:
 //
-//  1. writes a heap profile (runtime/pprof "heap", a gzipped pprof proto)
-//     into ProfileDir, unless one was written less than MinInterval ago
-//     (Event.ProfileSkipped says so);
+//  1. runs a garbage collection and writes a heap profile (runtime/pprof
+//     "heap", a gzipped pprof proto) into ProfileDir, unless one was
+//     written less than MinInterval ago (Event.ProfileSkipped says so);
 //  2. lowers the Go memory limit (runtime/debug.SetMemoryLimit) if Options
 //     ask for it -- never raises it;
 //  3. runs the OnFuse callbacks, one after the other, with the Event.
 //
 // The profile comes first because the callbacks are there to free memory:
 // once a dropped cache has been collected, the profile would no longer
-// show it.  Like any Go heap profile it shows the heap as of the last
-// completed garbage collection -- close to a fuse, when the collector runs
-// often, a recent one.  Signals that arrive while a fuse is being handled
-// are folded into one more fuse.
+// show it.  The collection first is there because a Go heap profile shows
+// the heap as of the last collection, or the one before: without it the
+// newest part of a leak would be missing.  Signals that arrive while a fuse
+// is being handled are folded into one more fuse.
 //
 // Nothing here panics or exits: a directory that cannot be written, a
 // profile that cannot be encoded or a callback that panics becomes an error

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -26,9 +27,10 @@ func goTool(t *testing.T) string {
 }
 
 // The profile a fuse writes names the leak: internal/leaky leaks 32 MiB
-// through leakyCache and churns as much through churn; after its fuse,
-// go tool pprof must put leakyCache among the top three of inuse_space and
-// churn not there.
+// through leakyCache and churns as much through churn, profiling every
+// allocation; after its fuse, go tool pprof must put leakyCache first in
+// inuse_space with at least 95% of those 32 MiB (the fuse's collection
+// makes the profile current), and churn not in the top three.
 func TestLeakNamedInProfile(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs internal/leaky")
@@ -100,14 +102,32 @@ func TestLeakNamedInProfile(t *testing.T) {
 		entries = entries[:3]
 	}
 	t.Logf("inuse_space, top entries:\n%s", strings.Join(entries, "\n"))
-	var leak, churn bool
+	const leaked = 32 << 20
+	if len(entries) == 0 || !strings.HasSuffix(entries[0], " main.leakyCache") {
+		t.Errorf("leakyCache not first; pprof said:\n%s", out)
+	} else if flat, err := pprofBytes(strings.Fields(entries[0])[0]); err != nil || flat < leaked*95/100 {
+		t.Errorf("leakyCache holds %d bytes (%v) of the %d leaked", flat, err, leaked)
+	}
 	for _, e := range entries {
-		leak = leak || strings.HasSuffix(e, " main.leakyCache")
-		churn = churn || strings.HasSuffix(e, " main.churn")
+		if strings.HasSuffix(e, " main.churn") {
+			t.Errorf("churn in the top three: %s", e)
+		}
 	}
-	if !leak || churn {
-		t.Errorf("leakyCache in the top 3: %v, churn: %v; pprof said:\n%s", leak, churn, out)
+}
+
+// pprofBytes reads pprof's 33554.43kB or 32MB (units of 1024).
+func pprofBytes(s string) (int64, error) {
+	mult := int64(1)
+	for i, u := range []string{"kB", "MB", "GB"} {
+		if strings.HasSuffix(s, u) {
+			s = strings.TrimSuffix(s, u)
+			mult = 1 << (10 * (i + 1))
+			break
+		}
 	}
+	s = strings.TrimSuffix(s, "B")
+	v, err := strconv.ParseFloat(s, 64)
+	return int64(v * float64(mult)), err
 }
 
 // pprofEntries are the lines of pprof -top output after the header, the

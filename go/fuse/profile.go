@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
 	"time"
 )
@@ -31,6 +32,10 @@ func (f *Fuse) writeProfile(now time.Time) (string, error) {
 	}
 	name := fmt.Sprintf("heap-%d-%s.pb.gz", f.pid, now.UTC().Format(profileTime))
 	path := filepath.Join(dir, name)
+	// A heap profile is as of the last collection whose sweep is done,
+	// up to two cycles old: without one here, the newest part of a leak
+	// would be missing.  Once a MinInterval, and garbage goes too.
+	runtime.GC()
 	err := writeAtomic(path, func(w *os.File) error {
 		return pprof.Lookup("heap").WriteTo(w, 0)
 	})

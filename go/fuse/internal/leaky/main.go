@@ -5,7 +5,7 @@
 // drops it; then leaky prints "ready" and waits for SIGUSR1.  Its fuse
 // writes a heap profile into -dir, and leaky prints the fuse's Event as one
 // JSON line and exits.  In that profile's inuse_space, leakyCache must lead
-// and churn must not show.
+// with all it leaked, and churn must not show.
 package main
 
 import (
@@ -13,6 +13,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime"
 	"syscall"
 	"time"
 
@@ -56,6 +57,9 @@ type result struct {
 }
 
 func main() {
+	// Every allocation in the profile, not a sample: the test compares
+	// the bytes it shows with -leak.
+	runtime.MemProfileRate = 1
 	dir := flag.String("dir", "", "directory for the heap profile")
 	leak := flag.Int("leak", 32<<20, "bytes to leak")
 	flag.Parse()
