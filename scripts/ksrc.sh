@@ -2,10 +2,13 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Extract the few kernel files gomemguard's build uses -- the kselftest
-# framework, checkpatch, and the kernel's own cgroup selftests (run with and
+# framework, checkpatch, the kernel's own cgroup selftests (run with and
 # without the module by selftests/kcgroup_test.sh) with the headers they
-# include -- from Debian's linux-source-6.12 tarball into build/ksrc.  They
-# are never committed: the tarball is the source of truth.
+# include, and YNL (the netlink spec schemas, tools/net/ynl's cli.py, library
+# and generator, two specs to compare with; used with
+# Documentation/netlink/specs/gomemguard.yaml) -- from Debian's
+# linux-source-6.12 tarball into build/ksrc.  They are never committed: the
+# tarball is the source of truth.
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -26,6 +29,12 @@ tools/testing/selftests/pidfd/pidfd.h
 scripts/checkpatch.pl
 scripts/spelling.txt
 scripts/const_structs.checkpatch
+Documentation/netlink/genetlink.yaml
+Documentation/netlink/genetlink-c.yaml
+Documentation/netlink/genetlink-legacy.yaml
+Documentation/netlink/specs/netdev.yaml
+Documentation/netlink/specs/handshake.yaml
+tools/net/ynl
 "
 
 if [ -f "$stamp" ] && [ "$stamp" -nt "$tarball" ] && [ "$stamp" -nt "$0" ]; then
@@ -39,7 +48,7 @@ fi
 prefix=$(basename "$tarball" .tar.xz)
 rm -rf "$dest"
 mkdir -p "$dest"
-echo "  KSRC    extracting kselftest framework, cgroup selftests and checkpatch from $(basename "$tarball")"
+echo "  KSRC    extracting kselftest framework, cgroup selftests, checkpatch and ynl from $(basename "$tarball")"
 # shellcheck disable=SC2086
 tar -xJf "$tarball" -C "$dest" --strip-components=1 \
 	$(for m in $members; do printf '%s/%s ' "$prefix" "$m"; done)
