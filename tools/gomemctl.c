@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "gomemctl.h"
+#include "nl.h"
 #include "output.h"
 
 #ifndef GOMEMCTL_VERSION
@@ -97,9 +98,14 @@ void gmc_bad_option(const char *verb, int c, char *argv[])
 		gmc_err(verb, "unknown option \"%s\"", arg);
 }
 
-/* Output that could not be written is a failure, even of --help. */
+/*
+ * Output that could not be written is a failure, even of --help.  A verb
+ * that failed as the module is not there says 3, whatever verb it was.
+ */
 static int finish(int ret)
 {
+	if (ret == GMC_EXIT_ERROR && gmc_nl_module_missing())
+		ret = GMC_EXIT_UNAVAILABLE;
 	if ((fflush(stdout) == EOF || ferror(stdout)) && ret == GMC_EXIT_OK) {
 		gmc_err(NULL, "cannot write the output: %s", strerror(errno));
 		ret = GMC_EXIT_ERROR;

@@ -17,6 +17,7 @@ enum {
 	GMC_EXIT_OK = 0,
 	GMC_EXIT_ERROR = 1,	/* run time: kernel, netlink, output */
 	GMC_EXIT_USAGE = 2,	/* bad command line */
+	GMC_EXIT_UNAVAILABLE = 3,	/* the module is not loaded */
 };
 
 /*

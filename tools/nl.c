@@ -540,24 +540,51 @@ static int on_dump_intr(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
+/* Why the last gmc_nl_open*() found no family; "" when it did. */
+static char resolve_why[256];
+static bool module_missing, quiet_resolve;
+
+bool gmc_nl_module_missing(void)
+{
+	return module_missing;
+}
+
+void gmc_nl_quiet_resolve(bool quiet)
+{
+	quiet_resolve = quiet;
+}
+
+const char *gmc_nl_resolve_why(void)
+{
+	return resolve_why;
+}
+
 static void report_resolve_error(const struct gmc_nl *nl, const char *name,
 				 int err)
 {
 	int kerr = -nl->kernel_err;
+	char *why = resolve_why;
+	size_t len = sizeof(resolve_why);
 
 	if (kerr == EPERM || kerr == EACCES) {
-		gmc_err(NULL, "not allowed to look up the %s netlink family: %s",
-			name, strerror(kerr));
+		snprintf(why, len, "not allowed to look up the %s netlink family: %s",
+			 name, strerror(kerr));
 	} else if (kerr && kerr != ENOENT) {
-		gmc_err(NULL, "cannot look up the %s netlink family: %s",
-			name, strerror(kerr));
+		snprintf(why, len, "cannot look up the %s netlink family: %s",
+			 name, strerror(kerr));
 	} else if (err != -NLE_OBJ_NOTFOUND) {
-		gmc_err(NULL, "cannot look up the %s netlink family: %s",
-			name, nl_geterror(err));
+		snprintf(why, len, "cannot look up the %s netlink family: %s",
+			 name, nl_geterror(err));
 	} else {
-		gmc_err(NULL, "the gomemguard module is not loaded (run \"modprobe gomemguard\" as root, or install it with \"make dkms-install\")");
+		module_missing = true;
+		snprintf(why, len, "the gomemguard module is not loaded (run \"modprobe gomemguard\" as root, or install it with \"make dkms-install\")");
+		if (!quiet_resolve)
+			gmc_err(NULL, "%s", why);
 		return;
 	}
+	if (quiet_resolve)
+		return;
+	gmc_err(NULL, "%s", why);
 	report_ext_ack(&nl->ext);
 }
 
@@ -567,6 +594,8 @@ static struct gmc_nl *open_family(const char *verb, const char *name)
 	struct gmc_nl *nl;
 	int err, one = 1;
 
+	module_missing = false;
+	resolve_why[0] = '\0';
 	nl = calloc(1, sizeof(*nl));
 	if (!nl)
 		goto err_nomem;
@@ -825,6 +854,11 @@ struct gmc_nl *gmc_nl_open_events(const char *verb)
 		return NULL;
 	}
 	return nl;
+}
+
+int gmc_nl_family(const struct gmc_nl *nl)
+{
+	return nl->family;
 }
 
 int gmc_nl_fd(const struct gmc_nl *nl)

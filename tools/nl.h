@@ -9,6 +9,7 @@
 #ifndef GOMEMCTL_NL_H
 #define GOMEMCTL_NL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,6 +31,23 @@ typedef int (*gmc_nl_reply_fn)(struct gmc_nl *nl, struct nlattr *tb[],
 /* verb names the command in error messages.  NULL: already reported. */
 struct gmc_nl *gmc_nl_open(const char *verb);
 void gmc_nl_close(struct gmc_nl *nl);
+
+/*
+ * Whether the last gmc_nl_open*() failed because the module is not loaded
+ * and resolving its family did not load it (gomemctl then exits 3).
+ */
+bool gmc_nl_module_missing(void);
+
+/*
+ * quiet: gmc_nl_open*() keep why they found no family to themselves, for
+ * gmc_nl_resolve_why(): monitor says it once, not on every retry.
+ */
+void gmc_nl_quiet_resolve(bool quiet);
+/* Why the last gmc_nl_open*() found no family, or "". */
+const char *gmc_nl_resolve_why(void);
+
+/* The family's ID: a module unloaded and loaded again gets another one. */
+int gmc_nl_family(const struct gmc_nl *nl);
 
 /* A request for cmd with NLM_F_* flags; add attributes with nla_put_*(). */
 struct nl_msg *gmc_nl_request(struct gmc_nl *nl, uint8_t cmd, int flags);

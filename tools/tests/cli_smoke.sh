@@ -4,7 +4,7 @@
 # Command-line behaviour that needs no module: help, version, usage errors
 # and value checks, all decided before gomemctl opens a netlink socket; and
 # values that are the module's to judge, which must get past the command
-# line (exit status 1 here, where the module is not loaded, instead of 2).
+# line (exit status 3 here, where the module is not loaded, instead of 2).
 # KTAP on stdout; the exit status is non-zero when a test fails.
 #
 # usage: cli_smoke.sh [GOMEMCTL [VERSION]]
@@ -13,7 +13,7 @@
 set -u
 ctl=${1:-$(dirname "$0")/../gomemctl}
 version=${2:-[0-9][^ ]*}
-planned=67
+planned=68
 n=0
 failed=0
 out=$(mktemp)
@@ -51,6 +51,7 @@ check "unknown global flag is a usage error" 2 err '^gomemctl: unknown option "-
 check "info --help" 0 out '^Usage: gomemctl info' info --help
 check "help config" 0 out '^Usage: gomemctl config' help config
 check "info with an argument" 2 err '^gomemctl: info: unexpected argument "now"' info now
+check "info without the module exits 3" 3 err '^gomemctl: the gomemguard module is not loaded' info
 check "info with an unknown flag" 2 err '^gomemctl: info: unknown option "-x"' info -x
 check "config without options" 2 err '^gomemctl: config: nothing to change' config
 check "config option without a value" 2 err 'option "--event-interval" needs a value' config --event-interval
@@ -94,20 +95,20 @@ check "tag --no-signal is for set" 2 err 'unknown option "--no-signal"' \
 	tag 4711 --soft-limit 1G --no-signal
 check "tag --cgroup relative and missing" 2 err 'no such directory \(a cgroup path starts with "/"' \
 	tag --cgroup gmg-no-such.slice --soft-limit 1G
-check "tag PID 0 is the module's to refuse" 1 err '^gomemctl: ' tag 0 --soft-limit 1G
-check "tag --levels 90,80 is the module's to refuse" 1 err '^gomemctl: ' \
+check "tag PID 0 is the module's to refuse" 3 err '^gomemctl: ' tag 0 --soft-limit 1G
+check "tag --levels 90,80 is the module's to refuse" 3 err '^gomemctl: ' \
 	tag 0 --soft-limit 1G --levels 90,80
-check "tag --signal 99 is the module's to refuse" 1 err '^gomemctl: ' \
+check "tag --signal 99 is the module's to refuse" 3 err '^gomemctl: ' \
 	tag 0 --soft-limit 1G --signal 99
 check "tag --signal STOP is refused before the module" 2 err \
 	'^gomemctl: tag: invalid --signal "STOP": a stop signal' tag 4711 --soft-limit 1G --signal STOP
 check "set --signal SIGTSTP is refused before the module" 2 err \
 	'^gomemctl: set: invalid --signal "SIGTSTP": a stop signal' set 4711 --signal SIGTSTP
-check "tag --signal KILL is the module's to judge" 1 err '^gomemctl: ' \
+check "tag --signal KILL is the module's to judge" 3 err '^gomemctl: ' \
 	tag 0 --soft-limit 1G --signal KILL
 check "tag --soft-limit above 1 EiB is refused before the module" 2 err \
 	'invalid --soft-limit "2E": above the module.s bound of 1 EiB' tag 4711 --soft-limit 2E
-check "tag --soft-limit 1E is the module's to judge" 1 err '^gomemctl: ' \
+check "tag --soft-limit 1E is the module's to judge" 3 err '^gomemctl: ' \
 	tag 0 --soft-limit 1E
 check "set without settings" 2 err '^gomemctl: set: nothing to change' set 4711
 check "set with a bad signal" 2 err 'invalid --signal "RTMIN\+99": beyond the real-time signals' \
@@ -137,7 +138,7 @@ check "config --pressure-medium negative" 2 err 'invalid --pressure-medium "-5%"
 	config --pressure-medium -5%
 check "config --pressure-critical beyond u32" 2 err 'invalid --pressure-critical "4294967296": larger than' \
 	config --pressure-critical 4294967296
-check "config --pressure-critical 101 is the module's to refuse" 1 err '^gomemctl: ' \
+check "config --pressure-critical 101 is the module's to refuse" 3 err '^gomemctl: ' \
 	config --pressure-critical 101%
 
 echo "# Totals: pass:$((n - failed)) fail:$failed xfail:0 xpass:0 skip:0 error:0"

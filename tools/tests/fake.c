@@ -352,8 +352,13 @@ struct gmc_nl *fake_open(const char *verb)
 	return nl;
 }
 
+/* A family name no kernel registers (GENL_NAMSIZ is 16). */
+#define ABSENT "gmc-fake-absent"
+
 struct gmc_nl *gmc_nl_open(const char *verb)
 {
+	if (fake_log->module_absent)
+		return open_family(verb, ABSENT);
 	return fake_open(verb);
 }
 
@@ -404,6 +409,8 @@ struct gmc_nl *gmc_nl_open_events(const char *verb)
 	struct gmc_nl *nl;
 	int grp;
 
+	if (fake_log->module_absent)
+		return open_family(verb, ABSENT);
 	fake_log->subscribed = true;
 	nl = open_family(verb, "nlctrl");
 	if (!nl)

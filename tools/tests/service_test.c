@@ -787,6 +787,9 @@ struct run {
 	char out[16384];
 };
 
+/* The monitor running, for run_monitor()'s meanwhile(). */
+static pid_t monitor_pid;
+
 static void run_monitor(struct run *r, const char *const args[],
 			void (*meanwhile)(void))
 {
@@ -806,6 +809,7 @@ static void run_monitor(struct run *r, const char *const args[],
 	pid = fork();
 	if (pid < 0)
 		abort();
+	monitor_pid = pid;
 	if (pid == 0) {
 		dup2(fileno(out), STDOUT_FILENO);
 		optind = 0;
@@ -1125,6 +1129,120 @@ static bool test_monitor_prom_unwritable(void)
 	return ok;
 }
 
+/* Polls for up to 10 s until path holds line. */
+static bool wait_for_line(const char *path, const char *line)
+{
+	int i;
+
+	for (i = 0; i < 1000; i++) {
+		char *got = slurp(path);
+		bool found = got && strstr(got, line);
+
+		free(got);
+		if (found)
+			return true;
+		usleep(10000);
+	}
+	return fail("%s never held %s", path, line);
+}
+
+static bool still_running(void)
+{
+	return waitpid(monitor_pid, NULL, WNOHANG) == 0 ||
+	       fail("monitor exited while the module was away");
+}
+
+static const char down_said[] =
+	"gomemctl: monitor: the gomemguard module is not loaded (run \"modprobe gomemguard\" as root, or install it with \"make dkms-install\"); looking for it again every 30 s at most, gomemguard_module_up 0 meanwhile\n";
+static const char back_said[] =
+	"gomemctl: monitor: the gomemguard module is loaded: receiving its events again\n";
+
+static char *prom_file;
+static bool away_ok;
+
+/* No module for 2.5 s (retries at 1 s and 3 s), then it appears. */
+static void module_appears(void)
+{
+	away_ok = wait_for_line(prom_file, "gomemguard_module_up 0\n");
+	usleep(2500000);
+	away_ok &= still_running() &&
+		   same_text("stderr while away", fake_said, down_said);
+	fake_log->module_absent = false;
+}
+
+static bool test_monitor_prom_no_module(void)
+{
+	char *file = path_of("gomemguard.prom"), *got, want[1024];
+	const char *args[] = { "monitor", "-q", "--prom-file", file, NULL };
+	static const char stale[] =
+		"gomemguard_process_anon_bytes{pid=\"99\",comm=\"before\",memcg=\"/\",source=\"pid\"} 1\n";
+	FILE *f = must(fopen(file, "w"));
+	struct run r;
+	bool ok = true;
+
+	/* What a monitor wrote before the machine rebooted. */
+	fputs(stale, f);
+	fclose(f);
+	prom_file = file;
+	fake_log->module_absent = true;
+	fake_answer_with(answer_refresh);
+	fake_queue_event(event(GOMEMGUARD_EVENT_WARN, 1), NULL);
+	run_monitor(&r, args, module_appears);
+	got = slurp(file);
+	snprintf(want, sizeof(want), "%s%s", down_said, back_said);
+	if (r.status)
+		ok = fail("status %d", r.status);
+	if (!away_ok)
+		ok = false;
+	if (!got || !strstr(got, "gomemguard_module_up 1\n") ||
+	    !strstr(got, "gomemguard_process_anon_bytes{pid=\"4711\"") ||
+	    strstr(got, stale))
+		ok = fail("the module's series are not in the file");
+	if (!ok && got)
+		ktap_diag("file", got);
+	ok &= same_text("stderr", fake_said, want);
+	unlink(file);
+	free(file);
+	free(got);
+	return ok;
+}
+
+/* Loaded, unloaded, loaded again, while monitor refreshes every second. */
+static void module_goes_and_comes(void)
+{
+	away_ok = wait_for_line(prom_file, "gomemguard_module_up 1\n");
+	fake_log->module_absent = true;
+	away_ok &= wait_for_line(prom_file, "gomemguard_module_up 0\n") &&
+		   still_running();
+	fake_log->module_absent = false;
+	away_ok &= wait_for_line(prom_file, "gomemguard_module_up 1\n");
+	kill(monitor_pid, SIGTERM);
+}
+
+static bool test_monitor_prom_unload(void)
+{
+	char *file = path_of("gomemguard.prom"), want[1024];
+	const char *args[] = { "monitor", "-q", "--prom-file", file,
+			       "--prom-interval", "1s", NULL };
+	struct run r;
+	bool ok = true;
+
+	prom_file = file;
+	fake_answer_with(answer_refresh);
+	fake_events_end_with_sigterm(false);
+	run_monitor(&r, args, module_goes_and_comes);
+	snprintf(want, sizeof(want), "%s%s", down_said, back_said);
+	if (r.status)
+		ok = fail("status %d", r.status);
+	if (!away_ok)
+		ok = false;
+	/* Subscribed twice: at the start, and once the module was back. */
+	ok &= same_text("stderr", fake_said, want);
+	unlink(file);
+	free(file);
+	return ok;
+}
+
 static bool test_monitor_usage(void)
 {
 	static const struct {
@@ -1198,6 +1316,10 @@ static const struct {
 	  test_monitor_prom, true },
 	{ "monitor --prom-file: an unwritable file is an error at once",
 	  test_monitor_prom_unwritable, true },
+	{ "monitor --prom-file: no module is module_up 0, it waits, then subscribes",
+	  test_monitor_prom_no_module, true },
+	{ "monitor --prom-file: a module unloaded and loaded again is followed",
+	  test_monitor_prom_unload, true },
 	{ "monitor: service options checked as usage errors",
 	  test_monitor_usage, false },
 };
