@@ -16,6 +16,7 @@
 
 #include "cgroup.h"
 #include "gomemctl.h"
+#include "memstat.h"
 
 /* The mount that holds the path: the longest mount point above it. */
 struct cg_mount {
@@ -158,6 +159,35 @@ static char *join(const char *root, const char *rel)
 	return s;
 }
 
+/*
+ * A path relative to the cgroup root that names no directory under the
+ * root where it can be seen: said here, rather than the kernel's bare
+ * ENOENT.  Where the root cannot be seen (another cgroup namespace), the
+ * module judges.
+ */
+static int check_exists(const char *verb, const char *arg,
+			const char *mountinfo)
+{
+	const char *env = getenv(MEMSTAT_ROOT_ENV);
+	char *root, *dir = NULL;
+	struct stat st;
+	int ret = 0;
+
+	root = env && *env ? strdup(env) :
+	       cgroup_global_root(mountinfo, CGROUP_NS);
+	if (!root)
+		return 0;
+	if (asprintf(&dir, "%s%s", root, arg) < 0) {
+		ret = no_memory(verb);
+	} else if (stat(dir, &st) && (errno == ENOENT || errno == ENOTDIR)) {
+		gmc_err(verb, "no such cgroup: %s (no directory %s)", arg, dir);
+		ret = GMC_EXIT_ERROR;
+	}
+	free(dir);
+	free(root);
+	return ret;
+}
+
 int cgroup_resolve(const char *verb, const char *arg, const char *mountinfo,
 		   char **path)
 {
@@ -176,6 +206,9 @@ int cgroup_resolve(const char *verb, const char *arg, const char *mountinfo,
 				arg);
 			return GMC_EXIT_USAGE;
 		}
+		ret = check_exists(verb, arg, mountinfo);
+		if (ret)
+			return ret;
 		*path = strdup(arg);
 		return *path ? 0 : no_memory(verb);
 	}

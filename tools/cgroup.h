@@ -13,9 +13,12 @@
  * /sys/fs/cgroup/app.slice, or a path that does not exist in the filesystem
  * and starts with "/", taken as already relative to the cgroup root.  Sets
  * *path to the relative form ("/app.slice"; the root itself is "/"),
- * which the caller frees.  Whether it names a cgroup is the module's call.
- * Returns 0, or after reporting GMC_EXIT_USAGE (arg cannot be a cgroup) or
- * GMC_EXIT_ERROR (the system could not tell).
+ * which the caller frees.  A path of the second kind must exist below the
+ * cgroup2 root (GOMEMCTL_CGROUP2_ROOT, else the global root in mountinfo)
+ * when that root can be seen; otherwise whether it names a cgroup is the
+ * module's call.  Returns 0, or after reporting GMC_EXIT_USAGE (arg cannot
+ * be a cgroup) or GMC_EXIT_ERROR ("no such cgroup", or the system could
+ * not tell).
  */
 int cgroup_resolve(const char *verb, const char *arg, const char *mountinfo,
 		   char **path);

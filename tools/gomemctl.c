@@ -92,6 +92,10 @@ void gmc_bad_option(const char *verb, int c, char *argv[])
 
 	if (c == ':')
 		gmc_err(verb, "option \"%s\" needs a value", arg);
+	else if (optopt && !strncmp(arg, "--", 2))
+		/* A known long option with "=value": its val is no character. */
+		gmc_err(verb, "option \"%.*s\" takes no value", (int)strcspn(arg, "="),
+			arg);
 	else if (optopt)
 		gmc_err(verb, "unknown option \"-%c\"", optopt);
 	else
@@ -113,19 +117,31 @@ static int finish(int ret)
 	return ret;
 }
 
+/*
+ * A usage error is the line that says what is wrong, and where to read
+ * more: never the whole help, which would bury that line.
+ */
+static int try_help(const char *verb)
+{
+	gmc_note("Try 'gomemctl%s%s --help'.", verb ? " " : "", verb ? verb : "");
+	return GMC_EXIT_USAGE;
+}
+
 static int run_verb(int argc, char *argv[])
 {
 	size_t i;
+	int ret;
 
 	for (i = 0; i < ARRAY_SIZE(verbs); i++) {
 		if (!strcmp(argv[0], verbs[i].name)) {
 			optind = 0;	/* glibc: start over, at argv[1] */
-			return verbs[i].main(argc, argv);
+			ret = verbs[i].main(argc, argv);
+			return ret == GMC_EXIT_USAGE ? try_help(verbs[i].name) :
+						       ret;
 		}
 	}
 	gmc_err(NULL, "unknown command \"%s\"", argv[0]);
-	usage(stderr);
-	return GMC_EXIT_USAGE;
+	return try_help(NULL);
 }
 
 /* "help" and "help <command>" */
@@ -140,8 +156,7 @@ static int help(int argc, char *argv[])
 	}
 	if (argc > 2) {
 		gmc_err(NULL, "help: unexpected argument \"%s\"", argv[2]);
-		usage(stderr);
-		return GMC_EXIT_USAGE;
+		return try_help(NULL);
 	}
 	verb_argv[0] = argv[1];
 	return run_verb(2, verb_argv);
@@ -175,14 +190,12 @@ int main(int argc, char *argv[])
 			return finish(GMC_EXIT_OK);
 		default:
 			gmc_bad_option(NULL, c, argv);
-			usage(stderr);
-			return GMC_EXIT_USAGE;
+			return try_help(NULL);
 		}
 	}
 	if (optind == argc) {
 		gmc_err(NULL, "no command given");
-		usage(stderr);
-		return GMC_EXIT_USAGE;
+		return try_help(NULL);
 	}
 	argc -= optind;
 	argv += optind;

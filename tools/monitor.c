@@ -865,7 +865,6 @@ static int parse_args(int argc, char *argv[], struct monitor *m,
 			return GMC_EXIT_OK;
 		default:
 			gmc_bad_option(VERB, c, argv);
-			usage(stderr);
 			return GMC_EXIT_USAGE;
 		}
 		if (ret >= 0)
@@ -873,7 +872,6 @@ static int parse_args(int argc, char *argv[], struct monitor *m,
 	}
 	if (optind < argc) {
 		gmc_err(VERB, "unexpected argument \"%s\"", argv[optind]);
-		usage(stderr);
 		return GMC_EXIT_USAGE;
 	}
 	return check_combinations(o);

@@ -283,7 +283,6 @@ int tagargs_main(const struct tag_verb *v, int argc, char *argv[])
 		case '?':
 		case ':':
 			gmc_bad_option(v->name, c, argv);
-			v->usage(stderr);
 			return GMC_EXIT_USAGE;
 		default:
 			if (parse_setting(v->name, c, optarg, &s))
@@ -293,10 +292,8 @@ int tagargs_main(const struct tag_verb *v, int argc, char *argv[])
 	}
 	t.pid_args = argv + optind;
 	t.n_pid_args = (size_t)(argc - optind);
-	if (check(v, &t, &s)) {
-		v->usage(stderr);
+	if (check(v, &t, &s))
 		return GMC_EXIT_USAGE;
-	}
 	if (t.go)
 		return run_go(v, &t, &s);
 	if (t.n_pid_args &&

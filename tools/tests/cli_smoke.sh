@@ -13,7 +13,7 @@
 set -u
 ctl=${1:-$(dirname "$0")/../gomemctl}
 version=${2:-[0-9][^ ]*}
-planned=68
+planned=74
 n=0
 failed=0
 out=$(mktemp)
@@ -45,13 +45,19 @@ echo "1..$planned"
 check "--help prints usage" 0 out '^Usage: gomemctl ' --help
 check "-h lists the verbs" 0 out '^  info +show module version' -h
 check "-V prints the version" 0 out "^gomemctl $version\$" -V
-check "no verb is a usage error" 2 err '^Usage: gomemctl '
+check "no verb is a usage error" 2 err "^Try 'gomemctl --help'\\.\$"
 check "unknown verb is a usage error" 2 err '^gomemctl: unknown command "frobnicate"' frobnicate
 check "unknown global flag is a usage error" 2 err '^gomemctl: unknown option "--bogus"' --bogus info
 check "info --help" 0 out '^Usage: gomemctl info' info --help
 check "help config" 0 out '^Usage: gomemctl config' help config
 check "info with an argument" 2 err '^gomemctl: info: unexpected argument "now"' info now
 check "info without the module exits 3" 3 err '^gomemctl: the gomemguard module is not loaded' info
+check "a usage error is two lines, not the help" 2 err "^Try 'gomemctl tag --help'\\.\$" \
+	tag 4711 --soft-limit 1G --bogus
+check "--inherit=yes names the option" 2 err '^gomemctl: tag: option "--inherit" takes no value$' \
+	tag 4711 --soft-limit 1G --inherit=yes
+check "an unknown long option with a value" 2 err '^gomemctl: tag: unknown option "--bogus=1"$' \
+	tag 4711 --soft-limit 1G --bogus=1
 check "info with an unknown flag" 2 err '^gomemctl: info: unknown option "-x"' info -x
 check "config without options" 2 err '^gomemctl: config: nothing to change' config
 check "config option without a value" 2 err 'option "--event-interval" needs a value' config --event-interval
@@ -98,8 +104,13 @@ check "tag --cgroup relative and missing" 2 err 'no such directory \(a cgroup pa
 check "tag PID 0 is the module's to refuse" 3 err '^gomemctl: ' tag 0 --soft-limit 1G
 check "tag --levels 90,80 is the module's to refuse" 3 err '^gomemctl: ' \
 	tag 0 --soft-limit 1G --levels 90,80
-check "tag --signal 99 is the module's to refuse" 3 err '^gomemctl: ' \
+check "tag --signal 99 is refused before the module" 2 err \
+	'^gomemctl: tag: invalid --signal "99": beyond the signals the kernel has \(1 to 64' \
 	tag 0 --soft-limit 1G --signal 99
+check "tag --signal 65 is refused before the module" 2 err \
+	'invalid --signal "65": beyond the signals the kernel has' tag 4711 --soft-limit 1G --signal 65
+check "tag --signal 64 is the module's to judge" 3 err '^gomemctl: ' \
+	tag 0 --soft-limit 1G --signal 64
 check "tag --signal STOP is refused before the module" 2 err \
 	'^gomemctl: tag: invalid --signal "STOP": a stop signal' tag 4711 --soft-limit 1G --signal STOP
 check "set --signal SIGTSTP is refused before the module" 2 err \
@@ -140,6 +151,17 @@ check "config --pressure-critical beyond u32" 2 err 'invalid --pressure-critical
 	config --pressure-critical 4294967296
 check "config --pressure-critical 101 is the module's to refuse" 3 err '^gomemctl: ' \
 	config --pressure-critical 101%
+
+# Not the whole help, which would bury the line that says what is wrong.
+n=$((n + 1))
+"$ctl" tag 4711 --soft-limit 1G --bogus >"$out" 2>"$err"
+if [ "$(wc -l <"$err")" -eq 2 ] && [ ! -s "$out" ]; then
+	echo "ok $n a usage error is one line and where to read more"
+else
+	echo "not ok $n a usage error is one line and where to read more"
+	sed 's/^/# stderr: /' "$err"
+	failed=$((failed + 1))
+fi
 
 echo "# Totals: pass:$((n - failed)) fail:$failed xfail:0 xpass:0 skip:0 error:0"
 [ "$failed" -eq 0 ] && [ "$n" -eq "$planned" ]

@@ -144,6 +144,10 @@ void gmc_bad_option(const char *verb, int c, char *argv[])
 
 	if (c == ':')
 		gmc_err(verb, "option \"%s\" needs a value", arg);
+	else if (optopt && !strncmp(arg, "--", 2))
+		/* A known long option with "=value": its val is no character. */
+		gmc_err(verb, "option \"%.*s\" takes no value", (int)strcspn(arg, "="),
+			arg);
 	else if (optopt)
 		gmc_err(verb, "unknown option \"-%c\"", optopt);
 	else

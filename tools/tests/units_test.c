@@ -121,6 +121,12 @@ static const struct parse_case fuse_cases[] = {
 	{ "USR1", 0, SIGUSR1, NULL },
 	{ "TERM", 0, SIGTERM, NULL },
 	{ "FOO", -EINVAL, 0, "unknown signal name" },
+	/* The module's policy range, 1..64, refused before asking it. */
+	{ "64", 0, 64, NULL },
+	{ "RTMAX", 0, 64, NULL },
+	{ "65", -ERANGE, 0, "beyond the signals the kernel has (1 to 64" },
+	{ "99", -ERANGE, 0, "beyond the signals the kernel has" },
+	{ "4294967295", -ERANGE, 0, "beyond the signals the kernel has" },
 };
 
 static const struct parse_case size_cases[] = {

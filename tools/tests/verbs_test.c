@@ -89,6 +89,17 @@ static char *format(const char *fmt, ...)
 }
 
 /* The failure's story, for the KTAP diagnostics. */
+/*
+ * The cgroup2 tree the verbs read memory.stat and memory.pressure from,
+ * and where --cgroup paths must exist
+ * (GOMEMCTL_CGROUP2_ROOT, set for every test): cg2_base/root stands for the
+ * global root.  /app.slice has both files; /system.slice/worker.service
+ * neither; the root itself neither.  cg2_base holds a memory.stat of its
+ * own, which a path with ".." would reach.
+ */
+static char cg2_base[] = "/tmp/gmg-cg2.XXXXXX";
+static char cg2_root[sizeof(cg2_base) + 8];
+
 static bool fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 static bool fail(const char *fmt, ...)
@@ -524,8 +535,8 @@ static bool test_tag_encoding(void)
 static bool test_tag_cgroup_relative(void)
 {
 	static const char *const args[] = {
-		"tag", "--soft-limit", "512M", "--cgroup", "/gmg-no-such.slice/x",
-		NULL,
+		"tag", "--soft-limit", "512M", "--cgroup",
+		"/system.slice/worker.service", NULL,
 	};
 	struct sent s;
 	struct run r;
@@ -534,8 +545,28 @@ static bool test_tag_cgroup_relative(void)
 	run_verb(&r, tag_main, args);
 	return check_run(&r, 0, "", "") && decode(0, &s) &&
 	       sent_head(&s, GOMEMGUARD_CMD_TAG_NEW, false, 2) &&
-	       sent_string(&s, GOMEMGUARD_A_CGROUP, "/gmg-no-such.slice/x") &&
+	       sent_string(&s, GOMEMGUARD_A_CGROUP,
+			   "/system.slice/worker.service") &&
 	       sent_u64(&s, GOMEMGUARD_A_SOFT_LIMIT, 512ULL << 20);
+}
+
+/* Not below the cgroup2 root (setup_cg2_tree()'s): said, nothing sent. */
+static bool test_tag_cgroup_missing(void)
+{
+	static const char *const args[] = {
+		"tag", "--soft-limit", "512M", "--cgroup", "/gmg-no-such.slice/x",
+		NULL,
+	};
+	char said[512];
+	struct run r;
+
+	snprintf(said, sizeof(said),
+		 "gomemctl: tag: no such cgroup: /gmg-no-such.slice/x (no directory %s/gmg-no-such.slice/x)\n",
+		 cg2_root);
+	fake_answer_with(answer_ack);
+	run_verb(&r, tag_main, args);
+	return check_run(&r, GMC_EXIT_ERROR, "", said) &&
+	       (fake_log->n_reqs == 0 || fail("%u requests sent", fake_log->n_reqs));
 }
 
 /* The first cgroup2 mount point in mountinfo, if there is one. */
@@ -1380,16 +1411,6 @@ static bool test_oom_lacking(void)
 /* Memory cgroups: MEMCG_GET replies and PRESSURE events. */
 
 /*
- * The cgroup2 tree the verbs read memory.stat and memory.pressure from
- * (GOMEMCTL_CGROUP2_ROOT, set for every test): cg2_base/root stands for the
- * global root.  /app.slice has both files; /system.slice/worker.service
- * neither; the root itself neither.  cg2_base holds a memory.stat of its
- * own, which a path with ".." would reach.
- */
-static char cg2_base[] = "/tmp/gmg-cg2.XXXXXX";
-static char cg2_root[sizeof(cg2_base) + 8];
-
-/*
  * anon 1100 MiB, file 800 MiB (shmem 100 MiB of it), dirty 60 MiB, under
  * writeback 20 MiB: pinned 180 MiB.  file_mapped (50 MiB, mapped shmem
  * included) is no part of it.
@@ -1994,7 +2015,9 @@ static const struct cg_case cg_cases[] = {
 	{ "@/mnt point/app.slice/../app.slice", "mountinfo", 0, "/app.slice" },
 	{ "@/sub/pod1", "mountinfo", 0, "/kubepods/pod1" },
 	{ "@/sub", "mountinfo", 0, "/kubepods" },
-	{ "/gmg-no-such.slice", "mountinfo", 0, "/gmg-no-such.slice" },
+	{ "/app.slice", "mountinfo", 0, "/app.slice" },
+	{ "/gmg-no-such.slice", "mountinfo", GMC_EXIT_ERROR,
+	  "no such cgroup: /gmg-no-such.slice" },
 	{ "@/other", "mountinfo", GMC_EXIT_USAGE,
 	  "not under the cgroup2 mount @/mnt point (give" },
 	{ "gmg-no-such.slice", "mountinfo", GMC_EXIT_USAGE,
@@ -2116,6 +2139,8 @@ static const struct {
 	  test_tag_encoding },
 	{ "tag --cgroup with a cgroup path sends it as it is",
 	  test_tag_cgroup_relative },
+	{ "tag --cgroup that does not exist: no such cgroup, nothing sent",
+	  test_tag_cgroup_missing },
 	{ "tag --cgroup with the cgroup2 mount point sends \"/\"",
 	  test_tag_cgroup_mount },
 	{ "the kernel's verdict on unordered levels reaches the user",
