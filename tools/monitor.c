@@ -39,6 +39,7 @@
 #include "proc.h"
 #include "prom.h"
 #include "units.h"
+#include "wallclock.h"
 
 #define VERB "monitor"
 #define NSEC_PER_SEC 1000000000ULL
@@ -210,18 +211,20 @@ static void prom_log(void *arg, int priority, const char *msg)
 	say(arg, priority, "%s", msg);
 }
 
-/* When it arrived, by the wall clock, for people; JSON has the kernel's time. */
-static char *wall_clock(char *buf, size_t len)
+/*
+ * When it happened, in local wall-clock time, for people: the module's
+ * stamp, or for a state record (which has none) now.
+ */
+static char *wall_clock(char *buf, size_t len, struct nlattr **tb)
 {
+	struct nlattr *a = tb[GOMEMGUARD_A_TIME_NS];
 	struct timespec ts;
-	struct tm tm;
-	size_t n;
 
+	if (a)
+		return wallclock_local_ms(buf, len, wallclock_ns(nla_get_u64(a)));
 	clock_gettime(CLOCK_REALTIME, &ts);
-	localtime_r(&ts.tv_sec, &tm);
-	n = strftime(buf, len, "%H:%M:%S", &tm);
-	snprintf(buf + n, len - n, ".%03ld", ts.tv_nsec / 1000000);
-	return buf;
+	return wallclock_local_ms(buf, len, (uint64_t)ts.tv_sec * NSEC_PER_SEC +
+					    (uint64_t)ts.tv_nsec);
 }
 
 /*
@@ -251,9 +254,11 @@ static void print_fields(void *arg)
 		out_json_str("event", r->event);
 		if (tb[GOMEMGUARD_A_SEQ])
 			out_json_u64("seq", nla_get_u64(tb[GOMEMGUARD_A_SEQ]));
-		if (tb[GOMEMGUARD_A_TIME_NS])
+		if (tb[GOMEMGUARD_A_TIME_NS]) {
 			out_json_u64("time_ns",
 				     nla_get_u64(tb[GOMEMGUARD_A_TIME_NS]));
+			wallclock_json(nla_get_u64(tb[GOMEMGUARD_A_TIME_NS]));
+		}
 		if (r->type == GOMEMGUARD_EVENT_PRESSURE)
 			pressure_print(tb, &r->ms);
 		else
@@ -271,12 +276,12 @@ static void print_fields(void *arg)
 
 static int print_record(struct monitor *m, struct record *r)
 {
-	char clock[32];
+	char clock[WALLCLOCK_BUF_LEN];
 
 	if (m->quiet)
 		return 0;
 	out_begin();
-	out_text("%s ", wall_clock(clock, sizeof(clock)));
+	out_text("%s ", wall_clock(clock, sizeof(clock), r->tb));
 	print_fields(r);
 	if (out_end()) {
 		m->write_failed = true;

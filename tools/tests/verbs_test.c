@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -485,12 +486,32 @@ static bool line_equals(const char *text, int i, const char *want)
 	return ok || fail("line %d differs", i + 1);
 }
 
+/*
+ * "time" and "time_unix_ns" of a CLOCK_BOOTTIME stamp, by the fake clocks
+ * (2026-11-27 09:00:00 UTC, ten days after boot), with a comma after.
+ */
+static char *wall_keys(uint64_t time_ns)
+{
+	uint64_t wall = FAKE_REALTIME_NS - FAKE_BOOTTIME_NS + time_ns;
+	time_t secs = (time_t)(wall / 1000000000);
+	char date[32];
+	struct tm tm;
+
+	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", gmtime_r(&secs, &tm));
+	return format("\"time\":\"%s.%09" PRIu64 "Z\",\"time_unix_ns\":%" PRIu64 ",",
+		      date, wall % 1000000000, wall);
+}
+
 /* The proc JSON with the event's keys added. */
 static char *event_json(const char *event, uint64_t seq, uint64_t time_ns,
 			const char *proc)
 {
-	return format("{\"event\":\"%s\",\"seq\":%" PRIu64 ",\"time_ns\":%" PRIu64 ",%s",
-		      event, seq, time_ns, proc + 1);
+	char *wall = wall_keys(time_ns), *s;
+
+	s = format("{\"event\":\"%s\",\"seq\":%" PRIu64 ",\"time_ns\":%" PRIu64 ",%s%s",
+		   event, seq, time_ns, wall, proc + 1);
+	free(wall);
+	return s;
 }
 
 static struct nl_msg *event_msg(uint32_t event, uint64_t seq,
@@ -628,7 +649,7 @@ static bool test_tag_levels_refused(void)
 static bool test_tag_pid_zero(void)
 {
 	static const char *const args[] = {
-		"tag", "0", "--soft-limit", "1G", "--signal", "99", NULL,
+		"tag", "0", "--soft-limit", "1G", "--signal", "64", NULL,
 	};
 	struct sent s;
 	struct run r;
@@ -639,7 +660,7 @@ static bool test_tag_pid_zero(void)
 			 "gomemctl: tag: No such process\n"
 			 "kernel reports: no such process (attribute pid)\n") &&
 	       decode(0, &s) && sent_u32(&s, GOMEMGUARD_A_PID, 0) &&
-	       sent_u32(&s, GOMEMGUARD_A_SIGNAL, 99);
+	       sent_u32(&s, GOMEMGUARD_A_SIGNAL, 64);
 }
 
 static void answer_kill_refused(struct nlmsghdr *req)
@@ -998,11 +1019,18 @@ static bool test_monitor_text(void)
 	run_verb(&r, monitor_main, args);
 	if (!check_run(&r, 0, NULL, ""))
 		return false;
-	/* Each line starts with the wall clock, "HH:MM:SS.mmm". */
+	/*
+	 * Each line starts with the event's time by the local wall clock,
+	 * "HH:MM:SS.mmm": the fake boot was 10 days before 09:00:00 (TZ=UTC),
+	 * the events 1 s and 2 s after it.
+	 */
 	second = strchr(r.out, '\n');
 	if (sscanf(r.out, "%2u:%2u:%2u.%3u", &h, &m, &s, &ms) != 4 ||
 	    !second || sscanf(second + 1, "%2u:%2u:%2u.%3u", &h, &m, &s, &ms) != 4)
 		return fail("no clock time in \"%s\"", r.out);
+	if (strncmp(r.out, "09:00:01.000 ", 13) ||
+	    strncmp(second + 1, "09:00:02.000 ", 13))
+		return fail("not the events' times in \"%s\"", r.out);
 	memmove(second + 1, second + 13, strlen(second + 13) + 1);
 	memmove(r.out, r.out + 12, strlen(r.out + 12) + 1);
 	if (strcmp(r.out, want)) {
@@ -1313,15 +1341,17 @@ static char *oom2_json(uint64_t seq)
 	char *full = json_plus(proc_full_json, "\"lead_ms\":28500");
 	char *minimal = json_plus(proc_minimal_json, "\"lead_ms\":null");
 	char *seq_key = seq ? format("\"seq\":%" PRIu64 ",", seq) : format("%s", "");
+	char *wall = wall_keys(OOM2_TIME_NS);
 	char *s;
 
-	s = format("{\"event\":\"oom\",\"oom_id\":2,%s\"time_ns\":%llu,"
+	s = format("{\"event\":\"oom\",\"oom_id\":2,%s\"time_ns\":%llu,%s"
 		   "\"constraint\":\"memcg\",\"memcg\":\"/app.slice\","
 		   "\"victim_pid\":4711,\"victim_comm\":\"payments\","
 		   "\"victim_tagged\":true,\"victim_anon_bytes\":2040109465,"
 		   "\"victim_file_bytes\":12582912,\"victim_shmem_bytes\":0,"
 		   "\"lead_ms\":28500,\"snapshot\":[%s,%s]}",
-		   seq_key, (unsigned long long)OOM2_TIME_NS, full, minimal);
+		   seq_key, (unsigned long long)OOM2_TIME_NS, wall, full, minimal);
+	free(wall);
 	free(full);
 	free(minimal);
 	free(seq_key);
@@ -1339,7 +1369,10 @@ static bool test_oom_json(void)
 	fake_answer_with(answer_oom_dump);
 	run_verb(&r, oom_main, args);
 	oom2 = oom2_json(0);
+	/* 2026-11-27 03:00:00 UTC: by the wall clock, not since boot. */
 	want = format("[%s,{\"event\":\"oom\",\"oom_id\":1,\"time_ns\":%llu,"
+		      "\"time\":\"2026-11-27T03:00:00.000000000Z\","
+		      "\"time_unix_ns\":1795748400000000000,"
 		      "\"constraint\":\"global\",\"memcg\":\"/\","
 		      "\"victim_pid\":999,\"victim_comm\":\"cc1plus\","
 		      "\"victim_tagged\":false,\"victim_anon_bytes\":3221225472,"
@@ -1667,6 +1700,8 @@ static struct nl_msg *oom_msg(uint64_t seq, void (*put)(struct nl_msg *m))
 /* /app.slice's memory.stat and memory.pressure are readable, "/"'s not. */
 #define PRESSURE_APP_JSON(seq) \
 	"{\"event\":\"pressure\",\"seq\":" #seq ",\"time_ns\":" #seq "000000000," \
+	"\"time\":\"2026-11-17T09:00:0" #seq ".000000000Z\"," \
+	"\"time_unix_ns\":179490600" #seq "000000000," \
 	"\"memcg\":\"/app.slice\",\"memcg_id\":1234,\"level\":\"medium\"," \
 	"\"memcg_usage_bytes\":2040109465,\"memcg_max_bytes\":2147483648," \
 	"\"anon_bytes\":1153433600,\"file_bytes\":838860800," \
@@ -1700,6 +1735,8 @@ static bool test_monitor_memcg_events(void)
 	     line_equals(r.out, 2, oom) &&
 	     line_equals(r.out, 3,
 			 "{\"event\":\"pressure\",\"seq\":4,\"time_ns\":4000000000,"
+			 "\"time\":\"2026-11-17T09:00:04.000000000Z\","
+			 "\"time_unix_ns\":1794906004000000000,"
 			 "\"memcg\":\"/\",\"memcg_id\":1,\"level\":\"critical\","
 			 "\"memcg_usage_bytes\":2040109465,\"memcg_max_bytes\":null,"
 			 "\"anon_bytes\":null,\"file_bytes\":null,"
@@ -2145,7 +2182,7 @@ static const struct {
 	  test_tag_cgroup_mount },
 	{ "the kernel's verdict on unordered levels reaches the user",
 	  test_tag_levels_refused },
-	{ "PID 0 and signal 99 are the kernel's to refuse",
+	{ "PID 0 and signal 64 are the kernel's to refuse",
 	  test_tag_pid_zero },
 	{ "tag --signal KILL: the module's kill(2) refusal and its reason",
 	  test_tag_kill_refused },
