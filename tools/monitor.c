@@ -505,6 +505,8 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
 }
 
+static void module_down(struct monitor *m);
+
 static int prom_refresh_now(struct monitor *m)
 {
 	int err;
@@ -518,7 +520,7 @@ static int prom_refresh_now(struct monitor *m)
 	m->prom_last_ns = now_ns();
 	/* Its family gone from under the refresh: no need to wait for a check. */
 	if (m->nl && gmc_nl_module_missing())
-		m->next_check_ns = m->prom_last_ns;
+		module_down(m);
 	return err;
 }
 
