@@ -33,6 +33,7 @@ enum vfmt {
 	V_U32,
 	V_PCT_RATIO,		/* u32 percent as a ratio: 90 is 0.90 */
 	V_HUNDREDTHS_RATIO,	/* u32 1/100 % as a ratio: 1234 is 0.1234 */
+	V_MS_SECONDS,		/* u32 milliseconds as seconds: 1500 is 1.500 */
 };
 
 #define ALWAYS SIZE_MAX
@@ -77,6 +78,12 @@ static const struct field proc_fields[] = {
 	{ "gomemguard_process_usage_ratio", "gauge",
 	  "Anon plus swap as a share of the soft limit.",
 	  PROC(usage_pct), V_PCT_RATIO, ALWAYS },
+	{ "gomemguard_process_eta_horizon_seconds", "gauge",
+	  "The tag's ETA horizon: an ETA below it sends an eta event.",
+	  PROC(eta_horizon_ms), V_MS_SECONDS, ALWAYS },
+	{ "gomemguard_process_signals_sent_total", "counter",
+	  "Fuse signals the module sent to a watched process since it was tagged.",
+	  PROC(signals_sent), V_U32, ALWAYS },
 };
 
 static const struct field memcg_fields[] = {
@@ -216,6 +223,10 @@ static void value(FILE *f, const void *obj, const struct field *fd)
 		u32 = *(const uint32_t *)p;
 		fprintf(f, " %" PRIu32 ".%04" PRIu32 "\n", u32 / 10000,
 			u32 % 10000);
+		break;
+	case V_MS_SECONDS:
+		u32 = *(const uint32_t *)p;
+		fprintf(f, " %" PRIu32 ".%03" PRIu32 "\n", u32 / 1000, u32 % 1000);
 		break;
 	}
 }
@@ -466,6 +477,8 @@ static int on_proc(struct gmc_nl *nl, struct nlattr *tb[], void *arg)
 	p->rate = nla_get_s64(tb[GOMEMGUARD_A_RATE]);
 	p->level_pct = nla_get_u32(tb[GOMEMGUARD_A_LEVEL_PCT]);
 	p->usage_pct = nla_get_u32(tb[GOMEMGUARD_A_USAGE_PCT]);
+	p->eta_horizon_ms = nla_get_u32(tb[GOMEMGUARD_A_ETA_HORIZON_MS]);
+	p->signals_sent = nla_get_u32(tb[GOMEMGUARD_A_SIGNALS_SENT]);
 	/* ETA_MS and ETA_LIMIT come together, or neither does. */
 	if ((a = tb[GOMEMGUARD_A_ETA_MS]) && tb[GOMEMGUARD_A_ETA_LIMIT]) {
 		p->has_eta = true;

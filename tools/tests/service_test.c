@@ -227,12 +227,14 @@ static struct prom_proc sample_procs[] = {
 		.source = "cgroup", .anon = 1739461754, .file = 310 * MIB,
 		.hwm = 1800000000, .soft_limit = 1932735283, .rate = 10276044,
 		.has_eta = true, .eta_ms = 28500, .eta_limit = "soft",
-		.level_pct = 90, .usage_pct = 90,
+		.level_pct = 90, .usage_pct = 90, .eta_horizon_ms = 30000,
+		.signals_sent = 2,
 	},
 	{
 		.pid = 815, .comm = (char *)"we\"ird\\", .memcg = (char *)"/x\ny",
 		.source = "pid", .anon = 4096, .shmem = MIB, .swap = 8192,
 		.hwm = 12288, .soft_limit = GIB, .rate = -4096, .usage_pct = 1,
+		.eta_horizon_ms = 1500,
 	},
 };
 
@@ -308,6 +310,14 @@ static const char sample_file[] =
 	"# TYPE gomemguard_process_usage_ratio gauge\n"
 	"gomemguard_process_usage_ratio{pid=\"4711\",comm=\"payments\",memcg=\"/app.slice\",source=\"cgroup\"} 0.90\n"
 	"gomemguard_process_usage_ratio{pid=\"815\",comm=\"we\\\"ird\\\\\",memcg=\"/x\\ny\",source=\"pid\"} 0.01\n"
+	"# HELP gomemguard_process_eta_horizon_seconds The tag's ETA horizon: an ETA below it sends an eta event.\n"
+	"# TYPE gomemguard_process_eta_horizon_seconds gauge\n"
+	"gomemguard_process_eta_horizon_seconds{pid=\"4711\",comm=\"payments\",memcg=\"/app.slice\",source=\"cgroup\"} 30.000\n"
+	"gomemguard_process_eta_horizon_seconds{pid=\"815\",comm=\"we\\\"ird\\\\\",memcg=\"/x\\ny\",source=\"pid\"} 1.500\n"
+	"# HELP gomemguard_process_signals_sent_total Fuse signals the module sent to a watched process since it was tagged.\n"
+	"# TYPE gomemguard_process_signals_sent_total counter\n"
+	"gomemguard_process_signals_sent_total{pid=\"4711\",comm=\"payments\",memcg=\"/app.slice\",source=\"cgroup\"} 2\n"
+	"gomemguard_process_signals_sent_total{pid=\"815\",comm=\"we\\\"ird\\\\\",memcg=\"/x\\ny\",source=\"pid\"} 0\n"
 	"# HELP gomemguard_process_eta_seconds Time until a watched process reaches the limit nearest at its current growth; absent when it is not growing towards one.\n"
 	"# TYPE gomemguard_process_eta_seconds gauge\n"
 	"gomemguard_process_eta_seconds{pid=\"4711\",comm=\"payments\",memcg=\"/app.slice\",source=\"cgroup\",limit=\"soft\"} 28.500\n"
@@ -1059,6 +1069,29 @@ static bool test_monitor_syslog(void)
 			 "gomemctl: monitor: lost 2 events (seq 2..3)\n");
 }
 
+/*
+ * With GMC_PROM_SAVE=DIR, a copy of the file monitor wrote goes to DIR/name,
+ * for promtool check metrics (selftests/host/prom_rules_test.sh).
+ */
+static void save_copy(const char *file, const char *name)
+{
+	const char *dir = getenv("GMC_PROM_SAVE");
+	char *text, *path;
+	FILE *f;
+
+	if (!dir || !(text = slurp(file)))
+		return;
+	if (asprintf(&path, "%s/%s", dir, name) < 0)
+		abort();
+	f = fopen(path, "w");
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+	free(path);
+	free(text);
+}
+
 static bool test_monitor_prom(void)
 {
 	char *file = path_of("gomemguard.prom"), *got;
@@ -1098,6 +1131,7 @@ static bool test_monitor_prom(void)
 			ok = fail("no line %s", want[i]);
 	if (!ok && got)
 		ktap_diag("file", got);
+	save_copy(file, "up.prom");
 	/* Written at the start and at the exit: two refreshes of 3 requests. */
 	if (fake_log->n_reqs < 6)
 		ok = fail("%u requests", fake_log->n_reqs);
@@ -1164,6 +1198,7 @@ static bool away_ok;
 static void module_appears(void)
 {
 	away_ok = wait_for_line(prom_file, "gomemguard_module_up 0\n");
+	save_copy(prom_file, "down.prom");
 	usleep(2500000);
 	away_ok &= still_running() &&
 		   same_text("stderr while away", fake_said, down_said);
