@@ -455,6 +455,28 @@ int goproc_scan(int (*fn)(const struct goproc *p, void *arg), void *arg)
 	return ret;
 }
 
+#define CAP_SYS_PTRACE_BIT 19	/* linux/capability.h */
+
+bool goproc_can_read_all(void)
+{
+	unsigned long long caps = ~0ULL;
+	char *path, *text, *line;
+	size_t len;
+	int err;
+
+	if (asprintf(&path, "%s/self/status", goproc_root) < 0)
+		return true;
+	text = read_file(path, &len, &err);
+	free(path);
+	if (!text)
+		return true;
+	line = strstr(text, "\nCapEff:");
+	if (line)
+		caps = strtoull(line + 8, NULL, 16);
+	free(text);
+	return caps & (1ULL << CAP_SYS_PTRACE_BIT);
+}
+
 bool goproc_gomemlimit(const struct goproc *p, uint64_t *bytes)
 {
 	if (p->env.memlimit != GOENV_BYTES || !p->env.memlimit_bytes ||

@@ -2168,6 +2168,45 @@ static void cleanup_cgroup_paths(void)
 	rmdir(tmp_dir);
 }
 
+/*
+ * A /proc with no process but this one, in test_cgroup_paths()'s directory:
+ * without CAP_SYS_PTRACE in CapEff, an empty list is an error (the Go
+ * programs may be other users'); with it, the empty table it is.
+ */
+static bool discover_in(const char *cap_eff, int status, const char *said,
+			bool header)
+{
+	static const char *const args[] = { "discover", NULL };
+	const char *saved = goproc_root;
+	char root[512], status_text[128];
+	struct run r;
+	bool ok;
+
+	make_dir("proc");
+	make_dir("proc/self");
+	snprintf(status_text, sizeof(status_text),
+		 "Name:\tgomemctl\nUid:\t1000\t1000\t1000\t1000\nCapEff:\t%s\n",
+		 cap_eff);
+	write_file("proc/self/status", status_text);
+	goproc_root = in_tmp(root, sizeof(root), "@/proc");
+	fake_reset();
+	fake_answer_with(answer_dump_empty);
+	run_verb(&r, discover_main, args);
+	goproc_root = saved;
+	ok = check_run(&r, status, NULL, said);
+	if (ok && header != !!strstr(r.out, "PID COMM"))
+		ok = fail("stdout: \"%s\"", r.out);
+	return ok;
+}
+
+static bool test_discover_unprivileged(void)
+{
+	return discover_in("0000000000000000", GMC_EXIT_ERROR,
+			   "gomemctl: discover: needs root (CAP_SYS_PTRACE) to read other users' processes (/proc/PID/exe and environ); none of yours is a Go program\n",
+			   false) &&
+	       discover_in("000001ffffffffff", GMC_EXIT_OK, "", true);
+}
+
 static const struct {
 	const char *name;
 	bool (*fn)(void);	/* false: failed; skip_why set: skipped */
@@ -2248,6 +2287,8 @@ static const struct {
 	  test_cgroup_paths },
 	{ "the global cgroup2 root: a mount of \"/\", in the initial cgroup namespace only",
 	  test_cgroup_global_root },
+	{ "discover without CAP_SYS_PTRACE finding nothing is an error, not an empty table",
+	  test_discover_unprivileged },
 };
 
 size_t verbs_test_count(void)
