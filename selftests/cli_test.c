@@ -103,7 +103,7 @@ TEST_F(cli, info_json_matches_netlink)
 	EXPECT_STREQ(GMG_VERSION, json_str(o, "version"));
 	EXPECT_STREQ(u.release, json_str(o, "kernel_release"));
 	EXPECT_EQ(gr_get_u32(r.attrs[GOMEMGUARD_A_TAGGED]),
-		  json_int(_metadata, o, "tagged"));
+		  json_int(_metadata, o, "tagged_processes"));
 	EXPECT_EQ(gr_get_u64(r.attrs[GOMEMGUARD_A_EVENTS_SENT]),
 		  json_int(_metadata, o, "events_sent"));
 	EXPECT_EQ(gr_get_u64(r.attrs[GOMEMGUARD_A_EVENTS_DROPPED]),
@@ -233,7 +233,7 @@ TEST_F(cli, tag_show_monitor_untag)
 {
 	static const char *const keys[] = {
 		"event", "seq", "time_ns", "pid", "comm", "memcg", "anon_bytes",
-		"swap_bytes", "shmem_bytes", "file_bytes", "rate_bps", "eta_ms",
+		"swap_bytes", "shmem_bytes", "file_bytes", "rate_bytes_per_s", "eta_ms",
 		"soft_limit_bytes", "level_pct", "memcg_usage_bytes",
 		"memcg_max_bytes",
 	};

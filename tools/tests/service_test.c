@@ -552,7 +552,7 @@ static bool test_exec_env(void)
 {
 	static const char json[] =
 		"{\"event\":\"warn\",\"seq\":12,\"pid\":4711,\"comm\":\"go svc\","
-		"\"rate_bps\":-4096,\"eta_ms\":null,\"inherit\":true,"
+		"\"rate_bytes_per_s\":-4096,\"eta_ms\":null,\"inherit\":true,"
 		"\"psi_some_avg10\":12.34,\"levels\":[80,90,100],"
 		"\"snapshot\":[{\"pid\":1}],\"memcg\":\"/app.slice\","
 		"\"u\":18446744073709551615,\"names\":[\"a\",\"b\"],\"o\":{}}";
@@ -560,7 +560,7 @@ static bool test_exec_env(void)
 		"PATH=/bin", "HOME=/root",
 		"GOMEMGUARD_EVENT=warn", "GOMEMGUARD_SEQ=12",
 		"GOMEMGUARD_PID=4711", "GOMEMGUARD_COMM=go svc",
-		"GOMEMGUARD_RATE_BPS=-4096", "GOMEMGUARD_INHERIT=true",
+		"GOMEMGUARD_RATE_BYTES_PER_S=-4096", "GOMEMGUARD_INHERIT=true",
 		"GOMEMGUARD_PSI_SOME_AVG10=12.34",
 		"GOMEMGUARD_LEVELS=80,90,100",
 		"GOMEMGUARD_MEMCG=/app.slice",

@@ -301,7 +301,7 @@ static const char proc_full_json[] =
 	"\"cgroup\":\"/app.slice\",\"memcg\":\"/app.slice\",\"memcg_id\":1234,"
 	"\"anon_bytes\":1739461754,\"swap_bytes\":0,\"shmem_bytes\":0,"
 	"\"file_bytes\":325058560,\"hwm_bytes\":1800000000,"
-	"\"rate_bps\":10276044,\"eta_ms\":28500,\"eta_limit\":\"soft\","
+	"\"rate_bytes_per_s\":10276044,\"eta_ms\":28500,\"eta_limit\":\"soft\","
 	"\"level_pct\":90,\"usage_pct\":90,\"soft_limit_bytes\":1932735283,"
 	"\"levels\":[80,90,100],\"eta_horizon_ms\":30000,\"signal\":10,"
 	"\"rate_window_ms\":5000,\"inherit\":true,\"limit_origin\":\"gomemlimit\","
@@ -340,7 +340,7 @@ static const char proc_minimal_json[] =
 	"{\"pid\":815,\"comm\":\"worker\",\"source\":\"pid\",\"cgroup\":null,"
 	"\"memcg\":\"/system.slice/worker.service\",\"memcg_id\":99,"
 	"\"anon_bytes\":4096,\"swap_bytes\":8192,\"shmem_bytes\":1048576,"
-	"\"file_bytes\":0,\"hwm_bytes\":12288,\"rate_bps\":-4096,"
+	"\"file_bytes\":0,\"hwm_bytes\":12288,\"rate_bytes_per_s\":-4096,"
 	"\"eta_ms\":null,\"eta_limit\":null,\"level_pct\":0,\"usage_pct\":1,"
 	"\"soft_limit_bytes\":1073741824,\"levels\":[80,90,100],"
 	"\"eta_horizon_ms\":30000,\"signal\":null,\"rate_window_ms\":5000,"
@@ -1884,7 +1884,7 @@ static bool test_info(void)
 	    !sent_head(&s, GOMEMGUARD_CMD_INFO_GET, false, 0) ||
 	    !line_equals(r.out, 0,
 			 "{\"version\":\"9.8.7\",\"kernel_release\":\"6.12.117+deb12-amd64\","
-			 "\"tagged\":3,\"events_sent\":42,\"events_dropped\":5,"
+			 "\"tagged_processes\":3,\"events_sent\":42,\"events_dropped\":5,"
 			 "\"events_overflowed\":7,\"listeners\":2,\"open_read\":false,"
 			 "\"event_burst\":10,\"event_interval_ms\":1000,"
 			 "\"oom_kills\":2,\"oom_reports_max\":64,"
@@ -1913,7 +1913,7 @@ static bool test_info(void)
 	fake_answer_with(answer_info);
 	run_verb(&r, info_main, json_args);
 	if (!check_run(&r, 0, NULL, "") || !strstr(r.out, "\"hooks\":[]") ||
-	    !strstr(r.out, "\"tagged\":0,"))
+	    !strstr(r.out, "\"tagged_processes\":0,"))
 		return fail("no hooks is not an empty array: %s", r.out);
 	fake_reset();
 	fake_answer_with(answer_info);
