@@ -248,6 +248,10 @@ struct gmc_nl {
 	int kernel_err;		/* negative errno from the kernel, or 0 */
 	struct ext_ack ext;
 
+	/* An error the caller expected, held back unreported. */
+	int expect_err, held_err;
+	struct ext_ack held_ext;
+
 	/* A dump's replies, back to back as received, until it ended well. */
 	unsigned char *held;
 	size_t held_len, held_cap;
@@ -700,11 +704,36 @@ static int exchange(struct gmc_nl *nl, struct nl_msg *req, struct nl_cb *cb)
 			return -1;
 		}
 	}
+	if (nl->kernel_err && nl->kernel_err == nl->expect_err) {
+		nl->held_err = nl->kernel_err;
+		nl->held_ext = nl->ext;
+		return -1;
+	}
 	if (nl->kernel_err) {
 		report_kernel_error(nl);
 		return -1;
 	}
 	return nl->failed ? -1 : 0;
+}
+
+void gmc_nl_expect_error(struct gmc_nl *nl, int err)
+{
+	nl->expect_err = err;
+	nl->held_err = 0;
+}
+
+int gmc_nl_held_error(const struct gmc_nl *nl)
+{
+	return nl->held_err;
+}
+
+void gmc_nl_report_held(const struct gmc_nl *nl)
+{
+	struct gmc_nl copy = *nl;
+
+	copy.kernel_err = nl->held_err;
+	copy.ext = nl->held_ext;
+	report_kernel_error(&copy);
 }
 
 int gmc_nl_transact(struct gmc_nl *nl, struct nl_msg *req,
@@ -749,6 +778,7 @@ int gmc_nl_transact(struct gmc_nl *nl, struct nl_msg *req,
 		err = pass_held(nl);
 	}
 	nl->req = NULL;
+	nl->expect_err = 0;
 	nlmsg_free(req);
 	nl_cb_put(cb);
 	return err < 0 ? -1 : 0;

@@ -64,6 +64,16 @@ struct nl_msg *gmc_nl_request(struct gmc_nl *nl, uint8_t cmd, int flags);
 int gmc_nl_transact(struct gmc_nl *nl, struct nl_msg *req,
 		    gmc_nl_reply_fn fn, void *arg);
 
+/*
+ * The next gmc_nl_transact() does not report an error ACK of err (a
+ * negative errno): it returns -1, and gmc_nl_held_error() says err until
+ * the next gmc_nl_expect_error().  gmc_nl_report_held() reports it, with
+ * the kernel's extack, as gmc_nl_transact() would have.
+ */
+void gmc_nl_expect_error(struct gmc_nl *nl, int err);
+int gmc_nl_held_error(const struct gmc_nl *nl);
+void gmc_nl_report_held(const struct gmc_nl *nl);
+
 /* The first attribute of types[] that tb[] lacks, or 0. */
 int gmc_nl_missing(struct nlattr *tb[], const int types[], size_t n);
 

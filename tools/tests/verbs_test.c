@@ -663,6 +663,95 @@ static bool test_tag_pid_zero(void)
 	       sent_u32(&s, GOMEMGUARD_A_SIGNAL, 64);
 }
 
+/*
+ * PID 4711 tagged with --soft-limit 1G and the defaults (source, below),
+ * /app.slice as answer_tag_dump() has it: TAG_NEW is EEXIST.
+ */
+static uint32_t existing_source = GOMEMGUARD_SOURCE_PID;
+
+static void answer_tagged_already(struct nlmsghdr *req)
+{
+	static const uint32_t levels[] = { 80, 90, 100 };
+	static const struct fake_tlvs pid_t_tlvs = {
+		.msg = "process is already tagged",
+	};
+	static const struct fake_tlvs cg_tlvs = {
+		.msg = "process is already watched through a cgroup tag or its parent",
+	};
+	uint8_t cmd = ((struct genlmsghdr *)nlmsg_data(req))->cmd;
+	struct nl_msg *m;
+
+	switch (cmd) {
+	case GOMEMGUARD_CMD_TAG_NEW:
+		fake_queue(fake_ack(req, -EEXIST, false,
+				    existing_source == GOMEMGUARD_SOURCE_PID ?
+				    &pid_t_tlvs : &cg_tlvs), NULL);
+		break;
+	case GOMEMGUARD_CMD_PROC_GET:
+		m = fake_reply(req, cmd, NLM_F_MULTI);
+		nla_put_u32(m, GOMEMGUARD_A_PID, 4711);
+		nla_put_u32(m, GOMEMGUARD_A_SOURCE, existing_source);
+		nla_put_u64(m, GOMEMGUARD_A_SOFT_LIMIT, 1ULL << 30);
+		nla_put(m, GOMEMGUARD_A_LEVELS, sizeof(levels), levels);
+		nla_put_u32(m, GOMEMGUARD_A_ETA_HORIZON_MS, 30000);
+		nla_put_u32(m, GOMEMGUARD_A_RATE_WINDOW_MS, 5000);
+		nla_put_u8(m, GOMEMGUARD_A_INHERIT, 0);
+		fake_queue(m, fake_done(req, 0, NULL));
+		break;
+	default:
+		answer_tag_dump(req);
+	}
+}
+
+static bool tag_again(const char *const args[], int status, const char *out,
+		      const char *said)
+{
+	struct run r;
+
+	fake_reset();
+	fake_answer_with(answer_tagged_already);
+	run_verb(&r, tag_main, args);
+	return check_run(&r, status, out, said);
+}
+
+static bool test_tag_already(void)
+{
+	static const char *const same[] = {
+		"tag", "4711", "--soft-limit", "1G", "--eta", "30s", NULL,
+	};
+	static const char *const other[] = {
+		"tag", "4711", "--soft-limit", "2G", "--signal", "USR1",
+		"--inherit", NULL,
+	};
+	static const char *const cg_same[] = {
+		"tag", "--cgroup", "/app.slice", "--soft-limit", "1932735283",
+		"--levels", "70,85,95,100", "--eta", "45s", "--signal", "USR1",
+		"--rate-window", "2s", "--inherit", NULL,
+	};
+	static const char *const cg_other[] = {
+		"tag", "--cgroup", "/app.slice", "--soft-limit", "1932735283",
+		"--levels", "70,85,95,100", "--eta", "45s", "--signal", "USR1",
+		"--rate-window", "2s", NULL,
+	};
+	bool ok;
+
+	existing_source = GOMEMGUARD_SOURCE_PID;
+	ok = tag_again(same, 0, "pid 4711: already tagged with these settings\n", "") &&
+	     tag_again(other, 1, "",
+		       "gomemctl: tag: pid 4711 is already tagged, with another --soft-limit, --signal, --inherit (soft limit 1 GiB): change a tag with \"gomemctl set 4711 ...\"\n") &&
+	     tag_again(cg_same, 0,
+		       "cgroup /app.slice: already tagged with these settings\n", "") &&
+	     tag_again(cg_other, 1, "",
+		       "gomemctl: tag: cgroup /app.slice is already tagged, with another --inherit (soft limit 1.8 GiB): change a tag with \"gomemctl set --cgroup /app.slice ...\"\n");
+	/* Watched through a cgroup tag: the module's word, as it was. */
+	existing_source = GOMEMGUARD_SOURCE_CGROUP;
+	ok = ok && tag_again(same, 1, "",
+			     "gomemctl: tag: File exists\n"
+			     "kernel reports: process is already watched through a cgroup tag or its parent\n");
+	existing_source = GOMEMGUARD_SOURCE_PID;
+	return ok;
+}
+
 static void answer_kill_refused(struct nlmsghdr *req)
 {
 	static const struct fake_tlvs t = {
@@ -2221,6 +2310,8 @@ static const struct {
 	  test_tag_cgroup_mount },
 	{ "the kernel's verdict on unordered levels reaches the user",
 	  test_tag_levels_refused },
+	{ "tag again: the same settings are \"already tagged\" (exit 0), others say to use set",
+	  test_tag_already },
 	{ "PID 0 and signal 64 are the kernel's to refuse",
 	  test_tag_pid_zero },
 	{ "tag --signal KILL: the module's kill(2) refusal and its reason",
