@@ -159,6 +159,57 @@ static char *join(const char *root, const char *rel)
 	return s;
 }
 
+/* GOMEMCTL_CGROUP2_ROOT, else the global root in mountinfo; or NULL. */
+static char *v2_root(const char *mountinfo)
+{
+	const char *env = getenv(MEMSTAT_ROOT_ENV);
+
+	return env && *env ? strdup(env) :
+	       cgroup_global_root(mountinfo, CGROUP_NS);
+}
+
+int cgroup_memory_max(const char *mountinfo, const char *path, uint64_t *max)
+{
+	char *root = v2_root(mountinfo), *dir = NULL, *slash, buf[32];
+	bool found = false;
+	size_t root_len;
+	FILE *f;
+
+	if (!root)
+		return -1;
+	root_len = strlen(root);
+	if (asprintf(&dir, "%s%s", root, strcmp(path, "/") ? path : "") < 0) {
+		free(root);
+		return -1;
+	}
+	/* The root cgroup has no memory.max: stop below it. */
+	while (strlen(dir) > root_len) {
+		char *file;
+
+		if (asprintf(&file, "%s/memory.max", dir) >= 0) {
+			f = fopen(file, "re");
+			if (f && fgets(buf, sizeof(buf), f) &&
+			    buf[0] >= '0' && buf[0] <= '9') {
+				uint64_t v = strtoull(buf, NULL, 10);
+
+				if (!found || v < *max)
+					*max = v;
+				found = true;
+			}
+			if (f)
+				fclose(f);
+			free(file);
+		}
+		slash = strrchr(dir, '/');
+		if (!slash)
+			break;
+		*slash = '\0';
+	}
+	free(dir);
+	free(root);
+	return found ? 0 : -1;
+}
+
 /*
  * A path relative to the cgroup root that names no directory under the
  * root where it can be seen: said here, rather than the kernel's bare
@@ -168,13 +219,10 @@ static char *join(const char *root, const char *rel)
 static int check_exists(const char *verb, const char *arg,
 			const char *mountinfo)
 {
-	const char *env = getenv(MEMSTAT_ROOT_ENV);
-	char *root, *dir = NULL;
+	char *root = v2_root(mountinfo), *dir = NULL;
 	struct stat st;
 	int ret = 0;
 
-	root = env && *env ? strdup(env) :
-	       cgroup_global_root(mountinfo, CGROUP_NS);
 	if (!root)
 		return 0;
 	if (asprintf(&dir, "%s%s", root, arg) < 0) {

@@ -5,6 +5,8 @@
 #ifndef GOMEMCTL_CGROUP_H
 #define GOMEMCTL_CGROUP_H
 
+#include <stdint.h>
+
 #define CGROUP_MOUNTINFO "/proc/self/mountinfo"
 #define CGROUP_NS "/proc/self/ns/cgroup"
 
@@ -32,5 +34,12 @@ int cgroup_resolve(const char *verb, const char *arg, const char *mountinfo,
  * is none, or it cannot be told (nothing reported).
  */
 char *cgroup_global_root(const char *mountinfo, const char *cgroupns);
+
+/*
+ * The smallest memory.max from path (relative to the cgroup2 root, as
+ * cgroup_resolve() makes it) up to the root's children: 0 with *max, or
+ * -1 when all are "max" or none can be read.
+ */
+int cgroup_memory_max(const char *mountinfo, const char *path, uint64_t *max);
 
 #endif /* GOMEMCTL_CGROUP_H */

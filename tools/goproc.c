@@ -455,6 +455,24 @@ int goproc_scan(int (*fn)(const struct goproc *p, void *arg), void *arg)
 	return ret;
 }
 
+int goproc_memcg_max(int pid, uint64_t *max, char *memcg, size_t len)
+{
+	struct goproc *p = calloc(1, sizeof(*p));
+	int ret = -1;
+
+	if (!p)
+		return -1;
+	p->pid = pid;
+	read_memcg(p);
+	if (p->has_max) {
+		*max = p->memcg_max;
+		snprintf(memcg, len, "%s", p->memcg);
+		ret = 0;
+	}
+	free(p);
+	return ret;
+}
+
 #define CAP_SYS_PTRACE_BIT 19	/* linux/capability.h */
 
 bool goproc_can_read_all(void)

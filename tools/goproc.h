@@ -66,6 +66,13 @@ int goproc_scan(int (*fn)(const struct goproc *p, void *arg), void *arg);
 bool goproc_can_read_all(void);
 
 /*
+ * The smallest memory.max from process pid's memory cgroup up to the root
+ * of the cgroup2 mount, as discover shows it, and that cgroup in memcg:
+ * 0, or -1 when unlimited or unknown.
+ */
+int goproc_memcg_max(int pid, uint64_t *max, char *memcg, size_t len);
+
+/*
  * The soft limit the Go runtime itself aims at: GOMEMLIMIT when it is a
  * positive byte count and the program's Go reads it (1.19 and later, or a
  * version that does not say).

@@ -20,6 +20,7 @@
 
 #include "cgroup.h"
 #include "gomemctl.h"
+#include "goproc.h"
 #include "levels.h"
 #include "nl.h"
 #include "signals.h"
@@ -320,6 +321,34 @@ static int already_tagged(const struct tag_verb *v, struct gmc_nl *nl,
 	return GMC_EXIT_ERROR;
 }
 
+/*
+ * A soft limit above memory.max warns of nothing: the OOM killer acts
+ * first.  Often a unit mix-up: Kubernetes' 256M is 256 * 10^6 bytes, ours
+ * 256 MiB.  Where memory.max cannot be read, the module is asked anyway.
+ */
+static int check_memory_max(const struct tag_verb *v, const struct target *t,
+			    const struct tag_settings *s)
+{
+	char memcg[PATH_MAX], a[UNITS_BUF_LEN], b[UNITS_BUF_LEN];
+	uint64_t max;
+	int err;
+
+	if (!s->has_soft_limit)
+		return 0;
+	if (t->cgroup) {
+		err = cgroup_memory_max(CGROUP_MOUNTINFO, t->cgroup, &max);
+		snprintf(memcg, sizeof(memcg), "%s", t->cgroup);
+	} else {
+		err = goproc_memcg_max((int)t->pid, &max, memcg, sizeof(memcg));
+	}
+	if (err || s->soft_limit <= max)
+		return 0;
+	gmc_err(v->name, "--soft-limit %s (%" PRIu64 " bytes) is above memory.max %s (%" PRIu64 " bytes) of %s: the OOM killer would act before any warning (Kubernetes' M is 10^6 bytes, gomemctl's M is MiB: use Mi, or bytes)",
+		units_format_bytes(a, sizeof(a), s->soft_limit), s->soft_limit,
+		units_format_bytes(b, sizeof(b), max), max, memcg);
+	return GMC_EXIT_ERROR;
+}
+
 static int send_request(const struct tag_verb *v, const struct target *t,
 			const struct tag_settings *s)
 {
@@ -327,6 +356,10 @@ static int send_request(const struct tag_verb *v, const struct target *t,
 	struct gmc_nl *nl;
 	int ret = GMC_EXIT_ERROR;
 
+	ret = check_memory_max(v, t, s);
+	if (ret)
+		return ret;
+	ret = GMC_EXIT_ERROR;
 	nl = gmc_nl_open(v->name);
 	if (!nl)
 		return GMC_EXIT_ERROR;

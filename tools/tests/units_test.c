@@ -142,6 +142,11 @@ static const struct parse_case size_cases[] = {
 	{ "1.5K", 0, 1536, NULL },
 	{ "512M", 0, 512 * MIB, NULL },
 	{ "64Mi", 0, 64 * MIB, NULL },
+	/* Kubernetes' Mi and Gi mean the same; its M (10^6) is not ours. */
+	{ "256Mi", 0, 268435456, NULL },
+	{ "256M", 0, 268435456, NULL },
+	{ "1Gi", 0, GIB, NULL },
+	{ "244Mi", 0, 255852544, NULL },
 	{ "2G", 0, 2 * GIB, NULL },
 	{ "1.5GiB", 0, 1610612736, NULL },
 	{ "0.1G", 0, 107374182, NULL },		/* 107374182.4, truncated */

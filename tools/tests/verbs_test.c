@@ -571,6 +571,52 @@ static bool test_tag_cgroup_relative(void)
 	       sent_u64(&s, GOMEMGUARD_A_SOFT_LIMIT, 512ULL << 20);
 }
 
+/*
+ * The reported trap: a pod's "memory: 256M" is 256 * 10^6 bytes in
+ * memory.max, and --soft-limit 256M is 256 MiB, above it.  Refused with
+ * both numbers, nothing sent; 244Mi fits and is sent.
+ */
+static bool test_soft_limit_above_max(void)
+{
+	static const char *const above[] = {
+		"tag", "--cgroup", "/app.slice", "--soft-limit", "256M", NULL,
+	};
+	static const char *const set_above[] = {
+		"set", "--cgroup", "/app.slice", "--soft-limit", "1G", NULL,
+	};
+	static const char *const below[] = {
+		"tag", "--cgroup", "/app.slice", "--soft-limit", "244Mi", NULL,
+	};
+	char path[sizeof(cg2_root) + 32];
+	struct sent snt;
+	struct run r;
+	bool ok;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/app.slice/memory.max", cg2_root);
+	f = must(fopen(path, "w"));
+	fputs("256000000\n", f);
+	fclose(f);
+	fake_answer_with(answer_ack);
+	run_verb(&r, tag_main, above);
+	ok = check_run(&r, 1, "",
+		       "gomemctl: tag: --soft-limit 256 MiB (268435456 bytes) is above memory.max 244 MiB (256000000 bytes) of /app.slice: the OOM killer would act before any warning (Kubernetes' M is 10^6 bytes, gomemctl's M is MiB: use Mi, or bytes)\n") &&
+	     (fake_log->n_reqs == 0 || fail("%u requests sent", fake_log->n_reqs));
+	fake_reset();
+	fake_answer_with(answer_ack);
+	run_verb(&r, set_main, set_above);
+	ok = ok && check_run(&r, 1, "", NULL) &&
+	     (strstr(fake_said, "gomemctl: set: --soft-limit 1 GiB (1073741824 bytes) is above memory.max 244 MiB (256000000 bytes)") ||
+	      fail("set said: %s", fake_said));
+	fake_reset();
+	fake_answer_with(answer_ack);
+	run_verb(&r, tag_main, below);
+	ok = ok && check_run(&r, 0, "", "") && decode(0, &snt) &&
+	     sent_u64(&snt, GOMEMGUARD_A_SOFT_LIMIT, 244ULL << 20);
+	unlink(path);
+	return ok;
+}
+
 /* Not below the cgroup2 root (setup_cg2_tree()'s): said, nothing sent. */
 static bool test_tag_cgroup_missing(void)
 {
@@ -2304,6 +2350,8 @@ static const struct {
 	  test_tag_encoding },
 	{ "tag --cgroup with a cgroup path sends it as it is",
 	  test_tag_cgroup_relative },
+	{ "a soft limit above memory.max (256M against a pod's 256M) is refused with both numbers",
+	  test_soft_limit_above_max },
 	{ "tag --cgroup that does not exist: no such cgroup, nothing sent",
 	  test_tag_cgroup_missing },
 	{ "tag --cgroup with the cgroup2 mount point sends \"/\"",
