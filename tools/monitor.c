@@ -30,6 +30,7 @@
 
 #include <linux/gomemguard.h>
 
+#include "cgname.h"
 #include "exec.h"
 #include "gomemctl.h"
 #include "memcg.h"
@@ -242,6 +243,27 @@ struct record {
 	struct memstat ms;
 };
 
+static void json_name(const char *key, const char *value)
+{
+	if (*value)
+		out_json_str(key, value);
+	else
+		out_json_null(key);
+}
+
+/* The systemd unit and Kubernetes names its memcg's path holds. */
+static void print_names(struct nlattr **tb)
+{
+	struct cgname n;
+
+	if (!tb[GOMEMGUARD_A_MEMCG])
+		return;
+	cgname_parse(nla_get_string(tb[GOMEMGUARD_A_MEMCG]), &n);
+	json_name("unit", n.unit);
+	json_name("pod_uid", n.pod_uid);
+	json_name("container_id", n.container_id);
+}
+
 /* The record's fields in the current output mode (see out_capture()). */
 static void print_fields(void *arg)
 {
@@ -263,6 +285,7 @@ static void print_fields(void *arg)
 			pressure_print(tb, &r->ms);
 		else
 			proc_print(tb, PROC_VIEW_SHOW);
+		print_names(tb);
 	} else {
 		printf("%s ", r->event);
 		if (r->pm)

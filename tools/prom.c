@@ -19,6 +19,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "cgname.h"
 #include "gomemctl.h"
 #include "memcg.h"
 #include "memstat.h"
@@ -236,14 +237,33 @@ static bool present(const void *obj, const struct field *fd)
 	return fd->has == ALWAYS || *(const bool *)((const char *)obj + fd->has);
 }
 
-/* pid, comm, memcg, source, without the closing brace. */
+static void name_label(FILE *f, const char *name, const char *value)
+{
+	if (!*value)
+		return;
+	fprintf(f, ",%s=\"", name);
+	prom_escape(f, value);
+	fputc('"', f);
+}
+
+/*
+ * pid, comm, memcg, source, and the unit, pod_uid and container_id the
+ * memcg's path holds (left out when it holds none), without the closing
+ * brace.
+ */
 static void proc_labels(FILE *f, const struct prom_proc *p)
 {
+	struct cgname n;
+
 	fprintf(f, "{pid=\"%" PRIu32 "\",comm=\"", p->pid);
 	prom_escape(f, p->comm);
 	fputs("\",memcg=\"", f);
 	prom_escape(f, p->memcg);
 	fprintf(f, "\",source=\"%s\"", p->source);
+	cgname_parse(p->memcg, &n);
+	name_label(f, "unit", n.unit);
+	name_label(f, "pod_uid", n.pod_uid);
+	name_label(f, "container_id", n.container_id);
 }
 
 static void render_procs(FILE *f, const struct prom_snapshot *s)

@@ -276,51 +276,51 @@ static const char sample_file[] =
 	"gomemguard_oom_kills_total 3\n"
 	"# HELP gomemguard_process_anon_bytes Anonymous resident memory of a watched process.\n"
 	"# TYPE gomemguard_process_anon_bytes gauge\n"
-	"gomemguard_process_anon_bytes{pid=\"4711\",comm=\"payments\",memcg=\"/app.slice\",source=\"cgroup\"} 1739461754\n"
+	"gomemguard_process_anon_bytes{pid=\"4711\",comm=\"payments\",memcg=\"/app.slice\",source=\"cgroup\",unit=\"app.slice\"} 1739461754\n"
 	"gomemguard_process_anon_bytes{pid=\"815\",comm=\"we\\\"ird\\\\\",memcg=\"/x\\ny\",source=\"pid\"} 4096\n"
 	"# HELP gomemguard_process_file_bytes File pages mapped by a watched process.\n"
 	"# TYPE gomemguard_process_file_bytes gauge\n"
-	"gomemguard_process_file_bytes{pid=\"4711\",comm=\"payments\",memcg=\"/app.slice\",source=\"cgroup\"} 325058560\n"
+	"gomemguard_process_file_bytes{pid=\"4711\",comm=\"payments\",memcg=\"/app.slice\",source=\"cgroup\",unit=\"app.slice\"} 325058560\n"
 	"gomemguard_process_file_bytes{pid=\"815\",comm=\"we\\\"ird\\\\\",memcg=\"/x\\ny\",source=\"pid\"} 0\n"
 	"# HELP gomemguard_process_shmem_bytes Shmem and tmpfs pages mapped by a watched process.\n"
 	"# TYPE gomemguard_process_shmem_bytes gauge\n"
-	"gomemguard_process_shmem_bytes{pid=\"4711\",comm=\"payments\",memcg=\"/app.slice\",source=\"cgroup\"} 0\n"
+	"gomemguard_process_shmem_bytes{pid=\"4711\",comm=\"payments\",memcg=\"/app.slice\",source=\"cgroup\",unit=\"app.slice\"} 0\n"
 	"gomemguard_process_shmem_bytes{pid=\"815\",comm=\"we\\\"ird\\\\\",memcg=\"/x\\ny\",source=\"pid\"} 1048576\n"
 	"# HELP gomemguard_process_swap_bytes Anonymous memory of a watched process swapped out.\n"
 	"# TYPE gomemguard_process_swap_bytes gauge\n"
-	"gomemguard_process_swap_bytes{pid=\"4711\",comm=\"payments\",memcg=\"/app.slice\",source=\"cgroup\"} 0\n"
+	"gomemguard_process_swap_bytes{pid=\"4711\",comm=\"payments\",memcg=\"/app.slice\",source=\"cgroup\",unit=\"app.slice\"} 0\n"
 	"gomemguard_process_swap_bytes{pid=\"815\",comm=\"we\\\"ird\\\\\",memcg=\"/x\\ny\",source=\"pid\"} 8192\n"
 	"# HELP gomemguard_process_hwm_bytes High-water mark of anon plus swap of a watched process.\n"
 	"# TYPE gomemguard_process_hwm_bytes gauge\n"
-	"gomemguard_process_hwm_bytes{pid=\"4711\",comm=\"payments\",memcg=\"/app.slice\",source=\"cgroup\"} 1800000000\n"
+	"gomemguard_process_hwm_bytes{pid=\"4711\",comm=\"payments\",memcg=\"/app.slice\",source=\"cgroup\",unit=\"app.slice\"} 1800000000\n"
 	"gomemguard_process_hwm_bytes{pid=\"815\",comm=\"we\\\"ird\\\\\",memcg=\"/x\\ny\",source=\"pid\"} 12288\n"
 	"# HELP gomemguard_process_growth_bytes_per_second Growth of anon plus swap over the tag's rate window (negative: shrinking).\n"
 	"# TYPE gomemguard_process_growth_bytes_per_second gauge\n"
-	"gomemguard_process_growth_bytes_per_second{pid=\"4711\",comm=\"payments\",memcg=\"/app.slice\",source=\"cgroup\"} 10276044\n"
+	"gomemguard_process_growth_bytes_per_second{pid=\"4711\",comm=\"payments\",memcg=\"/app.slice\",source=\"cgroup\",unit=\"app.slice\"} 10276044\n"
 	"gomemguard_process_growth_bytes_per_second{pid=\"815\",comm=\"we\\\"ird\\\\\",memcg=\"/x\\ny\",source=\"pid\"} -4096\n"
 	"# HELP gomemguard_process_soft_limit_bytes Soft limit of a watched process (anon plus swap).\n"
 	"# TYPE gomemguard_process_soft_limit_bytes gauge\n"
-	"gomemguard_process_soft_limit_bytes{pid=\"4711\",comm=\"payments\",memcg=\"/app.slice\",source=\"cgroup\"} 1932735283\n"
+	"gomemguard_process_soft_limit_bytes{pid=\"4711\",comm=\"payments\",memcg=\"/app.slice\",source=\"cgroup\",unit=\"app.slice\"} 1932735283\n"
 	"gomemguard_process_soft_limit_bytes{pid=\"815\",comm=\"we\\\"ird\\\\\",memcg=\"/x\\ny\",source=\"pid\"} 1073741824\n"
 	"# HELP gomemguard_process_level_percent Highest warn level crossed, in percent of the soft limit; 0 for none.\n"
 	"# TYPE gomemguard_process_level_percent gauge\n"
-	"gomemguard_process_level_percent{pid=\"4711\",comm=\"payments\",memcg=\"/app.slice\",source=\"cgroup\"} 90\n"
+	"gomemguard_process_level_percent{pid=\"4711\",comm=\"payments\",memcg=\"/app.slice\",source=\"cgroup\",unit=\"app.slice\"} 90\n"
 	"gomemguard_process_level_percent{pid=\"815\",comm=\"we\\\"ird\\\\\",memcg=\"/x\\ny\",source=\"pid\"} 0\n"
 	"# HELP gomemguard_process_usage_ratio Anon plus swap as a share of the soft limit.\n"
 	"# TYPE gomemguard_process_usage_ratio gauge\n"
-	"gomemguard_process_usage_ratio{pid=\"4711\",comm=\"payments\",memcg=\"/app.slice\",source=\"cgroup\"} 0.90\n"
+	"gomemguard_process_usage_ratio{pid=\"4711\",comm=\"payments\",memcg=\"/app.slice\",source=\"cgroup\",unit=\"app.slice\"} 0.90\n"
 	"gomemguard_process_usage_ratio{pid=\"815\",comm=\"we\\\"ird\\\\\",memcg=\"/x\\ny\",source=\"pid\"} 0.01\n"
 	"# HELP gomemguard_process_eta_horizon_seconds The tag's ETA horizon: an ETA below it sends an eta event.\n"
 	"# TYPE gomemguard_process_eta_horizon_seconds gauge\n"
-	"gomemguard_process_eta_horizon_seconds{pid=\"4711\",comm=\"payments\",memcg=\"/app.slice\",source=\"cgroup\"} 30.000\n"
+	"gomemguard_process_eta_horizon_seconds{pid=\"4711\",comm=\"payments\",memcg=\"/app.slice\",source=\"cgroup\",unit=\"app.slice\"} 30.000\n"
 	"gomemguard_process_eta_horizon_seconds{pid=\"815\",comm=\"we\\\"ird\\\\\",memcg=\"/x\\ny\",source=\"pid\"} 1.500\n"
 	"# HELP gomemguard_process_signals_sent_total Fuse signals the module sent to a watched process since it was tagged.\n"
 	"# TYPE gomemguard_process_signals_sent_total counter\n"
-	"gomemguard_process_signals_sent_total{pid=\"4711\",comm=\"payments\",memcg=\"/app.slice\",source=\"cgroup\"} 2\n"
+	"gomemguard_process_signals_sent_total{pid=\"4711\",comm=\"payments\",memcg=\"/app.slice\",source=\"cgroup\",unit=\"app.slice\"} 2\n"
 	"gomemguard_process_signals_sent_total{pid=\"815\",comm=\"we\\\"ird\\\\\",memcg=\"/x\\ny\",source=\"pid\"} 0\n"
 	"# HELP gomemguard_process_eta_seconds Time until a watched process reaches the limit nearest at its current growth; absent when it is not growing towards one.\n"
 	"# TYPE gomemguard_process_eta_seconds gauge\n"
-	"gomemguard_process_eta_seconds{pid=\"4711\",comm=\"payments\",memcg=\"/app.slice\",source=\"cgroup\",limit=\"soft\"} 28.500\n"
+	"gomemguard_process_eta_seconds{pid=\"4711\",comm=\"payments\",memcg=\"/app.slice\",source=\"cgroup\",unit=\"app.slice\",limit=\"soft\"} 28.500\n"
 	"# HELP gomemguard_memcg_usage_bytes memory.current of a memory cgroup holding watched processes.\n"
 	"# TYPE gomemguard_memcg_usage_bytes gauge\n"
 	"gomemguard_memcg_usage_bytes{memcg=\"/app.slice\"} 2040109465\n"
@@ -437,6 +437,33 @@ static bool test_prom_render(void)
 }
 
 /* No module: its one metric says so; no --exec: no exec metrics. */
+/* A container of a pod, systemd cgroup driver: its names as labels. */
+static bool test_prom_names(void)
+{
+	struct prom_proc proc = sample_procs[0];
+	struct prom_snapshot snap = {
+		.up = true, .version = (char *)"9.8.7",
+		.kernel_release = (char *)"6.1.0-56-amd64",
+		.procs = &proc, .n_procs = 1,
+	};
+	struct prom_counters c = { 0 };
+	static const char want[] =
+		"gomemguard_process_anon_bytes{pid=\"4711\",comm=\"payments\","
+		"memcg=\"/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod5d3c4a5e_9b0a_4e0c_8e3a_2c9f6f1b7d21.slice/cri-containerd-8f1e0c7b.scope\","
+		"source=\"cgroup\",unit=\"cri-containerd-8f1e0c7b.scope\","
+		"pod_uid=\"5d3c4a5e-9b0a-4e0c-8e3a-2c9f6f1b7d21\",container_id=\"8f1e0c7b\"} 1739461754\n";
+	char *got;
+	bool ok;
+
+	proc.memcg = (char *)"/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod5d3c4a5e_9b0a_4e0c_8e3a_2c9f6f1b7d21.slice/cri-containerd-8f1e0c7b.scope";
+	got = render(&snap, &c);
+	ok = strstr(got, want) || fail("no line %s", want);
+	if (!ok)
+		ktap_diag("rendered", got);
+	free(got);
+	return ok;
+}
+
 static bool test_prom_render_down(void)
 {
 	static const char want[] =
@@ -1099,8 +1126,8 @@ static bool test_monitor_prom(void)
 	static const char *const want[] = {
 		"gomemguard_module_up 1\n",
 		"gomemguard_module_info{version=\"9.8.7\",kernel_release=\"6.1.0-56-amd64\"} 1\n",
-		"gomemguard_process_anon_bytes{pid=\"4711\",comm=\"payments\",memcg=\"/app.slice\",source=\"pid\"} 1739461754\n",
-		"gomemguard_process_eta_seconds{pid=\"4711\",comm=\"payments\",memcg=\"/app.slice\",source=\"pid\",limit=\"soft\"} 28.500\n",
+		"gomemguard_process_anon_bytes{pid=\"4711\",comm=\"payments\",memcg=\"/app.slice\",source=\"pid\",unit=\"app.slice\"} 1739461754\n",
+		"gomemguard_process_eta_seconds{pid=\"4711\",comm=\"payments\",memcg=\"/app.slice\",source=\"pid\",unit=\"app.slice\",limit=\"soft\"} 28.500\n",
 		"gomemguard_memcg_max_bytes{memcg=\"/app.slice\"} 2147483648\n",
 		"gomemguard_memcg_swapbacked_bytes{memcg=\"/app.slice\"} 1739461754\n",
 		/* From the memory.stat and memory.pressure of main()'s tree. */
@@ -1325,6 +1352,8 @@ static const struct {
 	{ "prom: bytes that are not UTF-8 become U+FFFD", test_prom_utf8, false },
 	{ "prom: the whole file, absent values left out", test_prom_render,
 	  false },
+	{ "prom: unit, pod_uid and container_id labels from the memcg's path",
+	  test_prom_names, false },
 	{ "prom: a module that cannot be read is module_up 0",
 	  test_prom_render_down, false },
 	{ "prom: the file is replaced whole, no temporary file stays",

@@ -502,14 +502,20 @@ static char *wall_keys(uint64_t time_ns)
 		      date, wall % 1000000000, wall);
 }
 
+/* What monitor reads from the memcg paths of /app.slice and of worker. */
+#define APP_NAMES "\"unit\":\"app.slice\",\"pod_uid\":null,\"container_id\":null,"
+#define WORKER_NAMES \
+	"\"unit\":\"worker.service\",\"pod_uid\":null,\"container_id\":null,"
+
 /* The proc JSON with the event's keys added. */
 static char *event_json(const char *event, uint64_t seq, uint64_t time_ns,
 			const char *proc)
 {
 	char *wall = wall_keys(time_ns), *s;
 
-	s = format("{\"event\":\"%s\",\"seq\":%" PRIu64 ",\"time_ns\":%" PRIu64 ",%s%s",
-		   event, seq, time_ns, wall, proc + 1);
+	s = format("{\"event\":\"%s\",\"seq\":%" PRIu64 ",\"time_ns\":%" PRIu64 ",%s%s%s",
+		   event, seq, time_ns, wall,
+		   proc == proc_full_json ? APP_NAMES : WORKER_NAMES, proc + 1);
 	free(wall);
 	return s;
 }
@@ -1122,7 +1128,7 @@ static bool test_monitor_overflow(void)
 	run_verb(&r, monitor_main, args);
 	e1 = event_json("warn", 1, 1000000000, proc_full_json);
 	e4 = event_json("exit", 4, 4000000000, proc_minimal_json);
-	state = format("{\"event\":\"state\",%s", proc_full_json + 1);
+	state = format("{\"event\":\"state\"," APP_NAMES "%s", proc_full_json + 1);
 	ok = check_run(&r, 0, NULL,
 		       "gomemctl: monitor: event socket overflowed; resyncing\n"
 		       "gomemctl: monitor: lost 2 events (seq 2..3)\n") &&
@@ -1836,7 +1842,7 @@ static struct nl_msg *oom_msg(uint64_t seq, void (*put)(struct nl_msg *m))
 #define PRESSURE_APP_JSON(seq) \
 	"{\"event\":\"pressure\",\"seq\":" #seq ",\"time_ns\":" #seq "000000000," \
 	"\"time\":\"2026-11-17T09:00:0" #seq ".000000000Z\"," \
-	"\"time_unix_ns\":179490600" #seq "000000000," \
+	"\"time_unix_ns\":179490600" #seq "000000000," APP_NAMES \
 	"\"memcg\":\"/app.slice\",\"memcg_id\":1234,\"level\":\"medium\"," \
 	"\"memcg_usage_bytes\":2040109465,\"memcg_max_bytes\":2147483648," \
 	"\"anon_bytes\":1153433600,\"file_bytes\":838860800," \
@@ -1872,6 +1878,7 @@ static bool test_monitor_memcg_events(void)
 			 "{\"event\":\"pressure\",\"seq\":4,\"time_ns\":4000000000,"
 			 "\"time\":\"2026-11-17T09:00:04.000000000Z\","
 			 "\"time_unix_ns\":1794906004000000000,"
+			 "\"unit\":null,\"pod_uid\":null,\"container_id\":null,"
 			 "\"memcg\":\"/\",\"memcg_id\":1,\"level\":\"critical\","
 			 "\"memcg_usage_bytes\":2040109465,\"memcg_max_bytes\":null,"
 			 "\"anon_bytes\":null,\"file_bytes\":null,"
