@@ -432,7 +432,9 @@ static int list_pids(int **pids, size_t *n)
 		(*pids)[(*n)++] = (int)v;
 	}
 	closedir(dir);
-	qsort(*pids, *n, sizeof(**pids), compare_pids);
+	/* qsort() of no array (NULL) is undefined, even of 0 elements. */
+	if (*n)
+		qsort(*pids, *n, sizeof(**pids), compare_pids);
 	return 0;
 }
 
