@@ -13,7 +13,7 @@
 set -u
 ctl=${1:-$(dirname "$0")/../gomemctl}
 version=${2:-[0-9][^ ]*}
-planned=74
+planned=75
 n=0
 failed=0
 out=$(mktemp)
@@ -58,6 +58,8 @@ check "--inherit=yes names the option" 2 err '^gomemctl: tag: option "--inherit"
 	tag 4711 --soft-limit 1G --inherit=yes
 check "an unknown long option with a value" 2 err '^gomemctl: tag: unknown option "--bogus=1"$' \
 	tag 4711 --soft-limit 1G --bogus=1
+check "monitor without the module and without --prom-file exits 3" 3 err \
+	'^gomemctl: the gomemguard module is not loaded' monitor --count 1
 check "info with an unknown flag" 2 err '^gomemctl: info: unknown option "-x"' info -x
 check "config without options" 2 err '^gomemctl: config: nothing to change' config
 check "config option without a value" 2 err 'option "--event-interval" needs a value' config --event-interval
