@@ -62,14 +62,46 @@ static void usage(FILE *f)
 		"help", "show this help, or a command's with \"help <command>\"");
 }
 
+static char *capture;
+static size_t capture_len;
+
+void gmc_err_capture(char *buf, size_t len)
+{
+	capture = buf;
+	capture_len = len;
+	if (buf && len)
+		buf[0] = '\0';
+}
+
+/* A line into the capture buffer, after "; " if it holds one already. */
+static void captured(const char *fmt, va_list ap)
+	__attribute__((format(printf, 1, 0)));
+
+static void captured(const char *fmt, va_list ap)
+{
+	size_t n = strlen(capture);
+
+	if (n && n + 2 < capture_len) {
+		memcpy(capture + n, "; ", 3);
+		n += 2;
+	}
+	if (n + 1 < capture_len)
+		vsnprintf(capture + n, capture_len - n, fmt, ap);
+}
+
 void gmc_err(const char *verb, const char *fmt, ...)
 {
 	va_list ap;
 
+	va_start(ap, fmt);
+	if (capture) {
+		captured(fmt, ap);
+		va_end(ap);
+		return;
+	}
 	fputs("gomemctl: ", stderr);
 	if (verb)
 		fprintf(stderr, "%s: ", verb);
-	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
@@ -80,6 +112,11 @@ void gmc_note(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
+	if (capture) {
+		captured(fmt, ap);
+		va_end(ap);
+		return;
+	}
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);

@@ -41,6 +41,13 @@ void gmc_err(const char *verb, const char *fmt, ...)
 void gmc_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /*
+ * While buf is set, what gmc_err() and gmc_note() would print goes there
+ * instead, lines joined by "; " (and cut at len): monitor, retrying, says
+ * why once rather than on every try.  NULL: stderr again.
+ */
+void gmc_err_capture(char *buf, size_t len);
+
+/*
  * getopt_long() with opterr = 0 and an optstring starting "+:" returned c
  * ('?' or ':'): says what was wrong with the option.
  */

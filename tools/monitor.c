@@ -98,7 +98,8 @@ struct monitor {
 	int family;		/* its family ID */
 	uint64_t next_check_ns;	/* the next look for the module */
 	uint64_t retry_ns;	/* the back-off while it is away */
-	char down_why[256];	/* said when it went away; "" while it is there */
+	char down_why[512];	/* said when it went away; "" while it is there */
+	char try_why[512];	/* what the last try to subscribe said */
 	const char *ready_file;	/* still to create once subscribed */
 };
 
@@ -588,10 +589,17 @@ static int touch(const char *path)
 	return 0;
 }
 
-/* The event socket, subscribed: false when the module cannot be had. */
-static bool connect_events(struct monitor *m)
+/*
+ * The event socket, subscribed: false when the module cannot be had.
+ * quiet: why not is kept in try_why, to be said once by module_down().
+ */
+static bool connect_events(struct monitor *m, bool quiet)
 {
+	if (quiet)
+		gmc_err_capture(m->try_why, sizeof(m->try_why));
 	m->nl = gmc_nl_open_events(VERB);
+	if (quiet)
+		gmc_err_capture(NULL, 0);
 	if (!m->nl)
 		return false;
 	/* Commands must not inherit it, whatever libnl did. */
@@ -604,19 +612,25 @@ static bool connect_events(struct monitor *m)
 	return true;
 }
 
-/* The module is away: said once per reason, looked for again later. */
+/*
+ * The module is away, or will not take us: said once per reason, tried
+ * again later.
+ */
 static void module_down(struct monitor *m)
 {
 	const char *why = gmc_nl_resolve_why();
+	bool gone = *why;	/* no family: nothing can be read either */
 
 	gmc_nl_close(m->nl);
 	m->nl = NULL;
-	if (!*why)
-		why = "cannot subscribe to the module's events";
+	if (!gone)
+		why = *m->try_why ? m->try_why :
+				    "cannot subscribe to the module's events";
 	if (strcmp(why, m->down_why))
-		say(m, LOG_ERR, "%s; looking for it again every %llu s at most%s",
-		    why, RETRY_MAX_NS / NSEC_PER_SEC,
-		    m->prom ? ", gomemguard_module_up 0 meanwhile" : "");
+		say(m, LOG_ERR, "%s; %s again every %llu s at most%s", why,
+		    gone ? "looking for it" : "subscribing",
+		    RETRY_MAX_NS / NSEC_PER_SEC,
+		    gone && m->prom ? ", gomemguard_module_up 0 meanwhile" : "");
 	snprintf(m->down_why, sizeof(m->down_why), "%s", why);
 	m->retry_ns = RETRY_MIN_NS;
 	m->next_check_ns = now_ns() + m->retry_ns;
@@ -644,11 +658,16 @@ static int module_back(struct monitor *m, const char *how)
 static int check_module(struct monitor *m)
 {
 	struct gmc_nl *probe;
+	const char *why;
 	int family;
 
 	if (!m->nl) {
-		if (connect_events(m))
+		if (connect_events(m, true))
 			return module_back(m, NULL);
+		/* Another reason than before is news. */
+		why = *gmc_nl_resolve_why() ? gmc_nl_resolve_why() : m->try_why;
+		if (*why && strcmp(why, m->down_why))
+			module_down(m);
 		if (m->retry_ns < RETRY_MAX_NS / 2)
 			m->retry_ns *= 2;
 		else
@@ -669,7 +688,7 @@ static int check_module(struct monitor *m)
 		return 0;
 	gmc_nl_close(m->nl);
 	m->nl = NULL;
-	if (!connect_events(m)) {
+	if (!connect_events(m, true)) {
 		module_down(m);
 		return 0;
 	}
@@ -974,7 +993,7 @@ int monitor_main(int argc, char *argv[])
 	 * way, once running, monitor outlives the module's unloads.
 	 */
 	gmc_nl_quiet_resolve(m.prom);
-	if (!connect_events(&m)) {
+	if (!connect_events(&m, m.prom)) {
 		if (!m.prom)
 			goto out;
 		module_down(&m);

@@ -1305,6 +1305,48 @@ static bool test_monitor_prom_unload(void)
 	return ok;
 }
 
+/* The module there, but refusing this listener (no CAP_NET_ADMIN). */
+static void answer_subscribe_refused(struct nlmsghdr *req)
+{
+	static const struct fake_tlvs t = {
+		.msg = "listening needs CAP_NET_ADMIN (or module parameter open_read=1)",
+	};
+
+	fake_queue(fake_ack(req, -EPERM, false, &t), NULL);
+}
+
+static void wait_and_stop(void)
+{
+	away_ok = wait_for_line(prom_file, "gomemguard_module_up 1\n");
+	/* Tries at 0, 1 and 3 s. */
+	usleep(3500000);
+	away_ok &= still_running();
+	kill(monitor_pid, SIGTERM);
+}
+
+/* Said once, not once per try. */
+static bool test_monitor_prom_refused(void)
+{
+	char *file = path_of("gomemguard.prom");
+	const char *args[] = { "monitor", "-q", "--prom-file", file, NULL };
+	struct run r;
+	bool ok = true;
+
+	prom_file = file;
+	fake_answer_with(answer_refresh);
+	fake_subscribe_with(answer_subscribe_refused);
+	run_monitor(&r, args, wait_and_stop);
+	if (r.status)
+		ok = fail("status %d", r.status);
+	if (!away_ok)
+		ok = false;
+	ok &= same_text("stderr", fake_said,
+			"gomemctl: monitor: Operation not permitted; kernel reports: listening needs CAP_NET_ADMIN (or module parameter open_read=1); subscribing again every 30 s at most\n");
+	unlink(file);
+	free(file);
+	return ok;
+}
+
 static bool test_monitor_usage(void)
 {
 	static const struct {
@@ -1384,6 +1426,8 @@ static const struct {
 	  test_monitor_prom_no_module, true },
 	{ "monitor --prom-file: a module unloaded and loaded again is followed",
 	  test_monitor_prom_unload, true },
+	{ "monitor --prom-file: a listener refused is said once, not per try",
+	  test_monitor_prom_refused, true },
 	{ "monitor: service options checked as usage errors",
 	  test_monitor_usage, false },
 };
