@@ -1,0 +1,684 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gomemctl policy: check rule files, and reconcile the kernel's tags with
+ * them.  The snapshot the plan is made from comes from procfs (goproc_root)
+ * and the cgroup2 tree (GOMEMCTL_CGROUP2_ROOT, else the global root's
+ * mount), the kernel's tags from PROC_GET and TAG_GET dumps.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <linux/gomemguard.h>
+
+#include "cgroup.h"
+#include "gomemctl.h"
+#include "goproc.h"
+#include "memstat.h"
+#include "nl.h"
+#include "output.h"
+#include "policy.h"
+
+#define PF_KTHREAD 0x00200000
+
+static char *read_small(const char *path)
+{
+	char buf[4096];
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0)
+		return NULL;
+	buf[n] = '\0';
+	return strdup(buf);
+}
+
+/* memory.max in dir: true with *v when it is a number. */
+static bool read_max(const char *dir, uint64_t *v)
+{
+	char path[PATH_MAX], *text, *end;
+	bool ok;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/memory.max", dir) >=
+	    sizeof(path))
+		return false;
+	text = read_small(path);
+	if (!text)
+		return false;
+	errno = 0;
+	*v = strtoull(text, &end, 10);
+	ok = text[0] >= '0' && text[0] <= '9' && !errno &&
+	     (*end == '\n' || !*end);
+	free(text);
+	return ok;
+}
+
+struct walk {
+	const char *root;
+	struct policy_snapshot *snap;
+	size_t cap;
+	int err;
+};
+
+static int add_cgroup(struct walk *w, const char *rel, bool has_max,
+		      uint64_t max)
+{
+	struct policy_cgroup *more;
+
+	if (w->snap->n_cgroups == w->cap) {
+		w->cap = w->cap ? w->cap * 2 : 64;
+		more = realloc(w->snap->cgroups, w->cap * sizeof(*more));
+		if (!more)
+			return -ENOMEM;
+		w->snap->cgroups = more;
+	}
+	w->snap->cgroups[w->snap->n_cgroups] = (struct policy_cgroup){
+		.path = strdup(rel), .has_max = has_max, .max = max,
+	};
+	if (!w->snap->cgroups[w->snap->n_cgroups].path)
+		return -ENOMEM;
+	w->snap->n_cgroups++;
+	return 0;
+}
+
+/* rel and below, in preorder; the tightest memory.max passed down. */
+static int walk_cgroups(struct walk *w, const char *rel, bool has_max,
+			uint64_t max)
+{
+	char dir[PATH_MAX], child[GOMEMGUARD_PATH_MAX];
+	struct dirent *d;
+	uint64_t mine;
+	DIR *dp;
+	int err;
+
+	if ((size_t)snprintf(dir, sizeof(dir), "%s%s", w->root,
+			     strcmp(rel, "/") ? rel : "") >= sizeof(dir))
+		return 0;
+	if (read_max(dir, &mine) && (!has_max || mine < max)) {
+		has_max = true;
+		max = mine;
+	}
+	err = add_cgroup(w, rel, has_max, max);
+	if (err)
+		return err;
+	dp = opendir(dir);
+	if (!dp)
+		return 0;
+	while ((d = readdir(dp))) {
+		if (d->d_type != DT_DIR || d->d_name[0] == '.')
+			continue;
+		if ((size_t)snprintf(child, sizeof(child), "%s/%s",
+				     strcmp(rel, "/") ? rel : "", d->d_name) >=
+		    sizeof(child))
+			continue;
+		err = walk_cgroups(w, child, has_max, max);
+		if (err)
+			break;
+	}
+	closedir(dp);
+	return err;
+}
+
+static const struct policy_cgroup *cgroup_find(const struct policy_snapshot *snap,
+					       const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < snap->n_cgroups; i++) {
+		if (!strcmp(snap->cgroups[i].path, path))
+			return &snap->cgroups[i];
+	}
+	return NULL;
+}
+
+/* A process's tightest memory.max, from the walk or from cgroupfs. */
+static void proc_max(const char *root, const struct policy_snapshot *snap,
+		     struct policy_proc *p)
+{
+	const struct policy_cgroup *cg = cgroup_find(snap, p->cgroup);
+	char dir[PATH_MAX], *slash;
+	size_t root_len = strlen(root);
+	uint64_t v;
+
+	if (cg) {
+		p->has_max = cg->has_max;
+		p->max = cg->max;
+		return;
+	}
+	if ((size_t)snprintf(dir, sizeof(dir), "%s%s", root,
+			     strcmp(p->cgroup, "/") ? p->cgroup : "") >=
+	    sizeof(dir))
+		return;
+	for (;;) {
+		if (read_max(dir, &v) && (!p->has_max || v < p->max)) {
+			p->has_max = true;
+			p->max = v;
+		}
+		slash = strrchr(dir, '/');
+		if (!slash || (size_t)(slash - dir) < root_len)
+			break;
+		*slash = '\0';
+	}
+}
+
+/* comm, cgroup, start time and flags of pid; false: skip it. */
+static bool read_proc(int pid, struct policy_proc *p)
+{
+	char path[PATH_MAX], link[PATH_MAX], *text, *s, *line;
+	unsigned long flags = 0;
+	unsigned long long start = 0;
+	ssize_t n;
+	bool ok;
+
+	memset(p, 0, sizeof(*p));
+	p->pid = pid;
+	snprintf(path, sizeof(path), "%s/%d/stat", goproc_root, pid);
+	text = read_small(path);
+	if (!text)
+		return false;
+	s = strrchr(text, ')');
+	/* state ppid pgrp session tty_nr tpgid flags ... starttime (22) */
+	ok = s && sscanf(s + 2, "%*c %*d %*d %*d %*d %*d %lu %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
+			 &flags, &start) == 2;
+	free(text);
+	if (!ok || (flags & PF_KTHREAD))
+		return false;
+	p->start = start;
+	snprintf(path, sizeof(path), "%s/%d/comm", goproc_root, pid);
+	p->comm = read_small(path);
+	if (!p->comm)
+		return false;
+	p->comm[strcspn(p->comm, "\n")] = '\0';
+	snprintf(path, sizeof(path), "%s/%d/exe", goproc_root, pid);
+	n = readlink(path, link, sizeof(link) - 1);
+	link[n > 0 ? n : 0] = '\0';
+	p->exe = strdup(link);
+	snprintf(path, sizeof(path), "%s/%d/cgroup", goproc_root, pid);
+	text = read_small(path);
+	if (text) {
+		for (line = strtok_r(text, "\n", &s); line;
+		     line = strtok_r(NULL, "\n", &s)) {
+			if (!strncmp(line, "0::/", 4)) {
+				p->cgroup = strdup(line + 3);
+				break;
+			}
+		}
+		free(text);
+	}
+	/* Outside our cgroup namespace ("/.."): no path the module takes. */
+	return p->exe && p->cgroup && strncmp(p->cgroup, "/..", 3);
+}
+
+/* Could a rule that needs to know about Go match p, Go aside? */
+static bool needs_go(const struct policy_set *set, const struct policy_proc *p)
+{
+	struct policy_rule r;
+	size_t i;
+
+	for (i = 0; i < set->n; i++) {
+		r = set->rules[i];
+		if (!r.has_go_program && r.limit != POLICY_LIMIT_GOMEMLIMIT)
+			continue;
+		r.has_go_program = false;
+		if (policy_match_proc(&r, p))
+			return true;
+	}
+	return false;
+}
+
+static void proc_go(struct policy_proc *p)
+{
+	struct goproc *g = malloc(sizeof(*g));
+
+	if (!g)
+		return;
+	if (!goproc_read(p->pid, g)) {
+		p->go = true;
+		p->has_gomemlimit = goproc_gomemlimit(g, &p->gomemlimit);
+	}
+	free(g);
+}
+
+static int scan_procs(const struct policy_set *set, const char *root,
+		      struct policy_snapshot *snap)
+{
+	struct policy_proc p, *more;
+	struct dirent *d;
+	size_t cap = 0;
+	char *end;
+	long pid;
+	DIR *dp;
+	int err = 0;
+
+	dp = opendir(goproc_root);
+	if (!dp)
+		return -errno;
+	while ((d = readdir(dp))) {
+		pid = strtol(d->d_name, &end, 10);
+		if (*end || pid <= 0 || pid > INT_MAX)
+			continue;
+		if (!read_proc((int)pid, &p)) {
+			free(p.comm);
+			free(p.exe);
+			free(p.cgroup);
+			continue;
+		}
+		if (needs_go(set, &p))
+			proc_go(&p);
+		proc_max(root, snap, &p);
+		if (snap->n_procs == cap) {
+			cap = cap ? cap * 2 : 256;
+			more = realloc(snap->procs, cap * sizeof(*more));
+			if (!more) {
+				free(p.comm);
+				free(p.exe);
+				free(p.cgroup);
+				err = -ENOMEM;
+				break;
+			}
+			snap->procs = more;
+		}
+		snap->procs[snap->n_procs++] = p;
+	}
+	closedir(dp);
+	return err;
+}
+
+static int by_pid(const void *a, const void *b)
+{
+	int x = ((const struct policy_proc *)a)->pid;
+	int y = ((const struct policy_proc *)b)->pid;
+
+	return (x > y) - (x < y);
+}
+
+static int add_ktag(struct policy_snapshot *snap, const struct policy_ktag *k)
+{
+	struct policy_ktag *more;
+
+	more = realloc(snap->ktags, (snap->n_ktags + 1) * sizeof(*more));
+	if (!more)
+		return -1;
+	snap->ktags = more;
+	snap->ktags[snap->n_ktags] = *k;
+	if (k->path && !(snap->ktags[snap->n_ktags].path = strdup(k->path)))
+		return -1;
+	snap->n_ktags++;
+	return 0;
+}
+
+static int on_proc(struct gmc_nl *nl, struct nlattr *tb[], void *arg)
+{
+	static const int required[] = { GOMEMGUARD_A_PID, GOMEMGUARD_A_SOURCE };
+	struct policy_ktag k = { 0 };
+
+	if (gmc_nl_require(nl, tb, required, ARRAY_SIZE(required)))
+		return -1;
+	k.pid = (int)nla_get_u32(tb[GOMEMGUARD_A_PID]);
+	k.source = nla_get_u32(tb[GOMEMGUARD_A_SOURCE]);
+	if (add_ktag(arg, &k)) {
+		gmc_err(NULL, "%s", strerror(ENOMEM));
+		return -1;
+	}
+	return 0;
+}
+
+static int on_tag(struct gmc_nl *nl, struct nlattr *tb[], void *arg)
+{
+	static const int required[] = { GOMEMGUARD_A_CGROUP };
+	struct policy_ktag k = { .cgroup = true };
+
+	if (gmc_nl_require(nl, tb, required, ARRAY_SIZE(required)))
+		return -1;
+	k.path = nla_get_string(tb[GOMEMGUARD_A_CGROUP]);
+	if (add_ktag(arg, &k)) {
+		gmc_err(NULL, "%s", strerror(ENOMEM));
+		return -1;
+	}
+	return 0;
+}
+
+/* The kernel's tags, by two dumps; -1 after reporting. */
+static int read_ktags(struct gmc_nl *nl, struct policy_snapshot *snap)
+{
+	struct nl_msg *req;
+
+	req = gmc_nl_request(nl, GOMEMGUARD_CMD_PROC_GET, NLM_F_DUMP);
+	if (!req || gmc_nl_transact(nl, req, on_proc, snap))
+		return -1;
+	req = gmc_nl_request(nl, GOMEMGUARD_CMD_TAG_GET, NLM_F_DUMP);
+	if (!req || gmc_nl_transact(nl, req, on_tag, snap))
+		return -1;
+	return 0;
+}
+
+static bool wants(const struct policy_set *set, enum policy_target t)
+{
+	size_t i;
+
+	for (i = 0; i < set->n; i++) {
+		if (set->rules[i].target == t)
+			return true;
+	}
+	return false;
+}
+
+static char *cgroup_root(void)
+{
+	const char *env = getenv(MEMSTAT_ROOT_ENV);
+	char *root;
+
+	if (env && *env)
+		return strdup(env);
+	root = cgroup_global_root(CGROUP_MOUNTINFO, CGROUP_NS);
+	return root ? root : strdup("/sys/fs/cgroup");
+}
+
+/* Everything but the kernel's tags; -1 after reporting. */
+static int take_snapshot(const char *verb, const struct policy_set *set,
+			 const char *state_path, struct policy_snapshot *snap)
+{
+	struct walk w = { .snap = snap };
+	char *root;
+	int err = 0;
+
+	root = cgroup_root();
+	if (!root) {
+		gmc_err(verb, "%s", strerror(ENOMEM));
+		return -1;
+	}
+	w.root = root;
+	if (wants(set, POLICY_TARGET_CGROUP))
+		err = walk_cgroups(&w, "/", false, 0);
+	if (!err && wants(set, POLICY_TARGET_PROCESS)) {
+		err = scan_procs(set, root, snap);
+		if (err && err != -ENOMEM)
+			gmc_err(verb, "cannot list the processes in %s: %s",
+				goproc_root, strerror(-err));
+	}
+	free(root);
+	if (err == -ENOMEM)
+		gmc_err(verb, "%s", strerror(ENOMEM));
+	if (err)
+		return -1;
+	qsort(snap->procs, snap->n_procs, sizeof(*snap->procs), by_pid);
+	err = policy_state_read(state_path, &snap->owned, &snap->n_owned);
+	if (err) {
+		gmc_err(verb, "cannot read %s: %s", state_path, strerror(-err));
+		return -1;
+	}
+	return 0;
+}
+
+static int remember(struct policy_owned **v, size_t *n,
+		    const struct policy_action *a)
+{
+	struct policy_owned *more;
+
+	more = realloc(*v, (*n + 1) * sizeof(*more));
+	if (!more)
+		return -1;
+	*v = more;
+	more[*n] = (struct policy_owned){
+		.cgroup = a->cgroup, .pid = a->pid, .start = a->start,
+		.soft_limit = a->s.soft_limit,
+		.path = a->cgroup ? strdup(a->path) : NULL,
+		.rule = strdup(a->rule_name),
+	};
+	(*n)++;
+	if (!more[*n - 1].rule || (a->cgroup && !more[*n - 1].path))
+		return -1;
+	return 0;
+}
+
+/* One ADD or REMOVE sent; -1 after the error was reported. */
+static int carry_out(struct gmc_nl *nl, const struct policy_action *a)
+{
+	struct nl_msg *req;
+	int err;
+
+	req = gmc_nl_request(nl, a->op == POLICY_ADD ? GOMEMGUARD_CMD_TAG_NEW :
+				 GOMEMGUARD_CMD_TAG_DEL, 0);
+	if (!req)
+		return -1;
+	err = a->cgroup ? nla_put_string(req, GOMEMGUARD_A_CGROUP, a->path) :
+			  nla_put_u32(req, GOMEMGUARD_A_PID, (uint32_t)a->pid);
+	if (!err && a->op == POLICY_ADD)
+		err = tagargs_put_settings(req, &a->s);
+	if (err) {
+		nlmsg_free(req);
+		gmc_err(NULL, "%s", strerror(ENOMEM));
+		return -1;
+	}
+	return gmc_nl_transact(nl, req, NULL, NULL);
+}
+
+static void say_failed(const struct policy_action *a)
+{
+	if (a->cgroup)
+		gmc_note("cgroup %s: not %s (%s)", a->path,
+			 a->op == POLICY_ADD ? "tagged" : "untagged",
+			 a->rule_name);
+	else
+		gmc_note("pid %d (%s): not %s (%s)", a->pid, a->comm,
+			 a->op == POLICY_ADD ? "tagged" : "untagged",
+			 a->rule_name);
+}
+
+/* The plan carried out; the state it leaves. */
+static int execute(const char *verb, struct gmc_nl *nl,
+		   const struct policy_plan *plan, const char *state_path)
+{
+	struct policy_owned *now = NULL;
+	size_t i, n = 0;
+	int failed = 0, err;
+
+	for (i = 0; i < plan->n; i++) {
+		const struct policy_action *a = &plan->a[i];
+
+		switch (a->op) {
+		case POLICY_ADD:
+			if (carry_out(nl, a)) {
+				say_failed(a);
+				failed++;
+				break;
+			}
+			if (remember(&now, &n, a))
+				goto nomem;
+			break;
+		case POLICY_REMOVE:
+			if (carry_out(nl, a)) {
+				say_failed(a);
+				failed++;
+				/* Still ours: the next run tries again. */
+				if (remember(&now, &n, a))
+					goto nomem;
+			}
+			break;
+		case POLICY_KEEP:
+			if (remember(&now, &n, a))
+				goto nomem;
+			break;
+		case POLICY_SKIP:
+			break;
+		}
+	}
+	err = policy_state_write(state_path, now, n);
+	policy_owned_free(now, n);
+	if (err) {
+		gmc_err(verb, "cannot write %s: %s", state_path, strerror(-err));
+		return GMC_EXIT_ERROR;
+	}
+	return failed ? GMC_EXIT_ERROR : GMC_EXIT_OK;
+nomem:
+	policy_owned_free(now, n);
+	gmc_err(verb, "%s", strerror(ENOMEM));
+	return GMC_EXIT_ERROR;
+}
+
+int policy_reconcile(const char *verb, const char *dir,
+		     const char *state_path, bool dry_run)
+{
+	struct policy_snapshot snap = { 0 };
+	struct policy_plan plan = { 0 };
+	struct policy_set set;
+	struct gmc_nl *nl = NULL;
+	int ret = GMC_EXIT_ERROR, problems;
+
+	problems = policy_load(dir, true, stderr, &set);
+	if (problems) {
+		if (problems > 0)
+			gmc_err(verb, "%d problem%s in %s: nothing changed",
+				problems, problems == 1 ? "" : "s", dir);
+		policy_free(&set);
+		return problems > 0 ? GMC_EXIT_USAGE : GMC_EXIT_ERROR;
+	}
+	if (take_snapshot(verb, &set, state_path, &snap))
+		goto out;
+	nl = gmc_nl_open(verb);
+	if (!nl || read_ktags(nl, &snap))
+		goto out;
+	if (policy_plan(&set, &snap, &plan)) {
+		gmc_err(verb, "%s", strerror(ENOMEM));
+		goto out;
+	}
+	policy_plan_print(&plan, dry_run);
+	ret = dry_run ? GMC_EXIT_OK : execute(verb, nl, &plan, state_path);
+out:
+	gmc_nl_close(nl);
+	policy_plan_free(&plan);
+	policy_snapshot_free(&snap);
+	policy_free(&set);
+	return ret;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: gomemctl policy check [PATH]\n"
+		"       gomemctl policy apply [--policy-dir DIR] [--state FILE] [--dry-run]\n"
+		"\n"
+		"Policies tag cgroups and processes by rules, one per file in\n"
+		"%s (see gomemguard.policy(5)).\n"
+		"\n"
+		"check: read the rules in PATH, a file or a directory (default the\n"
+		"one above), and print each problem as \"file:line: message\"; exit\n"
+		"status 2 when there is one.  With -j, the rules as JSON.\n"
+		"\n"
+		"apply: tag what the rules match and untag what this command\n"
+		"tagged before and no rule matches any more; tags made otherwise\n"
+		"are left alone.  Nothing changes while a rule file has a problem.\n"
+		"\n"
+		"Options:\n"
+		"      --policy-dir DIR  the rules (default %s)\n"
+		"      --state FILE      where apply remembers its own tags\n"
+		"                        (default %s)\n"
+		"  -n, --dry-run         print the plan, change nothing\n"
+		"  -h, --help            print this help\n",
+		POLICY_DIR, POLICY_DIR, POLICY_STATE);
+}
+
+static int check(int argc, char *argv[])
+{
+	const char *path = POLICY_DIR;
+	struct policy_set set;
+	int problems;
+
+	if (argc - optind > 1) {
+		gmc_err("policy", "unexpected argument \"%s\"", argv[optind + 1]);
+		usage(stderr);
+		return GMC_EXIT_USAGE;
+	}
+	if (optind < argc)
+		path = argv[optind];
+	problems = policy_load(path, false, stderr, &set);
+	if (problems > 0)
+		gmc_err("policy", "%d problem%s in %s", problems,
+			problems == 1 ? "" : "s", path);
+	else if (!problems && out_is_json())
+		policy_print(&set);
+	else if (!problems)
+		printf("%zu rule%s in %zu file%s\n", set.n,
+		       set.n == 1 ? "" : "s", set.n_files,
+		       set.n_files == 1 ? "" : "s");
+	policy_free(&set);
+	if (problems < 0)
+		return GMC_EXIT_ERROR;
+	return problems ? GMC_EXIT_USAGE : GMC_EXIT_OK;
+}
+
+int policy_main(int argc, char *argv[])
+{
+	static const struct option opts[] = {
+		{ "policy-dir", required_argument, NULL, 'd' },
+		{ "state",      required_argument, NULL, 's' },
+		{ "dry-run",    no_argument,       NULL, 'n' },
+		{ "help",       no_argument,       NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *dir = POLICY_DIR, *state = POLICY_STATE, *what;
+	bool dry_run = false, apply_opts = false;
+	int c;
+
+	while ((c = getopt_long(argc, argv, ":nh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			dir = optarg;
+			apply_opts = true;
+			break;
+		case 's':
+			state = optarg;
+			apply_opts = true;
+			break;
+		case 'n':
+			dry_run = true;
+			apply_opts = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return GMC_EXIT_OK;
+		default:
+			gmc_bad_option("policy", c, argv);
+			usage(stderr);
+			return GMC_EXIT_USAGE;
+		}
+	}
+	if (optind == argc) {
+		gmc_err("policy", "give a command: check or apply");
+		usage(stderr);
+		return GMC_EXIT_USAGE;
+	}
+	what = argv[optind++];
+	if (!strcmp(what, "check")) {
+		if (apply_opts) {
+			gmc_err("policy", "check takes a PATH, not apply's options");
+			usage(stderr);
+			return GMC_EXIT_USAGE;
+		}
+		return check(argc, argv);
+	}
+	if (!strcmp(what, "apply")) {
+		if (optind < argc) {
+			gmc_err("policy", "unexpected argument \"%s\"",
+				argv[optind]);
+			usage(stderr);
+			return GMC_EXIT_USAGE;
+		}
+		return policy_reconcile("policy", dir, state, dry_run);
+	}
+	gmc_err("policy", "unknown command \"%s\": check or apply", what);
+	usage(stderr);
+	return GMC_EXIT_USAGE;
+}
