@@ -30,6 +30,9 @@
 #include "signals.h"
 #include "units.h"
 
+/* The longest line, newline aside; libinih's default is 198. */
+#define POLICY_LINE_MAX 4096
+
 enum section {
 	SEC_NONE,
 	SEC_MATCH,
@@ -88,6 +91,7 @@ struct file_ctx {
 	unsigned int sec_line[SEC_UNKNOWN];	/* first header of each */
 	unsigned int key_line[K__COUNT];	/* where each key was given */
 	bool nomem;
+	bool unreadable;	/* a line was not read: judge no rule whole */
 	struct policy_rule r;
 };
 
@@ -121,6 +125,7 @@ static void read_header(struct file_ctx *c, const char *s)
 	if (!end || *skip_space(end + 1) != '\0') {
 		problem(c, c->line, "expected a section header \"[Name]\"");
 		c->sec = SEC_UNKNOWN;
+		c->unreadable = true;
 		return;
 	}
 	len = (size_t)(end - s - 1);
@@ -168,6 +173,7 @@ static char *policy_reader(char *str, int num, void *stream)
 		problem(c, c->line, "Key=Value before any section: start with [Match]");
 		bad = true;
 	}
+	c->unreadable |= bad;
 	/* inih's own idea of the section is not used: the reader's is. */
 	if (bad || c->sec == SEC_UNKNOWN || *s == '[') {
 		snprintf(str, (size_t)num, "\n");
@@ -426,13 +432,14 @@ static bool has_match(const struct file_ctx *c)
 static void check_rule(struct file_ctx *c)
 {
 	struct policy_rule *r = &c->r;
-	unsigned int end = c->line ? c->line : 1;
+	unsigned int match = c->sec_line[SEC_MATCH], tag = c->sec_line[SEC_TAG];
 
+	/* At the section's header; without one, at the other's, or line 1. */
 	if (!has_match(c))
-		problem(c, c->sec_line[SEC_MATCH] ? c->sec_line[SEC_MATCH] : end,
+		problem(c, match ? match : tag ? tag : 1,
 			"no [Match] key: a rule without one would tag everything (CgroupPath=/ tags the root cgroup)");
 	if (!c->key_line[K_SOFT_LIMIT])
-		problem(c, c->sec_line[SEC_TAG] ? c->sec_line[SEC_TAG] : end,
+		problem(c, tag ? tag : match ? match : 1,
 			"no SoftLimit= in [Tag]: the module needs a soft limit");
 	r->target = r->exe.n || r->comm.n || r->has_go_program ?
 		    POLICY_TARGET_PROCESS : POLICY_TARGET_CGROUP;
@@ -510,7 +517,8 @@ static int load_file(const char *file, FILE *errs, struct policy_set *set)
 	}
 	if (ret > 0 && !c.problems)
 		problem(&c, (unsigned int)ret, "syntax error");
-	check_rule(&c);
+	if (!c.unreadable)
+		check_rule(&c);
 	if (c.problems) {
 		rule_free(&c.r);
 		return c.problems;
@@ -600,6 +608,10 @@ int policy_load(const char *path, bool missing_ok, FILE *errs,
 	/* systemd's syntax: no Python-style continuation, no inline comments. */
 	ini_allow_multiline = false;
 	ini_allow_inline_comments = false;
+	/* Room for long glob lists: a heap line buffer of POLICY_LINE_MAX. */
+	ini_use_stack = false;
+	ini_max_line = POLICY_LINE_MAX + 2;
+	ini_initial_alloc = POLICY_LINE_MAX + 2;
 	if (stat(path, &st)) {
 		ret = -errno;
 		if (ret == -ENOENT && missing_ok)

@@ -375,6 +375,17 @@ static bool wants(const struct policy_set *set, enum policy_target t)
 	return false;
 }
 
+static bool owns_pids(const struct policy_snapshot *snap)
+{
+	size_t i;
+
+	for (i = 0; i < snap->n_owned; i++) {
+		if (!snap->owned[i].cgroup)
+			return true;
+	}
+	return false;
+}
+
 static char *cgroup_root(void)
 {
 	const char *env = getenv(MEMSTAT_ROOT_ENV);
@@ -400,9 +411,16 @@ static int take_snapshot(const char *verb, const struct policy_set *set,
 		return -1;
 	}
 	w.root = root;
+	err = policy_state_read(state_path, &snap->owned, &snap->n_owned);
+	if (err) {
+		gmc_err(verb, "cannot read %s: %s", state_path, strerror(-err));
+		free(root);
+		return -1;
+	}
 	if (wants(set, POLICY_TARGET_CGROUP))
 		err = walk_cgroups(&w, "/", false, 0);
-	if (!err && wants(set, POLICY_TARGET_PROCESS)) {
+	/* Processes this engine tagged are told from reused PIDs by them. */
+	if (!err && (wants(set, POLICY_TARGET_PROCESS) || owns_pids(snap))) {
 		err = scan_procs(set, root, snap);
 		if (err && err != -ENOMEM)
 			gmc_err(verb, "cannot list the processes in %s: %s",
@@ -414,11 +432,6 @@ static int take_snapshot(const char *verb, const struct policy_set *set,
 	if (err)
 		return -1;
 	qsort(snap->procs, snap->n_procs, sizeof(*snap->procs), by_pid);
-	err = policy_state_read(state_path, &snap->owned, &snap->n_owned);
-	if (err) {
-		gmc_err(verb, "cannot read %s: %s", state_path, strerror(-err));
-		return -1;
-	}
 	return 0;
 }
 
