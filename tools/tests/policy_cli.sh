@@ -38,7 +38,7 @@ check() {
 }
 
 bad_files=$(ls "$policies"/bad/*.conf)
-planned=$((11 + $(echo "$bad_files" | wc -l)))
+planned=$((12 + $(echo "$bad_files" | wc -l)))
 echo "TAP version 13"
 echo "1..$planned"
 check "policy --help" 0 out '^Usage: gomemctl policy check' policy --help
@@ -46,6 +46,8 @@ check "help policy" 0 out 'gomemctl policy apply' help policy
 check "good rules: a summary" 0 out '^4 rules in 5 files$' policy check "$policies/good"
 check "good rules as JSON" 0 out '"soft_limit":1610612736' -j policy check "$policies/good"
 check "one good file" 0 out '^1 rule in 1 file$' policy check "$policies/good/30-go.conf"
+check "the shipped example is good" 0 out '^1 rule in 1 file$' policy check \
+	"$(dirname "$0")/../../dist/policy.d/50-go-services.conf.example"
 check "a path that is not there" 1 err 'cannot read it: No such file or directory' \
 	policy check /nonexistent/policy.d
 check "policy without a command" 2 err 'give a command: check or apply' policy
