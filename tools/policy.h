@@ -193,15 +193,62 @@ int policy_state_write(const char *path, const struct policy_owned *owned,
 void policy_owned_free(struct policy_owned *owned, size_t n);
 void policy_snapshot_free(struct policy_snapshot *snap);
 
+/* How policy_reconcile() goes about it. */
+enum {
+	POLICY_DRY_RUN = 1 << 0,	/* print the plan, change nothing */
+	/*
+	 * Print no plan: only what changed, one line each on stderr
+	 * ("policy: tagged cgroup /a.slice (50-a.conf), soft limit 1 GiB"),
+	 * for the monitor.  And when the module is not loaded, do nothing
+	 * rather than load it (resolving the family would).
+	 */
+	POLICY_QUIET = 1 << 1,
+};
+
 /*
- * One reconcile: reads the rules in dir, the system and the kernel's tags,
- * tags and untags by the plan (dry_run: only prints it) and remembers what
- * it made in state_path.  For "policy apply" and for monitor --policy-dir,
- * at start, on SIGHUP, after the module came back and as processes appear.
- * verb names the caller in messages.  Returns a GMC_EXIT_* code: 2 when the
- * rules have problems (then nothing is changed), 1 when something failed.
+ * One reconcile of the rules in set: reads the system and the kernel's
+ * tags, tags and untags by the plan and remembers what it made in
+ * state_path.  verb names the caller in messages.  Returns a GMC_EXIT_*
+ * code: 1 when something failed.
+ */
+int policy_reconcile_set(const char *verb, const struct policy_set *set,
+			 const char *state_path, unsigned int flags);
+
+/*
+ * The same after reading the rules in dir ("policy apply"): 2 when they
+ * have problems (reported), and then nothing changes.
  */
 int policy_reconcile(const char *verb, const char *dir,
-		     const char *state_path, bool dry_run);
+		     const char *state_path, unsigned int flags);
+
+/*
+ * monitor --policy-dir DIR: the rules reconciled at start, again (read
+ * anew) on SIGHUP, and every POLICY_RESCAN_S seconds for processes and
+ * cgroups that appeared and a module that was loaded again.  The monitor
+ * polls policy_watch_fd() with its other descriptors and calls
+ * policy_watch_event() when it is readable.  SIGHUP is blocked from
+ * policy_watch_new() on and read from that descriptor.
+ */
+#define POLICY_RESCAN_S 10
+
+struct policy_watch;
+
+/* Where POLICY_QUIET looks for the module: its /sys/module directory. */
+extern const char *policy_module_dir;
+
+/*
+ * Reads the rules and reconciles once.  Returns 0 with *w, or a GMC_EXIT_*
+ * code after reporting: 2 when the rules have problems.
+ */
+int policy_watch_new(const char *verb, const char *dir, const char *state_path,
+		     struct policy_watch **w);
+int policy_watch_fd(const struct policy_watch *w);
+/*
+ * What made the descriptor readable: a SIGHUP (the rules are read again;
+ * with problems, they are reported and the old ones stay in force), or the
+ * rescan timer.  Failures are reported and the watch goes on: returns 0.
+ */
+int policy_watch_event(struct policy_watch *w);
+void policy_watch_free(struct policy_watch *w);
 
 #endif /* GOMEMCTL_POLICY_H */

@@ -14,6 +14,10 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include <linux/gomemguard.h>
@@ -25,6 +29,8 @@
 #include "nl.h"
 #include "output.h"
 #include "policy.h"
+#include "proc.h"
+#include "units.h"
 
 #define PF_KTHREAD 0x00200000
 
@@ -238,17 +244,89 @@ static bool needs_go(const struct policy_set *set, const struct policy_proc *p)
 	return false;
 }
 
+/*
+ * What goproc_read() said of the processes of the last scan, by PID, start
+ * time and executable: reading every binary again at each of the monitor's
+ * rescans would cost more than the rescan.  (A process that execs the same
+ * path again with another GOMEMLIMIT keeps the old one until it exits.)
+ */
+struct go_seen {
+	int pid;
+	uint64_t start;
+	char *exe;
+	bool go, has_gomemlimit;
+	uint64_t gomemlimit;
+};
+
+static struct {
+	struct go_seen *last, *now;
+	size_t n_last, n_now, cap_now;
+} go_cache;
+
+static void go_seen_free(struct go_seen *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i].exe);
+	free(v);
+}
+
+static int by_seen_pid(const void *a, const void *b)
+{
+	int x = ((const struct go_seen *)a)->pid;
+	int y = ((const struct go_seen *)b)->pid;
+
+	return (x > y) - (x < y);
+}
+
+/* The scan is over: what it saw is what the next one looks up. */
+static void go_cache_turn(void)
+{
+	go_seen_free(go_cache.last, go_cache.n_last);
+	go_cache.last = go_cache.now;
+	go_cache.n_last = go_cache.n_now;
+	go_cache.now = NULL;
+	go_cache.n_now = go_cache.cap_now = 0;
+	if (go_cache.last)
+		qsort(go_cache.last, go_cache.n_last, sizeof(*go_cache.last),
+		      by_seen_pid);
+}
+
 static void proc_go(struct policy_proc *p)
 {
-	struct goproc *g = malloc(sizeof(*g));
+	struct go_seen key = { .pid = p->pid }, *seen, *more;
+	struct goproc *g;
 
-	if (!g)
-		return;
-	if (!goproc_read(p->pid, g)) {
-		p->go = true;
-		p->has_gomemlimit = goproc_gomemlimit(g, &p->gomemlimit);
+	seen = go_cache.last ? bsearch(&key, go_cache.last, go_cache.n_last,
+				       sizeof(key), by_seen_pid) : NULL;
+	if (seen && seen->start == p->start && !strcmp(seen->exe, p->exe)) {
+		key = *seen;
+	} else {
+		g = malloc(sizeof(*g));
+		if (!g)
+			return;
+		if (!goproc_read(p->pid, g)) {
+			key.go = true;
+			key.has_gomemlimit = goproc_gomemlimit(g, &key.gomemlimit);
+		}
+		free(g);
 	}
-	free(g);
+	p->go = key.go;
+	p->has_gomemlimit = key.has_gomemlimit;
+	p->gomemlimit = key.gomemlimit;
+	if (go_cache.n_now == go_cache.cap_now) {
+		go_cache.cap_now = go_cache.cap_now ? go_cache.cap_now * 2 : 64;
+		more = realloc(go_cache.now, go_cache.cap_now * sizeof(*more));
+		if (!more)
+			return;
+		go_cache.now = more;
+	}
+	key.pid = p->pid;
+	key.start = p->start;
+	key.exe = strdup(p->exe);
+	if (key.exe)
+		go_cache.now[go_cache.n_now++] = key;
 }
 
 static int scan_procs(const struct policy_set *set, const char *root,
@@ -293,6 +371,7 @@ static int scan_procs(const struct policy_set *set, const char *root,
 		snap->procs[snap->n_procs++] = p;
 	}
 	closedir(dp);
+	go_cache_turn();
 	return err;
 }
 
@@ -490,9 +569,30 @@ static void say_failed(const struct policy_action *a)
 			 a->rule_name);
 }
 
+/* "policy: tagged cgroup /a.slice (50-a.conf), soft limit 1 GiB from user" */
+static void say_changed(const char *verb, const struct policy_action *a)
+{
+	char what[GOMEMGUARD_PATH_MAX + 64], size[UNITS_BUF_LEN];
+
+	if (a->cgroup)
+		snprintf(what, sizeof(what), "cgroup %s", a->path);
+	else
+		snprintf(what, sizeof(what), "pid %d (%s)", a->pid,
+			 a->comm ? a->comm : "?");
+	if (a->op == POLICY_ADD)
+		gmc_note("%s: policy: tagged %s (%s), soft limit %s from %s",
+			 verb, what, a->rule_name,
+			 units_format_bytes(size, sizeof(size), a->s.soft_limit),
+			 proc_origin_words(a->s.limit_origin));
+	else
+		gmc_note("%s: policy: untagged %s (%s): %s", verb, what,
+			 a->rule_name, a->why);
+}
+
 /* The plan carried out; the state it leaves. */
 static int execute(const char *verb, struct gmc_nl *nl,
-		   const struct policy_plan *plan, const char *state_path)
+		   const struct policy_plan *plan, const char *state_path,
+		   bool say_changes)
 {
 	struct policy_owned *now = NULL;
 	size_t i, n = 0;
@@ -508,6 +608,8 @@ static int execute(const char *verb, struct gmc_nl *nl,
 				failed++;
 				break;
 			}
+			if (say_changes)
+				say_changed(verb, a);
 			if (remember(&now, &n, a))
 				goto nomem;
 			break;
@@ -518,6 +620,8 @@ static int execute(const char *verb, struct gmc_nl *nl,
 				/* Still ours: the next run tries again. */
 				if (remember(&now, &n, a))
 					goto nomem;
+			} else if (say_changes) {
+				say_changed(verb, a);
 			}
 			break;
 		case POLICY_KEEP:
@@ -541,40 +645,185 @@ nomem:
 	return GMC_EXIT_ERROR;
 }
 
-int policy_reconcile(const char *verb, const char *dir,
-		     const char *state_path, bool dry_run)
+/* The module's sysfs directory: loaded, without loading it. */
+const char *policy_module_dir = "/sys/module/gomemguard";
+
+int policy_reconcile_set(const char *verb, const struct policy_set *set,
+			 const char *state_path, unsigned int flags)
 {
 	struct policy_snapshot snap = { 0 };
 	struct policy_plan plan = { 0 };
-	struct policy_set set;
 	struct gmc_nl *nl = NULL;
-	int ret = GMC_EXIT_ERROR, problems;
+	int ret = GMC_EXIT_ERROR;
 
-	problems = policy_load(dir, true, stderr, &set);
-	if (problems) {
-		if (problems > 0)
-			gmc_err(verb, "%d problem%s in %s: nothing changed",
-				problems, problems == 1 ? "" : "s", dir);
-		policy_free(&set);
-		return problems > 0 ? GMC_EXIT_USAGE : GMC_EXIT_ERROR;
-	}
-	if (take_snapshot(verb, &set, state_path, &snap))
+	if ((flags & POLICY_QUIET) && access(policy_module_dir, F_OK))
+		return GMC_EXIT_OK;
+	if (take_snapshot(verb, set, state_path, &snap))
 		goto out;
 	nl = gmc_nl_open(verb);
 	if (!nl || read_ktags(nl, &snap))
 		goto out;
-	if (policy_plan(&set, &snap, &plan)) {
+	if (policy_plan(set, &snap, &plan)) {
 		gmc_err(verb, "%s", strerror(ENOMEM));
 		goto out;
 	}
-	policy_plan_print(&plan, dry_run);
-	ret = dry_run ? GMC_EXIT_OK : execute(verb, nl, &plan, state_path);
+	if (!(flags & POLICY_QUIET))
+		policy_plan_print(&plan, flags & POLICY_DRY_RUN);
+	if (flags & POLICY_DRY_RUN)
+		ret = GMC_EXIT_OK;
+	else
+		ret = execute(verb, nl, &plan, state_path, flags & POLICY_QUIET);
 out:
 	gmc_nl_close(nl);
 	policy_plan_free(&plan);
 	policy_snapshot_free(&snap);
+	return ret;
+}
+
+/* The rules in dir, or a GMC_EXIT_* code after reporting their problems. */
+static int load_rules(const char *verb, const char *dir, struct policy_set *set,
+		      const char *consequence)
+{
+	int problems = policy_load(dir, true, stderr, set);
+
+	if (!problems)
+		return 0;
+	if (problems > 0)
+		gmc_err(verb, "%d problem%s in %s: %s", problems,
+			problems == 1 ? "" : "s", dir, consequence);
+	policy_free(set);
+	return problems > 0 ? GMC_EXIT_USAGE : GMC_EXIT_ERROR;
+}
+
+int policy_reconcile(const char *verb, const char *dir,
+		     const char *state_path, unsigned int flags)
+{
+	struct policy_set set;
+	int ret;
+
+	ret = load_rules(verb, dir, &set, "nothing changed");
+	if (ret)
+		return ret;
+	ret = policy_reconcile_set(verb, &set, state_path, flags);
 	policy_free(&set);
 	return ret;
+}
+
+struct policy_watch {
+	char *verb, *dir, *state;
+	struct policy_set set;
+	int epfd, sfd, tfd;
+};
+
+void policy_watch_free(struct policy_watch *w)
+{
+	if (!w)
+		return;
+	if (w->epfd >= 0)
+		close(w->epfd);
+	if (w->sfd >= 0)
+		close(w->sfd);
+	if (w->tfd >= 0)
+		close(w->tfd);
+	policy_free(&w->set);
+	free(w->verb);
+	free(w->dir);
+	free(w->state);
+	free(w);
+}
+
+/* SIGHUP on a signalfd and the rescan timer, behind one epoll descriptor. */
+static int watch_fds(struct policy_watch *w)
+{
+	struct itimerspec its = {
+		.it_interval = { POLICY_RESCAN_S, 0 },
+		.it_value = { POLICY_RESCAN_S, 0 },
+	};
+	struct epoll_event ev = { .events = EPOLLIN };
+	sigset_t hup;
+
+	sigemptyset(&hup);
+	sigaddset(&hup, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &hup, NULL))
+		return -1;
+	w->sfd = signalfd(-1, &hup, SFD_CLOEXEC | SFD_NONBLOCK);
+	w->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	w->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (w->sfd < 0 || w->tfd < 0 || w->epfd < 0 ||
+	    timerfd_settime(w->tfd, 0, &its, NULL))
+		return -1;
+	ev.data.fd = w->sfd;
+	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->sfd, &ev))
+		return -1;
+	ev.data.fd = w->tfd;
+	return epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->tfd, &ev);
+}
+
+int policy_watch_new(const char *verb, const char *dir, const char *state_path,
+		     struct policy_watch **wp)
+{
+	struct policy_watch *w;
+	int ret;
+
+	*wp = NULL;
+	w = calloc(1, sizeof(*w));
+	if (!w) {
+		gmc_err(verb, "%s", strerror(ENOMEM));
+		return GMC_EXIT_ERROR;
+	}
+	w->epfd = w->sfd = w->tfd = -1;
+	w->verb = strdup(verb);
+	w->dir = strdup(dir);
+	w->state = strdup(state_path);
+	if (!w->verb || !w->dir || !w->state) {
+		policy_watch_free(w);
+		gmc_err(verb, "%s", strerror(ENOMEM));
+		return GMC_EXIT_ERROR;
+	}
+	if (watch_fds(w)) {
+		gmc_err(verb, "--policy-dir: cannot set up SIGHUP and the rescan timer: %s",
+			strerror(errno));
+		policy_watch_free(w);
+		return GMC_EXIT_ERROR;
+	}
+	ret = load_rules(verb, dir, &w->set, "not started");
+	if (ret) {
+		policy_watch_free(w);
+		return ret;
+	}
+	/* A failure now is reported; the next rescan tries again. */
+	policy_reconcile_set(verb, &w->set, w->state, POLICY_QUIET);
+	*wp = w;
+	return 0;
+}
+
+int policy_watch_fd(const struct policy_watch *w)
+{
+	return w->epfd;
+}
+
+int policy_watch_event(struct policy_watch *w)
+{
+	struct signalfd_siginfo si;
+	struct policy_set set;
+	uint64_t ticks;
+	bool hup = false;
+
+	while (read(w->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+		hup = true;
+	while (read(w->tfd, &ticks, sizeof(ticks)) == (ssize_t)sizeof(ticks))
+		;
+	if (hup) {
+		if (!load_rules(w->verb, w->dir, &set,
+				"the rules read before stay in force")) {
+			policy_free(&w->set);
+			w->set = set;
+			gmc_note("%s: policy: %zu rule%s read from %s", w->verb,
+				 w->set.n, w->set.n == 1 ? "" : "s", w->dir);
+		}
+	}
+	policy_reconcile_set(w->verb, &w->set, w->state, POLICY_QUIET);
+	return 0;
 }
 
 static void usage(FILE *f)
@@ -689,7 +938,8 @@ int policy_main(int argc, char *argv[])
 			usage(stderr);
 			return GMC_EXIT_USAGE;
 		}
-		return policy_reconcile("policy", dir, state, dry_run);
+		return policy_reconcile("policy", dir, state,
+					dry_run ? POLICY_DRY_RUN : 0);
 	}
 	gmc_err("policy", "unknown command \"%s\": check or apply", what);
 	usage(stderr);

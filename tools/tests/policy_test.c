@@ -13,6 +13,8 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <libgen.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -550,7 +552,7 @@ static int reconcile(const char *d, const char *state)
 
 	fflush(stdout);
 	dup2(null, STDOUT_FILENO);
-	ret = policy_reconcile("policy", d, state, false);
+	ret = policy_reconcile("policy", d, state, 0);
 	fflush(stdout);
 	dup2(saved, STDOUT_FILENO);
 	close(saved);
@@ -669,6 +671,78 @@ static bool test_apply(void)
 	return ok;
 }
 
+/* A SIGHUP to ourselves, seen on the watch's descriptor. */
+static bool hup(struct policy_watch *w)
+{
+	struct pollfd pfd = { .fd = policy_watch_fd(w), .events = POLLIN };
+
+	raise(SIGHUP);
+	if (poll(&pfd, 1, 5000) != 1)
+		return fail("SIGHUP did not make the watch's descriptor readable");
+	return true;
+}
+
+/*
+ * monitor --policy-dir's side: the rules applied at start, read again on
+ * SIGHUP (broken ones reported, the old ones kept), nothing done while the
+ * module is not loaded.
+ */
+static bool test_watch(void)
+{
+	char *d = tmpdir(), rules_dir[256], state[256], cg[256], procfs[256];
+	const char *saved_root = goproc_root;
+	struct policy_watch *w = NULL;
+	bool ok = true;
+	int ret;
+
+	if (skip_why)
+		return true;
+	snprintf(rules_dir, sizeof(rules_dir), "%.200s/policy.d", d);
+	snprintf(state, sizeof(state), "%.200s/policy.state", d);
+	snprintf(cg, sizeof(cg), "%.200s/cgroup", d);
+	snprintf(procfs, sizeof(procfs), "%.200s/proc", d);
+	mkdir(cg, 0755);
+	mkdir(procfs, 0755);
+	fake_memcg_files(cg, "/system.slice/api.service", NULL, NULL);
+	setenv(MEMSTAT_ROOT_ENV, cg, 1);
+	goproc_root = procfs;
+	policy_module_dir = d;
+	write_file(rules_dir, "10-api.conf",
+		   "[Match]\nUnit=api.service\n[Tag]\nSoftLimit=1G\n");
+	memset(&kern, 0, sizeof(kern));
+	fake_reset();
+	fake_answer_with(answer);
+
+	ret = policy_watch_new("monitor", rules_dir, state, &w);
+	if (ret || !w) {
+		ok = fail("policy_watch_new: %d", ret);
+		goto out;
+	}
+	if (!strstr(fake_said, "monitor: policy: tagged cgroup /system.slice/api.service (10-api.conf), soft limit 1 GiB from user"))
+		ok = fail("the tag made at start is not said");
+	ok &= log_is("at start", "new /system.slice/api.service 1073741824\n");
+	write_file(rules_dir, "10-api.conf", "[Match]\nUnit=api.service\n[Tag]\nSoftLimit=1X\n");
+	if (hup(w))
+		policy_watch_event(w);
+	ok &= log_is("SIGHUP with a broken rule: the old one stays", "");
+	snprintf(cg, sizeof(cg), "%.200s/10-api.conf", rules_dir);
+	unlink(cg);
+	policy_module_dir = "/nonexistent/module";
+	if (hup(w))
+		policy_watch_event(w);
+	ok &= log_is("module not loaded: nothing asked", "");
+	policy_module_dir = d;
+	policy_watch_event(w);
+	ok &= log_is("rule gone after SIGHUP, module back", "del /system.slice/api.service\n");
+out:
+	policy_watch_free(w);
+	unsetenv(MEMSTAT_ROOT_ENV);
+	goproc_root = saved_root;
+	fake_remove_tree(d);
+	free(d);
+	return ok;
+}
+
 static const struct {
 	const char *name;
 	bool (*fn)(void);
@@ -680,6 +754,7 @@ static const struct {
 	{ "the plan: add, keep, re-tag, remove; hand-made tags and reused PIDs left alone", test_plan },
 	{ "the state file round trip", test_state },
 	{ "apply against the fake kernel: tags, idempotent, untags only its own", test_apply },
+	{ "the monitor's watch: at start, on SIGHUP, not while the module is away", test_watch },
 };
 
 int main(int argc, char *argv[])
@@ -701,7 +776,8 @@ int main(int argc, char *argv[])
 	printf("TAP version 13\n1..%zu\n", ARRAY_SIZE_T(tests));
 	for (i = 0; i < ARRAY_SIZE_T(tests); i++) {
 		skip_why = NULL;
-		if (tests[i].fn == test_apply && !nl)
+		if ((tests[i].fn == test_apply || tests[i].fn == test_watch) &&
+		    !nl)
 			skip_why = "generic netlink is not usable here";
 		ok = tests[i].fn();
 		ktap_result(skip_why ? KTAP_SKIP : ok ? KTAP_PASS : KTAP_FAIL,
