@@ -510,7 +510,8 @@ static int take_snapshot(const char *verb, const struct policy_set *set,
 		gmc_err(verb, "%s", strerror(ENOMEM));
 	if (err)
 		return -1;
-	qsort(snap->procs, snap->n_procs, sizeof(*snap->procs), by_pid);
+	if (snap->n_procs)
+		qsort(snap->procs, snap->n_procs, sizeof(*snap->procs), by_pid);
 	return 0;
 }
 
@@ -592,15 +593,17 @@ static void say_changed(const char *verb, const struct policy_action *a)
 /* The plan carried out; the state it leaves. */
 static int execute(const char *verb, struct gmc_nl *nl,
 		   const struct policy_plan *plan, const char *state_path,
-		   bool say_changes)
+		   size_t n_before, bool say_changes)
 {
 	struct policy_owned *now = NULL;
 	size_t i, n = 0;
 	int failed = 0, err;
+	bool changed = false;
 
 	for (i = 0; i < plan->n; i++) {
 		const struct policy_action *a = &plan->a[i];
 
+		changed |= a->op == POLICY_ADD || a->op == POLICY_REMOVE;
 		switch (a->op) {
 		case POLICY_ADD:
 			if (carry_out(nl, a)) {
@@ -632,6 +635,11 @@ static int execute(const char *verb, struct gmc_nl *nl,
 			break;
 		}
 	}
+	/* Unchanged (the monitor's usual rescan): nothing to write. */
+	if (!changed && n == n_before) {
+		policy_owned_free(now, n);
+		return failed ? GMC_EXIT_ERROR : GMC_EXIT_OK;
+	}
 	err = policy_state_write(state_path, now, n);
 	policy_owned_free(now, n);
 	if (err) {
@@ -660,9 +668,15 @@ int policy_reconcile_set(const char *verb, const struct policy_set *set,
 		return GMC_EXIT_OK;
 	if (take_snapshot(verb, set, state_path, &snap))
 		goto out;
-	nl = gmc_nl_open(verb);
-	if (!nl || read_ktags(nl, &snap))
-		goto out;
+	if ((flags & POLICY_DRY_RUN) && access(policy_module_dir, F_OK)) {
+		/* A plan is no reason to load the module: it holds no tags. */
+		gmc_note("%s: the module is not loaded: planning against no tags",
+			 verb);
+	} else {
+		nl = gmc_nl_open(verb);
+		if (!nl || read_ktags(nl, &snap))
+			goto out;
+	}
 	if (policy_plan(set, &snap, &plan)) {
 		gmc_err(verb, "%s", strerror(ENOMEM));
 		goto out;
@@ -672,7 +686,8 @@ int policy_reconcile_set(const char *verb, const struct policy_set *set,
 	if (flags & POLICY_DRY_RUN)
 		ret = GMC_EXIT_OK;
 	else
-		ret = execute(verb, nl, &plan, state_path, flags & POLICY_QUIET);
+		ret = execute(verb, nl, &plan, state_path, snap.n_owned,
+			      flags & POLICY_QUIET);
 out:
 	gmc_nl_close(nl);
 	policy_plan_free(&plan);

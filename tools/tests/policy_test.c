@@ -657,6 +657,30 @@ static bool test_apply(void)
 		ok = fail("the hand-made tags are not the ones left (%zu tags)",
 			  kern.n);
 
+	/* A dry run while the module is away asks nothing, writes nothing. */
+	write_file(rules_dir, "20-worker.conf",
+		   "[Match]\nComm=worker\n[Tag]\nSoftLimit=50%\n");
+	unlink(state);
+	policy_module_dir = "/nonexistent/module";
+	{
+		int saved = dup(STDOUT_FILENO), null = open("/dev/null", O_WRONLY);
+
+		fflush(stdout);
+		dup2(null, STDOUT_FILENO);
+		ret = policy_reconcile("policy", rules_dir, state, POLICY_DRY_RUN);
+		fflush(stdout);
+		dup2(saved, STDOUT_FILENO);
+		close(saved);
+		close(null);
+	}
+	policy_module_dir = "/sys/module/gomemguard";
+	if (ret || fake_log->n_reqs || !access(state, F_OK) ||
+	    !strstr(fake_said, "not loaded: planning against no tags"))
+		ok = fail("dry run without the module: exit %d, %u requests, state file %s",
+			  ret, fake_log->n_reqs, access(state, F_OK) ? "absent" : "written");
+	ok &= log_is("dry run without the module", "");
+	unlink(cg);
+
 	/* A broken rule file: exit 2, nothing sent at all. */
 	write_file(rules_dir, "30-bad.conf", "[Match]\nComm=worker\n[Tag]\nSoftLimit=lots\n");
 	ret = reconcile(rules_dir, state);
