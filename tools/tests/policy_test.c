@@ -325,6 +325,7 @@ static bool test_plan(void)
 		{ 104, 9, "worker-3", "/usr/bin/worker", "/app.slice/w.service", false, false, false, 0, 0 },
 		{ 105, 99, "worker-4", "/usr/bin/worker", "/app.slice/w.service", false, false, false, 0, 0 },
 		{ 106, 11, "sh", "/bin/sh", "/app.slice/w.service", false, false, false, 0, 0 },
+		{ 108, 50, "other", "/bin/other", "/app.slice/w.service", false, false, false, 0, 0 },
 	};
 	struct policy_ktag ktags[] = {
 		{ true, "/system.slice/db.service", 0, 0 },
@@ -333,13 +334,14 @@ static bool test_plan(void)
 		{ false, NULL, 104, GOMEMGUARD_SOURCE_PID },
 		{ false, NULL, 105, GOMEMGUARD_SOURCE_PID },
 		{ false, NULL, 106, GOMEMGUARD_SOURCE_PID },
+		{ false, NULL, 108, GOMEMGUARD_SOURCE_PID },
 	};
 	struct policy_snapshot snap = {
 		.procs = procs, .n_procs = ARRAY_SIZE_T(procs),
 		.cgroups = cgroups, .n_cgroups = ARRAY_SIZE_T(cgroups),
 		.ktags = ktags, .n_ktags = ARRAY_SIZE_T(ktags),
 	};
-	struct policy_owned own[5];
+	struct policy_owned own[6];
 	const struct policy_action *a;
 	bool ok = true;
 
@@ -356,6 +358,8 @@ static bool test_plan(void)
 	own[3] = owned(false, NULL, 105, 10, "40-worker.conf", 100 * MIB);
 	/* Ours once, but its tag is gone from the kernel. */
 	own[4] = owned(false, NULL, 107, 12, "40-worker.conf", 100 * MIB);
+	/* Ours once, no rule wants it now, but the PID is another's (start 50). */
+	own[5] = owned(false, NULL, 108, 40, "40-worker.conf", 100 * MIB);
 	snap.owned = own;
 	snap.n_owned = ARRAY_SIZE_T(own);
 	if (set.n != 4 || policy_plan(&set, &snap, &plan)) {
@@ -405,9 +409,13 @@ static bool test_plan(void)
 	    !(a = find_action(&plan, POLICY_ADD, NULL, 104)) ||
 	    a->s.soft_limit != 100 * MIB)
 		ok = fail("pid 104: a changed soft limit is not re-tagged");
-	if (find_action(&plan, POLICY_REMOVE, NULL, 105) ||
+	a = find_action(&plan, POLICY_SKIP, NULL, 105);
+	if (!a || !strstr(a->why, "not by a policy") ||
+	    find_action(&plan, POLICY_REMOVE, NULL, 105) ||
 	    find_action(&plan, POLICY_ADD, NULL, 105))
-		ok = fail("pid 105: a reused PID tagged by hand is touched");
+		ok = fail("pid 105: a reused PID tagged by hand is not left alone as hand-made");
+	if (find_action(&plan, POLICY_REMOVE, NULL, 108))
+		ok = fail("pid 108: a reused PID tagged by hand is removed");
 	if (find_action(&plan, POLICY_REMOVE, NULL, 106) ||
 	    find_action(&plan, POLICY_REMOVE, NULL, 107))
 		ok = fail("pid 106/107: removed without being ours in the kernel");
