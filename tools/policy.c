@@ -158,6 +158,9 @@ static char *policy_reader(char *str, int num, void *stream)
 	while (len && (c->buf[len - 1] == '\n' || c->buf[len - 1] == '\r'))
 		c->buf[--len] = '\0';
 	s = skip_space(c->buf);
+	/* A UTF-8 byte order mark, which inih skips too. */
+	if (c->line == 1 && !strncmp(s, "\xef\xbb\xbf", 3))
+		s = skip_space(s + 3);
 	if (len + 2 > num) {
 		problem(c, c->line, "line longer than %d bytes", num - 2);
 		bad = true;

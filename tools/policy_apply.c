@@ -392,8 +392,11 @@ static int add_ktag(struct policy_snapshot *snap, const struct policy_ktag *k)
 		return -1;
 	snap->ktags = more;
 	snap->ktags[snap->n_ktags] = *k;
-	if (k->path && !(snap->ktags[snap->n_ktags].path = strdup(k->path)))
-		return -1;
+	if (k->path) {
+		snap->ktags[snap->n_ktags].path = strdup(k->path);
+		if (!snap->ktags[snap->n_ktags].path)
+			return -1;
+	}
 	snap->n_ktags++;
 	return 0;
 }

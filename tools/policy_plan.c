@@ -22,7 +22,7 @@
 
 #include <linux/gomemguard.h>
 
-#include "levels.h"
+#include "gomemctl.h"
 #include "output.h"
 #include "policy.h"
 #include "proc.h"
@@ -53,7 +53,7 @@ static bool unit_component(const char *s, size_t len)
 					     ".mount", ".swap" };
 	size_t i;
 
-	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(types); i++) {
 		if (has_suffix(s, len, types[i]))
 			return true;
 	}
@@ -127,11 +127,11 @@ static bool find_pod(const char *path, char *buf, size_t len,
 			kube = true;
 		if (!kube)
 			continue;
+		uid = has_suffix(s, n, ".slice") ? memmem(s, n, "-pod", 4) : NULL;
 		if (n > 3 && !strncmp(s, "pod", 3)) {
 			uid = s + 3;
 			n -= 3;
-		} else if (has_suffix(s, n, ".slice") &&
-			   (uid = memmem(s, n, "-pod", 4))) {
+		} else if (uid) {
 			uid += 4;
 			n = (size_t)(end - uid) - 6;
 		} else {

@@ -192,6 +192,54 @@ static bool test_bad_dir(void)
 	return ok;
 }
 
+/* Writes text as dir/name, making dir. */
+static void write_file(const char *d, const char *name, const char *text)
+{
+	char path[4096];
+	FILE *f;
+
+	mkdir(d, 0755);
+	snprintf(path, sizeof(path), "%s/%s", d, name);
+	f = must(fopen(path, "we"));
+	fputs(text, f);
+	fclose(f);
+}
+
+static char *tmpdir(void)
+{
+	char *d = must(strdup("/tmp/policy_test.XXXXXX"));
+
+	return must(mkdtemp(d));
+}
+
+/* What systemd's parser takes: a BOM, CRLF, comments, blanks around "=". */
+static bool test_syntax(void)
+{
+	char *d = tmpdir(), path[256], *said;
+	struct policy_set set;
+	bool ok = true;
+	int ret;
+
+	write_file(d, "a.conf",
+		   "\xef\xbb\xbf# comment\r\n; another\r\n\r\n  [Match]  \r\n"
+		   "  Comm =  api worker-*  \r\n[Tag]\r\nSoftLimit= 2G\r\n"
+		   "Levels=50%,100%\r\n");
+	snprintf(path, sizeof(path), "%.200s/a.conf", d);
+	ret = load(path, &set, &said);
+	if (ret || set.n != 1 || set.rules[0].comm.n != 2 ||
+	    strcmp(set.rules[0].comm.v[1], "worker-*") ||
+	    set.rules[0].limit_bytes != 2147483648ULL ||
+	    set.rules[0].s.n_levels != 2 || set.rules[0].s.levels[0] != 50) {
+		ok = fail("%d problems, %zu rules", ret, set.n);
+		ktap_diag("said", said);
+	}
+	free(said);
+	policy_free(&set);
+	fake_remove_tree(d);
+	free(d);
+	return ok;
+}
+
 static bool test_units_pods(void)
 {
 	static const struct {
@@ -227,26 +275,6 @@ static bool test_units_pods(void)
 				  cases[i].pod ? cases[i].pod : "none");
 	}
 	return ok;
-}
-
-/* Writes text as dir/name, making dir. */
-static void write_file(const char *d, const char *name, const char *text)
-{
-	char path[4096];
-	FILE *f;
-
-	mkdir(d, 0755);
-	snprintf(path, sizeof(path), "%s/%s", d, name);
-	f = must(fopen(path, "we"));
-	fputs(text, f);
-	fclose(f);
-}
-
-static char *tmpdir(void)
-{
-	char *d = must(strdup("/tmp/policy_test.XXXXXX"));
-
-	return must(mkdtemp(d));
 }
 
 /* A policy.d of the rules given as name, text, ..., NULL; loaded. */
@@ -782,6 +810,7 @@ static const struct {
 	{ "good rule files parse to the right rules", test_good },
 	{ "each bad rule file gives exactly its file:line problems", test_bad },
 	{ "a directory: bad files are dropped, a missing one is empty", test_bad_dir },
+	{ "systemd's syntax: BOM, CRLF, comments, blanks, glob lists", test_syntax },
 	{ "units and Kubernetes pods from cgroup paths", test_units_pods },
 	{ "the plan: add, keep, re-tag, remove; hand-made tags and reused PIDs left alone", test_plan },
 	{ "the state file round trip", test_state },
