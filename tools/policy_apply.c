@@ -16,6 +16,8 @@
 #include <string.h>
 #include <signal.h>
 #include <sys/epoll.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
@@ -659,16 +661,54 @@ nomem:
 /* The module's sysfs directory: loaded, without loading it. */
 const char *policy_module_dir = "/sys/module/gomemguard";
 
+/*
+ * "policy apply" run by hand while the monitor reconciles: one at a time,
+ * from reading the state file to writing it.  The lock's descriptor, or -1
+ * after reporting.
+ */
+static int lock_state(const char *verb, const char *state_path)
+{
+	char *lock = NULL, *dir, *slash;
+	int fd = -1;
+
+	dir = strdup(state_path);
+	if (!dir || asprintf(&lock, "%s.lock", state_path) < 0) {
+		free(dir);
+		gmc_err(verb, "%s", strerror(ENOMEM));
+		return -1;
+	}
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		mkdir(dir, 0755);
+	}
+	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 || flock(fd, LOCK_EX)) {
+		gmc_err(verb, "cannot lock %s: %s", lock, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+	}
+	free(lock);
+	free(dir);
+	return fd;
+}
+
 int policy_reconcile_set(const char *verb, const struct policy_set *set,
 			 const char *state_path, unsigned int flags)
 {
 	struct policy_snapshot snap = { 0 };
 	struct policy_plan plan = { 0 };
 	struct gmc_nl *nl = NULL;
-	int ret = GMC_EXIT_ERROR;
+	int ret = GMC_EXIT_ERROR, lock = -1;
 
 	if ((flags & POLICY_QUIET) && access(policy_module_dir, F_OK))
 		return GMC_EXIT_OK;
+	if (!(flags & POLICY_DRY_RUN)) {
+		lock = lock_state(verb, state_path);
+		if (lock < 0)
+			return GMC_EXIT_ERROR;
+	}
 	if (take_snapshot(verb, set, state_path, &snap))
 		goto out;
 	if ((flags & POLICY_DRY_RUN) && access(policy_module_dir, F_OK)) {
@@ -695,6 +735,8 @@ out:
 	gmc_nl_close(nl);
 	policy_plan_free(&plan);
 	policy_snapshot_free(&snap);
+	if (lock >= 0)
+		close(lock);
 	return ret;
 }
 
