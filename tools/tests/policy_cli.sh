@@ -38,7 +38,7 @@ check() {
 }
 
 bad_files=$(ls "$policies"/bad/*.conf)
-planned=$((12 + $(echo "$bad_files" | wc -l)))
+planned=$((13 + $(echo "$bad_files" | wc -l)))
 echo "TAP version 13"
 echo "1..$planned"
 check "policy --help" 0 out '^Usage: gomemctl policy check' policy --help
@@ -55,6 +55,9 @@ check "an unknown policy command" 2 err 'unknown command "frob": check or apply'
 check "check with two paths" 2 err 'unexpected argument "b"' policy check a b
 check "check with apply's options" 2 err "check takes a PATH, not apply's options" \
 	policy check --dry-run
+check "apply with broken rules changes nothing" 2 err \
+	'^gomemctl: policy: [0-9]+ problems in .*: nothing changed$' \
+	policy apply --dry-run --policy-dir "$policies/bad" --state /nonexistent/state
 check "apply with an argument" 2 err 'unexpected argument "x"' policy apply x
 for f in $bad_files; do
 	# The first problem the file expects, as check must print it.
