@@ -4,13 +4,14 @@
  * that say which cgroups and processes to tag, and how; and the engine that
  * reconciles the kernel's tags with them.
  *
- *   policy.c        the files: parsing (libinih) and checking, JSON
- *   policy_plan.c   matching and the plan: what to tag and untag, given a
- *                   snapshot of the system, the kernel's tags and the tags
- *                   this engine made (its state file); no I/O but the
- *                   state file's
- *   policy_apply.c  the snapshot from /proc and cgroupfs, the kernel's tags
- *                   by netlink, carrying out a plan; the policy verb
+ *   policy.c           the policy verb: check and apply
+ *   policy_rules.c     the files: parsing (libinih) and checking, JSON
+ *   policy_plan.c      matching and the plan: what to tag and untag, given
+ *                      a snapshot of the system, the kernel's tags and the
+ *                      tags this engine made (its state file); no I/O but
+ *                      the state file's
+ *   policy_snapshot.c  the snapshot, from procfs, cgroupfs and the kernel
+ *   policy_apply.c     carrying out a plan; the monitor's watch
  *
  * Each file is one rule: a [Match] section (every key given must match) and
  * a [Tag] section (the settings, as tag's options).  Files are read in
@@ -164,6 +165,16 @@ struct policy_plan {
 int policy_plan(const struct policy_set *set,
 		const struct policy_snapshot *snap, struct policy_plan *plan);
 void policy_plan_free(struct policy_plan *plan);
+
+/*
+ * The snapshot but the kernel's tags: the state file, and the cgroups and
+ * processes set's rules could match.  0, or -1 after reporting.
+ */
+int policy_snapshot_take(const char *verb, const struct policy_set *set,
+			 const char *state_path, struct policy_snapshot *snap);
+/* The kernel's tags into snap, by two dumps on nl; 0 or -1 (reported). */
+struct gmc_nl;
+int policy_snapshot_ktags(struct gmc_nl *nl, struct policy_snapshot *snap);
 
 /* The plan for people (one line per action) or as JSON. */
 void policy_plan_print(const struct policy_plan *plan, bool dry_run);
