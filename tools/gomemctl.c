@@ -33,6 +33,7 @@ static const struct {
 	{ "info",    info_main,    "show module version, kernel and counters" },
 	{ "config",  config_main,  "change module-wide settings" },
 	{ "discover", discover_main, "list running Go programs and their memory settings" },
+	{ "policy",  policy_main,  "check policy files, tag and untag by them" },
 };
 
 static void usage(FILE *f)

@@ -33,6 +33,7 @@ int monitor_main(int argc, char *argv[]);
 int info_main(int argc, char *argv[]);
 int config_main(int argc, char *argv[]);
 int discover_main(int argc, char *argv[]);
+int policy_main(int argc, char *argv[]);
 
 /* "gomemctl: <verb>: <message>" on stderr; verb may be NULL. */
 void gmc_err(const char *verb, const char *fmt, ...)

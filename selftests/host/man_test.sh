@@ -15,6 +15,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 ctl=${GOMEMCTL:-$top/tools/gomemctl}
 man8=$top/tools/gomemctl.8
 man4=$top/tools/gomemguard.4
+man5=$top/tools/gomemguard.policy.5
 completion=$top/dist/gomemctl.bash-completion
 uapi=$top/include/uapi/linux/gomemguard.h
 out=$(mktemp)
@@ -126,7 +127,8 @@ options_completed() {
 }
 
 lexgrog_ok() {
-	lexgrog "$man8" >/dev/null && lexgrog "$man4" >/dev/null
+	lexgrog "$man8" >/dev/null && lexgrog "$man4" >/dev/null &&
+		lexgrog "$man5" >/dev/null
 }
 
 verbs_documented() {
@@ -134,7 +136,7 @@ verbs_documented() {
 }
 
 ktap_print_header
-ktap_set_plan 8
+ktap_set_plan 10
 
 [ -x "$ctl" ] || ktap_exit_fail_msg "no $ctl: make tools"
 [ -n "$verbs" ] || ktap_exit_fail_msg "no verb table found in tools/gomemctl.c"
@@ -149,19 +151,27 @@ if command -v man >/dev/null && command -v groff >/dev/null; then
 	result "gomemguard.4 documents the family, commands, events, permissions" \
 		rendered_has '"gomemguard"' "GOMEMGUARD_CMD_EVENTS_SUBSCRIBE" \
 		"CAP_NET_ADMIN" "open_read" "GOMEMGUARD_EVENT_OOM" "ERRORS" || true
+	result "gomemguard.policy.5 renders without groff warnings" \
+		man_renders "$man5" || true
+	result "gomemguard.policy.5 documents every section and key" \
+		rendered_has "[Match]" "[Tag]" "CgroupPath=" "Unit=" "KubernetesPod=" \
+		"Executable=" "Comm=" "GoProgram=" "SoftLimit=" "Levels=" \
+		"EtaHorizon=" "Signal=" "RateWindow=" "Inherit=" "FNM_PATHNAME" \
+		"/run/gomemguard/policy.state" || true
 else
 	for t in "gomemctl.8 renders" "gomemctl.8 content" "gomemguard.4 renders" \
-		"gomemguard.4 content"; do
+		"gomemguard.4 content" "gomemguard.policy.5 renders" \
+		"gomemguard.policy.5 content"; do
 		ktap_test_skip "$t (no man or groff)"
 	done
 fi
 if command -v lexgrog >/dev/null; then
-	result "lexgrog finds both pages' NAME lines" lexgrog_ok || true
+	result "lexgrog finds the pages' NAME lines" lexgrog_ok || true
 else
 	ktap_test_skip "lexgrog (not installed)"
 fi
 if command -v mandoc >/dev/null; then
-	mandoc -Tlint -Wwarning "$man8" "$man4" | sed 's/^/# mandoc: /' || true
+	mandoc -Tlint -Wwarning "$man8" "$man4" "$man5" | sed 's/^/# mandoc: /' || true
 fi
 result "every command and attribute of the UAPI header is in gomemguard.4" uapi_in_man4 || true
 result "every verb of the verb table is in gomemctl.8 and completed" \
