@@ -31,6 +31,7 @@ result() {
 		ktap_test_pass "$name"
 	else
 		ktap_test_fail "$name"
+		return 1
 	fi
 }
 
@@ -158,8 +159,11 @@ unit_installed() {
 
 # Runs a maintainer script of gomemctl with deb-systemd-helper,
 # deb-systemd-invoke and systemctl replaced by stubs that log their
-# arguments, as if systemd ran (/run/systemd/system) and the unit had never
-# been enabled.  ARGS: the script, then its arguments.
+# arguments, as if systemd ran (/run/systemd/system).  FRESH=1: a first
+# installation, where deb-systemd-helper knows nothing of the unit (so
+# debian-installed is false and was-enabled true, its default); else an
+# upgrade of a package whose unit the operator never enabled.
+# ARGS: the script, then its arguments.
 run_maint() {
 	local script=$1 stubs=$tmp/stubs c
 
@@ -169,11 +173,11 @@ run_maint() {
 		cat >"$stubs/$c" <<EOF
 #!/bin/sh
 echo "$c \$*" >>"$tmp/calls"
-# Never enabled before; the unit is ours.
 case "\$*" in
-*was-enabled*|*is-enabled*) exit 1 ;;
+*debian-installed*) [ "\$FRESH" != 1 ] ;;
+*was-enabled*) [ "\$FRESH" = 1 ] ;;
+*is-enabled*|*is-active*) exit 1 ;;
 esac
-exit 0
 EOF
 		chmod +x "$stubs/$c"
 	done
@@ -190,7 +194,7 @@ not_started() {
 
 	# A fresh install, then an upgrade from an older version.
 	for prev in "" "0.0.1-1"; do
-		run_maint postinst configure "$prev" || return 1
+		FRESH=$([ -z "$prev" ] && echo 1) run_maint postinst configure "$prev" || return 1
 		bad=$(grep -E 'systemctl .*(start|enable|restart|reload-or)|deb-systemd-invoke (start|restart)|deb-systemd-helper enable' \
 			"$tmp/calls" | grep -v 'daemon-reload')
 		[ -z "$bad" ] || { echo "# postinst configure '$prev' did: $bad"; ok=1; }
