@@ -11,7 +11,7 @@ DKMS_SRC ?= $(DESTDIR)/usr/src/gomemguard-$(VERSION)
 # `make module` or `make dkms-install` on a host.
 
 .PHONY: all module tools selftests workloads modules-all check check-debug demo shell deps ksrc \
-	checkpatch dkms-src dkms-install dkms-remove bench clean help
+	checkpatch dkms-src dkms-install dkms-remove deb bench clean help
 
 all: module tools
 
@@ -25,6 +25,7 @@ help:
 	@echo "make tools         build gomemctl"
 	@echo "make dkms-install  install the module sources with DKMS (as root)"
 	@echo "make dkms-remove   remove them again"
+	@echo "make deb           Debian packages gomemguard-dkms and gomemctl in build/deb/"
 	@echo "make checkpatch    kernel style check of the module sources"
 
 # In-place build for one kernel, the way DKMS and `make -C KDIR M=` do it.
@@ -79,7 +80,7 @@ dkms-src:
 	rm -rf $(DKMS_SRC)
 	mkdir -p $(DKMS_SRC)
 	cp -r Kbuild VERSION kmod include $(DKMS_SRC)/
-	sed 's/@VERSION@/$(VERSION)/' dkms/dkms.conf > $(DKMS_SRC)/dkms.conf
+	sed 's/#MODULE_VERSION#/$(VERSION)/' dkms/dkms.conf > $(DKMS_SRC)/dkms.conf
 
 dkms-install: dkms-src
 	dkms add -m gomemguard -v $(VERSION)
@@ -89,6 +90,11 @@ dkms-install: dkms-src
 dkms-remove:
 	dkms remove -m gomemguard -v $(VERSION) --all
 	rm -rf $(DKMS_SRC)
+
+# gomemguard-dkms_<version>-1_all.deb and gomemctl_<version>-1_amd64.deb in
+# build/deb/, built from a copy of the tree without root (debian/).
+deb:
+	scripts/deb.sh
 
 clean:
 	$(MAKE) -C tools clean

@@ -51,7 +51,7 @@ for st in "${stages[@]}"; do
 	n=$((n + 1))
 	log=$logs/$st.ktap
 	if [ "$st" = host ]; then
-		stamp "host: module builds, checkpatch, assess.c and gomemctl unit tests, man pages, dist, alert rules, go/fuse, the YNL spec, dkms"
+		stamp "host: module builds, checkpatch, assess.c and gomemctl unit tests, man pages, dist, alert rules, go/fuse, the YNL spec, dkms, the Debian packages"
 		(
 			# shellcheck source=/dev/null
 			BASE_DIR=$ksft
@@ -72,7 +72,8 @@ set +u
 				"$top"/selftests/host/prom_rules_test.sh \
 				"$top"/selftests/host/go_fuse_test.sh \
 				"$top"/selftests/host/ynl_spec_test.sh \
-				"$top"/selftests/host/dkms_test.sh
+				"$top"/selftests/host/dkms_test.sh \
+				"$top"/selftests/host/deb_test.sh
 		) 2>&1 | tee "$log" | sed 's/^/# /'
 		rc=${PIPESTATUS[0]}
 		# The runner reports a failed program in the log, not in its
