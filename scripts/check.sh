@@ -107,6 +107,9 @@ set +u
 				2>&1 | tee "$log" | sed 's/^/# /'
 			rc=${PIPESTATUS[0]}
 		fi
+		# guest-run.sh ends with the runner, whose status is the
+		# last program's: a failed program earlier shows in the log.
+		[ "$rc" = 0 ] && grep -q '^not ok ' "$log" && rc=1
 		case $rc in
 		0) ;;
 		124) stage_fail+=("$st: guest timed out") ;;
@@ -140,6 +143,12 @@ summary=$(cat "$logs"/*.ktap | awk '
 	END { printf "%d %d %d\n", pass, fail, skip }')
 read -r pass fail skip <<<"$summary"
 
+# What failed, by name, beside the counts: a log read from its tail (CI's)
+# must not have to be scrolled back for it.
+for f in "$logs"/*.ktap; do
+	grep -E '^(# )?not ok [0-9]+ ' "$f" | grep -v '# SKIP' |
+		sed "s|^|# failed in $(basename "$f" .ktap): |"
+done
 # A stage that died without a failing test line still failed.
 for s in "${stage_fail[@]}"; do
 	echo "# $s"
