@@ -51,7 +51,7 @@ for st in "${stages[@]}"; do
 	n=$((n + 1))
 	log=$logs/$st.ktap
 	if [ "$st" = host ]; then
-		stamp "host: module builds, checkpatch, assess.c and gomemctl unit tests, man pages, dist, go/fuse, the YNL spec, dkms, the Debian packages"
+		stamp "host: module builds, checkpatch, assess.c and gomemctl unit tests, man pages, dist, alert rules, go/fuse, the YNL spec, dkms, the Debian packages"
 		(
 			# shellcheck source=/dev/null
 			BASE_DIR=$ksft
@@ -69,6 +69,7 @@ set +u
 				"$top"/tools/tests/cli_smoke.sh \
 				"$top"/selftests/host/man_test.sh \
 				"$top"/selftests/host/dist_test.sh \
+				"$top"/selftests/host/prom_rules_test.sh \
 				"$top"/selftests/host/go_fuse_test.sh \
 				"$top"/selftests/host/ynl_spec_test.sh \
 				"$top"/selftests/host/dkms_test.sh \

@@ -20,7 +20,7 @@ export INITRD=No
 
 BASE_PKGS="build-essential pkg-config libnl-genl-3-dev libjson-c-dev libinih-dev
 qemu-system-x86 busybox-static cpio kmod xz-utils dkms sparse golang-1.19-go
-linux-source-6.12 e2fsprogs python3-yaml python3-jsonschema
+linux-source-6.12 e2fsprogs python3-yaml python3-jsonschema prometheus
 debhelper dh-dkms lintian"
 KERNEL_BUILD_PKGS="bc bison flex libelf-dev libssl-dev"
 

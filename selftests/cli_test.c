@@ -103,7 +103,7 @@ TEST_F(cli, info_json_matches_netlink)
 	EXPECT_STREQ(GMG_VERSION, json_str(o, "version"));
 	EXPECT_STREQ(u.release, json_str(o, "kernel_release"));
 	EXPECT_EQ(gr_get_u32(r.attrs[GOMEMGUARD_A_TAGGED]),
-		  json_int(_metadata, o, "tagged"));
+		  json_int(_metadata, o, "tagged_processes"));
 	EXPECT_EQ(gr_get_u64(r.attrs[GOMEMGUARD_A_EVENTS_SENT]),
 		  json_int(_metadata, o, "events_sent"));
 	EXPECT_EQ(gr_get_u64(r.attrs[GOMEMGUARD_A_EVENTS_DROPPED]),
@@ -232,8 +232,9 @@ static int read_file(const char *path, char *buf, size_t len)
 TEST_F(cli, tag_show_monitor_untag)
 {
 	static const char *const keys[] = {
-		"event", "seq", "time_ns", "pid", "comm", "memcg", "anon_bytes",
-		"swap_bytes", "shmem_bytes", "file_bytes", "rate_bps", "eta_ms",
+		"event", "seq", "time_ns", "time", "time_unix_ns", "pid", "comm",
+		"memcg", "anon_bytes", "swap_bytes", "shmem_bytes", "file_bytes",
+		"rate_bytes_per_s", "eta_ms",
 		"soft_limit_bytes", "level_pct", "memcg_usage_bytes",
 		"memcg_max_bytes",
 	};
@@ -336,7 +337,6 @@ TEST_F(cli, tag_errors_carry_the_kernels_reason)
 		{ { "tag", "0", "--soft-limit", "64M" }, "pid: valid range 1.." },
 		{ { "tag", "4000000", "--soft-limit", "64M" }, "no process" },
 		{ { "tag", "1", "--soft-limit", "0" }, "soft_limit_bytes: valid range 1.." },
-		{ { "tag", "1", "--soft-limit", "64M", "--signal", "99" }, "signal" },
 		{ { "tag", "1", "--soft-limit", "64M", "--levels", "90,80" }, "ascending" },
 		{ { "tag", "1", "--soft-limit", "64M", "--levels", "80,2000" }, "1..1000" },
 		{ { "tag", "--cgroup", "/sys/fs/cgroup/cgroup.procs", "--soft-limit", "64M" },

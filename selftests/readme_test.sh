@@ -27,7 +27,9 @@ ktap_print_header
 ktap_set_plan $((${#cmds[@]} + 1))
 
 mkdir -p "$cg" || ktap_exit_fail_msg "cannot create $cg"
-echo 256M >"$cg/memory.max"
+# Above the README's --soft-limit 2G: gomemctl refuses a soft limit above
+# memory.max.
+echo 4G >"$cg/memory.max"
 # Outside the cgroup: the process the README calls 4711, and a Go service
 # with GOMEMLIMIT that only `tag --go --all` tags.  Inside: a Go service
 # without GOMEMLIMIT under a memory.max, which the cgroup tag covers.

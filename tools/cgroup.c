@@ -16,6 +16,7 @@
 
 #include "cgroup.h"
 #include "gomemctl.h"
+#include "memstat.h"
 
 /* The mount that holds the path: the longest mount point above it. */
 struct cg_mount {
@@ -158,6 +159,83 @@ static char *join(const char *root, const char *rel)
 	return s;
 }
 
+/* GOMEMCTL_CGROUP2_ROOT, else the global root in mountinfo; or NULL. */
+static char *v2_root(const char *mountinfo)
+{
+	const char *env = getenv(MEMSTAT_ROOT_ENV);
+
+	return env && *env ? strdup(env) :
+	       cgroup_global_root(mountinfo, CGROUP_NS);
+}
+
+int cgroup_memory_max(const char *mountinfo, const char *path, uint64_t *max)
+{
+	char *root = v2_root(mountinfo), *dir = NULL, *slash, buf[32];
+	bool found = false;
+	size_t root_len;
+	FILE *f;
+
+	if (!root)
+		return -1;
+	root_len = strlen(root);
+	if (asprintf(&dir, "%s%s", root, strcmp(path, "/") ? path : "") < 0) {
+		free(root);
+		return -1;
+	}
+	/* The root cgroup has no memory.max: stop below it. */
+	while (strlen(dir) > root_len) {
+		char *file;
+
+		if (asprintf(&file, "%s/memory.max", dir) >= 0) {
+			f = fopen(file, "re");
+			if (f && fgets(buf, sizeof(buf), f) &&
+			    buf[0] >= '0' && buf[0] <= '9') {
+				uint64_t v = strtoull(buf, NULL, 10);
+
+				if (!found || v < *max)
+					*max = v;
+				found = true;
+			}
+			if (f)
+				fclose(f);
+			free(file);
+		}
+		slash = strrchr(dir, '/');
+		if (!slash)
+			break;
+		*slash = '\0';
+	}
+	free(dir);
+	free(root);
+	return found ? 0 : -1;
+}
+
+/*
+ * A path relative to the cgroup root that names no directory under the
+ * root where it can be seen: said here, rather than the kernel's bare
+ * ENOENT.  Where the root cannot be seen (another cgroup namespace), the
+ * module judges.
+ */
+static int check_exists(const char *verb, const char *arg,
+			const char *mountinfo)
+{
+	char *root = v2_root(mountinfo), *dir = NULL;
+	struct stat st;
+	int ret = 0;
+
+	if (!root)
+		return 0;
+	if (asprintf(&dir, "%s%s", root, arg) < 0) {
+		ret = no_memory(verb);
+	} else if (stat(dir, &st) && (errno == ENOENT || errno == ENOTDIR)) {
+		gmc_err(verb, "no such cgroup: %s (no directory %s)", arg, dir);
+		ret = GMC_EXIT_ERROR;
+	}
+	free(dir);
+	free(root);
+	return ret;
+}
+
 int cgroup_resolve(const char *verb, const char *arg, const char *mountinfo,
 		   char **path)
 {
@@ -176,6 +254,9 @@ int cgroup_resolve(const char *verb, const char *arg, const char *mountinfo,
 				arg);
 			return GMC_EXIT_USAGE;
 		}
+		ret = check_exists(verb, arg, mountinfo);
+		if (ret)
+			return ret;
 		*path = strdup(arg);
 		return *path ? 0 : no_memory(verb);
 	}

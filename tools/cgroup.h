@@ -5,6 +5,8 @@
 #ifndef GOMEMCTL_CGROUP_H
 #define GOMEMCTL_CGROUP_H
 
+#include <stdint.h>
+
 #define CGROUP_MOUNTINFO "/proc/self/mountinfo"
 #define CGROUP_NS "/proc/self/ns/cgroup"
 
@@ -13,9 +15,12 @@
  * /sys/fs/cgroup/app.slice, or a path that does not exist in the filesystem
  * and starts with "/", taken as already relative to the cgroup root.  Sets
  * *path to the relative form ("/app.slice"; the root itself is "/"),
- * which the caller frees.  Whether it names a cgroup is the module's call.
- * Returns 0, or after reporting GMC_EXIT_USAGE (arg cannot be a cgroup) or
- * GMC_EXIT_ERROR (the system could not tell).
+ * which the caller frees.  A path of the second kind must exist below the
+ * cgroup2 root (GOMEMCTL_CGROUP2_ROOT, else the global root in mountinfo)
+ * when that root can be seen; otherwise whether it names a cgroup is the
+ * module's call.  Returns 0, or after reporting GMC_EXIT_USAGE (arg cannot
+ * be a cgroup) or GMC_EXIT_ERROR ("no such cgroup", or the system could
+ * not tell).
  */
 int cgroup_resolve(const char *verb, const char *arg, const char *mountinfo,
 		   char **path);
@@ -29,5 +34,12 @@ int cgroup_resolve(const char *verb, const char *arg, const char *mountinfo,
  * is none, or it cannot be told (nothing reported).
  */
 char *cgroup_global_root(const char *mountinfo, const char *cgroupns);
+
+/*
+ * The smallest memory.max from path (relative to the cgroup2 root, as
+ * cgroup_resolve() makes it) up to the root's children: 0 with *max, or
+ * -1 when all are "max" or none can be read.
+ */
+int cgroup_memory_max(const char *mountinfo, const char *path, uint64_t *max);
 
 #endif /* GOMEMCTL_CGROUP_H */

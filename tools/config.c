@@ -123,17 +123,14 @@ int config_main(int argc, char *argv[])
 			return GMC_EXIT_OK;
 		}
 		gmc_bad_option(VERB, c, argv);
-		usage(stderr);
 		return GMC_EXIT_USAGE;
 	}
 	if (optind < argc) {
 		gmc_err(VERB, "unexpected argument \"%s\"", argv[optind]);
-		usage(stderr);
 		return GMC_EXIT_USAGE;
 	}
 	if (!any) {
 		gmc_err(VERB, "nothing to change: give at least one setting");
-		usage(stderr);
 		return GMC_EXIT_USAGE;
 	}
 

@@ -220,13 +220,11 @@ int discover_main(int argc, char *argv[])
 			return GMC_EXIT_OK;
 		default:
 			gmc_bad_option(VERB, c, argv);
-			usage(stderr);
 			return GMC_EXIT_USAGE;
 		}
 	}
 	if (optind < argc) {
 		gmc_err(VERB, "unexpected argument \"%s\"", argv[optind]);
-		usage(stderr);
 		return GMC_EXIT_USAGE;
 	}
 
@@ -239,6 +237,17 @@ int discover_main(int argc, char *argv[])
 			strerror(-err));
 		goto out;
 	}
+	/*
+	 * Without CAP_SYS_PTRACE only our own processes could be read: an
+	 * empty list would say there is no Go program when there may be many.
+	 */
+	if (!d.rows && !goproc_can_read_all()) {
+		out_discard();
+		gmc_err(VERB, "needs root (CAP_SYS_PTRACE) to read other users' processes (/proc/PID/exe and environ); none of yours is a Go program");
+		goto out;
+	}
+	if (!goproc_can_read_all())
+		gmc_note("(only your own processes: other users' need root, CAP_SYS_PTRACE)");
 	if (!d.rows)
 		print_header();
 	if (!out_end())

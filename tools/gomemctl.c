@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "gomemctl.h"
+#include "nl.h"
 #include "output.h"
 
 #ifndef GOMEMCTL_VERSION
@@ -62,14 +63,46 @@ static void usage(FILE *f)
 		"help", "show this help, or a command's with \"help <command>\"");
 }
 
+static char *capture;
+static size_t capture_len;
+
+void gmc_err_capture(char *buf, size_t len)
+{
+	capture = buf;
+	capture_len = len;
+	if (buf && len)
+		buf[0] = '\0';
+}
+
+/* A line into the capture buffer, after "; " if it holds one already. */
+static void captured(const char *fmt, va_list ap)
+	__attribute__((format(printf, 1, 0)));
+
+static void captured(const char *fmt, va_list ap)
+{
+	size_t n = strlen(capture);
+
+	if (n && n + 2 < capture_len) {
+		memcpy(capture + n, "; ", 3);
+		n += 2;
+	}
+	if (n + 1 < capture_len)
+		vsnprintf(capture + n, capture_len - n, fmt, ap);
+}
+
 void gmc_err(const char *verb, const char *fmt, ...)
 {
 	va_list ap;
 
+	va_start(ap, fmt);
+	if (capture) {
+		captured(fmt, ap);
+		va_end(ap);
+		return;
+	}
 	fputs("gomemctl: ", stderr);
 	if (verb)
 		fprintf(stderr, "%s: ", verb);
-	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
@@ -80,6 +113,11 @@ void gmc_note(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
+	if (capture) {
+		captured(fmt, ap);
+		va_end(ap);
+		return;
+	}
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
@@ -92,15 +130,24 @@ void gmc_bad_option(const char *verb, int c, char *argv[])
 
 	if (c == ':')
 		gmc_err(verb, "option \"%s\" needs a value", arg);
+	else if (optopt && !strncmp(arg, "--", 2))
+		/* A known long option with "=value": its val is no character. */
+		gmc_err(verb, "option \"%.*s\" takes no value", (int)strcspn(arg, "="),
+			arg);
 	else if (optopt)
 		gmc_err(verb, "unknown option \"-%c\"", optopt);
 	else
 		gmc_err(verb, "unknown option \"%s\"", arg);
 }
 
-/* Output that could not be written is a failure, even of --help. */
+/*
+ * Output that could not be written is a failure, even of --help.  A verb
+ * that failed as the module is not there says 3, whatever verb it was.
+ */
 static int finish(int ret)
 {
+	if (ret == GMC_EXIT_ERROR && gmc_nl_module_missing())
+		ret = GMC_EXIT_UNAVAILABLE;
 	if ((fflush(stdout) == EOF || ferror(stdout)) && ret == GMC_EXIT_OK) {
 		gmc_err(NULL, "cannot write the output: %s", strerror(errno));
 		ret = GMC_EXIT_ERROR;
@@ -108,19 +155,31 @@ static int finish(int ret)
 	return ret;
 }
 
+/*
+ * A usage error is the line that says what is wrong, and where to read
+ * more: never the whole help, which would bury that line.
+ */
+static int try_help(const char *verb)
+{
+	gmc_note("Try 'gomemctl%s%s --help'.", verb ? " " : "", verb ? verb : "");
+	return GMC_EXIT_USAGE;
+}
+
 static int run_verb(int argc, char *argv[])
 {
 	size_t i;
+	int ret;
 
 	for (i = 0; i < ARRAY_SIZE(verbs); i++) {
 		if (!strcmp(argv[0], verbs[i].name)) {
 			optind = 0;	/* glibc: start over, at argv[1] */
-			return verbs[i].main(argc, argv);
+			ret = verbs[i].main(argc, argv);
+			return ret == GMC_EXIT_USAGE ? try_help(verbs[i].name) :
+						       ret;
 		}
 	}
 	gmc_err(NULL, "unknown command \"%s\"", argv[0]);
-	usage(stderr);
-	return GMC_EXIT_USAGE;
+	return try_help(NULL);
 }
 
 /* "help" and "help <command>" */
@@ -135,8 +194,7 @@ static int help(int argc, char *argv[])
 	}
 	if (argc > 2) {
 		gmc_err(NULL, "help: unexpected argument \"%s\"", argv[2]);
-		usage(stderr);
-		return GMC_EXIT_USAGE;
+		return try_help(NULL);
 	}
 	verb_argv[0] = argv[1];
 	return run_verb(2, verb_argv);
@@ -170,14 +228,12 @@ int main(int argc, char *argv[])
 			return finish(GMC_EXIT_OK);
 		default:
 			gmc_bad_option(NULL, c, argv);
-			usage(stderr);
-			return GMC_EXIT_USAGE;
+			return try_help(NULL);
 		}
 	}
 	if (optind == argc) {
 		gmc_err(NULL, "no command given");
-		usage(stderr);
-		return GMC_EXIT_USAGE;
+		return try_help(NULL);
 	}
 	argc -= optind;
 	argv += optind;

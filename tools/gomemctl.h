@@ -17,6 +17,7 @@ enum {
 	GMC_EXIT_OK = 0,
 	GMC_EXIT_ERROR = 1,	/* run time: kernel, netlink, output */
 	GMC_EXIT_USAGE = 2,	/* bad command line */
+	GMC_EXIT_UNAVAILABLE = 3,	/* the module is not loaded */
 };
 
 /*
@@ -39,6 +40,13 @@ void gmc_err(const char *verb, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* A line on stderr that continues the one before ("kernel reports: ..."). */
 void gmc_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * While buf is set, what gmc_err() and gmc_note() would print goes there
+ * instead, lines joined by "; " (and cut at len): monitor, retrying, says
+ * why once rather than on every try.  NULL: stderr again.
+ */
+void gmc_err_capture(char *buf, size_t len);
 
 /*
  * getopt_long() with opterr = 0 and an optstring starting "+:" returned c

@@ -432,7 +432,9 @@ static int list_pids(int **pids, size_t *n)
 		(*pids)[(*n)++] = (int)v;
 	}
 	closedir(dir);
-	qsort(*pids, *n, sizeof(**pids), compare_pids);
+	/* qsort() of no array (NULL) is undefined, even of 0 elements. */
+	if (*n)
+		qsort(*pids, *n, sizeof(**pids), compare_pids);
 	return 0;
 }
 
@@ -453,6 +455,46 @@ int goproc_scan(int (*fn)(const struct goproc *p, void *arg), void *arg)
 	free(pids);
 	free(p);
 	return ret;
+}
+
+int goproc_memcg_max(int pid, uint64_t *max, char *memcg, size_t len)
+{
+	struct goproc *p = calloc(1, sizeof(*p));
+	int ret = -1;
+
+	if (!p)
+		return -1;
+	p->pid = pid;
+	read_memcg(p);
+	if (p->has_max) {
+		*max = p->memcg_max;
+		snprintf(memcg, len, "%s", p->memcg);
+		ret = 0;
+	}
+	free(p);
+	return ret;
+}
+
+#define CAP_SYS_PTRACE_BIT 19	/* linux/capability.h */
+
+bool goproc_can_read_all(void)
+{
+	unsigned long long caps = ~0ULL;
+	char *path, *text, *line;
+	size_t len;
+	int err;
+
+	if (asprintf(&path, "%s/self/status", goproc_root) < 0)
+		return true;
+	text = read_file(path, &len, &err);
+	free(path);
+	if (!text)
+		return true;
+	line = strstr(text, "\nCapEff:");
+	if (line)
+		caps = strtoull(line + 8, NULL, 16);
+	free(text);
+	return caps & (1ULL << CAP_SYS_PTRACE_BIT);
 }
 
 bool goproc_gomemlimit(const struct goproc *p, uint64_t *bytes)

@@ -59,6 +59,20 @@ int goproc_read(int pid, struct goproc *p);
 int goproc_scan(int (*fn)(const struct goproc *p, void *arg), void *arg);
 
 /*
+ * Whether this process may read every other one's /proc/PID/exe and
+ * environ: CAP_SYS_PTRACE in CapEff of goproc_root/self/status (root has
+ * it, unless a container took it away).  Unreadable: assumed so.
+ */
+bool goproc_can_read_all(void);
+
+/*
+ * The smallest memory.max from process pid's memory cgroup up to the root
+ * of the cgroup2 mount, as discover shows it, and that cgroup in memcg:
+ * 0, or -1 when unlimited or unknown.
+ */
+int goproc_memcg_max(int pid, uint64_t *max, char *memcg, size_t len);
+
+/*
  * The soft limit the Go runtime itself aims at: GOMEMLIMIT when it is a
  * positive byte count and the program's Go reads it (1.19 and later, or a
  * version that does not say).

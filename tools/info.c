@@ -146,7 +146,7 @@ static int info_print(const struct info *info)
 	out_begin();
 	out_str("version", "gomemguard %s", info->version);
 	out_str("kernel_release", " on %s\n", info->kernel_release);
-	out_u64("tagged", "  tagged processes: %" PRIu64 "\n", info->tagged);
+	out_u64("tagged_processes", "  tagged processes: %" PRIu64 "\n", info->tagged);
 	out_u64("events_sent", "  events: %" PRIu64 " sent", info->events_sent);
 	out_u64("events_dropped", ", %" PRIu64 " dropped", info->events_dropped);
 	out_u64("events_overflowed", ", %" PRIu64 " lost in full listener sockets\n",
@@ -207,13 +207,11 @@ int info_main(int argc, char *argv[])
 			return GMC_EXIT_OK;
 		default:
 			gmc_bad_option(VERB, c, argv);
-			usage(stderr);
 			return GMC_EXIT_USAGE;
 		}
 	}
 	if (optind < argc) {
 		gmc_err(VERB, "unexpected argument \"%s\"", argv[optind]);
-		usage(stderr);
 		return GMC_EXIT_USAGE;
 	}
 

@@ -30,6 +30,7 @@
 
 #include <linux/gomemguard.h>
 
+#include "cgname.h"
 #include "exec.h"
 #include "gomemctl.h"
 #include "memcg.h"
@@ -39,6 +40,7 @@
 #include "proc.h"
 #include "prom.h"
 #include "units.h"
+#include "wallclock.h"
 
 #define VERB "monitor"
 #define NSEC_PER_SEC 1000000000ULL
@@ -55,6 +57,15 @@
  * one refresh, not one each.
  */
 #define PROM_EVENT_GAP NSEC_PER_SEC
+/*
+ * While the module is away monitor looks for it again (which loads it, as
+ * root) after 1 s, then twice as long each time up to 30 s; while it is
+ * there, every 10 s, to notice it was unloaded or reloaded (a reloaded
+ * family has a new ID, and has forgotten our subscription).
+ */
+#define RETRY_MIN_NS NSEC_PER_SEC
+#define RETRY_MAX_NS (30 * NSEC_PER_SEC)
+#define HEALTH_INTERVAL_NS (10 * NSEC_PER_SEC)
 
 struct options {
 	uint64_t timeout_ns;
@@ -83,6 +94,13 @@ struct monitor {
 	uint64_t prom_last_ns;	/* the last refresh */
 	bool prom_dirty;	/* events since then */
 	struct prom_counters counters;
+	struct gmc_nl *nl;	/* the event socket; NULL while the module is away */
+	int family;		/* its family ID */
+	uint64_t next_check_ns;	/* the next look for the module */
+	uint64_t retry_ns;	/* the back-off while it is away */
+	char down_why[512];	/* said when it went away; "" while it is there */
+	char try_why[512];	/* what the last try to subscribe said */
+	const char *ready_file;	/* still to create once subscribed */
 };
 
 /* What every event carries; the rest depends on what it is about. */
@@ -195,18 +213,20 @@ static void prom_log(void *arg, int priority, const char *msg)
 	say(arg, priority, "%s", msg);
 }
 
-/* When it arrived, by the wall clock, for people; JSON has the kernel's time. */
-static char *wall_clock(char *buf, size_t len)
+/*
+ * When it happened, in local wall-clock time, for people: the module's
+ * stamp, or for a state record (which has none) now.
+ */
+static char *wall_clock(char *buf, size_t len, struct nlattr **tb)
 {
+	struct nlattr *a = tb[GOMEMGUARD_A_TIME_NS];
 	struct timespec ts;
-	struct tm tm;
-	size_t n;
 
+	if (a)
+		return wallclock_local_ms(buf, len, wallclock_ns(nla_get_u64(a)));
 	clock_gettime(CLOCK_REALTIME, &ts);
-	localtime_r(&ts.tv_sec, &tm);
-	n = strftime(buf, len, "%H:%M:%S", &tm);
-	snprintf(buf + n, len - n, ".%03ld", ts.tv_nsec / 1000000);
-	return buf;
+	return wallclock_local_ms(buf, len, (uint64_t)ts.tv_sec * NSEC_PER_SEC +
+					    (uint64_t)ts.tv_nsec);
 }
 
 /*
@@ -224,6 +244,27 @@ struct record {
 	struct memstat ms;
 };
 
+static void json_name(const char *key, const char *value)
+{
+	if (*value)
+		out_json_str(key, value);
+	else
+		out_json_null(key);
+}
+
+/* The systemd unit and Kubernetes names its memcg's path holds. */
+static void print_names(struct nlattr **tb)
+{
+	struct cgname n;
+
+	if (!tb[GOMEMGUARD_A_MEMCG])
+		return;
+	cgname_parse(nla_get_string(tb[GOMEMGUARD_A_MEMCG]), &n);
+	json_name("unit", n.unit);
+	json_name("pod_uid", n.pod_uid);
+	json_name("container_id", n.container_id);
+}
+
 /* The record's fields in the current output mode (see out_capture()). */
 static void print_fields(void *arg)
 {
@@ -236,13 +277,16 @@ static void print_fields(void *arg)
 		out_json_str("event", r->event);
 		if (tb[GOMEMGUARD_A_SEQ])
 			out_json_u64("seq", nla_get_u64(tb[GOMEMGUARD_A_SEQ]));
-		if (tb[GOMEMGUARD_A_TIME_NS])
+		if (tb[GOMEMGUARD_A_TIME_NS]) {
 			out_json_u64("time_ns",
 				     nla_get_u64(tb[GOMEMGUARD_A_TIME_NS]));
+			wallclock_json(nla_get_u64(tb[GOMEMGUARD_A_TIME_NS]));
+		}
 		if (r->type == GOMEMGUARD_EVENT_PRESSURE)
 			pressure_print(tb, &r->ms);
 		else
 			proc_print(tb, PROC_VIEW_SHOW);
+		print_names(tb);
 	} else {
 		printf("%s ", r->event);
 		if (r->pm)
@@ -256,12 +300,12 @@ static void print_fields(void *arg)
 
 static int print_record(struct monitor *m, struct record *r)
 {
-	char clock[32];
+	char clock[WALLCLOCK_BUF_LEN];
 
 	if (m->quiet)
 		return 0;
 	out_begin();
-	out_text("%s ", wall_clock(clock, sizeof(clock)));
+	out_text("%s ", wall_clock(clock, sizeof(clock), r->tb));
 	print_fields(r);
 	if (out_end()) {
 		m->write_failed = true;
@@ -485,6 +529,8 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
 }
 
+static void module_down(struct monitor *m);
+
 static int prom_refresh_now(struct monitor *m)
 {
 	int err;
@@ -496,6 +542,9 @@ static int prom_refresh_now(struct monitor *m)
 	m->prom_dirty = false;
 	err = prom_refresh(m->prom, &m->counters);
 	m->prom_last_ns = now_ns();
+	/* Its family gone from under the refresh: no need to wait for a check. */
+	if (m->nl && gmc_nl_module_missing())
+		module_down(m);
 	return err;
 }
 
@@ -528,30 +577,152 @@ static bool take_signals(struct monitor *m, int sfd)
 	return stop;
 }
 
+static int touch(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	if (fd < 0 || close(fd)) {
+		gmc_err(VERB, "cannot create --ready-file \"%s\": %s", path,
+			strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The event socket, subscribed: false when the module cannot be had.
+ * quiet: why not is kept in try_why, to be said once by module_down().
+ */
+static bool connect_events(struct monitor *m, bool quiet)
+{
+	if (quiet)
+		gmc_err_capture(m->try_why, sizeof(m->try_why));
+	m->nl = gmc_nl_open_events(VERB);
+	if (quiet)
+		gmc_err_capture(NULL, 0);
+	if (!m->nl)
+		return false;
+	/* Commands must not inherit it, whatever libnl did. */
+	fcntl(gmc_nl_fd(m->nl), F_SETFD, FD_CLOEXEC);
+	m->family = gmc_nl_family(m->nl);
+	/* A module loaded again counts its events from 1. */
+	m->have_seq = false;
+	m->next_check_ns = now_ns() + HEALTH_INTERVAL_NS;
+	m->prom_dirty = true;
+	return true;
+}
+
+/*
+ * The module is away, or will not take us: said once per reason, tried
+ * again later.
+ */
+static void module_down(struct monitor *m)
+{
+	const char *why = gmc_nl_resolve_why();
+	bool gone = *why;	/* no family: nothing can be read either */
+
+	gmc_nl_close(m->nl);
+	m->nl = NULL;
+	if (!gone)
+		why = *m->try_why ? m->try_why :
+				    "cannot subscribe to the module's events";
+	if (strcmp(why, m->down_why))
+		say(m, LOG_ERR, "%s; %s again every %llu s at most%s", why,
+		    gone ? "looking for it" : "subscribing",
+		    RETRY_MAX_NS / NSEC_PER_SEC,
+		    gone && m->prom ? ", gomemguard_module_up 0 meanwhile" : "");
+	snprintf(m->down_why, sizeof(m->down_why), "%s", why);
+	m->retry_ns = RETRY_MIN_NS;
+	m->next_check_ns = now_ns() + m->retry_ns;
+	m->prom_dirty = true;
+}
+
+/* Subscribed again; -1 when the --ready-file cannot be made. */
+static int module_back(struct monitor *m, const char *how)
+{
+	if (*m->down_why || how)
+		say(m, LOG_NOTICE, "the gomemguard module is %s: receiving its events again",
+		    how ? how : "loaded");
+	m->down_why[0] = '\0';
+	if (m->ready_file && touch(m->ready_file))
+		return -1;
+	m->ready_file = NULL;
+	return 0;
+}
+
+/*
+ * Away: subscribe if it came back.  There: look it up on a socket of its
+ * own; gone is down, another family ID is a module loaded again, which
+ * knows nothing of our subscription.  -1 only on a --ready-file error.
+ */
+static int check_module(struct monitor *m)
+{
+	struct gmc_nl *probe;
+	const char *why;
+	int family;
+
+	if (!m->nl) {
+		if (connect_events(m, true))
+			return module_back(m, NULL);
+		/* Another reason than before is news. */
+		why = *gmc_nl_resolve_why() ? gmc_nl_resolve_why() : m->try_why;
+		if (*why && strcmp(why, m->down_why))
+			module_down(m);
+		if (m->retry_ns < RETRY_MAX_NS / 2)
+			m->retry_ns *= 2;
+		else
+			m->retry_ns = RETRY_MAX_NS;
+		m->next_check_ns = now_ns() + m->retry_ns;
+		return 0;
+	}
+	m->next_check_ns = now_ns() + HEALTH_INTERVAL_NS;
+	probe = gmc_nl_open(VERB);
+	if (!probe) {
+		if (gmc_nl_module_missing())
+			module_down(m);
+		return 0;
+	}
+	family = gmc_nl_family(probe);
+	gmc_nl_close(probe);
+	if (family == m->family)
+		return 0;
+	gmc_nl_close(m->nl);
+	m->nl = NULL;
+	if (!connect_events(m, true)) {
+		module_down(m);
+		return 0;
+	}
+	return module_back(m, "loaded again");
+}
+
 /* Until the signal, the deadline (0: none) or --count; -1 on errors. */
-static int listen_loop(struct gmc_nl *nl, int sfd, struct monitor *m,
-		       uint64_t deadline)
+static int listen_loop(int sfd, struct monitor *m, uint64_t deadline)
 {
 	struct pollfd pfd[] = {
 		{ .fd = sfd, .events = POLLIN },
-		{ .fd = gmc_nl_fd(nl), .events = POLLIN },
+		{ .fd = -1, .events = POLLIN },
 		{ .fd = m->timer, .events = POLLIN },
 	};
 	nfds_t n = m->prom ? 3 : 2;
 
 	for (;;) {
-		int timeout = -1, err;
+		uint64_t now = now_ns(), until = m->next_check_ns, ms;
+		int timeout, err;
 
 		if (m->count && m->events == m->count)
 			return 0;
-		if (deadline) {
-			uint64_t now = now_ns(), ms;
-
-			if (now >= deadline)
-				return 0;
-			ms = (deadline - now + NSEC_PER_MSEC - 1) / NSEC_PER_MSEC;
-			timeout = ms > INT_MAX ? INT_MAX : (int)ms;
+		if (deadline && now >= deadline)
+			return 0;
+		if (now >= m->next_check_ns) {
+			if (check_module(m))
+				return -1;
+			continue;
 		}
+		if (deadline && deadline < until)
+			until = deadline;
+		ms = (until - now + NSEC_PER_MSEC - 1) / NSEC_PER_MSEC;
+		timeout = ms > INT_MAX ? INT_MAX : (int)ms;
+		pfd[1].fd = m->nl ? gmc_nl_fd(m->nl) : -1;
 		if (m->prom)
 			prom_arm(m);
 		if (poll(pfd, n, timeout) < 0) {
@@ -570,9 +741,9 @@ static int listen_loop(struct gmc_nl *nl, int sfd, struct monitor *m,
 			if (read(m->timer, &expirations, sizeof(expirations)) > 0)
 				prom_refresh_now(m);
 		}
-		if (!pfd[1].revents)
+		if (!m->nl || !pfd[1].revents)
 			continue;
-		err = gmc_nl_listen(nl, GOMEMGUARD_CMD_EVENT, on_event, m);
+		err = gmc_nl_listen(m->nl, GOMEMGUARD_CMD_EVENT, on_event, m);
 		if (err == -ENOBUFS)
 			err = resync(m);
 		report_drops(m);
@@ -603,18 +774,6 @@ static void drain(struct monitor *m, int sfd)
 	if (st.running || st.queued)
 		say(m, LOG_WARNING, "--exec: exiting with %u commands still running; %u waiting events not run",
 		    st.running, st.queued);
-}
-
-static int touch(const char *path)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-
-	if (fd < 0 || close(fd)) {
-		gmc_err(VERB, "cannot create --ready-file \"%s\": %s", path,
-			strerror(errno));
-		return -1;
-	}
-	return 0;
 }
 
 static int bad_value(const char *opt, const char *arg, const char *why)
@@ -755,7 +914,6 @@ static int parse_args(int argc, char *argv[], struct monitor *m,
 			return GMC_EXIT_OK;
 		default:
 			gmc_bad_option(VERB, c, argv);
-			usage(stderr);
 			return GMC_EXIT_USAGE;
 		}
 		if (ret >= 0)
@@ -763,7 +921,6 @@ static int parse_args(int argc, char *argv[], struct monitor *m,
 	}
 	if (optind < argc) {
 		gmc_err(VERB, "unexpected argument \"%s\"", argv[optind]);
-		usage(stderr);
 		return GMC_EXIT_USAGE;
 	}
 	return check_combinations(o);
@@ -801,7 +958,6 @@ int monitor_main(int argc, char *argv[])
 		.prom_interval_ns = PROM_INTERVAL_DEFAULT,
 	};
 	struct monitor m = { .timer = -1 };
-	struct gmc_nl *nl = NULL;
 	uint64_t deadline = 0;
 	sigset_t mask;
 	int sfd, ret;
@@ -831,26 +987,37 @@ int monitor_main(int argc, char *argv[])
 	ret = GMC_EXIT_ERROR;
 	if (setup_outputs(&m, &o))
 		goto out;
-	nl = gmc_nl_open_events(VERB);
-	if (!nl)
-		goto out;
-	/* Commands must not inherit it, whatever libnl did. */
-	fcntl(gmc_nl_fd(nl), F_SETFD, FD_CLOEXEC);
-	/* A file that cannot be written is a mistake to hear of at once. */
+	/*
+	 * A service (--prom-file) waits for a module that is not there yet,
+	 * and says why once; at a terminal, that is an error at once.  Either
+	 * way, once running, monitor outlives the module's unloads.
+	 */
+	gmc_nl_quiet_resolve(m.prom);
+	if (!connect_events(&m, m.prom)) {
+		if (!m.prom)
+			goto out;
+		module_down(&m);
+	}
+	gmc_nl_quiet_resolve(true);
+	/*
+	 * At once, whatever the module: a file that cannot be written is a
+	 * mistake to hear of now, and one from before a reboot must not stay.
+	 */
 	if (m.prom && prom_refresh_now(&m))
 		goto out;
-	if (o.ready_file && touch(o.ready_file))
+	m.ready_file = o.ready_file;
+	if (m.nl && module_back(&m, NULL))
 		goto out;
 	if (o.timeout_ns)
 		deadline = now_ns() + o.timeout_ns;
-	if (!listen_loop(nl, sfd, &m, deadline))
+	if (!listen_loop(sfd, &m, deadline))
 		ret = GMC_EXIT_OK;
 	drain(&m, sfd);
 	/* What the last events and commands changed. */
 	if (m.prom && prom_refresh_now(&m))
 		ret = GMC_EXIT_ERROR;
 out:
-	gmc_nl_close(nl);
+	gmc_nl_close(m.nl);
 	exec_free(m.exec);
 	prom_free(m.prom);
 	if (m.timer >= 0)

@@ -70,7 +70,7 @@ static const char *const attr_names[GOMEMGUARD_A_MAX + 1] = {
 	[GOMEMGUARD_A_SHMEM]		 = "shmem_bytes",
 	[GOMEMGUARD_A_FILE]		 = "file_bytes",
 	[GOMEMGUARD_A_HWM]		 = "hwm_bytes",
-	[GOMEMGUARD_A_RATE]		 = "rate_bps",
+	[GOMEMGUARD_A_RATE]		 = "rate_bytes_per_s",
 	[GOMEMGUARD_A_ETA_MS]		 = "eta_ms",
 	[GOMEMGUARD_A_ETA_LIMIT]	 = "eta_limit",
 	[GOMEMGUARD_A_LEVEL_PCT]	 = "level_pct",
@@ -247,6 +247,10 @@ struct gmc_nl {
 	bool intr;		/* NLM_F_DUMP_INTR: the set changed mid-dump */
 	int kernel_err;		/* negative errno from the kernel, or 0 */
 	struct ext_ack ext;
+
+	/* An error the caller expected, held back unreported. */
+	int expect_err, held_err;
+	struct ext_ack held_ext;
 
 	/* A dump's replies, back to back as received, until it ended well. */
 	unsigned char *held;
@@ -540,24 +544,51 @@ static int on_dump_intr(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
+/* Why the last gmc_nl_open*() found no family; "" when it did. */
+static char resolve_why[256];
+static bool module_missing, quiet_resolve;
+
+bool gmc_nl_module_missing(void)
+{
+	return module_missing;
+}
+
+void gmc_nl_quiet_resolve(bool quiet)
+{
+	quiet_resolve = quiet;
+}
+
+const char *gmc_nl_resolve_why(void)
+{
+	return resolve_why;
+}
+
 static void report_resolve_error(const struct gmc_nl *nl, const char *name,
 				 int err)
 {
 	int kerr = -nl->kernel_err;
+	char *why = resolve_why;
+	size_t len = sizeof(resolve_why);
 
 	if (kerr == EPERM || kerr == EACCES) {
-		gmc_err(NULL, "not allowed to look up the %s netlink family: %s",
-			name, strerror(kerr));
+		snprintf(why, len, "not allowed to look up the %s netlink family: %s",
+			 name, strerror(kerr));
 	} else if (kerr && kerr != ENOENT) {
-		gmc_err(NULL, "cannot look up the %s netlink family: %s",
-			name, strerror(kerr));
+		snprintf(why, len, "cannot look up the %s netlink family: %s",
+			 name, strerror(kerr));
 	} else if (err != -NLE_OBJ_NOTFOUND) {
-		gmc_err(NULL, "cannot look up the %s netlink family: %s",
-			name, nl_geterror(err));
+		snprintf(why, len, "cannot look up the %s netlink family: %s",
+			 name, nl_geterror(err));
 	} else {
-		gmc_err(NULL, "the gomemguard module is not loaded (run \"modprobe gomemguard\" as root, or install it with \"make dkms-install\")");
+		module_missing = true;
+		snprintf(why, len, "the gomemguard module is not loaded (run \"modprobe gomemguard\" as root, or install it with \"make dkms-install\")");
+		if (!quiet_resolve)
+			gmc_err(NULL, "%s", why);
 		return;
 	}
+	if (quiet_resolve)
+		return;
+	gmc_err(NULL, "%s", why);
 	report_ext_ack(&nl->ext);
 }
 
@@ -567,6 +598,8 @@ static struct gmc_nl *open_family(const char *verb, const char *name)
 	struct gmc_nl *nl;
 	int err, one = 1;
 
+	module_missing = false;
+	resolve_why[0] = '\0';
 	nl = calloc(1, sizeof(*nl));
 	if (!nl)
 		goto err_nomem;
@@ -671,11 +704,36 @@ static int exchange(struct gmc_nl *nl, struct nl_msg *req, struct nl_cb *cb)
 			return -1;
 		}
 	}
+	if (nl->kernel_err && nl->kernel_err == nl->expect_err) {
+		nl->held_err = nl->kernel_err;
+		nl->held_ext = nl->ext;
+		return -1;
+	}
 	if (nl->kernel_err) {
 		report_kernel_error(nl);
 		return -1;
 	}
 	return nl->failed ? -1 : 0;
+}
+
+void gmc_nl_expect_error(struct gmc_nl *nl, int err)
+{
+	nl->expect_err = err;
+	nl->held_err = 0;
+}
+
+int gmc_nl_held_error(const struct gmc_nl *nl)
+{
+	return nl->held_err;
+}
+
+void gmc_nl_report_held(const struct gmc_nl *nl)
+{
+	struct gmc_nl copy = *nl;
+
+	copy.kernel_err = nl->held_err;
+	copy.ext = nl->held_ext;
+	report_kernel_error(&copy);
 }
 
 int gmc_nl_transact(struct gmc_nl *nl, struct nl_msg *req,
@@ -720,6 +778,7 @@ int gmc_nl_transact(struct gmc_nl *nl, struct nl_msg *req,
 		err = pass_held(nl);
 	}
 	nl->req = NULL;
+	nl->expect_err = 0;
 	nlmsg_free(req);
 	nl_cb_put(cb);
 	return err < 0 ? -1 : 0;
@@ -825,6 +884,11 @@ struct gmc_nl *gmc_nl_open_events(const char *verb)
 		return NULL;
 	}
 	return nl;
+}
+
+int gmc_nl_family(const struct gmc_nl *nl)
+{
+	return nl->family;
 }
 
 int gmc_nl_fd(const struct gmc_nl *nl)

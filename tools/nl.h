@@ -9,6 +9,7 @@
 #ifndef GOMEMCTL_NL_H
 #define GOMEMCTL_NL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,6 +32,23 @@ typedef int (*gmc_nl_reply_fn)(struct gmc_nl *nl, struct nlattr *tb[],
 struct gmc_nl *gmc_nl_open(const char *verb);
 void gmc_nl_close(struct gmc_nl *nl);
 
+/*
+ * Whether the last gmc_nl_open*() failed because the module is not loaded
+ * and resolving its family did not load it (gomemctl then exits 3).
+ */
+bool gmc_nl_module_missing(void);
+
+/*
+ * quiet: gmc_nl_open*() keep why they found no family to themselves, for
+ * gmc_nl_resolve_why(): monitor says it once, not on every retry.
+ */
+void gmc_nl_quiet_resolve(bool quiet);
+/* Why the last gmc_nl_open*() found no family, or "". */
+const char *gmc_nl_resolve_why(void);
+
+/* The family's ID: a module unloaded and loaded again gets another one. */
+int gmc_nl_family(const struct gmc_nl *nl);
+
 /* A request for cmd with NLM_F_* flags; add attributes with nla_put_*(). */
 struct nl_msg *gmc_nl_request(struct gmc_nl *nl, uint8_t cmd, int flags);
 
@@ -45,6 +63,16 @@ struct nl_msg *gmc_nl_request(struct gmc_nl *nl, uint8_t cmd, int flags);
  */
 int gmc_nl_transact(struct gmc_nl *nl, struct nl_msg *req,
 		    gmc_nl_reply_fn fn, void *arg);
+
+/*
+ * The next gmc_nl_transact() does not report an error ACK of err (a
+ * negative errno): it returns -1, and gmc_nl_held_error() says err until
+ * the next gmc_nl_expect_error().  gmc_nl_report_held() reports it, with
+ * the kernel's extack, as gmc_nl_transact() would have.
+ */
+void gmc_nl_expect_error(struct gmc_nl *nl, int err);
+int gmc_nl_held_error(const struct gmc_nl *nl);
+void gmc_nl_report_held(const struct gmc_nl *nl);
 
 /* The first attribute of types[] that tb[] lacks, or 0. */
 int gmc_nl_missing(struct nlattr *tb[], const int types[], size_t n);

@@ -82,13 +82,11 @@ int oom_main(int argc, char *argv[])
 			return GMC_EXIT_OK;
 		default:
 			gmc_bad_option(VERB, c, argv);
-			usage(stderr);
 			return GMC_EXIT_USAGE;
 		}
 	}
 	if (optind < argc) {
 		gmc_err(VERB, "unexpected argument \"%s\"", argv[optind]);
-		usage(stderr);
 		return GMC_EXIT_USAGE;
 	}
 

@@ -17,6 +17,7 @@
 #include "postmortem.h"
 #include "proc.h"
 #include "units.h"
+#include "wallclock.h"
 
 #define NSEC_PER_SEC 1000000000ULL
 #define NSEC_PER_MSEC 1000000ULL
@@ -229,6 +230,7 @@ static void print_json(const struct postmortem *pm)
 	if ((a = tb[GOMEMGUARD_A_SEQ]))
 		out_json_u64("seq", nla_get_u64(a));
 	out_json_u64("time_ns", nla_get_u64(tb[GOMEMGUARD_A_TIME_NS]));
+	wallclock_json(nla_get_u64(tb[GOMEMGUARD_A_TIME_NS]));
 	out_json_str("constraint", constraint_name(constraint(pm)));
 	out_json_str("memcg", memcg(pm));
 	out_json_u64("victim_pid", nla_get_u32(tb[GOMEMGUARD_A_VICTIM_PID]));

@@ -217,7 +217,7 @@ void proc_print(struct nlattr *tb[], enum proc_view view)
 	if ((a = tb[GOMEMGUARD_A_HWM]) && out_is_json())
 		out_json_u64("hwm_bytes", nla_get_u64(a));
 	if ((a = tb[GOMEMGUARD_A_RATE]))
-		out_rate("rate_bps", " %11s", nla_get_s64(a));
+		out_rate("rate_bytes_per_s", " %11s", nla_get_s64(a));
 	if ((a = tb[GOMEMGUARD_A_ETA_MS]))
 		out_u64_str("eta_ms", " %7s", nla_get_u64(a),
 			    eta_text(buf, sizeof(buf), nla_get_u64(a)));

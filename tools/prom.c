@@ -19,6 +19,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "cgname.h"
 #include "gomemctl.h"
 #include "memcg.h"
 #include "memstat.h"
@@ -33,6 +34,7 @@ enum vfmt {
 	V_U32,
 	V_PCT_RATIO,		/* u32 percent as a ratio: 90 is 0.90 */
 	V_HUNDREDTHS_RATIO,	/* u32 1/100 % as a ratio: 1234 is 0.1234 */
+	V_MS_SECONDS,		/* u32 milliseconds as seconds: 1500 is 1.500 */
 };
 
 #define ALWAYS SIZE_MAX
@@ -77,6 +79,12 @@ static const struct field proc_fields[] = {
 	{ "gomemguard_process_usage_ratio", "gauge",
 	  "Anon plus swap as a share of the soft limit.",
 	  PROC(usage_pct), V_PCT_RATIO, ALWAYS },
+	{ "gomemguard_process_eta_horizon_seconds", "gauge",
+	  "The tag's ETA horizon: an ETA below it sends an eta event.",
+	  PROC(eta_horizon_ms), V_MS_SECONDS, ALWAYS },
+	{ "gomemguard_process_signals_sent_total", "counter",
+	  "Fuse signals the module sent to a watched process since it was tagged.",
+	  PROC(signals_sent), V_U32, ALWAYS },
 };
 
 static const struct field memcg_fields[] = {
@@ -217,6 +225,10 @@ static void value(FILE *f, const void *obj, const struct field *fd)
 		fprintf(f, " %" PRIu32 ".%04" PRIu32 "\n", u32 / 10000,
 			u32 % 10000);
 		break;
+	case V_MS_SECONDS:
+		u32 = *(const uint32_t *)p;
+		fprintf(f, " %" PRIu32 ".%03" PRIu32 "\n", u32 / 1000, u32 % 1000);
+		break;
 	}
 }
 
@@ -225,14 +237,33 @@ static bool present(const void *obj, const struct field *fd)
 	return fd->has == ALWAYS || *(const bool *)((const char *)obj + fd->has);
 }
 
-/* pid, comm, memcg, source, without the closing brace. */
+static void name_label(FILE *f, const char *name, const char *value)
+{
+	if (!*value)
+		return;
+	fprintf(f, ",%s=\"", name);
+	prom_escape(f, value);
+	fputc('"', f);
+}
+
+/*
+ * pid, comm, memcg, source, and the unit, pod_uid and container_id the
+ * memcg's path holds (left out when it holds none), without the closing
+ * brace.
+ */
 static void proc_labels(FILE *f, const struct prom_proc *p)
 {
+	struct cgname n;
+
 	fprintf(f, "{pid=\"%" PRIu32 "\",comm=\"", p->pid);
 	prom_escape(f, p->comm);
 	fputs("\",memcg=\"", f);
 	prom_escape(f, p->memcg);
 	fprintf(f, "\",source=\"%s\"", p->source);
+	cgname_parse(p->memcg, &n);
+	name_label(f, "unit", n.unit);
+	name_label(f, "pod_uid", n.pod_uid);
+	name_label(f, "container_id", n.container_id);
 }
 
 static void render_procs(FILE *f, const struct prom_snapshot *s)
@@ -466,6 +497,8 @@ static int on_proc(struct gmc_nl *nl, struct nlattr *tb[], void *arg)
 	p->rate = nla_get_s64(tb[GOMEMGUARD_A_RATE]);
 	p->level_pct = nla_get_u32(tb[GOMEMGUARD_A_LEVEL_PCT]);
 	p->usage_pct = nla_get_u32(tb[GOMEMGUARD_A_USAGE_PCT]);
+	p->eta_horizon_ms = nla_get_u32(tb[GOMEMGUARD_A_ETA_HORIZON_MS]);
+	p->signals_sent = nla_get_u32(tb[GOMEMGUARD_A_SIGNALS_SENT]);
 	/* ETA_MS and ETA_LIMIT come together, or neither does. */
 	if ((a = tb[GOMEMGUARD_A_ETA_MS]) && tb[GOMEMGUARD_A_ETA_LIMIT]) {
 		p->has_eta = true;

@@ -40,6 +40,8 @@ struct prom_proc {
 	uint64_t eta_ms;
 	const char *eta_limit;	/* "soft", "memcg_max", "memcg_high" */
 	uint32_t level_pct, usage_pct;
+	uint32_t eta_horizon_ms;	/* the tag's --eta */
+	uint32_t signals_sent;		/* the fuse fired so often */
 };
 
 /*

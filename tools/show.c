@@ -224,7 +224,6 @@ int show_main(int argc, char *argv[])
 			if (sh.what != SHOW_PROCS &&
 			    sh.what != (c == OPT_TAGS ? SHOW_TAGS : SHOW_MEMCGS)) {
 				gmc_err(VERB, "--tags and --memcg are different lists: give one");
-				usage(stderr);
 				return GMC_EXIT_USAGE;
 			}
 			sh.what = c == OPT_TAGS ? SHOW_TAGS : SHOW_MEMCGS;
@@ -240,7 +239,6 @@ int show_main(int argc, char *argv[])
 			return GMC_EXIT_OK;
 		default:
 			gmc_bad_option(VERB, c, argv);
-			usage(stderr);
 			return GMC_EXIT_USAGE;
 		}
 	}
@@ -248,17 +246,14 @@ int show_main(int argc, char *argv[])
 		pid_arg = argv[optind++];
 	if (optind < argc) {
 		gmc_err(VERB, "unexpected argument \"%s\"", argv[optind]);
-		usage(stderr);
 		return GMC_EXIT_USAGE;
 	}
 	if (pid_arg && sh.what == SHOW_TAGS) {
 		gmc_err(VERB, "--tags lists cgroup tags: give no PID with it");
-		usage(stderr);
 		return GMC_EXIT_USAGE;
 	}
 	if (pid_arg && sh.what == SHOW_MEMCGS) {
 		gmc_err(VERB, "--memcg lists memory cgroups: give no PID with it");
-		usage(stderr);
 		return GMC_EXIT_USAGE;
 	}
 	if (pid_arg && units_parse_u32(pid_arg, &pid, &why)) {

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <linux/gomemguard.h>
+
 #include "signals.h"
 #include "units.h"
 
@@ -117,6 +119,11 @@ int signal_parse_fuse(const char *s, uint32_t *sig, const char **why)
 
 	if (err)
 		return err;
+	/* The module's policy: 1..GOMEMGUARD_SIGNAL_MAX, as RTMIN+N is. */
+	if (*sig > GOMEMGUARD_SIGNAL_MAX) {
+		*why = "beyond the signals the kernel has (1 to 64, SIGRTMAX)";
+		return -ERANGE;
+	}
 	if (*sig == SIGSTOP || *sig == SIGTSTP || *sig == SIGTTIN ||
 	    *sig == SIGTTOU) {
 		*why = "a stop signal: the module refuses STOP, TSTP, TTIN and TTOU (a stopped service looks alive and serves nothing)";

@@ -23,7 +23,9 @@ int signal_parse(const char *s, uint32_t *sig, const char **why);
 /*
  * The same for the memory fuse (--signal): a stop signal (STOP, TSTP, TTIN,
  * TTOU, by name or number) is refused with -EINVAL, as the module refuses
- * it: a stopped service looks alive and serves nothing.  KILL is allowed.
+ * it: a stopped service looks alive and serves nothing; a number above
+ * GOMEMGUARD_SIGNAL_MAX (64) with -ERANGE, as the module's policy refuses
+ * it.  KILL is allowed.
  */
 int signal_parse_fuse(const char *s, uint32_t *sig, const char **why);
 

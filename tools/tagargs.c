@@ -10,6 +10,8 @@
  * says why.
  */
 #include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +20,7 @@
 
 #include "cgroup.h"
 #include "gomemctl.h"
+#include "goproc.h"
 #include "levels.h"
 #include "nl.h"
 #include "signals.h"
@@ -203,6 +206,149 @@ static int put(struct nl_msg *req, const struct target *t,
 	return tagargs_put_settings(req, s);
 }
 
+/* A tag already there for the target, from a PROC_GET or TAG_GET dump. */
+struct existing {
+	const struct target *t;
+	bool found;
+	bool other_source;	/* the PID is watched through a cgroup tag */
+	struct tag_settings s;
+};
+
+static int on_existing(struct gmc_nl *nl, struct nlattr *tb[], void *arg)
+{
+	struct existing *e = arg;
+	struct tag_settings *s = &e->s;
+
+	(void)nl;
+	if (e->t->cgroup ? !tb[GOMEMGUARD_A_CGROUP] ||
+			   strcmp(nla_get_string(tb[GOMEMGUARD_A_CGROUP]),
+				  e->t->cgroup) :
+			   !tb[GOMEMGUARD_A_PID] ||
+			   nla_get_u32(tb[GOMEMGUARD_A_PID]) != e->t->pid)
+		return 0;
+	e->found = true;
+	if (!e->t->cgroup && (!tb[GOMEMGUARD_A_SOURCE] ||
+			      nla_get_u32(tb[GOMEMGUARD_A_SOURCE]) !=
+			      GOMEMGUARD_SOURCE_PID)) {
+		e->other_source = true;
+		return 0;
+	}
+	if (!tb[GOMEMGUARD_A_SOFT_LIMIT] || !tb[GOMEMGUARD_A_LEVELS] ||
+	    !tb[GOMEMGUARD_A_ETA_HORIZON_MS] || !tb[GOMEMGUARD_A_RATE_WINDOW_MS]) {
+		/* Not comparable: TAG_NEW gets the module's answer. */
+		e->other_source = true;
+		return 0;
+	}
+	s->soft_limit = nla_get_u64(tb[GOMEMGUARD_A_SOFT_LIMIT]);
+	s->n_levels = gmc_nl_get_levels(tb[GOMEMGUARD_A_LEVELS], s->levels);
+	s->eta_ms = nla_get_u32(tb[GOMEMGUARD_A_ETA_HORIZON_MS]);
+	s->rate_window_ms = nla_get_u32(tb[GOMEMGUARD_A_RATE_WINDOW_MS]);
+	s->signal = tb[GOMEMGUARD_A_SIGNAL] ?
+		    nla_get_u32(tb[GOMEMGUARD_A_SIGNAL]) : 0;
+	s->inherit = tb[GOMEMGUARD_A_INHERIT] ?
+		     nla_get_u8(tb[GOMEMGUARD_A_INHERIT]) : 0;
+	return 0;
+}
+
+/*
+ * The options of s that differ from the tag e, comma-separated in diff;
+ * a setting not given is the module's default, as TAG_NEW would make it.
+ */
+static void differences(const struct tag_settings *s,
+			const struct tag_settings *e, char *diff, size_t len)
+{
+	static const uint32_t default_levels[] = { 80, 90, 100 };
+	const uint32_t *levels = s->has_levels ? s->levels : default_levels;
+	size_t n_levels = s->has_levels ? s->n_levels : ARRAY_SIZE(default_levels);
+	size_t n = 0;
+
+	diff[0] = '\0';
+#define DIFFERS(cond, opt)						\
+	do {								\
+		if ((cond) && n < len)					\
+			n += (size_t)snprintf(diff + n, len - n, "%s%s", \
+					      n ? ", " : "", (opt));	\
+	} while (0)
+	DIFFERS(s->soft_limit != e->soft_limit, "--soft-limit");
+	DIFFERS(n_levels != e->n_levels ||
+		memcmp(levels, e->levels, n_levels * sizeof(*levels)),
+		"--levels");
+	DIFFERS((s->has_eta ? s->eta_ms : GOMEMGUARD_ETA_HORIZON_MS_DEFAULT) !=
+		e->eta_ms, "--eta");
+	DIFFERS((s->has_signal ? s->signal : 0) != e->signal, "--signal");
+	DIFFERS((s->has_rate_window ? s->rate_window_ms :
+		 GOMEMGUARD_RATE_WINDOW_MS_DEFAULT) != e->rate_window_ms,
+		"--rate-window");
+	DIFFERS((s->has_inherit ? s->inherit : 0) != e->inherit, "--inherit");
+#undef DIFFERS
+}
+
+/*
+ * TAG_NEW refused with EEXIST: a target tagged already.  With the same
+ * settings that is what was asked for (exit 0, "already tagged"); with
+ * others, the user is sent to set, which changes a tag, rather than tag
+ * changing it behind their back.  A process watched through a cgroup tag
+ * gets the module's word.
+ */
+static int already_tagged(const struct tag_verb *v, struct gmc_nl *nl,
+			  const struct target *t, const struct tag_settings *s)
+{
+	struct existing e = { .t = t };
+	char what[PATH_MAX + 16], diff[128], size[UNITS_BUF_LEN];
+	struct nl_msg *req;
+
+	req = gmc_nl_request(nl, t->cgroup ? GOMEMGUARD_CMD_TAG_GET :
+					     GOMEMGUARD_CMD_PROC_GET, NLM_F_DUMP);
+	if (!req || gmc_nl_transact(nl, req, on_existing, &e))
+		return GMC_EXIT_ERROR;
+	if (!e.found || e.other_source) {
+		gmc_nl_report_held(nl);
+		return GMC_EXIT_ERROR;
+	}
+	if (t->cgroup)
+		snprintf(what, sizeof(what), "cgroup %s", t->cgroup);
+	else
+		snprintf(what, sizeof(what), "pid %" PRIu32, t->pid);
+	differences(s, &e.s, diff, sizeof(diff));
+	if (!diff[0]) {
+		printf("%s: already tagged with these settings\n", what);
+		return GMC_EXIT_OK;
+	}
+	gmc_err(v->name, "%s is already tagged, with another %s (soft limit %s): change a tag with \"gomemctl set %s%s ...\"",
+		what, diff,
+		units_format_bytes(size, sizeof(size), e.s.soft_limit),
+		t->cgroup ? "--cgroup " : "", t->cgroup ? t->cgroup : what + 4);
+	return GMC_EXIT_ERROR;
+}
+
+/*
+ * A soft limit above memory.max warns of nothing: the OOM killer acts
+ * first.  Often a unit mix-up: Kubernetes' 256M is 256 * 10^6 bytes, ours
+ * 256 MiB.  Where memory.max cannot be read, the module is asked anyway.
+ */
+static int check_memory_max(const struct tag_verb *v, const struct target *t,
+			    const struct tag_settings *s)
+{
+	char memcg[PATH_MAX], a[UNITS_BUF_LEN], b[UNITS_BUF_LEN];
+	uint64_t max;
+	int err;
+
+	if (!s->has_soft_limit)
+		return 0;
+	if (t->cgroup) {
+		err = cgroup_memory_max(CGROUP_MOUNTINFO, t->cgroup, &max);
+		snprintf(memcg, sizeof(memcg), "%s", t->cgroup);
+	} else {
+		err = goproc_memcg_max((int)t->pid, &max, memcg, sizeof(memcg));
+	}
+	if (err || s->soft_limit <= max)
+		return 0;
+	gmc_err(v->name, "--soft-limit %s (%" PRIu64 " bytes) is above memory.max %s (%" PRIu64 " bytes) of %s: the OOM killer would act before any warning (Kubernetes' M is 10^6 bytes, gomemctl's M is MiB: use Mi, or bytes)",
+		units_format_bytes(a, sizeof(a), s->soft_limit), s->soft_limit,
+		units_format_bytes(b, sizeof(b), max), max, memcg);
+	return GMC_EXIT_ERROR;
+}
+
 static int send_request(const struct tag_verb *v, const struct target *t,
 			const struct tag_settings *s)
 {
@@ -210,6 +356,10 @@ static int send_request(const struct tag_verb *v, const struct target *t,
 	struct gmc_nl *nl;
 	int ret = GMC_EXIT_ERROR;
 
+	ret = check_memory_max(v, t, s);
+	if (ret)
+		return ret;
+	ret = GMC_EXIT_ERROR;
 	nl = gmc_nl_open(v->name);
 	if (!nl)
 		return GMC_EXIT_ERROR;
@@ -221,8 +371,12 @@ static int send_request(const struct tag_verb *v, const struct target *t,
 		gmc_err(v->name, "%s", strerror(ENOMEM));
 		goto out;
 	}
+	if (v->cmd == GOMEMGUARD_CMD_TAG_NEW)
+		gmc_nl_expect_error(nl, -EEXIST);
 	if (!gmc_nl_transact(nl, req, NULL, NULL))
 		ret = GMC_EXIT_OK;
+	else if (gmc_nl_held_error(nl) == -EEXIST)
+		ret = already_tagged(v, nl, t, s);
 out:
 	gmc_nl_close(nl);
 	return ret;
@@ -283,7 +437,6 @@ int tagargs_main(const struct tag_verb *v, int argc, char *argv[])
 		case '?':
 		case ':':
 			gmc_bad_option(v->name, c, argv);
-			v->usage(stderr);
 			return GMC_EXIT_USAGE;
 		default:
 			if (parse_setting(v->name, c, optarg, &s))
@@ -293,10 +446,8 @@ int tagargs_main(const struct tag_verb *v, int argc, char *argv[])
 	}
 	t.pid_args = argv + optind;
 	t.n_pid_args = (size_t)(argc - optind);
-	if (check(v, &t, &s)) {
-		v->usage(stderr);
+	if (check(v, &t, &s))
 		return GMC_EXIT_USAGE;
-	}
 	if (t.go)
 		return run_go(v, &t, &s);
 	if (t.n_pid_args &&

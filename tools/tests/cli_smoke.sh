@@ -4,7 +4,7 @@
 # Command-line behaviour that needs no module: help, version, usage errors
 # and value checks, all decided before gomemctl opens a netlink socket; and
 # values that are the module's to judge, which must get past the command
-# line (exit status 1 here, where the module is not loaded, instead of 2).
+# line (exit status 3 here, where the module is not loaded, instead of 2).
 # KTAP on stdout; the exit status is non-zero when a test fails.
 #
 # usage: cli_smoke.sh [GOMEMCTL [VERSION]]
@@ -13,7 +13,7 @@
 set -u
 ctl=${1:-$(dirname "$0")/../gomemctl}
 version=${2:-[0-9][^ ]*}
-planned=67
+planned=75
 n=0
 failed=0
 out=$(mktemp)
@@ -45,12 +45,21 @@ echo "1..$planned"
 check "--help prints usage" 0 out '^Usage: gomemctl ' --help
 check "-h lists the verbs" 0 out '^  info +show module version' -h
 check "-V prints the version" 0 out "^gomemctl $version\$" -V
-check "no verb is a usage error" 2 err '^Usage: gomemctl '
+check "no verb is a usage error" 2 err "^Try 'gomemctl --help'\\.\$"
 check "unknown verb is a usage error" 2 err '^gomemctl: unknown command "frobnicate"' frobnicate
 check "unknown global flag is a usage error" 2 err '^gomemctl: unknown option "--bogus"' --bogus info
 check "info --help" 0 out '^Usage: gomemctl info' info --help
 check "help config" 0 out '^Usage: gomemctl config' help config
 check "info with an argument" 2 err '^gomemctl: info: unexpected argument "now"' info now
+check "info without the module exits 3" 3 err '^gomemctl: the gomemguard module is not loaded' info
+check "a usage error is two lines, not the help" 2 err "^Try 'gomemctl tag --help'\\.\$" \
+	tag 4711 --soft-limit 1G --bogus
+check "--inherit=yes names the option" 2 err '^gomemctl: tag: option "--inherit" takes no value$' \
+	tag 4711 --soft-limit 1G --inherit=yes
+check "an unknown long option with a value" 2 err '^gomemctl: tag: unknown option "--bogus=1"$' \
+	tag 4711 --soft-limit 1G --bogus=1
+check "monitor without the module and without --prom-file exits 3" 3 err \
+	'^gomemctl: the gomemguard module is not loaded' monitor --count 1
 check "info with an unknown flag" 2 err '^gomemctl: info: unknown option "-x"' info -x
 check "config without options" 2 err '^gomemctl: config: nothing to change' config
 check "config option without a value" 2 err 'option "--event-interval" needs a value' config --event-interval
@@ -94,20 +103,25 @@ check "tag --no-signal is for set" 2 err 'unknown option "--no-signal"' \
 	tag 4711 --soft-limit 1G --no-signal
 check "tag --cgroup relative and missing" 2 err 'no such directory \(a cgroup path starts with "/"' \
 	tag --cgroup gmg-no-such.slice --soft-limit 1G
-check "tag PID 0 is the module's to refuse" 1 err '^gomemctl: ' tag 0 --soft-limit 1G
-check "tag --levels 90,80 is the module's to refuse" 1 err '^gomemctl: ' \
+check "tag PID 0 is the module's to refuse" 3 err '^gomemctl: ' tag 0 --soft-limit 1G
+check "tag --levels 90,80 is the module's to refuse" 3 err '^gomemctl: ' \
 	tag 0 --soft-limit 1G --levels 90,80
-check "tag --signal 99 is the module's to refuse" 1 err '^gomemctl: ' \
+check "tag --signal 99 is refused before the module" 2 err \
+	'^gomemctl: tag: invalid --signal "99": beyond the signals the kernel has \(1 to 64' \
 	tag 0 --soft-limit 1G --signal 99
+check "tag --signal 65 is refused before the module" 2 err \
+	'invalid --signal "65": beyond the signals the kernel has' tag 4711 --soft-limit 1G --signal 65
+check "tag --signal 64 is the module's to judge" 3 err '^gomemctl: ' \
+	tag 0 --soft-limit 1G --signal 64
 check "tag --signal STOP is refused before the module" 2 err \
 	'^gomemctl: tag: invalid --signal "STOP": a stop signal' tag 4711 --soft-limit 1G --signal STOP
 check "set --signal SIGTSTP is refused before the module" 2 err \
 	'^gomemctl: set: invalid --signal "SIGTSTP": a stop signal' set 4711 --signal SIGTSTP
-check "tag --signal KILL is the module's to judge" 1 err '^gomemctl: ' \
+check "tag --signal KILL is the module's to judge" 3 err '^gomemctl: ' \
 	tag 0 --soft-limit 1G --signal KILL
 check "tag --soft-limit above 1 EiB is refused before the module" 2 err \
 	'invalid --soft-limit "2E": above the module.s bound of 1 EiB' tag 4711 --soft-limit 2E
-check "tag --soft-limit 1E is the module's to judge" 1 err '^gomemctl: ' \
+check "tag --soft-limit 1E is the module's to judge" 3 err '^gomemctl: ' \
 	tag 0 --soft-limit 1E
 check "set without settings" 2 err '^gomemctl: set: nothing to change' set 4711
 check "set with a bad signal" 2 err 'invalid --signal "RTMIN\+99": beyond the real-time signals' \
@@ -137,8 +151,19 @@ check "config --pressure-medium negative" 2 err 'invalid --pressure-medium "-5%"
 	config --pressure-medium -5%
 check "config --pressure-critical beyond u32" 2 err 'invalid --pressure-critical "4294967296": larger than' \
 	config --pressure-critical 4294967296
-check "config --pressure-critical 101 is the module's to refuse" 1 err '^gomemctl: ' \
+check "config --pressure-critical 101 is the module's to refuse" 3 err '^gomemctl: ' \
 	config --pressure-critical 101%
+
+# Not the whole help, which would bury the line that says what is wrong.
+n=$((n + 1))
+"$ctl" tag 4711 --soft-limit 1G --bogus >"$out" 2>"$err"
+if [ "$(wc -l <"$err")" -eq 2 ] && [ ! -s "$out" ]; then
+	echo "ok $n a usage error is one line and where to read more"
+else
+	echo "not ok $n a usage error is one line and where to read more"
+	sed 's/^/# stderr: /' "$err"
+	failed=$((failed + 1))
+fi
 
 echo "# Totals: pass:$((n - failed)) fail:$failed xfail:0 xpass:0 skip:0 error:0"
 [ "$failed" -eq 0 ] && [ "$n" -eq "$planned" ]

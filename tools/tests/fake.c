@@ -109,6 +109,33 @@ static void say(const char *prefix, const char *fmt, va_list ap)
 	snprintf(fake_said + len, SAID_LEN - len, "\n");
 }
 
+/* As in gomemctl.c. */
+static char *capture;
+static size_t capture_len;
+
+void gmc_err_capture(char *buf, size_t len)
+{
+	capture = buf;
+	capture_len = len;
+	if (buf && len)
+		buf[0] = '\0';
+}
+
+static void captured(const char *fmt, va_list ap)
+	__attribute__((format(printf, 1, 0)));
+
+static void captured(const char *fmt, va_list ap)
+{
+	size_t n = strlen(capture);
+
+	if (n && n + 2 < capture_len) {
+		memcpy(capture + n, "; ", 3);
+		n += 2;
+	}
+	if (n + 1 < capture_len)
+		vsnprintf(capture + n, capture_len - n, fmt, ap);
+}
+
 void gmc_err(const char *verb, const char *fmt, ...)
 {
 	char prefix[64];
@@ -117,7 +144,10 @@ void gmc_err(const char *verb, const char *fmt, ...)
 	snprintf(prefix, sizeof(prefix), "gomemctl: %s%s", verb ? verb : "",
 		 verb ? ": " : "");
 	va_start(ap, fmt);
-	say(prefix, fmt, ap);
+	if (capture)
+		captured(fmt, ap);
+	else
+		say(prefix, fmt, ap);
 	va_end(ap);
 }
 
@@ -126,7 +156,10 @@ void gmc_note(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	say("", fmt, ap);
+	if (capture)
+		captured(fmt, ap);
+	else
+		say("", fmt, ap);
 	va_end(ap);
 }
 
@@ -144,6 +177,10 @@ void gmc_bad_option(const char *verb, int c, char *argv[])
 
 	if (c == ':')
 		gmc_err(verb, "option \"%s\" needs a value", arg);
+	else if (optopt && !strncmp(arg, "--", 2))
+		/* A known long option with "=value": its val is no character. */
+		gmc_err(verb, "option \"%.*s\" takes no value", (int)strcspn(arg, "="),
+			arg);
 	else if (optopt)
 		gmc_err(verb, "unknown option \"-%c\"", optopt);
 	else
@@ -352,8 +389,13 @@ struct gmc_nl *fake_open(const char *verb)
 	return nl;
 }
 
+/* A family name no kernel registers (GENL_NAMSIZ is 16). */
+#define ABSENT "gmc-fake-absent"
+
 struct gmc_nl *gmc_nl_open(const char *verb)
 {
+	if (fake_log->module_absent)
+		return open_family(verb, ABSENT);
 	return fake_open(verb);
 }
 
@@ -404,6 +446,8 @@ struct gmc_nl *gmc_nl_open_events(const char *verb)
 	struct gmc_nl *nl;
 	int grp;
 
+	if (fake_log->module_absent)
+		return open_family(verb, ABSENT);
 	fake_log->subscribed = true;
 	nl = open_family(verb, "nlctrl");
 	if (!nl)

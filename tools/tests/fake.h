@@ -35,6 +35,12 @@ struct fake_log {
 	unsigned int len[FAKE_MAX_REQS];
 	unsigned char req[FAKE_MAX_REQS][4096];
 	bool subscribed;
+	/*
+	 * Set by the test, even while a verb runs in a child: gmc_nl_open()
+	 * and gmc_nl_open_events() find no module, through nl.c's own lookup
+	 * of a family no kernel has.
+	 */
+	bool module_absent;
 };
 extern struct fake_log *fake_log;
 

@@ -227,12 +227,14 @@ static struct prom_proc sample_procs[] = {
 		.source = "cgroup", .anon = 1739461754, .file = 310 * MIB,
 		.hwm = 1800000000, .soft_limit = 1932735283, .rate = 10276044,
 		.has_eta = true, .eta_ms = 28500, .eta_limit = "soft",
-		.level_pct = 90, .usage_pct = 90,
+		.level_pct = 90, .usage_pct = 90, .eta_horizon_ms = 30000,
+		.signals_sent = 2,
 	},
 	{
 		.pid = 815, .comm = (char *)"we\"ird\\", .memcg = (char *)"/x\ny",
 		.source = "pid", .anon = 4096, .shmem = MIB, .swap = 8192,
 		.hwm = 12288, .soft_limit = GIB, .rate = -4096, .usage_pct = 1,
+		.eta_horizon_ms = 1500,
 	},
 };
 
@@ -274,43 +276,51 @@ static const char sample_file[] =
 	"gomemguard_oom_kills_total 3\n"
 	"# HELP gomemguard_process_anon_bytes Anonymous resident memory of a watched process.\n"
 	"# TYPE gomemguard_process_anon_bytes gauge\n"
-	"gomemguard_process_anon_bytes{pid=\"4711\",comm=\"payments\",memcg=\"/app.slice\",source=\"cgroup\"} 1739461754\n"
+	"gomemguard_process_anon_bytes{pid=\"4711\",comm=\"payments\",memcg=\"/app.slice\",source=\"cgroup\",unit=\"app.slice\"} 1739461754\n"
 	"gomemguard_process_anon_bytes{pid=\"815\",comm=\"we\\\"ird\\\\\",memcg=\"/x\\ny\",source=\"pid\"} 4096\n"
 	"# HELP gomemguard_process_file_bytes File pages mapped by a watched process.\n"
 	"# TYPE gomemguard_process_file_bytes gauge\n"
-	"gomemguard_process_file_bytes{pid=\"4711\",comm=\"payments\",memcg=\"/app.slice\",source=\"cgroup\"} 325058560\n"
+	"gomemguard_process_file_bytes{pid=\"4711\",comm=\"payments\",memcg=\"/app.slice\",source=\"cgroup\",unit=\"app.slice\"} 325058560\n"
 	"gomemguard_process_file_bytes{pid=\"815\",comm=\"we\\\"ird\\\\\",memcg=\"/x\\ny\",source=\"pid\"} 0\n"
 	"# HELP gomemguard_process_shmem_bytes Shmem and tmpfs pages mapped by a watched process.\n"
 	"# TYPE gomemguard_process_shmem_bytes gauge\n"
-	"gomemguard_process_shmem_bytes{pid=\"4711\",comm=\"payments\",memcg=\"/app.slice\",source=\"cgroup\"} 0\n"
+	"gomemguard_process_shmem_bytes{pid=\"4711\",comm=\"payments\",memcg=\"/app.slice\",source=\"cgroup\",unit=\"app.slice\"} 0\n"
 	"gomemguard_process_shmem_bytes{pid=\"815\",comm=\"we\\\"ird\\\\\",memcg=\"/x\\ny\",source=\"pid\"} 1048576\n"
 	"# HELP gomemguard_process_swap_bytes Anonymous memory of a watched process swapped out.\n"
 	"# TYPE gomemguard_process_swap_bytes gauge\n"
-	"gomemguard_process_swap_bytes{pid=\"4711\",comm=\"payments\",memcg=\"/app.slice\",source=\"cgroup\"} 0\n"
+	"gomemguard_process_swap_bytes{pid=\"4711\",comm=\"payments\",memcg=\"/app.slice\",source=\"cgroup\",unit=\"app.slice\"} 0\n"
 	"gomemguard_process_swap_bytes{pid=\"815\",comm=\"we\\\"ird\\\\\",memcg=\"/x\\ny\",source=\"pid\"} 8192\n"
 	"# HELP gomemguard_process_hwm_bytes High-water mark of anon plus swap of a watched process.\n"
 	"# TYPE gomemguard_process_hwm_bytes gauge\n"
-	"gomemguard_process_hwm_bytes{pid=\"4711\",comm=\"payments\",memcg=\"/app.slice\",source=\"cgroup\"} 1800000000\n"
+	"gomemguard_process_hwm_bytes{pid=\"4711\",comm=\"payments\",memcg=\"/app.slice\",source=\"cgroup\",unit=\"app.slice\"} 1800000000\n"
 	"gomemguard_process_hwm_bytes{pid=\"815\",comm=\"we\\\"ird\\\\\",memcg=\"/x\\ny\",source=\"pid\"} 12288\n"
 	"# HELP gomemguard_process_growth_bytes_per_second Growth of anon plus swap over the tag's rate window (negative: shrinking).\n"
 	"# TYPE gomemguard_process_growth_bytes_per_second gauge\n"
-	"gomemguard_process_growth_bytes_per_second{pid=\"4711\",comm=\"payments\",memcg=\"/app.slice\",source=\"cgroup\"} 10276044\n"
+	"gomemguard_process_growth_bytes_per_second{pid=\"4711\",comm=\"payments\",memcg=\"/app.slice\",source=\"cgroup\",unit=\"app.slice\"} 10276044\n"
 	"gomemguard_process_growth_bytes_per_second{pid=\"815\",comm=\"we\\\"ird\\\\\",memcg=\"/x\\ny\",source=\"pid\"} -4096\n"
 	"# HELP gomemguard_process_soft_limit_bytes Soft limit of a watched process (anon plus swap).\n"
 	"# TYPE gomemguard_process_soft_limit_bytes gauge\n"
-	"gomemguard_process_soft_limit_bytes{pid=\"4711\",comm=\"payments\",memcg=\"/app.slice\",source=\"cgroup\"} 1932735283\n"
+	"gomemguard_process_soft_limit_bytes{pid=\"4711\",comm=\"payments\",memcg=\"/app.slice\",source=\"cgroup\",unit=\"app.slice\"} 1932735283\n"
 	"gomemguard_process_soft_limit_bytes{pid=\"815\",comm=\"we\\\"ird\\\\\",memcg=\"/x\\ny\",source=\"pid\"} 1073741824\n"
 	"# HELP gomemguard_process_level_percent Highest warn level crossed, in percent of the soft limit; 0 for none.\n"
 	"# TYPE gomemguard_process_level_percent gauge\n"
-	"gomemguard_process_level_percent{pid=\"4711\",comm=\"payments\",memcg=\"/app.slice\",source=\"cgroup\"} 90\n"
+	"gomemguard_process_level_percent{pid=\"4711\",comm=\"payments\",memcg=\"/app.slice\",source=\"cgroup\",unit=\"app.slice\"} 90\n"
 	"gomemguard_process_level_percent{pid=\"815\",comm=\"we\\\"ird\\\\\",memcg=\"/x\\ny\",source=\"pid\"} 0\n"
 	"# HELP gomemguard_process_usage_ratio Anon plus swap as a share of the soft limit.\n"
 	"# TYPE gomemguard_process_usage_ratio gauge\n"
-	"gomemguard_process_usage_ratio{pid=\"4711\",comm=\"payments\",memcg=\"/app.slice\",source=\"cgroup\"} 0.90\n"
+	"gomemguard_process_usage_ratio{pid=\"4711\",comm=\"payments\",memcg=\"/app.slice\",source=\"cgroup\",unit=\"app.slice\"} 0.90\n"
 	"gomemguard_process_usage_ratio{pid=\"815\",comm=\"we\\\"ird\\\\\",memcg=\"/x\\ny\",source=\"pid\"} 0.01\n"
+	"# HELP gomemguard_process_eta_horizon_seconds The tag's ETA horizon: an ETA below it sends an eta event.\n"
+	"# TYPE gomemguard_process_eta_horizon_seconds gauge\n"
+	"gomemguard_process_eta_horizon_seconds{pid=\"4711\",comm=\"payments\",memcg=\"/app.slice\",source=\"cgroup\",unit=\"app.slice\"} 30.000\n"
+	"gomemguard_process_eta_horizon_seconds{pid=\"815\",comm=\"we\\\"ird\\\\\",memcg=\"/x\\ny\",source=\"pid\"} 1.500\n"
+	"# HELP gomemguard_process_signals_sent_total Fuse signals the module sent to a watched process since it was tagged.\n"
+	"# TYPE gomemguard_process_signals_sent_total counter\n"
+	"gomemguard_process_signals_sent_total{pid=\"4711\",comm=\"payments\",memcg=\"/app.slice\",source=\"cgroup\",unit=\"app.slice\"} 2\n"
+	"gomemguard_process_signals_sent_total{pid=\"815\",comm=\"we\\\"ird\\\\\",memcg=\"/x\\ny\",source=\"pid\"} 0\n"
 	"# HELP gomemguard_process_eta_seconds Time until a watched process reaches the limit nearest at its current growth; absent when it is not growing towards one.\n"
 	"# TYPE gomemguard_process_eta_seconds gauge\n"
-	"gomemguard_process_eta_seconds{pid=\"4711\",comm=\"payments\",memcg=\"/app.slice\",source=\"cgroup\",limit=\"soft\"} 28.500\n"
+	"gomemguard_process_eta_seconds{pid=\"4711\",comm=\"payments\",memcg=\"/app.slice\",source=\"cgroup\",unit=\"app.slice\",limit=\"soft\"} 28.500\n"
 	"# HELP gomemguard_memcg_usage_bytes memory.current of a memory cgroup holding watched processes.\n"
 	"# TYPE gomemguard_memcg_usage_bytes gauge\n"
 	"gomemguard_memcg_usage_bytes{memcg=\"/app.slice\"} 2040109465\n"
@@ -427,6 +437,33 @@ static bool test_prom_render(void)
 }
 
 /* No module: its one metric says so; no --exec: no exec metrics. */
+/* A container of a pod, systemd cgroup driver: its names as labels. */
+static bool test_prom_names(void)
+{
+	struct prom_proc proc = sample_procs[0];
+	struct prom_snapshot snap = {
+		.up = true, .version = (char *)"9.8.7",
+		.kernel_release = (char *)"6.1.0-56-amd64",
+		.procs = &proc, .n_procs = 1,
+	};
+	struct prom_counters c = { 0 };
+	static const char want[] =
+		"gomemguard_process_anon_bytes{pid=\"4711\",comm=\"payments\","
+		"memcg=\"/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod5d3c4a5e_9b0a_4e0c_8e3a_2c9f6f1b7d21.slice/cri-containerd-8f1e0c7b.scope\","
+		"source=\"cgroup\",unit=\"cri-containerd-8f1e0c7b.scope\","
+		"pod_uid=\"5d3c4a5e-9b0a-4e0c-8e3a-2c9f6f1b7d21\",container_id=\"8f1e0c7b\"} 1739461754\n";
+	char *got;
+	bool ok;
+
+	proc.memcg = (char *)"/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod5d3c4a5e_9b0a_4e0c_8e3a_2c9f6f1b7d21.slice/cri-containerd-8f1e0c7b.scope";
+	got = render(&snap, &c);
+	ok = strstr(got, want) || fail("no line %s", want);
+	if (!ok)
+		ktap_diag("rendered", got);
+	free(got);
+	return ok;
+}
+
 static bool test_prom_render_down(void)
 {
 	static const char want[] =
@@ -542,7 +579,7 @@ static bool test_exec_env(void)
 {
 	static const char json[] =
 		"{\"event\":\"warn\",\"seq\":12,\"pid\":4711,\"comm\":\"go svc\","
-		"\"rate_bps\":-4096,\"eta_ms\":null,\"inherit\":true,"
+		"\"rate_bytes_per_s\":-4096,\"eta_ms\":null,\"inherit\":true,"
 		"\"psi_some_avg10\":12.34,\"levels\":[80,90,100],"
 		"\"snapshot\":[{\"pid\":1}],\"memcg\":\"/app.slice\","
 		"\"u\":18446744073709551615,\"names\":[\"a\",\"b\"],\"o\":{}}";
@@ -550,7 +587,7 @@ static bool test_exec_env(void)
 		"PATH=/bin", "HOME=/root",
 		"GOMEMGUARD_EVENT=warn", "GOMEMGUARD_SEQ=12",
 		"GOMEMGUARD_PID=4711", "GOMEMGUARD_COMM=go svc",
-		"GOMEMGUARD_RATE_BPS=-4096", "GOMEMGUARD_INHERIT=true",
+		"GOMEMGUARD_RATE_BYTES_PER_S=-4096", "GOMEMGUARD_INHERIT=true",
 		"GOMEMGUARD_PSI_SOME_AVG10=12.34",
 		"GOMEMGUARD_LEVELS=80,90,100",
 		"GOMEMGUARD_MEMCG=/app.slice",
@@ -787,6 +824,9 @@ struct run {
 	char out[16384];
 };
 
+/* The monitor running, for run_monitor()'s meanwhile(). */
+static pid_t monitor_pid;
+
 static void run_monitor(struct run *r, const char *const args[],
 			void (*meanwhile)(void))
 {
@@ -806,6 +846,7 @@ static void run_monitor(struct run *r, const char *const args[],
 	pid = fork();
 	if (pid < 0)
 		abort();
+	monitor_pid = pid;
 	if (pid == 0) {
 		dup2(fileno(out), STDOUT_FILENO);
 		optind = 0;
@@ -1055,6 +1096,29 @@ static bool test_monitor_syslog(void)
 			 "gomemctl: monitor: lost 2 events (seq 2..3)\n");
 }
 
+/*
+ * With GMC_PROM_SAVE=DIR, a copy of the file monitor wrote goes to DIR/name,
+ * for promtool check metrics (selftests/host/prom_rules_test.sh).
+ */
+static void save_copy(const char *file, const char *name)
+{
+	const char *dir = getenv("GMC_PROM_SAVE");
+	char *text, *path;
+	FILE *f;
+
+	if (!dir || !(text = slurp(file)))
+		return;
+	if (asprintf(&path, "%s/%s", dir, name) < 0)
+		abort();
+	f = fopen(path, "w");
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+	free(path);
+	free(text);
+}
+
 static bool test_monitor_prom(void)
 {
 	char *file = path_of("gomemguard.prom"), *got;
@@ -1062,8 +1126,8 @@ static bool test_monitor_prom(void)
 	static const char *const want[] = {
 		"gomemguard_module_up 1\n",
 		"gomemguard_module_info{version=\"9.8.7\",kernel_release=\"6.1.0-56-amd64\"} 1\n",
-		"gomemguard_process_anon_bytes{pid=\"4711\",comm=\"payments\",memcg=\"/app.slice\",source=\"pid\"} 1739461754\n",
-		"gomemguard_process_eta_seconds{pid=\"4711\",comm=\"payments\",memcg=\"/app.slice\",source=\"pid\",limit=\"soft\"} 28.500\n",
+		"gomemguard_process_anon_bytes{pid=\"4711\",comm=\"payments\",memcg=\"/app.slice\",source=\"pid\",unit=\"app.slice\"} 1739461754\n",
+		"gomemguard_process_eta_seconds{pid=\"4711\",comm=\"payments\",memcg=\"/app.slice\",source=\"pid\",unit=\"app.slice\",limit=\"soft\"} 28.500\n",
 		"gomemguard_memcg_max_bytes{memcg=\"/app.slice\"} 2147483648\n",
 		"gomemguard_memcg_swapbacked_bytes{memcg=\"/app.slice\"} 1739461754\n",
 		/* From the memory.stat and memory.pressure of main()'s tree. */
@@ -1094,6 +1158,7 @@ static bool test_monitor_prom(void)
 			ok = fail("no line %s", want[i]);
 	if (!ok && got)
 		ktap_diag("file", got);
+	save_copy(file, "up.prom");
 	/* Written at the start and at the exit: two refreshes of 3 requests. */
 	if (fake_log->n_reqs < 6)
 		ok = fail("%u requests", fake_log->n_reqs);
@@ -1121,6 +1186,163 @@ static bool test_monitor_prom_unwritable(void)
 	ok = (r.status == 1 || fail("status %d, expected 1", r.status)) &&
 	     same_text("stdout", r.out, "") &&
 	     same_text("stderr", fake_said, want);
+	free(file);
+	return ok;
+}
+
+/* Polls for up to 10 s until path holds line. */
+static bool wait_for_line(const char *path, const char *line)
+{
+	int i;
+
+	for (i = 0; i < 1000; i++) {
+		char *got = slurp(path);
+		bool found = got && strstr(got, line);
+
+		free(got);
+		if (found)
+			return true;
+		usleep(10000);
+	}
+	return fail("%s never held %s", path, line);
+}
+
+static bool still_running(void)
+{
+	return waitpid(monitor_pid, NULL, WNOHANG) == 0 ||
+	       fail("monitor exited while the module was away");
+}
+
+static const char down_said[] =
+	"gomemctl: monitor: the gomemguard module is not loaded (run \"modprobe gomemguard\" as root, or install it with \"make dkms-install\"); looking for it again every 30 s at most, gomemguard_module_up 0 meanwhile\n";
+static const char back_said[] =
+	"gomemctl: monitor: the gomemguard module is loaded: receiving its events again\n";
+
+static char *prom_file;
+static bool away_ok;
+
+/* No module for 2.5 s (retries at 1 s and 3 s), then it appears. */
+static void module_appears(void)
+{
+	away_ok = wait_for_line(prom_file, "gomemguard_module_up 0\n");
+	save_copy(prom_file, "down.prom");
+	usleep(2500000);
+	away_ok &= still_running() &&
+		   same_text("stderr while away", fake_said, down_said);
+	fake_log->module_absent = false;
+}
+
+static bool test_monitor_prom_no_module(void)
+{
+	char *file = path_of("gomemguard.prom"), *got, want[1024];
+	const char *args[] = { "monitor", "-q", "--prom-file", file, NULL };
+	static const char stale[] =
+		"gomemguard_process_anon_bytes{pid=\"99\",comm=\"before\",memcg=\"/\",source=\"pid\"} 1\n";
+	FILE *f = must(fopen(file, "w"));
+	struct run r;
+	bool ok = true;
+
+	/* What a monitor wrote before the machine rebooted. */
+	fputs(stale, f);
+	fclose(f);
+	prom_file = file;
+	fake_log->module_absent = true;
+	fake_answer_with(answer_refresh);
+	fake_queue_event(event(GOMEMGUARD_EVENT_WARN, 1), NULL);
+	run_monitor(&r, args, module_appears);
+	got = slurp(file);
+	snprintf(want, sizeof(want), "%s%s", down_said, back_said);
+	if (r.status)
+		ok = fail("status %d", r.status);
+	if (!away_ok)
+		ok = false;
+	if (!got || !strstr(got, "gomemguard_module_up 1\n") ||
+	    !strstr(got, "gomemguard_process_anon_bytes{pid=\"4711\"") ||
+	    strstr(got, stale))
+		ok = fail("the module's series are not in the file");
+	if (!ok && got)
+		ktap_diag("file", got);
+	ok &= same_text("stderr", fake_said, want);
+	unlink(file);
+	free(file);
+	free(got);
+	return ok;
+}
+
+/* Loaded, unloaded, loaded again, while monitor refreshes every second. */
+static void module_goes_and_comes(void)
+{
+	away_ok = wait_for_line(prom_file, "gomemguard_module_up 1\n");
+	fake_log->module_absent = true;
+	away_ok &= wait_for_line(prom_file, "gomemguard_module_up 0\n") &&
+		   still_running();
+	fake_log->module_absent = false;
+	away_ok &= wait_for_line(prom_file, "gomemguard_module_up 1\n");
+	kill(monitor_pid, SIGTERM);
+}
+
+static bool test_monitor_prom_unload(void)
+{
+	char *file = path_of("gomemguard.prom"), want[1024];
+	const char *args[] = { "monitor", "-q", "--prom-file", file,
+			       "--prom-interval", "1s", NULL };
+	struct run r;
+	bool ok = true;
+
+	prom_file = file;
+	fake_answer_with(answer_refresh);
+	fake_events_end_with_sigterm(false);
+	run_monitor(&r, args, module_goes_and_comes);
+	snprintf(want, sizeof(want), "%s%s", down_said, back_said);
+	if (r.status)
+		ok = fail("status %d", r.status);
+	if (!away_ok)
+		ok = false;
+	/* Subscribed twice: at the start, and once the module was back. */
+	ok &= same_text("stderr", fake_said, want);
+	unlink(file);
+	free(file);
+	return ok;
+}
+
+/* The module there, but refusing this listener (no CAP_NET_ADMIN). */
+static void answer_subscribe_refused(struct nlmsghdr *req)
+{
+	static const struct fake_tlvs t = {
+		.msg = "listening needs CAP_NET_ADMIN (or module parameter open_read=1)",
+	};
+
+	fake_queue(fake_ack(req, -EPERM, false, &t), NULL);
+}
+
+static void wait_and_stop(void)
+{
+	away_ok = wait_for_line(prom_file, "gomemguard_module_up 1\n");
+	/* Tries at 0, 1 and 3 s. */
+	usleep(3500000);
+	away_ok &= still_running();
+	kill(monitor_pid, SIGTERM);
+}
+
+/* Said once, not once per try. */
+static bool test_monitor_prom_refused(void)
+{
+	char *file = path_of("gomemguard.prom");
+	const char *args[] = { "monitor", "-q", "--prom-file", file, NULL };
+	struct run r;
+	bool ok = true;
+
+	prom_file = file;
+	fake_answer_with(answer_refresh);
+	fake_subscribe_with(answer_subscribe_refused);
+	run_monitor(&r, args, wait_and_stop);
+	if (r.status)
+		ok = fail("status %d", r.status);
+	if (!away_ok)
+		ok = false;
+	ok &= same_text("stderr", fake_said,
+			"gomemctl: monitor: Operation not permitted; kernel reports: listening needs CAP_NET_ADMIN (or module parameter open_read=1); subscribing again every 30 s at most\n");
+	unlink(file);
 	free(file);
 	return ok;
 }
@@ -1172,6 +1394,8 @@ static const struct {
 	{ "prom: bytes that are not UTF-8 become U+FFFD", test_prom_utf8, false },
 	{ "prom: the whole file, absent values left out", test_prom_render,
 	  false },
+	{ "prom: unit, pod_uid and container_id labels from the memcg's path",
+	  test_prom_names, false },
 	{ "prom: a module that cannot be read is module_up 0",
 	  test_prom_render_down, false },
 	{ "prom: the file is replaced whole, no temporary file stays",
@@ -1198,6 +1422,12 @@ static const struct {
 	  test_monitor_prom, true },
 	{ "monitor --prom-file: an unwritable file is an error at once",
 	  test_monitor_prom_unwritable, true },
+	{ "monitor --prom-file: no module is module_up 0, it waits, then subscribes",
+	  test_monitor_prom_no_module, true },
+	{ "monitor --prom-file: a module unloaded and loaded again is followed",
+	  test_monitor_prom_unload, true },
+	{ "monitor --prom-file: a listener refused is said once, not per try",
+	  test_monitor_prom_refused, true },
 	{ "monitor: service options checked as usage errors",
 	  test_monitor_usage, false },
 };

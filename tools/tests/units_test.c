@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../cgname.h"
 #include "../levels.h"
 #include "../signals.h"
 #include "../units.h"
@@ -121,6 +122,12 @@ static const struct parse_case fuse_cases[] = {
 	{ "USR1", 0, SIGUSR1, NULL },
 	{ "TERM", 0, SIGTERM, NULL },
 	{ "FOO", -EINVAL, 0, "unknown signal name" },
+	/* The module's policy range, 1..64, refused before asking it. */
+	{ "64", 0, 64, NULL },
+	{ "RTMAX", 0, 64, NULL },
+	{ "65", -ERANGE, 0, "beyond the signals the kernel has (1 to 64" },
+	{ "99", -ERANGE, 0, "beyond the signals the kernel has" },
+	{ "4294967295", -ERANGE, 0, "beyond the signals the kernel has" },
 };
 
 static const struct parse_case size_cases[] = {
@@ -136,6 +143,11 @@ static const struct parse_case size_cases[] = {
 	{ "1.5K", 0, 1536, NULL },
 	{ "512M", 0, 512 * MIB, NULL },
 	{ "64Mi", 0, 64 * MIB, NULL },
+	/* Kubernetes' Mi and Gi mean the same; its M (10^6) is not ours. */
+	{ "256Mi", 0, 268435456, NULL },
+	{ "256M", 0, 268435456, NULL },
+	{ "1Gi", 0, GIB, NULL },
+	{ "244Mi", 0, 255852544, NULL },
 	{ "2G", 0, 2 * GIB, NULL },
 	{ "1.5GiB", 0, 1610612736, NULL },
 	{ "0.1G", 0, 107374182, NULL },		/* 107374182.4, truncated */
@@ -349,6 +361,58 @@ static const uint64_t roundtrip_cases[] = {
 #define N_FUSE_NUMBER_TESTS 4
 #define N_RT_FORMAT_TESTS 4
 #define N_LEVELS_FORMAT_TESTS 3
+/* Memory cgroup paths as systemd and the kubelet lay them out. */
+static const struct {
+	const char *path;
+	const char *unit, *pod_uid, *container_id;
+} cgname_cases[] = {
+	{ "/system.slice/payments.service", "payments.service", "", "" },
+	{ "/user.slice/user-1000.slice/session-3.scope", "session-3.scope", "", "" },
+	{ "/app.slice", "app.slice", "", "" },
+	{ "/", "", "", "" },
+	{ "/batch/worker", "", "", "" },
+	/* cgroupfs driver: burstable, and guaranteed (no QoS level). */
+	{ "/kubepods/burstable/pod5d3c4a5e-9b0a-4e0c-8e3a-2c9f6f1b7d21/"
+	  "8f1e0c7b2a9d4e3f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f",
+	  "", "5d3c4a5e-9b0a-4e0c-8e3a-2c9f6f1b7d21",
+	  "8f1e0c7b2a9d4e3f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f" },
+	{ "/kubepods/pod0a1b2c3d-0000-4000-8000-000000000001/abc123",
+	  "", "0a1b2c3d-0000-4000-8000-000000000001", "abc123" },
+	{ "/kubepods/besteffort/pod0a1b2c3d-0000-4000-8000-000000000002",
+	  "", "0a1b2c3d-0000-4000-8000-000000000002", "" },
+	/* systemd driver: containerd, docker, CRI-O; guaranteed has no QoS slice. */
+	{ "/kubepods.slice/kubepods-burstable.slice/"
+	  "kubepods-burstable-pod5d3c4a5e_9b0a_4e0c_8e3a_2c9f6f1b7d21.slice/"
+	  "cri-containerd-8f1e0c7b2a9d4e3f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f.scope",
+	  "cri-containerd-8f1e0c7b2a9d4e3f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f.scope",
+	  "5d3c4a5e-9b0a-4e0c-8e3a-2c9f6f1b7d21",
+	  "8f1e0c7b2a9d4e3f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f" },
+	{ "/kubepods.slice/kubepods-pod0a1b2c3d_0000_4000_8000_000000000001.slice/"
+	  "docker-4b825dc642cb6eb9a060e54bf8d69288fbee4904.scope",
+	  "docker-4b825dc642cb6eb9a060e54bf8d69288fbee4904.scope",
+	  "0a1b2c3d-0000-4000-8000-000000000001",
+	  "4b825dc642cb6eb9a060e54bf8d69288fbee4904" },
+	{ "/kubepods.slice/kubepods-besteffort.slice/"
+	  "kubepods-besteffort-pod0a1b2c3d_0000_4000_8000_000000000002.slice/"
+	  "crio-1234abcd.scope",
+	  "crio-1234abcd.scope", "0a1b2c3d-0000-4000-8000-000000000002",
+	  "1234abcd" },
+	/* The pod's own slice, before a container is in it. */
+	{ "/kubepods.slice/kubepods-burstable.slice/"
+	  "kubepods-burstable-pod0a1b2c3d_0000_4000_8000_000000000003.slice",
+	  "kubepods-burstable-pod0a1b2c3d_0000_4000_8000_000000000003.slice",
+	  "0a1b2c3d-0000-4000-8000-000000000003", "" },
+	/* conmon is CRI-O's monitor, not the container. */
+	{ "/kubepods.slice/kubepods-burstable.slice/"
+	  "kubepods-burstable-pod0a1b2c3d_0000_4000_8000_000000000004.slice/"
+	  "crio-conmon-1234abcd.scope",
+	  "crio-conmon-1234abcd.scope", "0a1b2c3d-0000-4000-8000-000000000004",
+	  "" },
+	/* Not under kubepods: a pod-looking name is no pod. */
+	{ "/system.slice/podman-1234.scope", "podman-1234.scope", "", "" },
+	{ "/podcasts/pod7", "", "", "" },
+};
+
 #define N_TESTS (ARRAY_SIZE(u64_cases) + ARRAY_SIZE(u32_cases) +	\
 		 ARRAY_SIZE(ms_cases) + ARRAY_SIZE(size_cases) +	\
 		 ARRAY_SIZE(duration_cases) + ARRAY_SIZE(signal_cases) +	\
@@ -358,7 +422,8 @@ static const uint64_t roundtrip_cases[] = {
 		 ARRAY_SIZE(rate_cases) + ARRAY_SIZE(signal_fmt_cases) +	\
 		 ARRAY_SIZE(elapsed_cases) + ARRAY_SIZE(hundredths_cases) + \
 		 N_RT_FORMAT_TESTS + N_LEVELS_FORMAT_TESTS +		\
-		 ARRAY_SIZE(roundtrip_cases) + N_TRUNCATION_TESTS)
+		 ARRAY_SIZE(roundtrip_cases) + N_TRUNCATION_TESTS +	\
+		 ARRAY_SIZE(cgname_cases))
 
 static unsigned int test_no, passed, failed;
 
@@ -627,6 +692,22 @@ static void run_truncation(void)
 	       "format_bytes into a 4-byte buffer is cut and terminated");
 }
 
+static void run_cgname(void)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cgname_cases); i++) {
+		struct cgname n;
+
+		cgname_parse(cgname_cases[i].path, &n);
+		report(!strcmp(n.unit, cgname_cases[i].unit) &&
+		       !strcmp(n.pod_uid, cgname_cases[i].pod_uid) &&
+		       !strcmp(n.container_id, cgname_cases[i].container_id),
+		       "cgname %s: unit \"%s\", pod_uid \"%s\", container_id \"%s\"",
+		       cgname_cases[i].path, n.unit, n.pod_uid, n.container_id);
+	}
+}
+
 int main(void)
 {
 	printf("TAP version 13\n1..%zu\n", (size_t)N_TESTS);
@@ -658,6 +739,7 @@ int main(void)
 	run_formats();
 	run_roundtrip();
 	run_truncation();
+	run_cgname();
 	printf("# Totals: pass:%u fail:%u xfail:0 xpass:0 skip:0 error:0\n",
 	       passed, failed);
 	return failed || test_no != N_TESTS;

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -89,6 +90,17 @@ static char *format(const char *fmt, ...)
 }
 
 /* The failure's story, for the KTAP diagnostics. */
+/*
+ * The cgroup2 tree the verbs read memory.stat and memory.pressure from,
+ * and where --cgroup paths must exist
+ * (GOMEMCTL_CGROUP2_ROOT, set for every test): cg2_base/root stands for the
+ * global root.  /app.slice has both files; /system.slice/worker.service
+ * neither; the root itself neither.  cg2_base holds a memory.stat of its
+ * own, which a path with ".." would reach.
+ */
+static char cg2_base[] = "/tmp/gmg-cg2.XXXXXX";
+static char cg2_root[sizeof(cg2_base) + 8];
+
 static bool fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 static bool fail(const char *fmt, ...)
@@ -289,7 +301,7 @@ static const char proc_full_json[] =
 	"\"cgroup\":\"/app.slice\",\"memcg\":\"/app.slice\",\"memcg_id\":1234,"
 	"\"anon_bytes\":1739461754,\"swap_bytes\":0,\"shmem_bytes\":0,"
 	"\"file_bytes\":325058560,\"hwm_bytes\":1800000000,"
-	"\"rate_bps\":10276044,\"eta_ms\":28500,\"eta_limit\":\"soft\","
+	"\"rate_bytes_per_s\":10276044,\"eta_ms\":28500,\"eta_limit\":\"soft\","
 	"\"level_pct\":90,\"usage_pct\":90,\"soft_limit_bytes\":1932735283,"
 	"\"levels\":[80,90,100],\"eta_horizon_ms\":30000,\"signal\":10,"
 	"\"rate_window_ms\":5000,\"inherit\":true,\"limit_origin\":\"gomemlimit\","
@@ -328,7 +340,7 @@ static const char proc_minimal_json[] =
 	"{\"pid\":815,\"comm\":\"worker\",\"source\":\"pid\",\"cgroup\":null,"
 	"\"memcg\":\"/system.slice/worker.service\",\"memcg_id\":99,"
 	"\"anon_bytes\":4096,\"swap_bytes\":8192,\"shmem_bytes\":1048576,"
-	"\"file_bytes\":0,\"hwm_bytes\":12288,\"rate_bps\":-4096,"
+	"\"file_bytes\":0,\"hwm_bytes\":12288,\"rate_bytes_per_s\":-4096,"
 	"\"eta_ms\":null,\"eta_limit\":null,\"level_pct\":0,\"usage_pct\":1,"
 	"\"soft_limit_bytes\":1073741824,\"levels\":[80,90,100],"
 	"\"eta_horizon_ms\":30000,\"signal\":null,\"rate_window_ms\":5000,"
@@ -474,12 +486,38 @@ static bool line_equals(const char *text, int i, const char *want)
 	return ok || fail("line %d differs", i + 1);
 }
 
+/*
+ * "time" and "time_unix_ns" of a CLOCK_BOOTTIME stamp, by the fake clocks
+ * (2026-11-27 09:00:00 UTC, ten days after boot), with a comma after.
+ */
+static char *wall_keys(uint64_t time_ns)
+{
+	uint64_t wall = FAKE_REALTIME_NS - FAKE_BOOTTIME_NS + time_ns;
+	time_t secs = (time_t)(wall / 1000000000);
+	char date[32];
+	struct tm tm;
+
+	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", gmtime_r(&secs, &tm));
+	return format("\"time\":\"%s.%09" PRIu64 "Z\",\"time_unix_ns\":%" PRIu64 ",",
+		      date, wall % 1000000000, wall);
+}
+
+/* What monitor reads from the memcg paths of /app.slice and of worker. */
+#define APP_NAMES "\"unit\":\"app.slice\",\"pod_uid\":null,\"container_id\":null,"
+#define WORKER_NAMES \
+	"\"unit\":\"worker.service\",\"pod_uid\":null,\"container_id\":null,"
+
 /* The proc JSON with the event's keys added. */
 static char *event_json(const char *event, uint64_t seq, uint64_t time_ns,
 			const char *proc)
 {
-	return format("{\"event\":\"%s\",\"seq\":%" PRIu64 ",\"time_ns\":%" PRIu64 ",%s",
-		      event, seq, time_ns, proc + 1);
+	char *wall = wall_keys(time_ns), *s;
+
+	s = format("{\"event\":\"%s\",\"seq\":%" PRIu64 ",\"time_ns\":%" PRIu64 ",%s%s%s",
+		   event, seq, time_ns, wall,
+		   proc == proc_full_json ? APP_NAMES : WORKER_NAMES, proc + 1);
+	free(wall);
+	return s;
 }
 
 static struct nl_msg *event_msg(uint32_t event, uint64_t seq,
@@ -524,8 +562,8 @@ static bool test_tag_encoding(void)
 static bool test_tag_cgroup_relative(void)
 {
 	static const char *const args[] = {
-		"tag", "--soft-limit", "512M", "--cgroup", "/gmg-no-such.slice/x",
-		NULL,
+		"tag", "--soft-limit", "512M", "--cgroup",
+		"/system.slice/worker.service", NULL,
 	};
 	struct sent s;
 	struct run r;
@@ -534,8 +572,74 @@ static bool test_tag_cgroup_relative(void)
 	run_verb(&r, tag_main, args);
 	return check_run(&r, 0, "", "") && decode(0, &s) &&
 	       sent_head(&s, GOMEMGUARD_CMD_TAG_NEW, false, 2) &&
-	       sent_string(&s, GOMEMGUARD_A_CGROUP, "/gmg-no-such.slice/x") &&
+	       sent_string(&s, GOMEMGUARD_A_CGROUP,
+			   "/system.slice/worker.service") &&
 	       sent_u64(&s, GOMEMGUARD_A_SOFT_LIMIT, 512ULL << 20);
+}
+
+/*
+ * The reported trap: a pod's "memory: 256M" is 256 * 10^6 bytes in
+ * memory.max, and --soft-limit 256M is 256 MiB, above it.  Refused with
+ * both numbers, nothing sent; 244Mi fits and is sent.
+ */
+static bool test_soft_limit_above_max(void)
+{
+	static const char *const above[] = {
+		"tag", "--cgroup", "/app.slice", "--soft-limit", "256M", NULL,
+	};
+	static const char *const set_above[] = {
+		"set", "--cgroup", "/app.slice", "--soft-limit", "1G", NULL,
+	};
+	static const char *const below[] = {
+		"tag", "--cgroup", "/app.slice", "--soft-limit", "244Mi", NULL,
+	};
+	char path[sizeof(cg2_root) + 32];
+	struct sent snt;
+	struct run r;
+	bool ok;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/app.slice/memory.max", cg2_root);
+	f = must(fopen(path, "w"));
+	fputs("256000000\n", f);
+	fclose(f);
+	fake_answer_with(answer_ack);
+	run_verb(&r, tag_main, above);
+	ok = check_run(&r, 1, "",
+		       "gomemctl: tag: --soft-limit 256 MiB (268435456 bytes) is above memory.max 244 MiB (256000000 bytes) of /app.slice: the OOM killer would act before any warning (Kubernetes' M is 10^6 bytes, gomemctl's M is MiB: use Mi, or bytes)\n") &&
+	     (fake_log->n_reqs == 0 || fail("%u requests sent", fake_log->n_reqs));
+	fake_reset();
+	fake_answer_with(answer_ack);
+	run_verb(&r, set_main, set_above);
+	ok = ok && check_run(&r, 1, "", NULL) &&
+	     (strstr(fake_said, "gomemctl: set: --soft-limit 1 GiB (1073741824 bytes) is above memory.max 244 MiB (256000000 bytes)") ||
+	      fail("set said: %s", fake_said));
+	fake_reset();
+	fake_answer_with(answer_ack);
+	run_verb(&r, tag_main, below);
+	ok = ok && check_run(&r, 0, "", "") && decode(0, &snt) &&
+	     sent_u64(&snt, GOMEMGUARD_A_SOFT_LIMIT, 244ULL << 20);
+	unlink(path);
+	return ok;
+}
+
+/* Not below the cgroup2 root (setup_cg2_tree()'s): said, nothing sent. */
+static bool test_tag_cgroup_missing(void)
+{
+	static const char *const args[] = {
+		"tag", "--soft-limit", "512M", "--cgroup", "/gmg-no-such.slice/x",
+		NULL,
+	};
+	char said[512];
+	struct run r;
+
+	snprintf(said, sizeof(said),
+		 "gomemctl: tag: no such cgroup: /gmg-no-such.slice/x (no directory %s/gmg-no-such.slice/x)\n",
+		 cg2_root);
+	fake_answer_with(answer_ack);
+	run_verb(&r, tag_main, args);
+	return check_run(&r, GMC_EXIT_ERROR, "", said) &&
+	       (fake_log->n_reqs == 0 || fail("%u requests sent", fake_log->n_reqs));
 }
 
 /* The first cgroup2 mount point in mountinfo, if there is one. */
@@ -597,7 +701,7 @@ static bool test_tag_levels_refused(void)
 static bool test_tag_pid_zero(void)
 {
 	static const char *const args[] = {
-		"tag", "0", "--soft-limit", "1G", "--signal", "99", NULL,
+		"tag", "0", "--soft-limit", "1G", "--signal", "64", NULL,
 	};
 	struct sent s;
 	struct run r;
@@ -608,7 +712,96 @@ static bool test_tag_pid_zero(void)
 			 "gomemctl: tag: No such process\n"
 			 "kernel reports: no such process (attribute pid)\n") &&
 	       decode(0, &s) && sent_u32(&s, GOMEMGUARD_A_PID, 0) &&
-	       sent_u32(&s, GOMEMGUARD_A_SIGNAL, 99);
+	       sent_u32(&s, GOMEMGUARD_A_SIGNAL, 64);
+}
+
+/*
+ * PID 4711 tagged with --soft-limit 1G and the defaults (source, below),
+ * /app.slice as answer_tag_dump() has it: TAG_NEW is EEXIST.
+ */
+static uint32_t existing_source = GOMEMGUARD_SOURCE_PID;
+
+static void answer_tagged_already(struct nlmsghdr *req)
+{
+	static const uint32_t levels[] = { 80, 90, 100 };
+	static const struct fake_tlvs pid_t_tlvs = {
+		.msg = "process is already tagged",
+	};
+	static const struct fake_tlvs cg_tlvs = {
+		.msg = "process is already watched through a cgroup tag or its parent",
+	};
+	uint8_t cmd = ((struct genlmsghdr *)nlmsg_data(req))->cmd;
+	struct nl_msg *m;
+
+	switch (cmd) {
+	case GOMEMGUARD_CMD_TAG_NEW:
+		fake_queue(fake_ack(req, -EEXIST, false,
+				    existing_source == GOMEMGUARD_SOURCE_PID ?
+				    &pid_t_tlvs : &cg_tlvs), NULL);
+		break;
+	case GOMEMGUARD_CMD_PROC_GET:
+		m = fake_reply(req, cmd, NLM_F_MULTI);
+		nla_put_u32(m, GOMEMGUARD_A_PID, 4711);
+		nla_put_u32(m, GOMEMGUARD_A_SOURCE, existing_source);
+		nla_put_u64(m, GOMEMGUARD_A_SOFT_LIMIT, 1ULL << 30);
+		nla_put(m, GOMEMGUARD_A_LEVELS, sizeof(levels), levels);
+		nla_put_u32(m, GOMEMGUARD_A_ETA_HORIZON_MS, 30000);
+		nla_put_u32(m, GOMEMGUARD_A_RATE_WINDOW_MS, 5000);
+		nla_put_u8(m, GOMEMGUARD_A_INHERIT, 0);
+		fake_queue(m, fake_done(req, 0, NULL));
+		break;
+	default:
+		answer_tag_dump(req);
+	}
+}
+
+static bool tag_again(const char *const args[], int status, const char *out,
+		      const char *said)
+{
+	struct run r;
+
+	fake_reset();
+	fake_answer_with(answer_tagged_already);
+	run_verb(&r, tag_main, args);
+	return check_run(&r, status, out, said);
+}
+
+static bool test_tag_already(void)
+{
+	static const char *const same[] = {
+		"tag", "4711", "--soft-limit", "1G", "--eta", "30s", NULL,
+	};
+	static const char *const other[] = {
+		"tag", "4711", "--soft-limit", "2G", "--signal", "USR1",
+		"--inherit", NULL,
+	};
+	static const char *const cg_same[] = {
+		"tag", "--cgroup", "/app.slice", "--soft-limit", "1932735283",
+		"--levels", "70,85,95,100", "--eta", "45s", "--signal", "USR1",
+		"--rate-window", "2s", "--inherit", NULL,
+	};
+	static const char *const cg_other[] = {
+		"tag", "--cgroup", "/app.slice", "--soft-limit", "1932735283",
+		"--levels", "70,85,95,100", "--eta", "45s", "--signal", "USR1",
+		"--rate-window", "2s", NULL,
+	};
+	bool ok;
+
+	existing_source = GOMEMGUARD_SOURCE_PID;
+	ok = tag_again(same, 0, "pid 4711: already tagged with these settings\n", "") &&
+	     tag_again(other, 1, "",
+		       "gomemctl: tag: pid 4711 is already tagged, with another --soft-limit, --signal, --inherit (soft limit 1 GiB): change a tag with \"gomemctl set 4711 ...\"\n") &&
+	     tag_again(cg_same, 0,
+		       "cgroup /app.slice: already tagged with these settings\n", "") &&
+	     tag_again(cg_other, 1, "",
+		       "gomemctl: tag: cgroup /app.slice is already tagged, with another --inherit (soft limit 1.8 GiB): change a tag with \"gomemctl set --cgroup /app.slice ...\"\n");
+	/* Watched through a cgroup tag: the module's word, as it was. */
+	existing_source = GOMEMGUARD_SOURCE_CGROUP;
+	ok = ok && tag_again(same, 1, "",
+			     "gomemctl: tag: File exists\n"
+			     "kernel reports: process is already watched through a cgroup tag or its parent\n");
+	existing_source = GOMEMGUARD_SOURCE_PID;
+	return ok;
 }
 
 static void answer_kill_refused(struct nlmsghdr *req)
@@ -935,7 +1128,7 @@ static bool test_monitor_overflow(void)
 	run_verb(&r, monitor_main, args);
 	e1 = event_json("warn", 1, 1000000000, proc_full_json);
 	e4 = event_json("exit", 4, 4000000000, proc_minimal_json);
-	state = format("{\"event\":\"state\",%s", proc_full_json + 1);
+	state = format("{\"event\":\"state\"," APP_NAMES "%s", proc_full_json + 1);
 	ok = check_run(&r, 0, NULL,
 		       "gomemctl: monitor: event socket overflowed; resyncing\n"
 		       "gomemctl: monitor: lost 2 events (seq 2..3)\n") &&
@@ -967,11 +1160,18 @@ static bool test_monitor_text(void)
 	run_verb(&r, monitor_main, args);
 	if (!check_run(&r, 0, NULL, ""))
 		return false;
-	/* Each line starts with the wall clock, "HH:MM:SS.mmm". */
+	/*
+	 * Each line starts with the event's time by the local wall clock,
+	 * "HH:MM:SS.mmm": the fake boot was 10 days before 09:00:00 (TZ=UTC),
+	 * the events 1 s and 2 s after it.
+	 */
 	second = strchr(r.out, '\n');
 	if (sscanf(r.out, "%2u:%2u:%2u.%3u", &h, &m, &s, &ms) != 4 ||
 	    !second || sscanf(second + 1, "%2u:%2u:%2u.%3u", &h, &m, &s, &ms) != 4)
 		return fail("no clock time in \"%s\"", r.out);
+	if (strncmp(r.out, "09:00:01.000 ", 13) ||
+	    strncmp(second + 1, "09:00:02.000 ", 13))
+		return fail("not the events' times in \"%s\"", r.out);
 	memmove(second + 1, second + 13, strlen(second + 13) + 1);
 	memmove(r.out, r.out + 12, strlen(r.out + 12) + 1);
 	if (strcmp(r.out, want)) {
@@ -1282,15 +1482,17 @@ static char *oom2_json(uint64_t seq)
 	char *full = json_plus(proc_full_json, "\"lead_ms\":28500");
 	char *minimal = json_plus(proc_minimal_json, "\"lead_ms\":null");
 	char *seq_key = seq ? format("\"seq\":%" PRIu64 ",", seq) : format("%s", "");
+	char *wall = wall_keys(OOM2_TIME_NS);
 	char *s;
 
-	s = format("{\"event\":\"oom\",\"oom_id\":2,%s\"time_ns\":%llu,"
+	s = format("{\"event\":\"oom\",\"oom_id\":2,%s\"time_ns\":%llu,%s"
 		   "\"constraint\":\"memcg\",\"memcg\":\"/app.slice\","
 		   "\"victim_pid\":4711,\"victim_comm\":\"payments\","
 		   "\"victim_tagged\":true,\"victim_anon_bytes\":2040109465,"
 		   "\"victim_file_bytes\":12582912,\"victim_shmem_bytes\":0,"
 		   "\"lead_ms\":28500,\"snapshot\":[%s,%s]}",
-		   seq_key, (unsigned long long)OOM2_TIME_NS, full, minimal);
+		   seq_key, (unsigned long long)OOM2_TIME_NS, wall, full, minimal);
+	free(wall);
 	free(full);
 	free(minimal);
 	free(seq_key);
@@ -1308,7 +1510,10 @@ static bool test_oom_json(void)
 	fake_answer_with(answer_oom_dump);
 	run_verb(&r, oom_main, args);
 	oom2 = oom2_json(0);
+	/* 2026-11-27 03:00:00 UTC: by the wall clock, not since boot. */
 	want = format("[%s,{\"event\":\"oom\",\"oom_id\":1,\"time_ns\":%llu,"
+		      "\"time\":\"2026-11-27T03:00:00.000000000Z\","
+		      "\"time_unix_ns\":1795748400000000000,"
 		      "\"constraint\":\"global\",\"memcg\":\"/\","
 		      "\"victim_pid\":999,\"victim_comm\":\"cc1plus\","
 		      "\"victim_tagged\":false,\"victim_anon_bytes\":3221225472,"
@@ -1378,16 +1583,6 @@ static bool test_oom_lacking(void)
 }
 
 /* Memory cgroups: MEMCG_GET replies and PRESSURE events. */
-
-/*
- * The cgroup2 tree the verbs read memory.stat and memory.pressure from
- * (GOMEMCTL_CGROUP2_ROOT, set for every test): cg2_base/root stands for the
- * global root.  /app.slice has both files; /system.slice/worker.service
- * neither; the root itself neither.  cg2_base holds a memory.stat of its
- * own, which a path with ".." would reach.
- */
-static char cg2_base[] = "/tmp/gmg-cg2.XXXXXX";
-static char cg2_root[sizeof(cg2_base) + 8];
 
 /*
  * anon 1100 MiB, file 800 MiB (shmem 100 MiB of it), dirty 60 MiB, under
@@ -1646,6 +1841,8 @@ static struct nl_msg *oom_msg(uint64_t seq, void (*put)(struct nl_msg *m))
 /* /app.slice's memory.stat and memory.pressure are readable, "/"'s not. */
 #define PRESSURE_APP_JSON(seq) \
 	"{\"event\":\"pressure\",\"seq\":" #seq ",\"time_ns\":" #seq "000000000," \
+	"\"time\":\"2026-11-17T09:00:0" #seq ".000000000Z\"," \
+	"\"time_unix_ns\":179490600" #seq "000000000," APP_NAMES \
 	"\"memcg\":\"/app.slice\",\"memcg_id\":1234,\"level\":\"medium\"," \
 	"\"memcg_usage_bytes\":2040109465,\"memcg_max_bytes\":2147483648," \
 	"\"anon_bytes\":1153433600,\"file_bytes\":838860800," \
@@ -1679,6 +1876,9 @@ static bool test_monitor_memcg_events(void)
 	     line_equals(r.out, 2, oom) &&
 	     line_equals(r.out, 3,
 			 "{\"event\":\"pressure\",\"seq\":4,\"time_ns\":4000000000,"
+			 "\"time\":\"2026-11-17T09:00:04.000000000Z\","
+			 "\"time_unix_ns\":1794906004000000000,"
+			 "\"unit\":null,\"pod_uid\":null,\"container_id\":null,"
 			 "\"memcg\":\"/\",\"memcg_id\":1,\"level\":\"critical\","
 			 "\"memcg_usage_bytes\":2040109465,\"memcg_max_bytes\":null,"
 			 "\"anon_bytes\":null,\"file_bytes\":null,"
@@ -1826,7 +2026,7 @@ static bool test_info(void)
 	    !sent_head(&s, GOMEMGUARD_CMD_INFO_GET, false, 0) ||
 	    !line_equals(r.out, 0,
 			 "{\"version\":\"9.8.7\",\"kernel_release\":\"6.12.117+deb12-amd64\","
-			 "\"tagged\":3,\"events_sent\":42,\"events_dropped\":5,"
+			 "\"tagged_processes\":3,\"events_sent\":42,\"events_dropped\":5,"
 			 "\"events_overflowed\":7,\"listeners\":2,\"open_read\":false,"
 			 "\"event_burst\":10,\"event_interval_ms\":1000,"
 			 "\"oom_kills\":2,\"oom_reports_max\":64,"
@@ -1855,7 +2055,7 @@ static bool test_info(void)
 	fake_answer_with(answer_info);
 	run_verb(&r, info_main, json_args);
 	if (!check_run(&r, 0, NULL, "") || !strstr(r.out, "\"hooks\":[]") ||
-	    !strstr(r.out, "\"tagged\":0,"))
+	    !strstr(r.out, "\"tagged_processes\":0,"))
 		return fail("no hooks is not an empty array: %s", r.out);
 	fake_reset();
 	fake_answer_with(answer_info);
@@ -1994,7 +2194,9 @@ static const struct cg_case cg_cases[] = {
 	{ "@/mnt point/app.slice/../app.slice", "mountinfo", 0, "/app.slice" },
 	{ "@/sub/pod1", "mountinfo", 0, "/kubepods/pod1" },
 	{ "@/sub", "mountinfo", 0, "/kubepods" },
-	{ "/gmg-no-such.slice", "mountinfo", 0, "/gmg-no-such.slice" },
+	{ "/app.slice", "mountinfo", 0, "/app.slice" },
+	{ "/gmg-no-such.slice", "mountinfo", GMC_EXIT_ERROR,
+	  "no such cgroup: /gmg-no-such.slice" },
 	{ "@/other", "mountinfo", GMC_EXIT_USAGE,
 	  "not under the cgroup2 mount @/mnt point (give" },
 	{ "gmg-no-such.slice", "mountinfo", GMC_EXIT_USAGE,
@@ -2108,6 +2310,45 @@ static void cleanup_cgroup_paths(void)
 	rmdir(tmp_dir);
 }
 
+/*
+ * A /proc with no process but this one, in test_cgroup_paths()'s directory:
+ * without CAP_SYS_PTRACE in CapEff, an empty list is an error (the Go
+ * programs may be other users'); with it, the empty table it is.
+ */
+static bool discover_in(const char *cap_eff, int status, const char *said,
+			bool header)
+{
+	static const char *const args[] = { "discover", NULL };
+	const char *saved = goproc_root;
+	char root[512], status_text[128];
+	struct run r;
+	bool ok;
+
+	make_dir("proc");
+	make_dir("proc/self");
+	snprintf(status_text, sizeof(status_text),
+		 "Name:\tgomemctl\nUid:\t1000\t1000\t1000\t1000\nCapEff:\t%s\n",
+		 cap_eff);
+	write_file("proc/self/status", status_text);
+	goproc_root = in_tmp(root, sizeof(root), "@/proc");
+	fake_reset();
+	fake_answer_with(answer_dump_empty);
+	run_verb(&r, discover_main, args);
+	goproc_root = saved;
+	ok = check_run(&r, status, NULL, said);
+	if (ok && header != !!strstr(r.out, "PID COMM"))
+		ok = fail("stdout: \"%s\"", r.out);
+	return ok;
+}
+
+static bool test_discover_unprivileged(void)
+{
+	return discover_in("0000000000000000", GMC_EXIT_ERROR,
+			   "gomemctl: discover: needs root (CAP_SYS_PTRACE) to read other users' processes (/proc/PID/exe and environ); none of yours is a Go program\n",
+			   false) &&
+	       discover_in("000001ffffffffff", GMC_EXIT_OK, "", true);
+}
+
 static const struct {
 	const char *name;
 	bool (*fn)(void);	/* false: failed; skip_why set: skipped */
@@ -2116,11 +2357,17 @@ static const struct {
 	  test_tag_encoding },
 	{ "tag --cgroup with a cgroup path sends it as it is",
 	  test_tag_cgroup_relative },
+	{ "a soft limit above memory.max (256M against a pod's 256M) is refused with both numbers",
+	  test_soft_limit_above_max },
+	{ "tag --cgroup that does not exist: no such cgroup, nothing sent",
+	  test_tag_cgroup_missing },
 	{ "tag --cgroup with the cgroup2 mount point sends \"/\"",
 	  test_tag_cgroup_mount },
 	{ "the kernel's verdict on unordered levels reaches the user",
 	  test_tag_levels_refused },
-	{ "PID 0 and signal 99 are the kernel's to refuse",
+	{ "tag again: the same settings are \"already tagged\" (exit 0), others say to use set",
+	  test_tag_already },
+	{ "PID 0 and signal 64 are the kernel's to refuse",
 	  test_tag_pid_zero },
 	{ "tag --signal KILL: the module's kill(2) refusal and its reason",
 	  test_tag_kill_refused },
@@ -2186,6 +2433,8 @@ static const struct {
 	  test_cgroup_paths },
 	{ "the global cgroup2 root: a mount of \"/\", in the initial cgroup namespace only",
 	  test_cgroup_global_root },
+	{ "discover without CAP_SYS_PTRACE finding nothing is an error, not an empty table",
+	  test_discover_unprivileged },
 };
 
 size_t verbs_test_count(void)
