@@ -58,10 +58,13 @@
  */
 #define PROM_EVENT_GAP NSEC_PER_SEC
 /*
- * While the module is away monitor looks for it again (which loads it, as
- * root) after 1 s, then twice as long each time up to 30 s; while it is
- * there, every 10 s, to notice it was unloaded or reloaded (a reloaded
- * family has a new ID, and has forgotten our subscription).
+ * Until monitor has first subscribed, it looks for the module again (which
+ * loads it, as root: a service started before DKMS had built it) after 1 s,
+ * then twice as long each time up to 30 s.  Once it has seen the module,
+ * it never loads it: after an unload it checks sysfs every second and
+ * subscribes when someone loaded the module again.  While the module is
+ * there, monitor looks every 10 s whether it was unloaded or reloaded (a
+ * reloaded family has a new ID, and has forgotten our subscription).
  */
 #define RETRY_MIN_NS NSEC_PER_SEC
 #define RETRY_MAX_NS (30 * NSEC_PER_SEC)
@@ -100,6 +103,7 @@ struct monitor {
 	uint64_t retry_ns;	/* the back-off while it is away */
 	char down_why[512];	/* said when it went away; "" while it is there */
 	char try_why[512];	/* what the last try to subscribe said */
+	bool seen_module;	/* subscribed once: never load it again */
 	const char *ready_file;	/* still to create once subscribed */
 };
 
@@ -500,6 +504,15 @@ static int on_state(struct gmc_nl *nl, struct nlattr *tb[], void *arg)
 }
 
 /*
+ * Whether to look the module's family up, which loads the module when it
+ * is missing: only until monitor has seen it, or while sysfs shows it.
+ */
+static bool may_look_up(const struct monitor *m)
+{
+	return !m->seen_module || gmc_nl_module_loaded();
+}
+
+/*
  * What was lost is gone; what matters now is where every watched process
  * stands.  A failed dump is reported and monitoring goes on.
  */
@@ -511,6 +524,8 @@ static int resync(struct monitor *m)
 	m->counters.overflows++;
 	m->prom_dirty = true;
 	say(m, LOG_WARNING, "event socket overflowed; resyncing");
+	if (!may_look_up(m))
+		return 0;
 	nl = gmc_nl_open(VERB);
 	if (!nl)
 		return 0;
@@ -529,10 +544,11 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
 }
 
-static void module_down(struct monitor *m);
+static void module_down(struct monitor *m, bool unloaded);
 
 static int prom_refresh_now(struct monitor *m)
 {
+	bool look;
 	int err;
 
 	if (m->exec) {
@@ -540,11 +556,12 @@ static int prom_refresh_now(struct monitor *m)
 		exec_get_stats(m->exec, &m->counters.exec_stats);
 	}
 	m->prom_dirty = false;
-	err = prom_refresh(m->prom, &m->counters);
+	look = may_look_up(m);
+	err = prom_refresh(m->prom, &m->counters, look);
 	m->prom_last_ns = now_ns();
 	/* Its family gone from under the refresh: no need to wait for a check. */
-	if (m->nl && gmc_nl_module_missing())
-		module_down(m);
+	if (m->nl && (!look || gmc_nl_module_missing()))
+		module_down(m, !look);
 	return err;
 }
 
@@ -607,18 +624,21 @@ static bool connect_events(struct monitor *m, bool quiet)
 	m->family = gmc_nl_family(m->nl);
 	/* A module loaded again counts its events from 1. */
 	m->have_seq = false;
+	m->seen_module = true;
 	m->next_check_ns = now_ns() + HEALTH_INTERVAL_NS;
 	m->prom_dirty = true;
 	return true;
 }
 
+#define UNLOADED "the gomemguard module was unloaded"
+
 /*
- * The module is away, or will not take us: said once per reason, tried
- * again later.
+ * The module is away (unloaded: sysfs said so), or will not take us: said
+ * once per reason, tried again later.
  */
-static void module_down(struct monitor *m)
+static void module_down(struct monitor *m, bool unloaded)
 {
-	const char *why = gmc_nl_resolve_why();
+	const char *why = unloaded ? UNLOADED : gmc_nl_resolve_why();
 	bool gone = *why;	/* no family: nothing can be read either */
 
 	gmc_nl_close(m->nl);
@@ -627,9 +647,10 @@ static void module_down(struct monitor *m)
 		why = *m->try_why ? m->try_why :
 				    "cannot subscribe to the module's events";
 	if (strcmp(why, m->down_why))
-		say(m, LOG_ERR, "%s; %s again every %llu s at most%s", why,
-		    gone ? "looking for it" : "subscribing",
-		    RETRY_MAX_NS / NSEC_PER_SEC,
+		say(m, LOG_ERR, "%s; %s%s", why,
+		    unloaded ? "waiting until it is loaded again" :
+		    gone ? "looking for it again every 30 s at most" :
+			   "subscribing again every 30 s at most",
 		    gone && m->prom ? ", gomemguard_module_up 0 meanwhile" : "");
 	snprintf(m->down_why, sizeof(m->down_why), "%s", why);
 	m->retry_ns = RETRY_MIN_NS;
@@ -662,12 +683,17 @@ static int check_module(struct monitor *m)
 	int family;
 
 	if (!m->nl) {
+		if (!may_look_up(m)) {
+			/* Cheap: no back-off. */
+			m->next_check_ns = now_ns() + RETRY_MIN_NS;
+			return 0;
+		}
 		if (connect_events(m, true))
 			return module_back(m, NULL);
 		/* Another reason than before is news. */
 		why = *gmc_nl_resolve_why() ? gmc_nl_resolve_why() : m->try_why;
 		if (*why && strcmp(why, m->down_why))
-			module_down(m);
+			module_down(m, false);
 		if (m->retry_ns < RETRY_MAX_NS / 2)
 			m->retry_ns *= 2;
 		else
@@ -676,10 +702,18 @@ static int check_module(struct monitor *m)
 		return 0;
 	}
 	m->next_check_ns = now_ns() + HEALTH_INTERVAL_NS;
+	if (!may_look_up(m)) {
+		module_down(m, true);
+		return 0;
+	}
+	/*
+	 * Unloaded between the two looks, the lookup loads it again: a
+	 * window of microseconds every 10 s.
+	 */
 	probe = gmc_nl_open(VERB);
 	if (!probe) {
 		if (gmc_nl_module_missing())
-			module_down(m);
+			module_down(m, false);
 		return 0;
 	}
 	family = gmc_nl_family(probe);
@@ -689,7 +723,7 @@ static int check_module(struct monitor *m)
 	gmc_nl_close(m->nl);
 	m->nl = NULL;
 	if (!connect_events(m, true)) {
-		module_down(m);
+		module_down(m, false);
 		return 0;
 	}
 	return module_back(m, "loaded again");
@@ -996,7 +1030,7 @@ int monitor_main(int argc, char *argv[])
 	if (!connect_events(&m, m.prom)) {
 		if (!m.prom)
 			goto out;
-		module_down(&m);
+		module_down(&m, false);
 	}
 	gmc_nl_quiet_resolve(true);
 	/*

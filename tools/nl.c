@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/socket.h>
 
 #include <netlink/genl/ctrl.h>
@@ -542,6 +543,19 @@ static int on_dump_intr(struct nl_msg *msg, void *arg)
 	(void)msg;
 	nl->intr = true;
 	return NL_OK;
+}
+
+/*
+ * Whether the module is loaded, asked of sysfs and not of genetlink: a
+ * lookup of a missing family makes the kernel load its module, which must
+ * not undo an operator's rmmod.  Where sysfs is not mounted (some
+ * containers) nothing but the lookup tells: then true.
+ */
+bool gmc_nl_module_loaded(void)
+{
+	if (!access("/sys/module/" GOMEMGUARD_GENL_NAME, F_OK))
+		return true;
+	return access("/sys/module", F_OK) != 0;
 }
 
 /* Why the last gmc_nl_open*() found no family; "" when it did. */

@@ -37,6 +37,11 @@ void gmc_nl_close(struct gmc_nl *nl);
  * and resolving its family did not load it (gomemctl then exits 3).
  */
 bool gmc_nl_module_missing(void);
+/*
+ * Whether sysfs shows the module, without looking its family up (which
+ * loads it).
+ */
+bool gmc_nl_module_loaded(void);
 
 /*
  * quiet: gmc_nl_open*() keep why they found no family to themselves, for

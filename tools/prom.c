@@ -680,7 +680,7 @@ static void say(struct prom *p, int priority, const char *fmt, ...)
 	p->log(p->log_arg, priority, msg);
 }
 
-int prom_refresh(struct prom *p, const struct prom_counters *c)
+int prom_refresh(struct prom *p, const struct prom_counters *c, bool look)
 {
 	struct prom_snapshot s = { 0 };
 	char *text = NULL;
@@ -688,7 +688,8 @@ int prom_refresh(struct prom *p, const struct prom_counters *c)
 	FILE *f;
 	int err;
 
-	prom_collect(p->verb, &s);
+	if (look)
+		prom_collect(p->verb, &s);
 	f = open_memstream(&text, &len);
 	if (f) {
 		prom_render(f, &s, c);

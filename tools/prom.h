@@ -108,8 +108,9 @@ void prom_free(struct prom *p);
 /*
  * Collects, renders and writes the file.  Returns 0, or -1 when the file
  * could not be written: said once through log, and again ("written again")
- * once it can be.  A module that cannot be read is gomemguard_module_up 0.
+ * once it can be.  A module that cannot be read is gomemguard_module_up 0;
+ * so is one not looked for (!look: looking it up would load it).
  */
-int prom_refresh(struct prom *p, const struct prom_counters *c);
+int prom_refresh(struct prom *p, const struct prom_counters *c, bool look);
 
 #endif /* GOMEMCTL_PROM_H */

@@ -7,9 +7,11 @@
  */
 #define gmc_nl_open real_gmc_nl_open
 #define gmc_nl_open_events real_gmc_nl_open_events
+#define gmc_nl_module_loaded real_gmc_nl_module_loaded
 #include "../nl.c"
 #undef gmc_nl_open
 #undef gmc_nl_open_events
+#undef gmc_nl_module_loaded
 
 #include <assert.h>
 #include <ftw.h>
@@ -24,6 +26,7 @@
 
 struct gmc_nl *gmc_nl_open(const char *verb);
 struct gmc_nl *gmc_nl_open_events(const char *verb);
+bool gmc_nl_module_loaded(void);
 
 /* Replies and notifications come from "nlctrl", which the sockets resolve. */
 #define FAMILY GENL_ID_CTRL
@@ -392,10 +395,18 @@ struct gmc_nl *fake_open(const char *verb)
 /* A family name no kernel registers (GENL_NAMSIZ is 16). */
 #define ABSENT "gmc-fake-absent"
 
+/* sysfs, as the test has it. */
+bool gmc_nl_module_loaded(void)
+{
+	return !fake_log->module_absent;
+}
+
 struct gmc_nl *gmc_nl_open(const char *verb)
 {
-	if (fake_log->module_absent)
+	if (fake_log->module_absent) {
+		fake_log->absent_lookups++;
 		return open_family(verb, ABSENT);
+	}
 	return fake_open(verb);
 }
 
@@ -446,8 +457,10 @@ struct gmc_nl *gmc_nl_open_events(const char *verb)
 	struct gmc_nl *nl;
 	int grp;
 
-	if (fake_log->module_absent)
+	if (fake_log->module_absent) {
+		fake_log->absent_lookups++;
 		return open_family(verb, ABSENT);
+	}
 	fake_log->subscribed = true;
 	nl = open_family(verb, "nlctrl");
 	if (!nl)

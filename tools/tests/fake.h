@@ -41,6 +41,11 @@ struct fake_log {
 	 * of a family no kernel has.
 	 */
 	bool module_absent;
+	/*
+	 * Lookups of the family while it was absent: each would have made
+	 * the kernel load the module.
+	 */
+	unsigned int absent_lookups;
 };
 extern struct fake_log *fake_log;
 

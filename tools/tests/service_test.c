@@ -1215,6 +1215,8 @@ static bool still_running(void)
 
 static const char down_said[] =
 	"gomemctl: monitor: the gomemguard module is not loaded (run \"modprobe gomemguard\" as root, or install it with \"make dkms-install\"); looking for it again every 30 s at most, gomemguard_module_up 0 meanwhile\n";
+static const char unloaded_said[] =
+	"gomemctl: monitor: the gomemguard module was unloaded; waiting until it is loaded again, gomemguard_module_up 0 meanwhile\n";
 static const char back_said[] =
 	"gomemctl: monitor: the gomemguard module is loaded: receiving its events again\n";
 
@@ -1273,9 +1275,15 @@ static bool test_monitor_prom_no_module(void)
 static void module_goes_and_comes(void)
 {
 	away_ok = wait_for_line(prom_file, "gomemguard_module_up 1\n");
+	fake_log->absent_lookups = 0;
 	fake_log->module_absent = true;
 	away_ok &= wait_for_line(prom_file, "gomemguard_module_up 0\n") &&
 		   still_running();
+	/* Refreshes at 1 s, checks of sysfs every second: none may load it. */
+	usleep(3500000);
+	if (fake_log->absent_lookups)
+		away_ok = fail("%u lookups of the unloaded module's family (each loads it)",
+			       fake_log->absent_lookups);
 	fake_log->module_absent = false;
 	away_ok &= wait_for_line(prom_file, "gomemguard_module_up 1\n");
 	kill(monitor_pid, SIGTERM);
@@ -1293,7 +1301,7 @@ static bool test_monitor_prom_unload(void)
 	fake_answer_with(answer_refresh);
 	fake_events_end_with_sigterm(false);
 	run_monitor(&r, args, module_goes_and_comes);
-	snprintf(want, sizeof(want), "%s%s", down_said, back_said);
+	snprintf(want, sizeof(want), "%s%s", unloaded_said, back_said);
 	if (r.status)
 		ok = fail("status %d", r.status);
 	if (!away_ok)
