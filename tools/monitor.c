@@ -36,6 +36,7 @@
 #include "memcg.h"
 #include "nl.h"
 #include "output.h"
+#include "policy.h"
 #include "postmortem.h"
 #include "proc.h"
 #include "prom.h"
@@ -79,6 +80,8 @@ struct options {
 	const char *prom_file;
 	uint64_t prom_interval_ns;
 	bool prom_interval_given;
+	const char *policy_dir;
+	const char *policy_state;
 };
 
 struct monitor {
@@ -105,6 +108,7 @@ struct monitor {
 	char try_why[512];	/* what the last try to subscribe said */
 	bool seen_module;	/* subscribed once: never load it again */
 	const char *ready_file;	/* still to create once subscribed */
+	struct policy_watch *policy;	/* --policy-dir, or NULL */
 };
 
 /* What every event carries; the rest depends on what it is about. */
@@ -139,6 +143,7 @@ static void usage(FILE *f)
 		"                        [--ready-file PATH] [--syslog]\n"
 		"                        [--exec COMMAND [--exec-max N] [--exec-queue N]]\n"
 		"                        [--prom-file PATH [--prom-interval DURATION]]\n"
+		"                        [--policy-dir DIR [--policy-state PATH]]\n"
 		"\n"
 		"Print the module's events as they happen, one line each: warn (a level\n"
 		"of the soft limit crossed), eta (a limit nearer than the horizon),\n"
@@ -165,8 +170,13 @@ static void usage(FILE *f)
 		"                           collector\n"
 		"      --prom-interval DURATION\n"
 		"                           refresh it at least this often (default 10s)\n"
+		"      --policy-dir DIR     apply the rules in DIR (gomemguard.policy(5)) at\n"
+		"                           start, on SIGHUP, when the module is loaded again\n"
+		"                           and every %ds for new processes and cgroups\n"
+		"      --policy-state PATH  where the tags they made are kept\n"
+		"                           (default " POLICY_STATE ")\n"
 		"  -h, --help               print this help\n",
-		EXEC_MAX_DEFAULT, EXEC_QUEUE_DEFAULT);
+		EXEC_MAX_DEFAULT, EXEC_QUEUE_DEFAULT, POLICY_RESCAN_S);
 }
 
 static const char *event_name(uint32_t event)
@@ -672,6 +682,16 @@ static int module_back(struct monitor *m, const char *how)
 }
 
 /*
+ * A module loaded (again) holds none of the policy's tags: they are made
+ * at once, not at the next rescan, before --ready-file says so.
+ */
+static void policy_now(struct monitor *m)
+{
+	if (m->policy)
+		policy_watch_event(m->policy);
+}
+
+/*
  * Away: subscribe if it came back.  There: look it up on a socket of its
  * own; gone is down, another family ID is a module loaded again, which
  * knows nothing of our subscription.  -1 only on a --ready-file error.
@@ -688,8 +708,10 @@ static int check_module(struct monitor *m)
 			m->next_check_ns = now_ns() + RETRY_MIN_NS;
 			return 0;
 		}
-		if (connect_events(m, true))
+		if (connect_events(m, true)) {
+			policy_now(m);
 			return module_back(m, NULL);
+		}
 		/* Another reason than before is news. */
 		why = *gmc_nl_resolve_why() ? gmc_nl_resolve_why() : m->try_why;
 		if (*why && strcmp(why, m->down_why))
@@ -726,18 +748,21 @@ static int check_module(struct monitor *m)
 		module_down(m, false);
 		return 0;
 	}
+	policy_now(m);
 	return module_back(m, "loaded again");
 }
 
 /* Until the signal, the deadline (0: none) or --count; -1 on errors. */
 static int listen_loop(int sfd, struct monitor *m, uint64_t deadline)
 {
+	/* Descriptors that are -1 (no --prom-file...) are not polled. */
 	struct pollfd pfd[] = {
 		{ .fd = sfd, .events = POLLIN },
 		{ .fd = -1, .events = POLLIN },
 		{ .fd = m->timer, .events = POLLIN },
+		{ .fd = m->policy ? policy_watch_fd(m->policy) : -1,
+		  .events = POLLIN },
 	};
-	nfds_t n = m->prom ? 3 : 2;
 
 	for (;;) {
 		uint64_t now = now_ns(), until = m->next_check_ns, ms;
@@ -759,7 +784,7 @@ static int listen_loop(int sfd, struct monitor *m, uint64_t deadline)
 		pfd[1].fd = m->nl ? gmc_nl_fd(m->nl) : -1;
 		if (m->prom)
 			prom_arm(m);
-		if (poll(pfd, n, timeout) < 0) {
+		if (poll(pfd, ARRAY_SIZE(pfd), timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			gmc_err(VERB, "cannot wait for events: %s",
@@ -775,6 +800,8 @@ static int listen_loop(int sfd, struct monitor *m, uint64_t deadline)
 			if (read(m->timer, &expirations, sizeof(expirations)) > 0)
 				prom_refresh_now(m);
 		}
+		if (pfd[3].revents)
+			policy_watch_event(m->policy);
 		if (!m->nl || !pfd[1].revents)
 			continue;
 		err = gmc_nl_listen(m->nl, GOMEMGUARD_CMD_EVENT, on_event, m);
@@ -848,6 +875,9 @@ static int check_combinations(const struct options *o)
 	} else if (!o->prom_file && o->prom_interval_given) {
 		lone = "--prom-interval";
 		needs = "--prom-file";
+	} else if (!o->policy_dir && o->policy_state) {
+		lone = "--policy-state";
+		needs = "--policy-dir";
 	}
 	if (!lone)
 		return -1;
@@ -862,7 +892,7 @@ static int parse_args(int argc, char *argv[], struct monitor *m,
 	enum {
 		OPT_COUNT = 256, OPT_TIMEOUT, OPT_READY_FILE, OPT_SYSLOG,
 		OPT_EXEC, OPT_EXEC_MAX, OPT_EXEC_QUEUE, OPT_PROM_FILE,
-		OPT_PROM_INTERVAL,
+		OPT_PROM_INTERVAL, OPT_POLICY_DIR, OPT_POLICY_STATE,
 	};
 	static const struct option opts[] = {
 		{ "json",	   no_argument,	      NULL, 'j' },
@@ -877,6 +907,8 @@ static int parse_args(int argc, char *argv[], struct monitor *m,
 		{ "exec-queue",	   required_argument, NULL, OPT_EXEC_QUEUE },
 		{ "prom-file",	   required_argument, NULL, OPT_PROM_FILE },
 		{ "prom-interval", required_argument, NULL, OPT_PROM_INTERVAL },
+		{ "policy-dir",	   required_argument, NULL, OPT_POLICY_DIR },
+		{ "policy-state",  required_argument, NULL, OPT_POLICY_STATE },
 		{ "help",	   no_argument,	      NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -942,6 +974,18 @@ static int parse_args(int argc, char *argv[], struct monitor *m,
 			if (o->prom_interval_ns < PROM_INTERVAL_MIN)
 				return bad_value("--prom-interval", optarg,
 						 "must be at least 1s");
+			break;
+		case OPT_POLICY_DIR:
+			if (!*optarg)
+				return bad_value("--policy-dir", optarg,
+						 "an empty path");
+			o->policy_dir = optarg;
+			break;
+		case OPT_POLICY_STATE:
+			if (!*optarg)
+				return bad_value("--policy-state", optarg,
+						 "an empty path");
+			o->policy_state = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -1034,6 +1078,19 @@ int monitor_main(int argc, char *argv[])
 	}
 	gmc_nl_quiet_resolve(true);
 	/*
+	 * The rules, applied before the textfile and --ready-file say we are
+	 * up; with problems in them, monitor does not start (exit 2).
+	 */
+	if (o.policy_dir) {
+		ret = policy_watch_new(VERB, o.policy_dir,
+				       o.policy_state ? o.policy_state :
+							POLICY_STATE,
+				       &m.policy);
+		if (ret)
+			goto out;
+		ret = GMC_EXIT_ERROR;
+	}
+	/*
 	 * At once, whatever the module: a file that cannot be written is a
 	 * mistake to hear of now, and one from before a reboot must not stay.
 	 */
@@ -1051,6 +1108,7 @@ int monitor_main(int argc, char *argv[])
 	if (m.prom && prom_refresh_now(&m))
 		ret = GMC_EXIT_ERROR;
 out:
+	policy_watch_free(m.policy);
 	gmc_nl_close(m.nl);
 	exec_free(m.exec);
 	prom_free(m.prom);

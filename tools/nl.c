@@ -551,9 +551,11 @@ static int on_dump_intr(struct nl_msg *msg, void *arg)
  * not undo an operator's rmmod.  Where sysfs is not mounted (some
  * containers) nothing but the lookup tells: then true.
  */
+const char *gmc_nl_module_dir = "/sys/module/" GOMEMGUARD_GENL_NAME;
+
 bool gmc_nl_module_loaded(void)
 {
-	if (!access("/sys/module/" GOMEMGUARD_GENL_NAME, F_OK))
+	if (!access(gmc_nl_module_dir, F_OK))
 		return true;
 	return access("/sys/module", F_OK) != 0;
 }

@@ -38,9 +38,10 @@ void gmc_nl_close(struct gmc_nl *nl);
  */
 bool gmc_nl_module_missing(void);
 /*
- * Whether sysfs shows the module, without looking its family up (which
- * loads it).
+ * Whether sysfs shows the module (gmc_nl_module_dir: the tests point it
+ * elsewhere), without looking its family up, which loads it.
  */
+extern const char *gmc_nl_module_dir;
 bool gmc_nl_module_loaded(void);
 
 /*

@@ -244,9 +244,6 @@ int policy_reconcile(const char *verb, const char *dir,
 
 struct policy_watch;
 
-/* Where POLICY_QUIET looks for the module: its /sys/module directory. */
-extern const char *policy_module_dir;
-
 /*
  * Reads the rules and reconciles once.  Returns 0 with *w, or a GMC_EXIT_*
  * code after reporting: 2 when the rules have problems.

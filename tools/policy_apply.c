@@ -162,9 +162,6 @@ nomem:
 	return GMC_EXIT_ERROR;
 }
 
-/* The module's sysfs directory: loaded, without loading it. */
-const char *policy_module_dir = "/sys/module/gomemguard";
-
 /*
  * "policy apply" run by hand while the monitor reconciles: one at a time,
  * from reading the state file to writing it.  The lock's descriptor, or -1
@@ -206,7 +203,7 @@ int policy_reconcile_set(const char *verb, const struct policy_set *set,
 	struct gmc_nl *nl = NULL;
 	int ret = GMC_EXIT_ERROR, lock = -1;
 
-	if ((flags & POLICY_QUIET) && access(policy_module_dir, F_OK))
+	if ((flags & POLICY_QUIET) && !gmc_nl_module_loaded())
 		return GMC_EXIT_OK;
 	if (!(flags & POLICY_DRY_RUN)) {
 		lock = lock_state(verb, state_path);
@@ -215,7 +212,7 @@ int policy_reconcile_set(const char *verb, const struct policy_set *set,
 	}
 	if (policy_snapshot_take(verb, set, state_path, &snap))
 		goto out;
-	if ((flags & POLICY_DRY_RUN) && access(policy_module_dir, F_OK)) {
+	if ((flags & POLICY_DRY_RUN) && !gmc_nl_module_loaded()) {
 		/* A plan is no reason to load the module: it holds no tags. */
 		gmc_note("%s: the module is not loaded: planning against no tags",
 			 verb);

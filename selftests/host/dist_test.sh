@@ -15,6 +15,9 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 
 ctl=${GOMEMCTL:-$top/tools/gomemctl}
 unit=$top/dist/gomemctl-monitor.service
+# What the unit, the DaemonSet (docs/kubernetes.md) and the guest test of
+# the policy (selftests/policy_caps_test.sh) run with.
+caps="CAP_NET_ADMIN CAP_SYS_PTRACE CAP_DAC_READ_SEARCH"
 k8s=$top/docs/kubernetes.md
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -57,10 +60,15 @@ unit_sandbox() {
 	dir=$(dirname "$prom")
 	[ "$(unit_value Type)" = simple ] || { echo "# Type is not simple"; ok=1; }
 	[ "$(unit_value Restart)" = on-failure ] || { echo "# no Restart=on-failure"; ok=1; }
-	[ "$(unit_value CapabilityBoundingSet)" = CAP_NET_ADMIN ] ||
-		{ echo "# bounding set is not CAP_NET_ADMIN alone"; ok=1; }
-	[ "$(unit_value AmbientCapabilities)" = CAP_NET_ADMIN ] ||
-		{ echo "# ambient set is not CAP_NET_ADMIN"; ok=1; }
+	[ "$(unit_value CapabilityBoundingSet)" = "$caps" ] ||
+		{ echo "# bounding set is not $caps alone"; ok=1; }
+	[ "$(unit_value AmbientCapabilities)" = "$caps" ] ||
+		{ echo "# ambient set is not $caps"; ok=1; }
+	[ "$(unit_value RuntimeDirectory)" = gomemguard ] &&
+		[ "$(unit_value RuntimeDirectoryPreserve)" = yes ] ||
+		{ echo "# no preserved RuntimeDirectory for the policy's state"; ok=1; }
+	[[ $(unit_value ExecReload) == *"kill -HUP \$MAINPID" ]] ||
+		{ echo "# reload is not SIGHUP"; ok=1; }
 	[ "$(unit_value ProtectSystem)" = strict ] || { echo "# not ProtectSystem=strict"; ok=1; }
 	[ "$(unit_value NoNewPrivileges)" = yes ] || { echo "# no NoNewPrivileges"; ok=1; }
 	[ "$(unit_value ProtectHome)" = yes ] || { echo "# no ProtectHome"; ok=1; }
@@ -70,8 +78,9 @@ unit_sandbox() {
 	grep -q '^PrivateNetwork=yes' "$unit" &&
 		{ echo "# PrivateNetwork hides the module's netlink family"; ok=1; }
 	if [ -z "$prom" ] || [[ $exec != /usr/local/sbin/gomemctl\ monitor\ * ]] ||
-		[[ $exec != *--syslog* ]]; then
-		echo "# ExecStart is not gomemctl monitor --syslog --prom-file"
+		[[ $exec != *--syslog* ]] ||
+		[[ $exec != *"--policy-dir /etc/gomemguard/policy.d"* ]]; then
+		echo "# ExecStart is not gomemctl monitor --syslog --prom-file --policy-dir"
 		ok=1
 	fi
 	return $ok

@@ -63,6 +63,8 @@ void fake_init(void)
 		abort();
 	fake_said = p;
 	fake_log = (struct fake_log *)((char *)p + SAID_LEN);
+	/* The fake module is loaded, as far as sysfs tells. */
+	gmc_nl_module_dir = "/";
 }
 
 static void drain(struct queue *q)
@@ -395,10 +397,13 @@ struct gmc_nl *fake_open(const char *verb)
 /* A family name no kernel registers (GENL_NAMSIZ is 16). */
 #define ABSENT "gmc-fake-absent"
 
-/* sysfs, as the test has it. */
+/*
+ * sysfs, as the test has it: gmc_nl_module_dir (fake_init() points it to
+ * a directory that exists), unless the test took the module away.
+ */
 bool gmc_nl_module_loaded(void)
 {
-	return !fake_log->module_absent;
+	return !fake_log->module_absent && real_gmc_nl_module_loaded();
 }
 
 struct gmc_nl *gmc_nl_open(const char *verb)

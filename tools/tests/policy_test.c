@@ -697,7 +697,7 @@ static bool test_apply(void)
 	write_file(rules_dir, "20-worker.conf",
 		   "[Match]\nComm=worker\n[Tag]\nSoftLimit=50%\n");
 	unlink(state);
-	policy_module_dir = "/nonexistent/module";
+	gmc_nl_module_dir = "/nonexistent/module";
 	{
 		int saved = dup(STDOUT_FILENO), null = open("/dev/null", O_WRONLY);
 
@@ -709,7 +709,7 @@ static bool test_apply(void)
 		close(saved);
 		close(null);
 	}
-	policy_module_dir = "/sys/module/gomemguard";
+	gmc_nl_module_dir = "/sys/module/gomemguard";
 	if (ret || fake_log->n_reqs || !access(state, F_OK) ||
 	    !strstr(fake_said, "not loaded: planning against no tags"))
 		ok = fail("dry run without the module: exit %d, %u requests, state file %s",
@@ -766,7 +766,7 @@ static bool test_watch(void)
 	fake_memcg_files(cg, "/system.slice/api.service", NULL, NULL);
 	setenv(MEMSTAT_ROOT_ENV, cg, 1);
 	goproc_root = procfs;
-	policy_module_dir = d;
+	gmc_nl_module_dir = d;
 	write_file(rules_dir, "10-api.conf",
 		   "[Match]\nUnit=api.service\n[Tag]\nSoftLimit=1G\n");
 	memset(&kern, 0, sizeof(kern));
@@ -787,11 +787,11 @@ static bool test_watch(void)
 	ok &= log_is("SIGHUP with a broken rule: the old one stays", "");
 	snprintf(cg, sizeof(cg), "%.200s/10-api.conf", rules_dir);
 	unlink(cg);
-	policy_module_dir = "/nonexistent/module";
+	gmc_nl_module_dir = "/nonexistent/module";
 	if (hup(w))
 		policy_watch_event(w);
 	ok &= log_is("module not loaded: nothing asked", "");
-	policy_module_dir = d;
+	gmc_nl_module_dir = d;
 	policy_watch_event(w);
 	ok &= log_is("rule gone after SIGHUP, module back", "del /system.slice/api.service\n");
 out:
