@@ -105,7 +105,7 @@ unit_args() {
 # Every ```yaml block of the document as a YAML stream, checked with
 # PyYAML; the DaemonSet's monitor arguments are written to $tmp/args.
 yaml_check() {
-	/usr/bin/python3 - "$k8s" "$tmp/args" <<'EOF'
+	/usr/bin/python3 - "$k8s" "$tmp/args" "$caps" <<'EOF'
 import re
 import sys
 
@@ -127,9 +127,10 @@ if spec.get("hostNetwork") is not True:
     bad.append("no hostNetwork")
 mon = [c for c in spec["containers"] if c["name"] == "monitor"][0]
 caps = mon["securityContext"]["capabilities"]
-if caps.get("add") != ["NET_ADMIN"] or caps.get("drop") != ["ALL"]:
-    bad.append(f"capabilities {caps}")
-paths = {v["name"]: v["hostPath"]["path"] for v in spec["volumes"]}
+want = [c[len("CAP_"):] for c in sys.argv[3].split()]
+if caps.get("add") != want or caps.get("drop") != ["ALL"]:
+    bad.append(f"capabilities {caps}, not the unit's {want}")
+paths = {v["name"]: v["hostPath"]["path"] for v in spec["volumes"] if "hostPath" in v}
 mounts = {m["name"]: m["mountPath"] for m in mon["volumeMounts"]}
 if paths.get("cgroup") != "/sys/fs/cgroup" or mounts.get("cgroup") != "/sys/fs/cgroup":
     bad.append("no /sys/fs/cgroup from the host")
@@ -137,6 +138,11 @@ args = mon["args"]
 prom = args[args.index("--prom-file") + 1]
 if not prom.startswith(mounts.get("textfile", "?") + "/"):
     bad.append(f"--prom-file {prom} is not in the textfile mount")
+if mounts.get("state") != "/run/gomemguard" or paths.get("state") != "/run/gomemguard":
+    bad.append("no /run/gomemguard from the host for the policy's state")
+if "--policy-dir" not in args or \
+        mounts.get("policy") != args[args.index("--policy-dir") + 1]:
+    bad.append("--policy-dir is not the ConfigMap's mount")
 if paths.get("textfile") != "/var/lib/prometheus/node-exporter":
     bad.append("textfile is not node_exporter's directory")
 if bad:
