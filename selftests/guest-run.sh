@@ -61,7 +61,10 @@ export KSELFTEST_TRACKER_TEST_ARGS="-T global_oom_kills_a_tagged_leak"
 cd "$tests" || die "no $tests"
 run_many "$tests"/module_test "$tests"/genl_test "$tests"/ns_test "$tests"/cli_test \
 	"$tests"/discover_test "$top"/selftests/readme_test.sh \
-	"$tests"/tracker_test "$tests"/fuzz_test "$top"/selftests/monitor_test.sh "$top"/selftests/monitor_reload_test.sh "$top"/selftests/policy_monitor_test.sh \
+	"$tests"/tracker_test "$tests"/fuzz_test "$top"/selftests/monitor_test.sh \
+	"$top"/selftests/monitor_reload_test.sh \
+	"$top"/selftests/policy_monitor_test.sh \
+	"$top"/selftests/policy_caps_test.sh \
 	"$tests"/stress_test "$tests"/race_test "$top"/selftests/invariants_test.sh \
 	"$top"/selftests/kcgroup_test.sh \
 	"$tests"/dying_test \

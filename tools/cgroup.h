@@ -6,6 +6,7 @@
 #define GOMEMCTL_CGROUP_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 #define CGROUP_MOUNTINFO "/proc/self/mountinfo"
 #define CGROUP_NS "/proc/self/ns/cgroup"
@@ -30,10 +31,36 @@ int cgroup_resolve(const char *verb, const char *arg, const char *mountinfo,
  * module's paths (MEMCG in replies and events) are relative to: the first
  * cgroup2 mount in mountinfo whose root is "/", when cgroupns (the caller's
  * cgroup namespace file) is the initial namespace -- in another one "/" is
- * only that namespace's root.  A path the caller frees, or NULL when there
- * is none, or it cannot be told (nothing reported).
+ * only that namespace's root, and the global root's mount shows as "/.."
+ * repeated.  A path the caller frees, or NULL when there is none, or it
+ * cannot be told (nothing reported).
  */
 char *cgroup_global_root(const char *mountinfo, const char *cgroupns);
+
+/*
+ * Our cgroup namespace's root as a path of the global hierarchy: "/" in the
+ * initial namespace.  In another one (a container's), found below the mount
+ * of the whole hierarchy (cgroup_global_root()): the cgroup as many levels
+ * down as mountinfo's ".." for that mount say, plus our own path in the
+ * namespace (self_cgroup, /proc/self/cgroup), whose cgroup.procs lists pid.
+ * A string the caller frees, or NULL when it cannot be told.
+ */
+char *cgroup_ns_root(const char *mountinfo, const char *cgroupns,
+		     const char *self_cgroup, pid_t pid);
+
+/*
+ * path as /proc/PID/cgroup and mountinfo show it, relative to a namespace
+ * whose root is ns_root, as a global path ("/../x" from "/a/b" is "/a/x").
+ * NULL when it leaves the hierarchy or memory is short.
+ */
+char *cgroup_join_ns(const char *ns_root, const char *path);
+
+/*
+ * The same for our own namespace, found once per run: path itself (a copy)
+ * in the initial one.  The module's paths are global: a path of a process,
+ * read here in a container, is compared with them after this.
+ */
+char *cgroup_from_ns(const char *path);
 
 /*
  * The smallest memory.max from path (relative to the cgroup2 root, as

@@ -7,7 +7,10 @@
  * Memory cgroups: /proc/PID/cgroup gives the cgroup v2 path relative to the
  * root of our cgroup namespace; /proc/self/mountinfo says where cgroup2 is
  * mounted and which subtree of the hierarchy each mount shows (a container's
- * may show only its own).  Limits are read from the cgroup up to the top of
+ * may show only its own), relative to the same root.  Both are made global
+ * (cgroup_from_ns()), as the module's paths are: in a container with a
+ * cgroup namespace of its own, another pod's "/../../kubepods.slice/x" is
+ * found below the host's /sys/fs/cgroup mounted in it.  Limits are read from the cgroup up to the top of
  * the mount, the tightest of each kind winning: a service cgroup without a
  * limit of its own is still stopped by its slice's.
  */
@@ -22,6 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "goproc.h"
 #include "output.h"
 #include "units.h"
@@ -112,9 +116,9 @@ static ssize_t below(const char *path, const char *root)
 }
 
 /*
- * The directory of cgroup path (relative to our namespace's root) in the
- * cgroup2 mount that shows the most of it; the mount point's length in
- * *mnt_len.  0, or -1 when no mount shows it.
+ * The directory of cgroup path (global) in the cgroup2 mount that shows the
+ * most of it; the mount point's length in *mnt_len.  0, or -1 when no mount
+ * shows it.
  */
 static int cgroup_dir(const char *path, char *dir, size_t size, size_t *mnt_len)
 {
@@ -128,7 +132,7 @@ static int cgroup_dir(const char *path, char *dir, size_t size, size_t *mnt_len)
 		return -1;
 	for (line = strtok_r(text, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
-		char *field[5], *tok, *fsave = NULL, *fstype = NULL;
+		char *field[5], *tok, *fsave = NULL, *fstype = NULL, *root;
 		size_t n = 0;
 		ssize_t skip;
 
@@ -145,7 +149,9 @@ static int cgroup_dir(const char *path, char *dir, size_t size, size_t *mnt_len)
 			continue;
 		unescape(field[3]);
 		unescape(field[4]);
-		skip = below(path, field[3]);
+		root = cgroup_from_ns(field[3]);
+		skip = root ? below(path, root) : -1;
+		free(root);
 		if (skip < 0 || (best >= 0 && skip <= best))
 			continue;
 		if ((size_t)snprintf(dir, size, "%s%s", field[4], path + skip) >= size)
@@ -191,20 +197,10 @@ static void tighten(const char *dir, const char *file, bool *has, uint64_t *v)
 	}
 }
 
-/* A ".." component: outside our cgroup namespace, or not a plain path. */
-static bool has_dotdot(const char *path)
-{
-	const char *p;
-
-	for (p = strstr(path, "/.."); p; p = strstr(p + 1, "/.."))
-		if (p[3] == '/' || !p[3])
-			return true;
-	return false;
-}
-
 static void read_memcg(struct goproc *p)
 {
 	char path[PATH_MAX], dir[PATH_MAX], *text, *line, *save = NULL, *slash;
+	char *memcg = NULL;
 	size_t mnt_len = 0;
 	int err;
 
@@ -218,14 +214,16 @@ static void read_memcg(struct goproc *p)
 		if (!strncmp(line, "0::/", 4))
 			break;
 	}
-	/* Outside our cgroup namespace it starts "/..": not ours to read. */
-	if (!line || has_dotdot(line + 3) ||
-	    strlen(line + 3) >= sizeof(p->memcg)) {
-		free(text);
+	/* Outside our cgroup namespace it starts "/..": made global. */
+	if (line)
+		memcg = cgroup_from_ns(line + 3);
+	free(text);
+	if (!memcg || strlen(memcg) >= sizeof(p->memcg)) {
+		free(memcg);
 		return;
 	}
-	snprintf(p->memcg, sizeof(p->memcg), "%s", line + 3);
-	free(text);
+	snprintf(p->memcg, sizeof(p->memcg), "%s", memcg);
+	free(memcg);
 	if (cgroup_dir(p->memcg, dir, sizeof(dir), &mnt_len))
 		return;
 	for (;;) {

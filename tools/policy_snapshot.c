@@ -207,14 +207,14 @@ static bool read_proc(int pid, struct policy_proc *p)
 		for (line = strtok_r(text, "\n", &s); line;
 		     line = strtok_r(NULL, "\n", &s)) {
 			if (!strncmp(line, "0::/", 4)) {
-				p->cgroup = strdup(line + 3);
+				/* Global, as the rules and the module have it. */
+				p->cgroup = cgroup_from_ns(line + 3);
 				break;
 			}
 		}
 		free(text);
 	}
-	/* Outside our cgroup namespace ("/.."): no path the module takes. */
-	return p->exe && p->cgroup && strncmp(p->cgroup, "/..", 3);
+	return p->exe && p->cgroup;
 }
 
 /* Could a rule that needs to know about Go match p, Go aside? */

@@ -2293,6 +2293,108 @@ static bool test_cgroup_global_root(void)
 	return ok;
 }
 
+/* dir/name with text, the directories on the way made. */
+static void put_in(const char *dir, const char *name, const char *text)
+{
+	char path[512], *slash;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	for (slash = strchr(path + strlen(dir) + 1, '/'); slash;
+	     slash = strchr(slash + 1, '/')) {
+		*slash = '\0';
+		mkdir(path, 0755);
+		*slash = '/';
+	}
+	f = fopen(path, "w");
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+}
+
+/*
+ * A container's view: a cgroup namespace of its own whose root is
+ * /kubepods.slice/pod1/ctr, and the host's hierarchy mounted at cg, which
+ * mountinfo shows three levels up.  The namespace file is any file but the
+ * initial namespace's.
+ */
+static bool test_cgroup_ns(void)
+{
+	static const struct {
+		const char *ns_root, *path, *want;
+	} joins[] = {
+		{ "/a/b", "/../x", "/a/x" },
+		{ "/", "/", "/" },
+		{ "/a", "/", "/a" },
+		{ "/a", "/./b/", "/a/b" },
+		{ "/a/b/c", "/../../../kubepods.slice/p", "/kubepods.slice/p" },
+		{ "/a", "/../..", NULL },
+		{ "/a", "x", NULL },
+	};
+	char d[] = "/tmp/gmg-cgns.XXXXXX", mi[512], self[512], cg[512];
+	char mi_text[2048], *got;
+	bool ok = true;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE_T(joins); i++) {
+		got = cgroup_join_ns(joins[i].ns_root, joins[i].path);
+		if (joins[i].want ? !got || strcmp(got, joins[i].want) : !!got)
+			ok = fail("\"%s\" in a namespace at \"%s\": \"%s\", expected \"%s\"",
+				  joins[i].path, joins[i].ns_root,
+				  got ? got : "(null)",
+				  joins[i].want ? joins[i].want : "(null)");
+		free(got);
+	}
+	if (!mkdtemp(d))
+		return fail("mkdtemp: %s", strerror(errno));
+	snprintf(mi, sizeof(mi), "%s/mountinfo", d);
+	snprintf(self, sizeof(self), "%s/self-cgroup", d);
+	snprintf(cg, sizeof(cg), "%s/cg", d);
+	/* The root cgroup has no cgroup.type; every other one has. */
+	put_in(d, "cg/cgroup.procs", "1\n");
+	put_in(d, "cg/kubepods.slice/cgroup.type", "domain\n");
+	put_in(d, "cg/kubepods.slice/pod1/cgroup.type", "domain\n");
+	put_in(d, "cg/kubepods.slice/pod1/ctr/cgroup.type", "domain\n");
+	put_in(d, "cg/kubepods.slice/pod1/ctr/cgroup.procs", "7\n4242\n");
+	put_in(d, "cg/kubepods.slice/pod1/ctr/sub/cgroup.type", "domain\n");
+	put_in(d, "cg/kubepods.slice/pod1/ctr/sub/cgroup.procs", "4343\n");
+	put_in(d, "cg/kubepods.slice/pod2/cgroup.type", "domain\n");
+	put_in(d, "cg/kubepods.slice/pod2/ctr/cgroup.type", "domain\n");
+	put_in(d, "cg/kubepods.slice/pod2/ctr/cgroup.procs", "42420\n");
+	/* An ancestor of ours mounted too: not the whole hierarchy. */
+	snprintf(mi_text, sizeof(mi_text),
+		 "22 1 0:21 / /proc rw - proc proc rw\n"
+		 "30 22 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n"
+		 "31 22 0:26 /../.. %s/kubepods.slice rw - cgroup2 cgroup2 rw\n"
+		 "32 22 0:26 /../../.. %s rw - cgroup2 cgroup2 rw\n", cg, cg);
+	put_in(d, "mountinfo", mi_text);
+
+	got = cgroup_global_root(mi, mi);
+	if (!got || strcmp(got, cg))
+		ok = fail("the global root from another namespace: \"%s\", expected \"%s\"",
+			  got ? got : "(null)", cg);
+	free(got);
+
+	put_in(d, "self-cgroup", "0::/\n");
+	got = cgroup_ns_root(mi, mi, self, 4242);
+	if (!got || strcmp(got, "/kubepods.slice/pod1/ctr"))
+		ok = fail("namespace root at its root: \"%s\"", got ? got : "(null)");
+	free(got);
+	put_in(d, "self-cgroup", "0::/sub\n");
+	got = cgroup_ns_root(mi, mi, self, 4343);
+	if (!got || strcmp(got, "/kubepods.slice/pod1/ctr"))
+		ok = fail("namespace root from below it: \"%s\"", got ? got : "(null)");
+	free(got);
+	/* Not listed anywhere at that depth: unknown, not a guess. */
+	got = cgroup_ns_root(mi, mi, self, 4242);
+	if (got)
+		ok = fail("namespace root without us in it: \"%s\"", got);
+	free(got);
+	fake_remove_tree(d);
+	return ok;
+}
+
 static void cleanup_cgroup_paths(void)
 {
 	static const char *const names[] = {
@@ -2433,6 +2535,8 @@ static const struct {
 	  test_cgroup_paths },
 	{ "the global cgroup2 root: a mount of \"/\", in the initial cgroup namespace only",
 	  test_cgroup_global_root },
+	{ "another cgroup namespace: its root found in the host's hierarchy, paths made global",
+	  test_cgroup_ns },
 	{ "discover without CAP_SYS_PTRACE finding nothing is an error, not an empty table",
 	  test_discover_unprivileged },
 };
