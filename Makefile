@@ -82,10 +82,9 @@ dkms-src:
 	cp -r Kbuild VERSION kmod include $(DKMS_SRC)/
 	sed 's/#MODULE_VERSION#/$(VERSION)/' dkms/dkms.conf > $(DKMS_SRC)/dkms.conf
 
+# Re-runnable: after a pull, and for a new version (scripts/dkms-install.sh).
 dkms-install: dkms-src
-	dkms add -m gomemguard -v $(VERSION)
-	dkms build -m gomemguard -v $(VERSION)
-	dkms install -m gomemguard -v $(VERSION)
+	scripts/dkms-install.sh $(VERSION) $(DKMS_SRC)
 
 dkms-remove:
 	dkms remove -m gomemguard -v $(VERSION) --all

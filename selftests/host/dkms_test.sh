@@ -22,7 +22,7 @@ read -r -a kvers <<<"${KVERS:?KVERS not set}"
 modroot=${GMG_MODROOT:-}
 
 ktap_print_header
-ktap_set_plan $((2 + 2 * ${#kvers[@]}))
+ktap_set_plan $((3 + 2 * ${#kvers[@]}))
 
 rm -rf "$work"
 mkdir -p "$work/src" "$work/tree" "$work/install"
@@ -95,4 +95,30 @@ left=$(find "$work/install" -name 'gomemguard.ko*'; ls -d "$work/tree/gomemguard
 [ -n "$left" ] && echo "# left behind: $left"
 [ $rc = 0 ] && [ -z "$left" ]
 ktap_test_result "dkms remove --all leaves no module and no build behind" test $? -eq 0
+
+# `make dkms-install` run again after a pull (the same version: rebuilt),
+# then for a new version (the old one removed, its sources too), for the
+# first kernel, in trees of its own.
+k=${kvers[0]}
+re=$work/reinstall
+mkdir -p "$re/src" "$re/tree" "$re/install/$k"
+reopts="--sourcetree $re/src --dkmstree $re/tree --installtree $re/install --no-depmod"
+[ -z "$modroot" ] || reopts+=" --kernelsourcedir $modroot/lib/modules/$k/build"
+ok=1
+for v in "$version" "$version" "$version.1"; do
+	if ! make -s -C "$top" dkms-install VERSION="$v" \
+		DKMS_SRC="$re/src/gomemguard-$v" DKMS_OPTS="$reopts" \
+		DKMS_KERNEL="$k" >"$re/run.log" 2>&1; then
+		echo "# make dkms-install VERSION=$v failed:"
+		sed 's/^/#   /' "$re/run.log" | tail -n 20
+		ok=0
+		break
+	fi
+done
+held=$(dkms status -m gomemguard --dkmstree "$re/tree" 2>/dev/null)
+echo "# dkms status after three runs: $held"
+[ $ok = 1 ] && [ "$(wc -l <<<"$held")" = 1 ] &&
+	[[ $held == "gomemguard/$version.1, $k, "*": installed"* ]] &&
+	[ ! -e "$re/src/gomemguard-$version" ]
+ktap_test_result "make dkms-install again: same version rebuilt, a new one replaces the old" test $? -eq 0
 ktap_finished
