@@ -64,7 +64,8 @@ run_many "$tests"/module_test "$tests"/genl_test "$tests"/ns_test "$tests"/cli_t
 	"$tests"/tracker_test "$tests"/fuzz_test "$top"/selftests/monitor_test.sh \
 	"$top"/selftests/monitor_reload_test.sh \
 	"$top"/selftests/policy_monitor_test.sh \
-	"$top"/selftests/policy_caps_test.sh \
+	"$top"/selftests/policy_caps_test.sh "$top"/selftests/fuse_test.sh \
+	"$top"/selftests/ynl_test.sh \
 	"$tests"/stress_test "$tests"/race_test "$top"/selftests/invariants_test.sh \
 	"$top"/selftests/kcgroup_test.sh \
 	"$tests"/dying_test \

@@ -4,21 +4,24 @@
  * first.  A JSON array, or one report after another for people.
  */
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdbool.h>
 
 #include <linux/gomemguard.h>
 
+#include "fuseprof.h"
 #include "gomemctl.h"
 #include "nl.h"
 #include "output.h"
 #include "postmortem.h"
+#include "wallclock.h"
 
 #define VERB "oom"
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: gomemctl oom [-j | -p]\n"
+		"Usage: gomemctl oom [-j | -p] [--profile-dir DIR]\n"
 		"\n"
 		"Show the OOM kills the module recorded, newest first: when, which process\n"
 		"was killed and how big it was, whether its memory cgroup hit memory.max\n"
@@ -29,8 +32,43 @@ static void usage(FILE *f)
 		"Options:\n"
 		"  -j, --json     print JSON\n"
 		"  -p, --pretty   print indented JSON\n"
+		"      --profile-dir DIR\n"
+		"                 name each killed process's last heap profile that its\n"
+		"                 go/fuse package wrote to DIR before the kill\n"
 		"  -h, --help     print this help\n",
 		GOMEMGUARD_OOM_REPORTS_DEFAULT);
+}
+
+/* --profile-dir, or NULL. */
+static const char *profile_dir;
+
+/* "last_profile": the victim's newest profile from before the kill, or null. */
+static void print_last_profile(struct nlattr *tb[])
+{
+	uint64_t kill_ns = wallclock_ns(nla_get_u64(tb[GOMEMGUARD_A_TIME_NS]));
+	uint32_t pid = nla_get_u32(tb[GOMEMGUARD_A_VICTIM_PID]);
+	char when[WALLCLOCK_BUF_LEN];
+	struct fuseprof fp;
+	int64_t before;
+
+	if (!pid || fuseprof_read(profile_dir, pid, kill_ns, &fp)) {
+		out_json_null("last_profile");
+		out_text("last heap profile: none of pid %u in %s\n", pid,
+			 profile_dir);
+		return;
+	}
+	before = (int64_t)(kill_ns / 1000000000ULL) - fp.time_unix;
+	wallclock_rfc3339(when, sizeof(when),
+			  (uint64_t)fp.time_unix * 1000000000ULL);
+	out_object_begin("last_profile");
+	out_json_str("path", fp.profile);
+	out_json_str("time", when);
+	out_json_s64("seconds_before_kill", before);
+	out_json_u64("fuses", fp.fuses);
+	out_object_end();
+	out_text("last heap profile: %s, written %" PRId64 " s before the kill (fuse %" PRIu64 ")\n",
+		 fp.profile, before, fp.fuses);
+	fuseprof_free(&fp);
 }
 
 static int on_reply(struct gmc_nl *nl, struct nlattr *tb[], void *arg)
@@ -51,6 +89,8 @@ static int on_reply(struct gmc_nl *nl, struct nlattr *tb[], void *arg)
 		out_text("\n");
 	out_object_begin(NULL);
 	postmortem_print(&pm);
+	if (profile_dir)
+		print_last_profile(tb);
 	out_object_end();
 	postmortem_free(&pm);
 	return 0;
@@ -58,9 +98,11 @@ static int on_reply(struct gmc_nl *nl, struct nlattr *tb[], void *arg)
 
 int oom_main(int argc, char *argv[])
 {
+	enum { OPT_PROFILE_DIR = 256 };
 	static const struct option opts[] = {
 		{ "json",   no_argument, NULL, 'j' },
 		{ "pretty", no_argument, NULL, 'p' },
+		{ "profile-dir", required_argument, NULL, OPT_PROFILE_DIR },
 		{ "help",   no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -76,6 +118,13 @@ int oom_main(int argc, char *argv[])
 			break;
 		case 'p':
 			out_set_mode(OUT_JSON_PRETTY);
+			break;
+		case OPT_PROFILE_DIR:
+			if (!*optarg) {
+				gmc_err(VERB, "invalid --profile-dir \"\": an empty path");
+				return GMC_EXIT_USAGE;
+			}
+			profile_dir = optarg;
 			break;
 		case 'h':
 			usage(stdout);

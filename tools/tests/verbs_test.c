@@ -1556,6 +1556,72 @@ static bool test_oom_text(void)
 		"");
 }
 
+/* dir/name with text, the directories on the way made. */
+static void put_in(const char *dir, const char *name, const char *text)
+{
+	char path[512], *slash;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	for (slash = strchr(path + strlen(dir) + 1, '/'); slash;
+	     slash = strchr(slash + 1, '/')) {
+		*slash = '\0';
+		mkdir(path, 0755);
+		*slash = '/';
+	}
+	f = fopen(path, "w");
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+}
+
+/*
+ * go/fuse's records in --profile-dir: payments (#2, killed 08:31:30) wrote
+ * its third profile 12 s before; cc1plus's PID has a record from after its
+ * kill (03:00:00), another process's.
+ */
+static bool test_oom_profile_dir(void)
+{
+	char d[] = "/tmp/gmg-prof.XXXXXX", *text_want, *json_want1, *json_want2;
+	const char *text_args[] = { "oom", "--profile-dir", d, NULL };
+	const char *json_args[] = { "oom", "-j", "--profile-dir", d, NULL };
+	struct run r;
+	bool ok = true;
+
+	if (!mkdtemp(d))
+		return fail("mkdtemp: %s", strerror(errno));
+	put_in(d, "fuse-4711.json",
+	       "{\"pid\":4711,\"time\":\"2026-11-27T08:31:18Z\","
+	       "\"profile\":\"/srv/heap/heap-4711-20261127T083118.500Z.pb.gz\","
+	       "\"signal\":10,\"fuses\":3}\n");
+	put_in(d, "fuse-999.json",
+	       "{\"pid\":999,\"time\":\"2026-11-27T03:00:05Z\","
+	       "\"profile\":\"/srv/heap/heap-999-x.pb.gz\",\"signal\":10,\"fuses\":1}\n");
+	fake_answer_with(answer_oom_dump);
+	run_verb(&r, oom_main, text_args);
+	text_want = format("last heap profile: none of pid 999 in %s\n", d);
+	if (r.status ||
+	    !strstr(r.out, "  watched processes in /app.slice at the kill:\n") ||
+	    !strstr(r.out, "last heap profile: /srv/heap/heap-4711-20261127T083118.500Z.pb.gz, written 12 s before the kill (fuse 3)\n") ||
+	    !strstr(r.out, text_want))
+		ok = fail("text: status %d:\n%s", r.status, r.out);
+	fake_reset();
+	fake_answer_with(answer_oom_dump);
+	run_verb(&r, oom_main, json_args);
+	json_want1 = format("\"last_profile\":{\"path\":\"/srv/heap/heap-4711-20261127T083118.500Z.pb.gz\","
+			    "\"time\":\"2026-11-27T08:31:18.000000000Z\","
+			    "\"seconds_before_kill\":12,\"fuses\":3}}");
+	json_want2 = format("\"snapshot\":[],\"last_profile\":null}");
+	if (r.status || !strstr(r.out, json_want1) || !strstr(r.out, json_want2))
+		ok = fail("json: status %d:\n%s", r.status, r.out);
+	free(text_want);
+	free(json_want1);
+	free(json_want2);
+	fake_remove_tree(d);
+	return ok;
+}
+
 static bool test_oom_empty(void)
 {
 	static const char *const json_args[] = { "oom", "-j", NULL };
@@ -2294,26 +2360,6 @@ static bool test_cgroup_global_root(void)
 	return ok;
 }
 
-/* dir/name with text, the directories on the way made. */
-static void put_in(const char *dir, const char *name, const char *text)
-{
-	char path[512], *slash;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	for (slash = strchr(path + strlen(dir) + 1, '/'); slash;
-	     slash = strchr(slash + 1, '/')) {
-		*slash = '\0';
-		mkdir(path, 0755);
-		*slash = '/';
-	}
-	f = fopen(path, "w");
-	if (f) {
-		fputs(text, f);
-		fclose(f);
-	}
-}
-
 /*
  * A container's view: a cgroup namespace of its own whose root is
  * /kubepods.slice/pod1/ctr, and the host's hierarchy mounted at cg, which
@@ -2544,6 +2590,8 @@ static const struct {
 	  test_oom_json },
 	{ "oom: when, what, why, how much warning, and who was there",
 	  test_oom_text },
+	{ "oom --profile-dir: the victim's last heap profile from before the kill, not after",
+	  test_oom_profile_dir },
 	{ "oom: no post-mortems is [] in JSON and a sentence for people",
 	  test_oom_empty },
 	{ "oom: a snapshot entry lacking a required attribute is an error",

@@ -6,6 +6,11 @@
 // writes a heap profile into -dir, and leaky prints the fuse's Event as one
 // JSON line and exits.  In that profile's inuse_space, leakyCache must lead
 // with all it leaked, and churn must not show.
+//
+// With -rate, leaky is a service with a leak that nothing stops: after
+// "ready" leakyCache keeps -rate bytes a second more, each fuse's Event is
+// printed as it comes, and only the OOM killer ends it (the guest test,
+// selftests/fuse_test.sh, with gomemguard's real fuse).
 package main
 
 import (
@@ -62,13 +67,14 @@ func main() {
 	runtime.MemProfileRate = 1
 	dir := flag.String("dir", "", "directory for the heap profile")
 	leak := flag.Int("leak", 32<<20, "bytes to leak")
+	rate := flag.Int("rate", 0, "then leak this many bytes a second until killed")
 	flag.Parse()
 	if *dir == "" || flag.NArg() > 0 {
-		fmt.Fprintln(os.Stderr, "usage: leaky -dir DIR [-leak BYTES]")
+		fmt.Fprintln(os.Stderr, "usage: leaky -dir DIR [-leak BYTES] [-rate BYTES]")
 		os.Exit(2)
 	}
 
-	fired := make(chan fuse.Event, 1)
+	fired := make(chan fuse.Event, 16)
 	f, err := fuse.Arm(fuse.Options{
 		Signal:     syscall.SIGUSR1,
 		ProfileDir: *dir,
@@ -82,20 +88,41 @@ func main() {
 	leakyCache(*leak)
 	churn(*leak)
 	fmt.Println("ready")
+	if *rate > 0 {
+		leakForever(*rate, fired)
+	}
 
 	select {
 	case ev := <-fired:
-		r := result{Seq: ev.Seq, Profile: ev.Profile}
-		for _, err := range ev.Errs {
-			r.Errs = append(r.Errs, err.Error())
-		}
-		if err := json.NewEncoder(os.Stdout).Encode(r); err != nil {
-			fmt.Fprintf(os.Stderr, "leaky: %v\n", err)
-			os.Exit(1)
-		}
+		printEvent(ev)
 	case <-time.After(time.Minute):
 		fmt.Fprintln(os.Stderr, "leaky: no fuse within a minute")
 		os.Exit(1)
 	}
 	f.Stop()
+}
+
+// leakForever leaks rate bytes a second, a tenth at a time, and prints each
+// fuse's Event as it comes; the OOM killer ends it.
+func leakForever(rate int, fired <-chan fuse.Event) {
+	tick := time.NewTicker(100 * time.Millisecond)
+	for {
+		select {
+		case ev := <-fired:
+			printEvent(ev)
+		case <-tick.C:
+			leakyCache(rate / 10)
+		}
+	}
+}
+
+func printEvent(ev fuse.Event) {
+	r := result{Seq: ev.Seq, Profile: ev.Profile}
+	for _, err := range ev.Errs {
+		r.Errs = append(r.Errs, err.Error())
+	}
+	if err := json.NewEncoder(os.Stdout).Encode(r); err != nil {
+		fmt.Fprintf(os.Stderr, "leaky: %v\n", err)
+		os.Exit(1)
+	}
 }
