@@ -334,6 +334,32 @@ static void modinfo_field(const char *mod, size_t len, const char *key,
 	}
 }
 
+/* Whether the modinfo has a complete line "<key>\t<value>\t..." or "...\n". */
+static bool modinfo_has(const char *mod, size_t len, const char *key,
+			const char *value)
+{
+	size_t klen = strlen(key), vlen = strlen(value), pos = 0;
+
+	while (pos < len) {
+		const char *line = mod + pos;
+		const char *nl = memchr(line, '\n', len - pos);
+		size_t line_len;
+
+		if (!nl)
+			return false;
+		line_len = (size_t)(nl - line);
+		/* line[line_len] is the newline. */
+		if (line_len >= klen + 1 + vlen && !memcmp(line, key, klen) &&
+		    line[klen] == '\t' &&
+		    !memcmp(line + klen + 1, value, vlen) &&
+		    (line[klen + 1 + vlen] == '\t' ||
+		     line[klen + 1 + vlen] == '\n'))
+			return true;
+		pos += line_len + 1;
+	}
+	return false;
+}
+
 /*
  * The module info between cmd/go's 16-byte sentinels.  A cut-off one (only
  * its start was read) still has its first lines, "path" and "mod".
@@ -347,6 +373,10 @@ static void parse_modinfo(const unsigned char *mod, size_t len,
 		      "path", gi->path, sizeof(gi->path));
 	modinfo_field((const char *)mod + MODINFO_FRAME, len - MODINFO_FRAME,
 		      "mod", gi->module, sizeof(gi->module));
+	gi->uses_fuse = !strcmp(gi->module, GOELF_FUSE_MODULE) ||
+			modinfo_has((const char *)mod + MODINFO_FRAME,
+				    len - MODINFO_FRAME, "dep",
+				    GOELF_FUSE_MODULE);
 }
 
 /* Go 1.18+: two varint-prefixed strings after the 32-byte header. */

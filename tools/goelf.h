@@ -26,7 +26,16 @@ struct goelf_info {
 	char version[GOELF_VERSION_MAX];	/* "go1.19.8"; "": unknown */
 	char path[GOELF_PATH_MAX];	/* main package ("path" line); "" */
 	char module[GOELF_PATH_MAX];	/* main module ("mod" line); "" */
+	/*
+	 * Built with GOELF_FUSE_MODULE (a "dep" line, or the main module):
+	 * the program can take gomemguard's fuse.  False when the build
+	 * info does not say (cut off, or no build info).
+	 */
+	bool uses_fuse;
 };
+
+/* The Go package that receives the fuse (go/fuse). */
+#define GOELF_FUSE_MODULE "gomemguard.dev/fuse"
 
 /*
  * Reads the ELF file open at fd (from its start, with pread).  Returns 0 for

@@ -12,6 +12,7 @@
 #include <linux/gomemguard.h>
 
 #include "gomemctl.h"
+#include "gosignal.h"
 #include "goproc.h"
 #include "nl.h"
 #include "proc.h"
@@ -135,6 +136,9 @@ static int tag_one(struct go_tagger *t, const struct goproc *p)
 	limit_source(from, sizeof(from), p, s.limit_origin);
 	printf("pid %d (%s): tagged, soft limit %s (%s)\n", p->pid, p->comm,
 	       units_format_bytes(size, sizeof(size), s.soft_limit), from);
+	if (s.has_signal)
+		gosignal_warn_info(t->v->name, (uint32_t)p->pid, p->comm,
+				   &p->elf, s.signal);
 	return 0;
 }
 

@@ -20,6 +20,7 @@
 
 #include "cgroup.h"
 #include "gomemctl.h"
+#include "gosignal.h"
 #include "goproc.h"
 #include "levels.h"
 #include "nl.h"
@@ -377,6 +378,8 @@ static int send_request(const struct tag_verb *v, const struct target *t,
 		ret = GMC_EXIT_OK;
 	else if (gmc_nl_held_error(nl) == -EEXIST)
 		ret = already_tagged(v, nl, t, s);
+	if (!ret && !t->cgroup && s->has_signal)
+		gosignal_warn(v->name, t->pid, s->signal);
 out:
 	gmc_nl_close(nl);
 	return ret;

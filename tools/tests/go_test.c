@@ -923,7 +923,7 @@ static const struct {
 /* A binary beside this program: <dir of tools/tests>/../../build/workloads. */
 static const char *workload(const char *name)
 {
-	static char paths[2][PATH_MAX];
+	static char paths[3][PATH_MAX];
 	static int n;
 	char self[PATH_MAX], *dir;
 	ssize_t len;
@@ -933,9 +933,9 @@ static const char *workload(const char *name)
 		return NULL;
 	self[len] = '\0';
 	dir = dirname(self);
-	snprintf(paths[n % 2], sizeof(paths[0]), "%s/../../build/workloads/%s",
+	snprintf(paths[n % 3], sizeof(paths[0]), "%s/../../build/workloads/%s",
 		 dir, name);
-	return paths[n++ % 2];
+	return paths[n++ % 3];
 }
 
 int main(int argc, char *argv[])
@@ -950,6 +950,7 @@ int main(int argc, char *argv[])
 	bins.cgo = argc > 2 ? argv[2] : workload("cgoleak");
 	/* Not this program: goelf.o puts Go's magic in its .rodata. */
 	bins.c = "/bin/sh";
+	bins.fuse = workload("leaky");
 	printf("TAP version 13\n1..%zu\n",
 	       ARRAY_SIZE_T(tests) + goverbs_test_count());
 	for (i = 0; i < ARRAY_SIZE_T(tests); i++) {

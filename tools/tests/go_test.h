@@ -28,6 +28,7 @@ struct go_bins {
 	const char *go;		/* build/workloads/gosleep: Go 1.19, static */
 	const char *cgo;	/* build/workloads/cgoleak: Go 1.19, cgo */
 	const char *c;		/* a C program without Go's magic in it */
+	const char *fuse;	/* build/workloads/leaky: Go 1.19, go/fuse */
 };
 
 size_t goverbs_test_count(void);

@@ -617,19 +617,70 @@ static bool test_tag_pids(void)
 		"tag", "4711", "--go", "4713", "4716", "4717", "99999",
 		"--soft-limit", "1G", "--signal", "USR1", NULL,
 	};
+	char said[2048];
 	struct run r;
 
 	module_holds(NULL, 0);
 	run_verb(&r, tag_main, args);
-	return check_run(&r, 1,
-		"pid 4711 (payments): tagged, soft limit 1 GiB (--soft-limit)\n",
+	snprintf(said, sizeof(said),
+		"gomemctl: tag: warning: pid 4711 (payments) is a Go program (%s) not built with gomemguard.dev/fuse: whether it handles SIGUSR1 cannot be told from outside; unless it calls signal.Notify for it, Go ignores it: the fuse would go unnoticed\n"
 		"gomemctl: tag: pid 4713 (cron): not a Go program (its executable has no Go build info or build ID); tag it without --go\n"
 		"gomemctl: tag: pid 4716 (kthreadd): not a Go program (its executable has no Go build info or build ID); tag it without --go\n"
 		"gomemctl: tag: pid 4717: no such process\n"
-		"gomemctl: tag: pid 99999: no such process\n") &&
+		"gomemctl: tag: pid 99999: no such process\n", go_version);
+	return check_run(&r, 1,
+		"pid 4711 (payments): tagged, soft limit 1 GiB (--soft-limit)\n",
+		said) &&
 	       tags->n == 1 && tagged(0, 4711, GIB, GOMEMGUARD_ORIGIN_USER) &&
 	       (tags->t[0].has_signal && tags->t[0].signal == SIGUSR1 ? true :
 		fail("no SIGNAL USR1 in TAG_NEW"));
+}
+
+/*
+ * A fuse signal for a Go program: a warning unless it was built with
+ * go/fuse, saying what Go does with that signal; none for SIGKILL, none
+ * for a C program.  Tagged all the same, exit 0.
+ */
+static bool test_tag_signal_warnings(void)
+{
+	static const struct {
+		const char *pid, *signal, *go_does;	/* NULL: no warning */
+	} cases[] = {
+		{ "4711", "TERM", "Go exits on it: the fuse would end the service" },
+		{ "4711", "QUIT", "Go exits on it with a stack dump: the fuse would end the service" },
+		{ "4711", "KILL", NULL },
+		{ "4721", "USR1", NULL },
+		{ "4713", "USR1", NULL },
+	};
+	const struct fake_proc fused = {
+		4721, "fused", bins->fuse, ENV("PATH=/bin\0"),
+		"/app.slice/pay.service", 1024,
+	};
+	char dir[PATH_MAX + 32], want[1024];
+	bool ok = true;
+	struct run r;
+	size_t i;
+
+	if (access(bins->fuse, X_OK))
+		return fail("%s is not built (make workloads)", bins->fuse);
+	make_proc(&fused);
+	for (i = 0; i < ARRAY_SIZE_T(cases); i++) {
+		const char *args[] = { "tag", cases[i].pid, "--soft-limit", "64M",
+				       "--signal", cases[i].signal, NULL };
+
+		fake_reset();
+		module_holds(NULL, 0);
+		run_verb(&r, tag_main, args);
+		want[0] = '\0';
+		if (cases[i].go_does)
+			snprintf(want, sizeof(want), "gomemctl: tag: warning: pid 4711 (payments) is a Go program (%s) not built with gomemguard.dev/fuse: whether it handles SIG%s cannot be told from outside; unless it calls signal.Notify for it, %s\n",
+				 go_version, cases[i].signal, cases[i].go_does);
+		if (!check_run(&r, 0, "", want))
+			ok = fail("tag %s --signal %s", cases[i].pid, cases[i].signal);
+	}
+	snprintf(dir, sizeof(dir), "%s/4721", proc_dir);
+	fake_remove_tree(dir);
+	return ok;
 }
 
 static bool test_tag_watched(void)
@@ -800,6 +851,8 @@ static const struct {
 	  test_tag_all },
 	{ "tag --go PIDs --soft-limit: origin user; C programs, kernel threads, gone PIDs refused",
 	  test_tag_pids },
+	{ "tag --signal for a Go program: a warning unless built with go/fuse, what Go does with it",
+	  test_tag_signal_warnings },
 	{ "tag --go of a watched process: skipped, exit 0", test_tag_watched },
 	{ "tag --go: the kernel's refusal of one process, the others tagged",
 	  test_tag_refused },
