@@ -18,6 +18,8 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/build/ksrc/tools/testing/selftests/kselftest/ktap_helpers.sh"
 # shellcheck source=selftests/time_scale.sh
 . "$top/selftests/time_scale.sh"
+# shellcheck source=selftests/lib.sh
+. "$top/selftests/lib.sh"
 
 ctl=${GOMEMCTL:-$top/tools/gomemctl}
 workloads=${GMG_WORKLOADS:-$top/build/workloads}
@@ -34,32 +36,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-wait_for() {
-	local i n=$(($1 * 5 * gmg_scale))
 
-	shift
-	for ((i = 0; i < n; i++)); do
-		"$@" && return 0
-		sleep 0.2
-	done
-	return 1
-}
 
-diag_file() {
-	sed "s/^/# $1: /" "$2" 2>/dev/null | head -n 30
-}
-
-result() {
-	local name=$1
-
-	shift
-	if "$@"; then
-		ktap_test_pass "$name"
-	else
-		ktap_test_fail "$name"
-		return 1
-	fi
-}
 
 ktap_print_header
 ktap_set_plan 3

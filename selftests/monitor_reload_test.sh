@@ -17,6 +17,8 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/build/ksrc/tools/testing/selftests/kselftest/ktap_helpers.sh"
 # shellcheck source=selftests/time_scale.sh
 . "$top/selftests/time_scale.sh"
+# shellcheck source=selftests/lib.sh
+. "$top/selftests/lib.sh"
 
 ctl=${GOMEMCTL:-$top/tools/gomemctl}
 dir=$(mktemp -d /tmp/gmg-reload.XXXXXX)
@@ -32,34 +34,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# wait_for SECONDS CMD...: polls CMD every 0.2 s for up to SECONDS times
-# GMG_TIME_SCALE; a bound, not a measure.
-wait_for() {
-	local i n=$(($1 * 5 * gmg_scale))
 
-	shift
-	for ((i = 0; i < n; i++)); do
-		"$@" && return 0
-		sleep 0.2
-	done
-	return 1
-}
 
-result() {
-	local name=$1
-
-	shift
-	if "$@"; then
-		ktap_test_pass "$name"
-	else
-		ktap_test_fail "$name"
-		return 1
-	fi
-}
-
-diag_file() {
-	sed "s/^/# $1: /" "$2" 2>/dev/null | head -n 40
-}
 
 up_is() {
 	grep -qx "gomemguard_module_up $1" "$dir/gomemguard.prom" 2>/dev/null

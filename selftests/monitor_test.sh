@@ -19,6 +19,8 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/build/ksrc/tools/testing/selftests/kselftest/ktap_helpers.sh"
 # shellcheck source=selftests/time_scale.sh
 . "$top/selftests/time_scale.sh"
+# shellcheck source=selftests/lib.sh
+. "$top/selftests/lib.sh"
 
 ctl=${GOMEMCTL:-$top/tools/gomemctl}
 workloads=${GMG_WORKLOADS:-$top/build/workloads}
@@ -44,34 +46,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# wait_for SECONDS CMD...: polls CMD every 0.2 s for up to SECONDS times
-# GMG_TIME_SCALE; a bound, not a measure.
-wait_for() {
-	local i n=$(($1 * 5 * gmg_scale))
 
-	shift
-	for ((i = 0; i < n; i++)); do
-		if "$@"; then
-			return 0
-		fi
-		sleep 0.2
-	done
-	return 1
-}
-
-# result NAME CMD...: one KTAP line; returns CMD's verdict, so that a
-# failure can be followed by "|| diag_file ...".
-result() {
-	local name=$1
-
-	shift
-	if "$@"; then
-		ktap_test_pass "$name"
-	else
-		ktap_test_fail "$name"
-		return 1
-	fi
-}
 
 # skip_or WHY NAME CMD...: a skip when WHY says something is missing.
 skip_or() {
@@ -85,9 +60,6 @@ skip_or() {
 	fi
 }
 
-diag_file() {
-	sed "s/^/# $1: /" "$2" 2>/dev/null | head -n 40 || true
-}
 
 lines() {
 	local n

@@ -20,6 +20,8 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/build/ksrc/tools/testing/selftests/kselftest/ktap_helpers.sh"
 # shellcheck source=selftests/time_scale.sh
 . "$top/selftests/time_scale.sh"
+# shellcheck source=selftests/lib.sh
+. "$top/selftests/lib.sh"
 
 ctl=${GOMEMCTL:-$top/tools/gomemctl}
 workloads=${GMG_WORKLOADS:-$top/build/workloads}
@@ -47,32 +49,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-wait_for() {
-	local i n=$(($1 * 5 * gmg_scale))
 
-	shift
-	for ((i = 0; i < n; i++)); do
-		"$@" && return 0
-		sleep 0.2
-	done
-	return 1
-}
 
-result() {
-	local name=$1
-
-	shift
-	if "$@"; then
-		ktap_test_pass "$name"
-	else
-		ktap_test_fail "$name"
-		return 1
-	fi
-}
-
-diag_file() {
-	sed "s/^/# $1: /" "$2" 2>/dev/null | head -n 30
-}
 
 # in_pod CAPS CMD...: CMD as the DaemonSet's container runs it: in the
 # cgroup of a pod of its own, in a new cgroup namespace rooted there, as

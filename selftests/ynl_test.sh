@@ -22,6 +22,8 @@ ksrc=$top/build/ksrc
 . "$ksrc/tools/testing/selftests/kselftest/ktap_helpers.sh"
 # shellcheck source=selftests/time_scale.sh
 . "$top/selftests/time_scale.sh"
+# shellcheck source=selftests/lib.sh
+. "$top/selftests/lib.sh"
 
 py=${PYTHON:-python3}
 ynl=$ksrc/tools/net/ynl
@@ -76,18 +78,6 @@ sys.exit(0 if eval(sys.argv[2]) else 1)' "$dir/$1" "$2"; then
 	return 1
 }
 
-# result NAME CMD...: one KTAP line; CMD's status.
-result() {
-	local name=$1
-
-	shift
-	if "$@"; then
-		ktap_test_pass "$name"
-	else
-		ktap_test_fail "$name"
-		return 1
-	fi
-}
 
 info_ok() {
 	cli info0 --do info-get &&
