@@ -36,9 +36,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-
-
-
 ktap_print_header
 ktap_set_plan 3
 

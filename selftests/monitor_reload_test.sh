@@ -34,9 +34,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-
-
-
 up_is() {
 	grep -qx "gomemguard_module_up $1" "$dir/gomemguard.prom" 2>/dev/null
 }

@@ -46,8 +46,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-
-
 # skip_or WHY NAME CMD...: a skip when WHY says something is missing.
 skip_or() {
 	local why=$1 name=$2
@@ -59,7 +57,6 @@ skip_or() {
 		result "$name" "$@"
 	fi
 }
-
 
 lines() {
 	local n

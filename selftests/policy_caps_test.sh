@@ -49,9 +49,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-
-
-
 # in_pod CAPS CMD...: CMD as the DaemonSet's container runs it: in the
 # cgroup of a pod of its own, in a new cgroup namespace rooted there, as
 # root with only CAPS (bounding set, hence permitted and effective).

@@ -46,9 +46,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-
-
-
 # soft_limit PID: the soft limit the module watches PID with, or nothing.
 soft_limit() {
 	"$ctl" show -j 2>/dev/null | python3 -c '

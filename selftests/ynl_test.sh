@@ -78,7 +78,6 @@ sys.exit(0 if eval(sys.argv[2]) else 1)' "$dir/$1" "$2"; then
 	return 1
 }
 
-
 info_ok() {
 	cli info0 --do info-get &&
 		expect info0 "d['version'] == '$(cat "$top/VERSION")'" &&
