@@ -59,6 +59,12 @@ extern struct fake_log *fake_log;
 /* Allocation failures end the test run. */
 void *must(void *p);
 
+/* "# " and the message, as a KTAP diagnostic; false, for "ok = fail(...)". */
+bool fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A formatted string (malloc'ed); out of memory ends the run. */
+char *format(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* Once, before anything else. */
 void fake_init(void);
 /* Forgets what was queued, printed and sent. */

@@ -38,20 +38,6 @@
 static const char *skip_why;
 static struct go_bins bins;
 
-static bool fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static bool fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("# ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	return false;
-}
-
 /* GOMEMLIMIT: Go 1.19's parseByteCount, case by case. */
 
 static const struct {

@@ -41,34 +41,6 @@ static bool tree_made;
 static char proc_dir[PATH_MAX], go_exe[PATH_MAX], cgo_exe[PATH_MAX];
 static char old_exe[PATH_MAX], go_version[GOELF_VERSION_MAX];
 
-static bool fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static bool fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("# ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	return false;
-}
-
-static char *format(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static char *format(const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		abort();
-	va_end(ap);
-	return s;
-}
-
 /* The tree. */
 
 static void put_file(const char *rel, const void *data, size_t len)

@@ -32,20 +32,6 @@
 static const char *dir;		/* tests/policies */
 static const char *skip_why;
 
-static bool fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static bool fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("# ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	return false;
-}
-
 /* policy_load() of path: its problems, and what it printed (freed by us). */
 static int load(const char *path, struct policy_set *set, char **said)
 {

@@ -99,20 +99,6 @@ void __syslog_chk(int priority, int flag, const char *fmt, ...)
 
 static char tmp_dir[] = "/tmp/gmc-service.XXXXXX";
 
-static bool fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static bool fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("# ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	return false;
-}
-
 static char *path_of(const char *name)
 {
 	char *p;

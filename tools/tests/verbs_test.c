@@ -74,22 +74,6 @@ static void run_verb(struct run *r, int (*verb_main)(int, char **),
 	fclose(out);
 }
 
-static char *format(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static char *format(const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-	int n;
-
-	va_start(ap, fmt);
-	n = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		abort();
-	return s;
-}
-
 /* The failure's story, for the KTAP diagnostics. */
 /*
  * The cgroup2 tree the verbs read memory.stat and memory.pressure from,
@@ -101,20 +85,6 @@ static char *format(const char *fmt, ...)
  */
 static char cg2_base[] = "/tmp/gmg-cg2.XXXXXX";
 static char cg2_root[sizeof(cg2_base) + 8];
-
-static bool fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static bool fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("# ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	return false;
-}
 
 static bool check_run(const struct run *r, int status, const char *out,
 		      const char *said)
