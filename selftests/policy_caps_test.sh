@@ -100,7 +100,7 @@ for p in json.load(sys.stdin):
 }
 
 ktap_print_header
-ktap_set_plan 6
+ktap_set_plan 5
 
 [ -d /sys/module/gomemguard ] || ktap_exit_fail_msg "gomemguard is not loaded"
 [ -x "$workloads/gosleep" ] || ktap_exit_fail_msg "no gosleep in $workloads: make workloads"
