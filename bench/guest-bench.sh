@@ -313,7 +313,7 @@ slab_line() {
 }
 
 tagged_count() {
-	"$gomemctl" -j info | sed -n 's/.*"tagged":\([0-9]*\).*/\1/p'
+	"$gomemctl" -j info | sed -n 's/.*"tagged_processes":\([0-9]*\).*/\1/p'
 }
 
 scale_pf() {
