@@ -1,8 +1,9 @@
 # shellcheck shell=bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Sourced by the guest's shell tests, after kselftest's ktap_helpers.sh and
-# selftests/time_scale.sh: what each of them would otherwise write again.
+# Sourced by the shell tests, host and guest, after kselftest's
+# ktap_helpers.sh (and selftests/time_scale.sh, for wait_for): what each of
+# them would otherwise write again.
 
 # wait_for SECONDS CMD...: polls CMD every 0.2 s for up to SECONDS times
 # GMG_TIME_SCALE; a bound, not a measure.

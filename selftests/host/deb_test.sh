@@ -13,6 +13,8 @@
 top=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=/dev/null
 . "$top/build/ksrc/tools/testing/selftests/kselftest/ktap_helpers.sh"
+# shellcheck source=selftests/lib.sh
+. "$top/selftests/lib.sh"
 
 version=$(cat "$top/VERSION")
 arch=$(dpkg --print-architecture)
@@ -22,18 +24,6 @@ ctl_deb=$out/gomemctl_${version}-1_${arch}.deb
 unit=lib/systemd/system/gomemctl-monitor.service
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-
-result() {
-	local name=$1
-
-	shift
-	if "$@"; then
-		ktap_test_pass "$name"
-	else
-		ktap_test_fail "$name"
-		return 1
-	fi
-}
 
 # The tree's state as git sees it, build outputs aside.
 tree_state() {

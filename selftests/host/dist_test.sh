@@ -12,6 +12,8 @@ set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=/dev/null
 . "$top/build/ksrc/tools/testing/selftests/kselftest/ktap_helpers.sh"
+# shellcheck source=selftests/lib.sh
+. "$top/selftests/lib.sh"
 
 ctl=${GOMEMCTL:-$top/tools/gomemctl}
 unit=$top/dist/gomemctl-monitor.service
@@ -21,18 +23,6 @@ caps="CAP_NET_ADMIN CAP_SYS_PTRACE CAP_DAC_READ_SEARCH"
 k8s=$top/docs/kubernetes.md
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-
-result() {
-	local name=$1
-
-	shift
-	if "$@"; then
-		ktap_test_pass "$name"
-	else
-		ktap_test_fail "$name"
-		return 1
-	fi
-}
 
 # The value of KEY= in the unit (the last one, as systemd takes it).
 unit_value() {
@@ -64,9 +54,11 @@ unit_sandbox() {
 		{ echo "# bounding set is not $caps alone"; ok=1; }
 	[ "$(unit_value AmbientCapabilities)" = "$caps" ] ||
 		{ echo "# ambient set is not $caps"; ok=1; }
-	[ "$(unit_value RuntimeDirectory)" = gomemguard ] &&
-		[ "$(unit_value RuntimeDirectoryPreserve)" = yes ] ||
-		{ echo "# no preserved RuntimeDirectory for the policy's state"; ok=1; }
+	if [ "$(unit_value RuntimeDirectory)" != gomemguard ] ||
+	   [ "$(unit_value RuntimeDirectoryPreserve)" != yes ]; then
+		echo "# no preserved RuntimeDirectory for the policy's state"
+		ok=1
+	fi
 	[[ $(unit_value ExecReload) == *"kill -HUP \$MAINPID" ]] ||
 		{ echo "# reload is not SIGHUP"; ok=1; }
 	[ "$(unit_value ProtectSystem)" = strict ] || { echo "# not ProtectSystem=strict"; ok=1; }

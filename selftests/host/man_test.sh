@@ -11,6 +11,8 @@ set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=/dev/null
 . "$top/build/ksrc/tools/testing/selftests/kselftest/ktap_helpers.sh"
+# shellcheck source=selftests/lib.sh
+. "$top/selftests/lib.sh"
 
 ctl=${GOMEMCTL:-$top/tools/gomemctl}
 man8=$top/tools/gomemctl.8
@@ -20,19 +22,6 @@ completion=$top/dist/gomemctl.bash-completion
 uapi=$top/include/uapi/linux/gomemguard.h
 out=$(mktemp)
 trap 'rm -f "$out" "$out.err"' EXIT
-
-# result NAME CMD...: one KTAP line; CMD's status.
-result() {
-	local name=$1
-
-	shift
-	if "$@"; then
-		ktap_test_pass "$name"
-	else
-		ktap_test_fail "$name"
-		return 1
-	fi
-}
 
 # The verbs of the table in gomemctl.c: lines like { "tag", tag_main, ... }.
 verbs=$(sed -n 's/^[[:space:]]*{ "\([a-z]*\)",[[:space:]]*[a-z_]*_main,.*/\1/p' \

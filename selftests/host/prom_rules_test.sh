@@ -14,24 +14,14 @@ set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=/dev/null
 . "$top/build/ksrc/tools/testing/selftests/kselftest/ktap_helpers.sh"
+# shellcheck source=selftests/lib.sh
+. "$top/selftests/lib.sh"
 
 rules=$top/dist/gomemguard.rules.yml
 tests=$top/selftests/host/gomemguard.rules.test.yml
 service_test=$top/tools/tests/service_test
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-
-result() {
-	local name=$1
-
-	shift
-	if "$@"; then
-		ktap_test_pass "$name"
-	else
-		ktap_test_fail "$name"
-		return 1
-	fi
-}
 
 # Runs promtool, its output as diagnostics.
 promtool_quiet() {
