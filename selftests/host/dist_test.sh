@@ -160,7 +160,7 @@ if command -v systemd-analyze >/dev/null; then
 else
 	ktap_test_skip "systemd-analyze verify (not installed)"
 fi
-result "unit: CAP_NET_ADMIN alone, strict sandbox, the textfile directory writable" \
+result "unit: $caps alone, strict sandbox, the textfile and state directories writable, reload by SIGHUP" \
 	unit_sandbox || true
 result "unit: gomemctl accepts ExecStart's arguments" unit_args || true
 if /usr/bin/python3 -c 'import yaml' 2>/dev/null; then
