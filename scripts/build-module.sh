@@ -11,20 +11,24 @@
 # covers it and every module of KVER, which a guest overlays on
 # /lib/modules/KVER so that autoload (modprobe) finds gomemguard.
 #
-# KDIR and MODDIR name the build tree and the modules tree of a kernel that
-# is not installed here (scripts/debug-kernel.sh's): defaults
-# /lib/modules/KVER/build and /lib/modules/KVER.
+# KDIR and MODDIR name the build tree and the modules tree of the kernel:
+# defaults ROOT/lib/modules/KVER/build and ROOT/lib/modules/KVER, ROOT the
+# cache scripts/kernel-cache.sh unpacks Debian's kernels into, or / when
+# KVER is not there (installed on this machine); scripts/debug-kernel.sh's
+# kernel is passed by name.
 set -eu
 
 kver=${1:?usage: build-module.sh KVER}
 top=$(cd "$(dirname "$0")/.." && pwd)
-kdir=${KDIR:-/lib/modules/$kver/build}
-moddir=${MODDIR:-/lib/modules/$kver}
+kroot=$("$top/scripts/kernel-cache.sh" --root)
+[ -d "$kroot/lib/modules/$kver/build" ] || kroot=
+kdir=${KDIR:-$kroot/lib/modules/$kver/build}
+moddir=${MODDIR:-$kroot/lib/modules/$kver}
 out=$top/build/k/$kver
 log=$out/build.log
 
 if [ ! -d "$kdir" ]; then
-	echo "build-module: no kernel build tree at $kdir (apt-get install linux-headers-$kver)" >&2
+	echo "build-module: no kernel build tree at $kdir (scripts/deps.sh $kver fetches it)" >&2
 	exit 1
 fi
 

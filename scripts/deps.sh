@@ -2,8 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Install the Debian 12 packages needed to build gomemguard and run its
-# QEMU-based tests. Idempotent: when everything is present it only asks dpkg
-# and exits, without touching apt.
+# QEMU-based tests, then fetch the guests' kernels (image, modules, headers)
+# into a cache with scripts/kernel-cache.sh: no kernel is installed on the
+# host, so its boot menu and /lib/modules stay as they were. Idempotent: when
+# everything is present it only asks dpkg (and the cache) and exits, without
+# touching apt.
 #
 # Usage: scripts/deps.sh [--kernel-build] [KVER...]
 #   KVER defaults to the output of selftests/vm/kernels.sh (which honours
@@ -15,10 +18,11 @@ here=$(cd "$(dirname "$0")" && pwd -P)
 kernels_sh="$here/../selftests/vm/kernels.sh"
 
 export DEBIAN_FRONTEND=noninteractive
-# linux-image-*: skip initramfs-tools' initrd generation; the tests build their own.
-export INITRD=No
 
-BASE_PKGS="build-essential pkg-config libnl-genl-3-dev libjson-c-dev libinih-dev
+# gcc-12 and pahole: what the kernel headers and kbuild tools in the cache
+# depend on (linux-compiler-gcc-12-x86, linux-kbuild-6.12's pahole for the
+# module's BTF), installed as the ordinary tools they are.
+BASE_PKGS="build-essential gcc-12 pahole pkg-config libnl-genl-3-dev libjson-c-dev libinih-dev
 qemu-system-x86 busybox-static cpio kmod xz-utils dkms sparse golang-1.19-go
 linux-source-6.12 e2fsprogs python3-yaml python3-jsonschema prometheus
 debhelper dh-dkms lintian"
@@ -48,10 +52,6 @@ elif ! kvers=$(KERNELS_NO_UPDATE=1 "$kernels_sh" 2>/dev/null); then
 	kvers=$("$kernels_sh")
 fi
 
-for kver in $kvers; do
-	pkgs="$pkgs linux-image-$kver linux-headers-$kver"
-done
-
 # dpkg-query prints nothing for unknown packages and "ii " for installed ones.
 # shellcheck disable=SC2086 # pkgs is a word list
 installed=$(dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' $pkgs 2>/dev/null |
@@ -68,17 +68,19 @@ if [ -z "$missing" ]; then
 	# shellcheck disable=SC2086 # pkgs is a word list
 	set -- $pkgs
 	echo "deps.sh: all $# packages installed"
-	exit 0
-fi
-
-if [ "$(id -u)" -ne 0 ]; then
+elif [ "$(id -u)" -ne 0 ]; then
 	echo "deps.sh: missing:$missing; run as root to install" >&2
 	exit 1
+else
+	for pkg in $missing; do
+		echo "deps.sh: installing $pkg"
+	done
+	apt_update
+	# shellcheck disable=SC2086 # missing is a word list
+	apt-get -qq install -y --no-install-recommends $missing
 fi
 
-for pkg in $missing; do
-	echo "deps.sh: installing $pkg"
-done
-apt_update
-# shellcheck disable=SC2086 # missing is a word list
-apt-get -qq install -y --no-install-recommends $missing
+# The kernels: downloaded and unpacked, never installed (kernel-cache.sh).
+# shellcheck disable=SC2086 # kvers is a word list
+root=$("$here/kernel-cache.sh" $kvers)
+echo "deps.sh: kernels $(echo $kvers) in $root"

@@ -17,8 +17,9 @@
 # module requests run /sbin/modprobe on the real root, which knows nothing
 # of the chroot: while the module is loaded, the chroot's /lib/modules/KVER
 # is bound over the real one (as dkms_load_test.sh lays its DKMS tree over
-# it).  The kernel headers DKMS builds against are the host's
-# (linux-headers-KVER, installed by scripts/deps.sh for every target kernel).
+# it).  The kernel headers DKMS builds against are the ones the guest's
+# /lib/modules/KVER/build names: Debian's, unpacked by scripts/deps.sh into
+# the host's cache (scripts/kernel-cache.sh), or installed on the host.
 #
 # apt works offline here because every dependency (dkms, libnl-genl-3-200,
 # libjson-c5) is installed already, on the host root the guest sees: it has
@@ -105,7 +106,7 @@ for d in "${debs[@]}"; do
 	[ -f "$d" ] || ktap_exit_fail_msg "$d missing: make deb on the host first"
 done
 [ -f "$mods/build/Makefile" ] ||
-	ktap_exit_fail_msg "no headers for $kver ($mods/build): scripts/deps.sh installs linux-headers-$kver"
+	ktap_exit_fail_msg "no headers for $kver ($mods/build): scripts/deps.sh fetches them"
 
 mount -t tmpfs -o mode=0755 gmg-deb "$scratch" ||
 	ktap_exit_fail_msg "cannot mount a tmpfs on $scratch"
@@ -120,6 +121,20 @@ if ! { mount -t proc proc "$root/proc" && mount -t sysfs sysfs "$root/sys" &&
 	mount -t tmpfs -o mode=1777 tmpfs "$root/tmp"; }; then
 	ktap_exit_fail_msg "cannot mount proc, sys, dev, run and tmp in $root"
 fi
+# A kernel from the cache (scripts/kernel-cache.sh) has its modules tree
+# bound over /lib/modules/KVER from elsewhere on the host's root, which the
+# overlay of / does not see: give the chroot that tree, writable there.
+src=$(awk -v m="$mods" '$5 == m { for (i = 7; $i != "-"; i++) ; if ($(i + 1) == "9p") { print $4; exit } }' \
+	/proc/self/mountinfo)
+if [ -n "$src" ] && [ "$src" != "$mods" ]; then
+	echo "# $mods is $src on the host's root"
+	mkdir -p "$scratch/mods-upper" "$scratch/mods-work" "$root$mods"
+	mount -t overlay gmg-deb-mods \
+		-o "lowerdir=$src,upperdir=$scratch/mods-upper,workdir=$scratch/mods-work" "$root$mods" ||
+		ktap_exit_fail_msg "cannot lay $src over $mods in $root"
+fi
+[ -f "$root$mods/build/Makefile" ] ||
+	ktap_exit_fail_msg "no headers for $kver in the chroot ($mods/build)"
 cp "${debs[@]}" "$root/tmp/" || ktap_exit_fail_msg "cannot copy the packages"
 # man-db's trigger would re-index every manual page, over 9p, under TCG:
 # minutes that test nothing of ours (Debian's own containers turn it off).

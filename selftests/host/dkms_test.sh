@@ -9,9 +9,10 @@
 # build/dkms-test/moddep/<kernel>: selftests/dkms_load_test.sh loads it in
 # the guest through module autoload.
 #
-# GMG_MODROOT: where the kernels' lib/modules/<kernel> are, when not in /
-# (make check-debug's kernel, built in ~/.cache); its build link is the
-# kernel source DKMS builds against.
+# GMG_MODROOT: where the kernels' lib/modules/<kernel> are (make
+# check-debug's kernel, built in ~/.cache); its build link is the kernel
+# source DKMS builds against. Default: the cache scripts/kernel-cache.sh
+# unpacks Debian's kernels into, or / for a kernel installed here.
 top=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=/dev/null
 . "$top/build/ksrc/tools/testing/selftests/kselftest/ktap_helpers.sh"
@@ -19,7 +20,11 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 version=$(cat "$top/VERSION")
 work=$top/build/dkms-test
 read -r -a kvers <<<"${KVERS:?KVERS not set}"
-modroot=${GMG_MODROOT:-}
+modroot=${GMG_MODROOT-}
+if [ -z "${GMG_MODROOT+set}" ]; then
+	modroot=$("$top/scripts/kernel-cache.sh" --root)
+	[ -d "$modroot/lib/modules/${kvers[0]}" ] || modroot=
+fi
 
 ktap_print_header
 ktap_set_plan $((3 + 2 * ${#kvers[@]}))

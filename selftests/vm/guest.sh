@@ -30,8 +30,10 @@ Usage: guest.sh [--mem MIB] [--cpus N] [--timeout SEC] [--disk FILE] [--shell]
   --icount SHIFT guest time counts instructions, 2^SHIFT ns each (0-10),
                  not the host's clock: rates that do not move with the
                  host's load (idle time still passes in real time)
-  --kernel IMAGE boot IMAGE instead of /boot/vmlinuz-KVER (a kernel built
-                 here, e.g. by scripts/debug-kernel.sh); needs --moddir
+  --kernel IMAGE boot IMAGE instead of Debian's KVER (from the cache that
+                 scripts/kernel-cache.sh fills, else /boot/vmlinuz-KVER):
+                 a kernel built here, e.g. by scripts/debug-kernel.sh;
+                 needs --moddir
   --moddir DIR   that kernel's modules tree (what /lib/modules/KVER would
                  be); the guest sees it as /lib/modules/KVER
 
@@ -121,12 +123,30 @@ if [ -n "$kernel" ]; then
 	kernel=$(readlink -f "$kernel")
 	moddir=$(readlink -f "$moddir")
 	own_moddir=$moddir
+elif kroot=$("$repo/scripts/kernel-cache.sh" --root) &&
+     [ -r "$kroot/boot/vmlinuz-$kver" ]; then
+	# Debian's kernel as scripts/kernel-cache.sh unpacked it: bound over
+	# /lib/modules/KVER like a kernel built here.
+	kernel=$kroot/boot/vmlinuz-$kver
+	moddir=$(readlink -f "$kroot/lib/modules/$kver")
+	own_moddir=$moddir
 else
+	# One installed on this machine the usual way.
 	kernel=/boot/vmlinuz-$kver
 	moddir=/lib/modules/$kver
 fi
 
-[ -r "$kernel" ] || { log "cannot read $kernel (install linux-image-$kver: scripts/deps.sh)"; exit 2; }
+# What the modules tree's build link points to, as a folder to expose in
+# the guest: the whole kernel cache for a cached kernel (its headers link
+# to their -common and kbuild siblings), else the build tree itself.
+modbuild=
+if [ -n "$own_moddir" ] && modbuild=$(readlink -e "$moddir/build"); then
+	case $modbuild in
+	*/usr/src/*) modbuild=${modbuild%%/usr/src/*} ;;
+	esac
+fi
+
+[ -r "$kernel" ] || { log "cannot read $kernel (scripts/deps.sh fetches $kver into $("$repo/scripts/kernel-cache.sh" --root))"; exit 2; }
 [ -e "$moddir/modules.dep.bin" ] || { log "$moddir/modules.dep.bin missing"; exit 2; }
 if [ -n "$disk" ]; then
 	[ -e "$disk" ] || { log "--disk $disk: no such file"; exit 2; }
@@ -259,7 +279,9 @@ build_initramfs() {
 		ln -s "$own_moddir" "$tmp.root/lib/modules/$kver"
 		modprobe_root=(-d "$tmp.root")
 	fi
-	for mod in virtio_pci 9pnet_virtio 9p; do
+	# overlay: stage 2 may need it before modprobe can work (no
+	# /lib/modules on the host), and the suite lays its modules with it.
+	for mod in virtio_pci 9pnet_virtio 9p overlay; do
 		line=$(modprobe "${modprobe_root[@]}" --set-version="$kver" --show-depends "$mod") ||
 			{ log "modprobe cannot resolve $mod for $kver"; exit 2; }
 		deps+=$line$'\n'
@@ -316,8 +338,10 @@ infra_fail() {
 	/bin/busybox poweroff -f
 }
 
-# Bring back the checkout and the working directory if a tmpfs hides them.
-for p in "$GMG_REPO" "$GMG_CWD"; do
+# Bring back the checkout, the working directory and the kernel headers
+# the modules tree's build link names (~/.cache: DKMS builds against them)
+# if a tmpfs hides them.
+for p in "$GMG_REPO" "$GMG_CWD" $GMG_MODBUILD; do
 	for m in /tmp /var/tmp /root /mnt /run; do
 		case $p in
 		"$m"/*)
@@ -330,10 +354,23 @@ for p in "$GMG_REPO" "$GMG_CWD"; do
 	done
 done
 
-# --moddir: the modules tree of a kernel that is not the host's, over a
-# tmpfs so that the read-only host /lib/modules can take the mount point.
+# --moddir or the kernel cache: the modules tree of a kernel that is not
+# installed on the host, over a tmpfs so that the read-only host
+# /lib/modules can take the mount point.  A host with no kernel installed
+# (a container, a CI machine) has no /lib/modules at all: then /usr/lib
+# gets a writable layer, in this guest only, to hold the mount point.
 if [ -n "$GMG_MODDIR" ]; then
 	kmods=/lib/modules/$(uname -r)
+	if [ ! -d /lib/modules ]; then
+		lib=$(readlink -f /lib)
+		mkdir -p /run/gmg-lib &&
+			mount -t tmpfs -o mode=0755 tmpfs /run/gmg-lib &&
+			mkdir /run/gmg-lib/upper /run/gmg-lib/work &&
+			mount -t overlay gmg-lib \
+				-o "lowerdir=$lib,upperdir=/run/gmg-lib/upper,workdir=/run/gmg-lib/work" "$lib" &&
+			mkdir /lib/modules ||
+			infra_fail "cannot make a mount point for /lib/modules"
+	fi
 	mount -t tmpfs -o mode=0755 tmpfs /lib/modules &&
 		mkdir "$kmods" &&
 		mount --bind "/run/gmg-vm-host$GMG_MODDIR" "$kmods" ||
@@ -453,6 +490,7 @@ mark="@@gmg-vm-$nonce@@"
 	printf 'GMG_DISK=%q\n' "$([ -n "$disk" ] && echo 1 || echo 0)"
 	printf 'GMG_SHELL=%q\n' "$shell"
 	printf 'GMG_MODDIR=%q\n' "$own_moddir"
+	printf 'GMG_MODBUILD=%q\n' "$modbuild"
 	printf 'GMG_TERM=%q\n' "$([ "$shell" = 1 ] && echo "${TERM:-vt100}" || echo dumb)"
 } >"$rundir/config"
 stage2 >"$rundir/init"
