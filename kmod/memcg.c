@@ -209,6 +209,15 @@ int gmg_memcg_init(void)
 		pr_err("the memory cgroup controller is disabled (cgroup_disable=memory)\n");
 		return -ENODEV;
 	}
+	/*
+	 * A cgroup v1 or hybrid host has the controller on a v1 hierarchy:
+	 * no memory.high, no v2 events, limits in other files.  Every figure
+	 * would be wrong, silently: refuse, saying what is needed.
+	 */
+	if (!cgroup_subsys_on_dfl(memory_cgrp_subsys)) {
+		pr_err("the memory controller is on a cgroup v1 hierarchy; gomemguard needs it on the unified hierarchy (cgroup v2: boot with systemd.unified_cgroup_hierarchy=1)\n");
+		return -EOPNOTSUPP;
+	}
 	return 0;
 }
 

@@ -3,7 +3,8 @@
 #
 # Runs inside a small guest (selftests/vm/guest.sh --mem 256): the one test
 # that needs the whole machine to run out of memory -- a global OOM kill of
-# a tagged leak, reported as such.
+# a tagged leak, reported as such -- after the one that needs a fresh
+# guest, with no memory cgroup yet: the module on a cgroup v1 host.
 set -u
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -26,4 +27,4 @@ set +u
 export kselftest_override_timeout=${GMG_TEST_TIMEOUT:-$((300 * gmg_scale))}
 export KSELFTEST_TRACKER_TEST_ARGS="-t global_oom_kills_a_tagged_leak"
 cd "$tests" || exit 1
-run_many "$tests"/tracker_test
+run_many "$top"/selftests/cgroup_v1_test.sh "$tests"/tracker_test

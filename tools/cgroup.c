@@ -514,3 +514,27 @@ char *cgroup_from_ns(const char *path)
 	}
 	return ns_root ? cgroup_join_ns(ns_root, path) : NULL;
 }
+
+bool cgroup_memory_on_v1(const char *proc_cgroups)
+{
+	char name[32], *line = NULL;
+	unsigned int hierarchy;
+	bool v1 = false;
+	size_t cap = 0;
+	FILE *f;
+
+	f = fopen(proc_cgroups, "re");
+	if (!f)
+		return false;
+	/* "#subsys_name hierarchy num_cgroups enabled": 0 is cgroup v2. */
+	while (getline(&line, &cap, f) > 0) {
+		if (sscanf(line, "%31s %u", name, &hierarchy) == 2 &&
+		    !strcmp(name, "memory")) {
+			v1 = hierarchy != 0;
+			break;
+		}
+	}
+	free(line);
+	fclose(f);
+	return v1;
+}

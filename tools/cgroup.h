@@ -5,6 +5,7 @@
 #ifndef GOMEMCTL_CGROUP_H
 #define GOMEMCTL_CGROUP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -68,5 +69,13 @@ char *cgroup_from_ns(const char *path);
  * -1 when all are "max" or none can be read.
  */
 int cgroup_memory_max(const char *mountinfo, const char *path, uint64_t *max);
+
+/*
+ * Whether proc_cgroups (CGROUP_PROC_CGROUPS) puts the memory controller on
+ * a cgroup v1 hierarchy (a v1 or hybrid host), where the module refuses to
+ * load.
+ */
+#define CGROUP_PROC_CGROUPS "/proc/cgroups"
+bool cgroup_memory_on_v1(const char *proc_cgroups);
 
 #endif /* GOMEMCTL_CGROUP_H */

@@ -30,6 +30,7 @@
 #include <netlink/netlink.h>
 #include <netlink/socket.h>
 
+#include "cgroup.h"
 #include "gomemctl.h"
 #include "nl.h"
 
@@ -560,6 +561,8 @@ bool gmc_nl_module_loaded(void)
 	return access("/sys/module", F_OK) != 0;
 }
 
+const char *gmc_nl_proc_cgroups = CGROUP_PROC_CGROUPS;
+
 /* Why the last gmc_nl_open*() found no family; "" when it did. */
 static char resolve_why[256];
 static bool module_missing, quiet_resolve;
@@ -597,7 +600,10 @@ static void report_resolve_error(const struct gmc_nl *nl, const char *name,
 			 name, nl_geterror(err));
 	} else {
 		module_missing = true;
-		snprintf(why, len, "the gomemguard module is not loaded (run \"modprobe gomemguard\" as root, or install it with \"make dkms-install\")");
+		if (cgroup_memory_on_v1(gmc_nl_proc_cgroups))
+			snprintf(why, len, "the gomemguard module is not loaded, and cannot be: the memory controller is on a cgroup v1 hierarchy (/proc/cgroups), and gomemguard needs the unified hierarchy, cgroup v2 (boot with systemd.unified_cgroup_hierarchy=1)");
+		else
+			snprintf(why, len, "the gomemguard module is not loaded (run \"modprobe gomemguard\" as root, or install it with \"make dkms-install\")");
 		if (!quiet_resolve)
 			gmc_err(NULL, "%s", why);
 		return;

@@ -42,6 +42,8 @@ bool gmc_nl_module_missing(void);
  * elsewhere), without looking its family up, which loads it.
  */
 extern const char *gmc_nl_module_dir;
+/* Where a module not loaded is told apart from one that cannot be. */
+extern const char *gmc_nl_proc_cgroups;
 bool gmc_nl_module_loaded(void);
 
 /*

@@ -91,6 +91,8 @@ void fake_init(void)
 	fake_log = (struct fake_log *)((char *)p + SAID_LEN);
 	/* The fake module is loaded, as far as sysfs tells. */
 	gmc_nl_module_dir = "/";
+	/* A cgroup v2 host, whatever this one is. */
+	gmc_nl_proc_cgroups = "/nonexistent/cgroups";
 }
 
 static void drain(struct queue *q)

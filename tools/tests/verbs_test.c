@@ -24,6 +24,7 @@
 #include <netlink/genl/genl.h>
 
 #include "../cgroup.h"
+#include "../nl.h"
 #include "../gomemctl.h"
 #include "../goproc.h"
 #include "../memstat.h"
@@ -2411,6 +2412,40 @@ static bool test_cgroup_ns(void)
 	return ok;
 }
 
+/* /proc/cgroups of a cgroup v2 host, of a hybrid one, and none. */
+static bool test_cgroup_v1(void)
+{
+	static const char head[] = "#subsys_name\thierarchy\tnum_cgroups\tenabled\n"
+				   "cpuset\t0\t1\t1\n";
+	char d[] = "/tmp/gmg-cgv1.XXXXXX", path[64], text[256];
+	bool ok = true;
+
+	if (!mkdtemp(d))
+		return fail("mkdtemp: %s", strerror(errno));
+	snprintf(path, sizeof(path), "%s/cgroups", d);
+	snprintf(text, sizeof(text), "%smemory\t0\t83\t1\npids\t0\t83\t1\n", head);
+	put_in(d, "cgroups", text);
+	if (cgroup_memory_on_v1(path))
+		ok = fail("memory on hierarchy 0 taken for cgroup v1");
+	snprintf(text, sizeof(text), "%smemory\t7\t83\t1\npids\t0\t83\t1\n", head);
+	put_in(d, "cgroups", text);
+	if (!cgroup_memory_on_v1(path))
+		ok = fail("memory on hierarchy 7 not taken for cgroup v1");
+	/* What gomemctl says when the module is missing on such a host. */
+	fake_reset();
+	gmc_nl_proc_cgroups = path;
+	gmc_nl_close(fake_open_family("test", "gmg-no-such"));
+	gmc_nl_proc_cgroups = "/nonexistent/cgroups";
+	if (!strstr(fake_said, "cannot be: the memory controller is on a cgroup v1 hierarchy") ||
+	    !strstr(fake_said, "needs the unified hierarchy, cgroup v2"))
+		ok = fail("module missing on a cgroup v1 host: \"%s\"", fake_said);
+	unlink(path);
+	if (cgroup_memory_on_v1(path))
+		ok = fail("no /proc/cgroups taken for cgroup v1");
+	rmdir(d);
+	return ok;
+}
+
 static void cleanup_cgroup_paths(void)
 {
 	static const char *const names[] = {
@@ -2555,6 +2590,8 @@ static const struct {
 	  test_cgroup_global_root },
 	{ "another cgroup namespace: its root found in the host's hierarchy, paths made global",
 	  test_cgroup_ns },
+	{ "the memory controller on a cgroup v1 hierarchy, from /proc/cgroups",
+	  test_cgroup_v1 },
 	{ "discover without CAP_SYS_PTRACE finding nothing is an error, not an empty table",
 	  test_discover_unprivileged },
 };
