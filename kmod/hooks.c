@@ -37,7 +37,8 @@
 
 static void gmg_probe_rss_stat(GMG_RSS_STAT_PROTO)
 {
-	gmg_tracker_rss_changed(mm);
+	if (gmg_tracker_may_watch(mm))
+		gmg_tracker_rss_changed(mm);
 }
 
 static void gmg_probe_fork(void *data, struct task_struct *parent,

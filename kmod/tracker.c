@@ -41,16 +41,12 @@
 
 #include "gomemguard.h"
 
-#define GMG_HASH_BITS		12
 /*
- * The untagged fast path: one bit per hash of an mm, set while some
- * watched process has an mm of that hash.  At 10,000 tagged processes
- * 4 % of the bits are set (32 KiB), against 91 % of 4,096 hash buckets:
- * an untagged process's page faults then almost never enter RCU or walk
- * a chain.  The hash table's bucket is the filter hash's top bits, so the
- * processes sharing a filter bit share a bucket.
+ * The hash table's bucket is the mm filter's hash's top bits (see
+ * gmg_tracker_may_watch()), so the processes sharing a filter bit share a
+ * bucket.
  */
-#define GMG_FILTER_BITS		18
+#define GMG_HASH_BITS		12
 /*
  * Processes that grow, or whose memcg does, are sampled every
  * GMG_HOT_PERIOD: their rate and ETA, the memcg's too (a tmpfs writer's
@@ -122,6 +118,7 @@ enum {
 	GMG_PROC_HOT,		/* growing: sampled every GMG_HOT_PERIOD */
 	GMG_PROC_FREEABLE,	/* dead a grace period: its work frees it */
 	GMG_PROC_QUIET,		/* nothing pending: see proc_still_quiet() */
+	GMG_PROC_MOVED,		/* anon or swap moved since its last sample */
 };
 
 struct gmg_proc {
@@ -134,7 +131,6 @@ struct gmg_proc {
 	struct mem_cgroup *memcg;	/* at the last sample, referenced */
 	u64 id;				/* dump key */
 	/* At the last sample, for proc_still_quiet(); in pages. */
-	unsigned long quiet_pages;	/* anon + swap, approximate */
 	unsigned long quiet_wake;	/* memcg usage that wakes it */
 	unsigned long quiet_limit;	/* memcg min(memory.max, memory.high) */
 	char comm[TASK_COMM_LEN];	/* at the last sample: exit reports it */
@@ -152,7 +148,8 @@ struct gmg_proc {
 
 static DEFINE_HASHTABLE(gmg_by_mm, GMG_HASH_BITS);
 static DEFINE_HASHTABLE(gmg_by_pid, GMG_HASH_BITS);
-static DECLARE_BITMAP(gmg_mm_filter, 1 << GMG_FILTER_BITS);
+/* Set while some watched process has an mm of that hash; 32 KiB. */
+DECLARE_BITMAP(gmg_mm_filter, 1 << GMG_FILTER_BITS);
 static LIST_HEAD(gmg_procs);
 static LIST_HEAD(gmg_cgtags);
 /* Serialises every change of the tables, the lists and the cgroup tags. */
@@ -164,7 +161,7 @@ static u64 gmg_next_proc_id = 1, gmg_next_tag_id = 1;
 /* Bumped by every change of the sets: a dump across one is flagged. */
 static atomic_t gmg_gen = ATOMIC_INIT(1);
 /* Off while nothing is tagged: the hooks then cost a patched-out branch. */
-static DEFINE_STATIC_KEY_FALSE(gmg_active);
+DEFINE_STATIC_KEY_FALSE(gmg_active);
 
 static struct workqueue_struct *gmg_wq;
 static struct delayed_work gmg_sampler;
@@ -261,16 +258,6 @@ void gmg_tracker_rss_changed(struct mm_struct *mm)
 	struct gmg_proc *p;
 	u64 used;
 
-	if (!static_branch_unlikely(&gmg_active))
-		return;
-	/*
-	 * Most mms are not watched: say so with one bit, without an RCU
-	 * read-side section (two calls on a preemptible-RCU kernel) on every
-	 * page fault.  A process tagged a moment ago may miss this one
-	 * change; its first sample sees it.
-	 */
-	if (!test_bit(hash_ptr(mm, GMG_FILTER_BITS), gmg_mm_filter))
-		return;
 	rcu_read_lock();
 	hash_for_each_possible_rcu(gmg_by_mm, p, mm_node, (unsigned long)mm) {
 		if (READ_ONCE(p->mm) != mm)
@@ -280,6 +267,9 @@ void gmg_tracker_rss_changed(struct mm_struct *mm)
 		if (used >= READ_ONCE(p->wake_bytes) ||
 		    time_after(jiffies, READ_ONCE(p->next_eval)))
 			queue_work(gmg_wq, &p->work);
+		else if (!test_bit(GMG_PROC_MOVED, &p->flags))
+			/* Not yet: the periodic pass comes back for it. */
+			set_bit(GMG_PROC_MOVED, &p->flags);
 		break;
 	}
 	rcu_read_unlock();
@@ -545,7 +535,6 @@ static enum gmg_sampled gmg_proc_sample(struct gmg_proc *p, struct gmg_sample *s
 	char comm[TASK_COMM_LEN];
 	struct task_struct *task;
 	bool member = true;
-	unsigned long approx;
 
 	rcu_read_lock();
 	task = pid_task(p->pid, PIDTYPE_TGID);
@@ -558,8 +547,6 @@ static enum gmg_sampled gmg_proc_sample(struct gmg_proc *p, struct gmg_sample *s
 	s->swap = (u64)gmg_mm_counter_exact(task, p->mm, MM_SWAPENTS) << PAGE_SHIFT;
 	s->shmem = (u64)gmg_mm_counter_exact(task, p->mm, MM_SHMEMPAGES) << PAGE_SHIFT;
 	s->file = (u64)gmg_mm_counter_exact(task, p->mm, MM_FILEPAGES) << PAGE_SHIFT;
-	approx = get_mm_counter(p->mm, MM_ANONPAGES) +
-		 get_mm_counter(p->mm, MM_SWAPENTS);
 	get_task_comm(comm, task);
 	if (p->source == GOMEMGUARD_SOURCE_CGROUP)
 		member = cgroup_is_descendant(task_dfl_cgroup(task), p->cgtag->cgrp);
@@ -573,7 +560,6 @@ static enum gmg_sampled gmg_proc_sample(struct gmg_proc *p, struct gmg_sample *s
 	old = p->memcg;
 	WRITE_ONCE(p->memcg, memcg);
 	memcpy(p->comm, comm, sizeof(comm));
-	WRITE_ONCE(p->quiet_pages, approx);
 	spin_unlock(&p->lock);
 	if (old)
 		css_put(&old->css);
@@ -657,6 +643,10 @@ static void gmg_proc_work(struct work_struct *w)
 		gmg_proc_exit(p, true);
 		return;
 	}
+	/* A change the sample may miss sets it again. */
+	clear_bit(GMG_PROC_MOVED, &p->flags);
+	/* The counters are read after the bit is clear. */
+	smp_mb__after_atomic();
 	switch (gmg_proc_sample(p, &s, &lru)) {
 	case GMG_GONE:
 		/* Our exit hook has not run yet, or missed it: gone all the same. */
@@ -835,20 +825,22 @@ struct gmg_quiet_memo {
 
 /*
  * May the periodic pass skip @p?  Only while its last assessment found it
- * quiet (GMG_PROC_QUIET), its anon and swap have not moved since, its
- * memcg has not reached the usage that wakes it nor changed its limit, and
- * that memcg is not being removed (the sample lets go of it).  A few loads
- * a process, a memcg's counters read once per run of processes in it: at
- * 10,000 tags this pass is all the tracker does in a second.
- * Caller holds rcu_read_lock(): p->mm and p->memcg are dropped a grace
- * period after they change.
+ * quiet (GMG_PROC_QUIET), its anon and swap have not moved since (the rss
+ * hook would have sampled it, or set GMG_PROC_MOVED when too early to),
+ * its memcg has not reached the usage that wakes it nor changed its limit,
+ * and that memcg is not being removed (the sample lets go of it).  A few
+ * loads a process, a memcg's counters read once per run of processes in
+ * it: at 10,000 idle tags this pass is all the tracker does in a second.
+ * Caller holds rcu_read_lock(): p->memcg is dropped a grace period after
+ * it changes.
  */
 static bool proc_still_quiet(struct gmg_proc *p, struct gmg_quiet_memo *m)
 {
+	unsigned long flags = READ_ONCE(p->flags);
 	struct mem_cgroup *memcg;
-	struct mm_struct *mm;
 
-	if (!test_bit(GMG_PROC_QUIET, &p->flags))
+	if ((flags & (BIT(GMG_PROC_QUIET) | BIT(GMG_PROC_MOVED))) !=
+	    BIT(GMG_PROC_QUIET))
 		return false;
 	/* The fields after the bit: proc_quiet_arm(). */
 	smp_rmb();
@@ -860,11 +852,8 @@ static bool proc_still_quiet(struct gmg_proc *p, struct gmg_quiet_memo *m)
 		m->dying = css_is_dying(&memcg->css);
 		memcg_quiet_read(memcg, &m->usage, &m->limit);
 	}
-	mm = READ_ONCE(p->mm);
 	return !m->dying && m->usage < READ_ONCE(p->quiet_wake) &&
-	       m->limit == READ_ONCE(p->quiet_limit) &&
-	       get_mm_counter(mm, MM_ANONPAGES) + get_mm_counter(mm, MM_SWAPENTS) ==
-	       READ_ONCE(p->quiet_pages);
+	       m->limit == READ_ONCE(p->quiet_limit);
 }
 
 /* Cgroup tags whose cgroup was removed end here: they would pin it. */
