@@ -246,7 +246,9 @@ struct policy_watch;
 
 /*
  * Reads the rules and reconciles once.  Returns 0 with *w, or a GMC_EXIT_*
- * code after reporting: 2 when the rules have problems.
+ * code after reporting: 2 when the rules have problems.  A dir that is
+ * missing (no rules) or cannot be read (nothing applied) is reported and
+ * looked at again at every rescan: no reason to fail.
  */
 int policy_watch_new(const char *verb, const char *dir, const char *state_path,
 		     struct policy_watch **w);
@@ -254,7 +256,9 @@ int policy_watch_fd(const struct policy_watch *w);
 /*
  * What made the descriptor readable: a SIGHUP (the rules are read again;
  * with problems, they are reported and the old ones stay in force), or the
- * rescan timer.  Failures are reported and the watch goes on: returns 0.
+ * rescan timer (the rules are read again only when dir appeared, went, or
+ * became readable or unreadable since the last look; that is said once per
+ * change).  Failures are reported and the watch goes on: returns 0.
  */
 int policy_watch_event(struct policy_watch *w);
 void policy_watch_free(struct policy_watch *w);

@@ -273,6 +273,14 @@ int policy_reconcile(const char *verb, const char *dir,
 struct policy_watch {
 	char *verb, *dir, *state;
 	struct policy_set set;
+	/* set is to be reconciled: dir was read, or found missing (no rules). */
+	bool have_rules;
+	/*
+	 * Why dir could not be read at the last look (an errno), or 0.  A
+	 * service must not flood its log: the rescan says a missing or
+	 * unreadable dir only when this changes.
+	 */
+	int dir_err;
 	int epfd, sfd, tfd;
 };
 
@@ -320,6 +328,41 @@ static int watch_fds(struct policy_watch *w)
 	return epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->tfd, &ev);
 }
 
+/* 0 when dir (or a rule file given for it) opens for reading, else errno. */
+static int look_at(const char *dir)
+{
+	/* O_NONBLOCK: a FIFO there must not hang the monitor. */
+	int fd = open(dir, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+
+	if (fd < 0)
+		return errno;
+	close(fd);
+	return 0;
+}
+
+/*
+ * dir could not be read (w->dir_err says why).  Missing, it holds no rules,
+ * as for "policy apply": the tags they made go.  Unreadable, nobody knows
+ * what it holds, so nothing changes: the rules read before, if any, stay.
+ * Looked at again every rescan.
+ */
+static void dir_unreadable(struct policy_watch *w)
+{
+	if (w->dir_err == ENOENT) {
+		policy_free(&w->set);
+		w->have_rules = true;
+		gmc_err(w->verb, "policy: cannot read %s: %s; no rules until it appears (looked for every %d s)",
+			w->dir, strerror(w->dir_err), POLICY_RESCAN_S);
+	} else if (w->set.n) {
+		gmc_err(w->verb, "policy: cannot read %s: %s; keeping the %zu rule%s read before (tried again every %d s)",
+			w->dir, strerror(w->dir_err), w->set.n,
+			w->set.n == 1 ? "" : "s", POLICY_RESCAN_S);
+	} else {
+		gmc_err(w->verb, "policy: cannot read %s: %s; nothing applied until it can be (tried again every %d s)",
+			w->dir, strerror(w->dir_err), POLICY_RESCAN_S);
+	}
+}
+
 int policy_watch_new(const char *verb, const char *dir, const char *state_path,
 		     struct policy_watch **wp)
 {
@@ -347,13 +390,21 @@ int policy_watch_new(const char *verb, const char *dir, const char *state_path,
 		policy_watch_free(w);
 		return GMC_EXIT_ERROR;
 	}
-	ret = load_rules(verb, dir, &w->set, "not started");
-	if (ret) {
-		policy_watch_free(w);
-		return ret;
+	w->dir_err = look_at(dir);
+	if (w->dir_err) {
+		/* Not there yet, or not readable: no reason to stop monitoring. */
+		dir_unreadable(w);
+	} else {
+		ret = load_rules(verb, dir, &w->set, "not started");
+		if (ret) {
+			policy_watch_free(w);
+			return ret;
+		}
+		w->have_rules = true;
 	}
 	/* A failure now is reported; the next rescan tries again. */
-	policy_reconcile_set(verb, &w->set, w->state, POLICY_QUIET);
+	if (w->have_rules)
+		policy_reconcile_set(verb, &w->set, w->state, POLICY_QUIET);
 	*wp = w;
 	return 0;
 }
@@ -369,20 +420,34 @@ int policy_watch_event(struct policy_watch *w)
 	struct policy_set set;
 	uint64_t ticks;
 	bool hup = false;
+	int err;
 
 	while (read(w->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
 		hup = true;
 	while (read(w->tfd, &ticks, sizeof(ticks)) == (ssize_t)sizeof(ticks))
 		;
-	if (hup) {
+	/*
+	 * The rules are read anew when asked, and when dir appeared,
+	 * went or became readable or unreadable since the last look.
+	 */
+	err = look_at(w->dir);
+	if (err) {
+		if (hup || err != w->dir_err) {
+			w->dir_err = err;
+			dir_unreadable(w);
+		}
+	} else if (hup || w->dir_err) {
+		w->dir_err = 0;
 		if (!load_rules(w->verb, w->dir, &set,
 				"the rules read before stay in force")) {
 			policy_free(&w->set);
 			w->set = set;
+			w->have_rules = true;
 			gmc_note("%s: policy: %zu rule%s read from %s", w->verb,
 				 w->set.n, w->set.n == 1 ? "" : "s", w->dir);
 		}
 	}
-	policy_reconcile_set(w->verb, &w->set, w->state, POLICY_QUIET);
+	if (w->have_rules)
+		policy_reconcile_set(w->verb, &w->set, w->state, POLICY_QUIET);
 	return 0;
 }

@@ -7,7 +7,8 @@
  * removes what it must and leaves tags made by hand alone; and "policy
  * apply" against the fake kernel sends that plan, remembers its own tags,
  * changes nothing the second time and untags only its own when the rule
- * goes.  KTAP on stdout.
+ * goes; the monitor's watch reads the rules at start and on SIGHUP, and
+ * says a missing or unreadable directory once.  KTAP on stdout.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -789,6 +790,138 @@ out:
 	return ok;
 }
 
+/* What was said holds want exactly once (want NULL: nothing was said). */
+static bool said_once(const char *when, const char *want)
+{
+	const char *at = want ? strstr(fake_said, want) : NULL;
+	bool ok = want ? at && !strstr(at + 1, want) : !*fake_said;
+
+	if (!ok) {
+		fail("%s: %s", when, want ? "not said exactly once" :
+			 "something was said");
+		ktap_diag("said", fake_said);
+		if (want)
+			ktap_diag("expected once", want);
+	}
+	return ok;
+}
+
+/*
+ * monitor --policy-dir DIR when DIR is missing or cannot be read: said with
+ * its path and why, once per change of state and never at every rescan;
+ * the watch goes on, missing DIR holding no rules, an unreadable one
+ * keeping those read before; a DIR that appears is read at the next
+ * rescan.
+ */
+static bool test_watch_dir(void)
+{
+	char *d = tmpdir(), rules_dir[256], state[256], cg[256], procfs[256];
+	char missing[512], unreadable[512];
+	const char *saved_root = goproc_root;
+	const char *rule = "[Match]\nUnit=api.service\n[Tag]\nSoftLimit=1G\n";
+	const char *tagged = "new /system.slice/api.service 1073741824\n";
+	struct policy_watch *w = NULL;
+	bool ok = true;
+	int ret;
+
+	if (skip_why)
+		return true;
+	snprintf(rules_dir, sizeof(rules_dir), "%.200s/policy.d", d);
+	snprintf(state, sizeof(state), "%.200s/policy.state", d);
+	snprintf(cg, sizeof(cg), "%.200s/cgroup", d);
+	snprintf(procfs, sizeof(procfs), "%.200s/proc", d);
+	snprintf(missing, sizeof(missing),
+		 "gomemctl: monitor: policy: cannot read %s: %s; no rules until it appears",
+		 rules_dir, strerror(ENOENT));
+	/* Unreadable even for root: a symbolic link to itself. */
+	snprintf(unreadable, sizeof(unreadable),
+		 "gomemctl: monitor: policy: cannot read %s: %s;", rules_dir,
+		 strerror(ELOOP));
+	mkdir(cg, 0755);
+	mkdir(procfs, 0755);
+	fake_memcg_files(cg, "/system.slice/api.service", NULL, NULL);
+	setenv(MEMSTAT_ROOT_ENV, cg, 1);
+	goproc_root = procfs;
+	gmc_nl_module_dir = d;
+	memset(&kern, 0, sizeof(kern));
+	fake_reset();
+	fake_answer_with(answer);
+
+	ret = policy_watch_new("monitor", rules_dir, state, &w);
+	if (ret || !w) {
+		ok = fail("policy_watch_new without the directory: %d", ret);
+		goto out;
+	}
+	ok &= said_once("start without the directory", missing);
+	ok &= log_is("start without the directory", "");
+	policy_watch_event(w);
+	policy_watch_event(w);
+	ok &= said_once("two rescans, still missing", NULL);
+	ok &= log_is("two rescans, still missing", "");
+
+	write_file(rules_dir, "10-api.conf", rule);
+	policy_watch_event(w);
+	ok &= said_once("the rescan after it appeared", "policy: 1 rule read from");
+	ok &= log_is("the rescan after it appeared", tagged);
+	policy_watch_event(w);
+	ok &= said_once("a rescan, there", NULL);
+	ok &= log_is("a rescan, there", "");
+
+	fake_remove_tree(rules_dir);
+	policy_watch_event(w);
+	ok &= said_once("the rescan after it went", missing);
+	ok &= log_is("the rescan after it went: no rules",
+		     "del /system.slice/api.service\n");
+	policy_watch_event(w);
+	ok &= said_once("a rescan, gone", NULL);
+	ok &= log_is("a rescan, gone", "");
+
+	write_file(rules_dir, "10-api.conf", rule);
+	policy_watch_event(w);
+	ok &= log_is("back", tagged);
+	fake_remove_tree(rules_dir);
+	if (symlink("policy.d", rules_dir))
+		ok = fail("symlink %s: %s", rules_dir, strerror(errno));
+	policy_watch_event(w);
+	ok &= said_once("the rescan after it became unreadable", unreadable);
+	ok &= said_once("the rescan after it became unreadable",
+			"keeping the 1 rule read before");
+	ok &= log_is("unreadable: the rule stays", "");
+	policy_watch_event(w);
+	ok &= said_once("a rescan, unreadable", NULL);
+	ok &= log_is("a rescan, unreadable", "");
+	/* Asked, it answers again. */
+	if (hup(w))
+		policy_watch_event(w);
+	ok &= said_once("SIGHUP, unreadable", unreadable);
+	ok &= log_is("SIGHUP, unreadable", "");
+
+	/* Unreadable at start: the tag made before stays, nothing is sent. */
+	policy_watch_free(w);
+	ret = policy_watch_new("monitor", rules_dir, state, &w);
+	if (ret || !w) {
+		ok = fail("policy_watch_new with an unreadable directory: %d", ret);
+		goto out;
+	}
+	ok &= said_once("start, unreadable", unreadable);
+	ok &= said_once("start, unreadable", "nothing applied until it can be");
+	ok &= log_is("start, unreadable", "");
+	unlink(rules_dir);
+	write_file(rules_dir, "10-api.conf", rule);
+	policy_watch_event(w);
+	ok &= said_once("the rescan after it became readable",
+			"policy: 1 rule read from");
+	ok &= log_is("readable: the tag is kept", "");
+out:
+	policy_watch_free(w);
+	gmc_nl_module_dir = "/";
+	unsetenv(MEMSTAT_ROOT_ENV);
+	goproc_root = saved_root;
+	fake_remove_tree(d);
+	free(d);
+	return ok;
+}
+
 static const struct {
 	const char *name;
 	bool (*fn)(void);
@@ -802,6 +935,7 @@ static const struct {
 	{ "the state file round trip", test_state },
 	{ "apply against the fake kernel: tags, idempotent, untags only its own", test_apply },
 	{ "the monitor's watch: at start, on SIGHUP, not while the module is away", test_watch },
+	{ "the monitor's watch: a missing or unreadable directory said once, read when it appears", test_watch_dir },
 };
 
 int main(int argc, char *argv[])
@@ -823,8 +957,8 @@ int main(int argc, char *argv[])
 	printf("TAP version 13\n1..%zu\n", ARRAY_SIZE_T(tests));
 	for (i = 0; i < ARRAY_SIZE_T(tests); i++) {
 		skip_why = NULL;
-		if ((tests[i].fn == test_apply || tests[i].fn == test_watch) &&
-		    !nl)
+		if ((tests[i].fn == test_apply || tests[i].fn == test_watch ||
+		     tests[i].fn == test_watch_dir) && !nl)
 			skip_why = "generic netlink is not usable here";
 		ok = tests[i].fn();
 		ktap_result(skip_why ? KTAP_SKIP : ok ? KTAP_PASS : KTAP_FAIL,
