@@ -66,7 +66,9 @@ set +u
 				"$top"/tools/tests/nl_test \
 				"$top"/tools/tests/service_test \
 				"$top"/tools/tests/go_test \
+				"$top"/tools/tests/policy_test \
 				"$top"/tools/tests/cli_smoke.sh \
+				"$top"/tools/tests/policy_cli.sh \
 				"$top"/selftests/host/man_test.sh \
 				"$top"/selftests/host/dist_test.sh \
 				"$top"/selftests/host/prom_rules_test.sh \
