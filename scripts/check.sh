@@ -53,11 +53,12 @@ for st in "${stages[@]}"; do
 	if [ "$st" = host ]; then
 		stamp "host: module builds, checkpatch, assess.c and gomemctl unit tests, man pages, dist, alert rules, go/fuse, the YNL spec, dkms, the Debian packages"
 		(
-			# shellcheck source=/dev/null
+			# shellcheck disable=SC2034 # read by runner.sh
 			BASE_DIR=$ksft
-# The runner is written for sh without -u.
-set +u
-. "$ksft/kselftest/runner.sh"
+			# The runner is written for sh without -u.
+			set +u
+			# shellcheck source=/dev/null
+			. "$ksft/kselftest/runner.sh"
 			export kselftest_override_timeout=600
 			run_many "$top"/selftests/host/build_test.sh \
 				"$top"/selftests/host/checkpatch_test.sh \
