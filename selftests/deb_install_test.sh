@@ -50,6 +50,9 @@ debs=("$top/build/deb/gomemguard-dkms_${version}-1_all.deb"
       "$top/build/deb/gomemctl_${version}-1_${arch}.deb")
 pkgs=(gomemguard-dkms gomemctl)
 mods=/lib/modules/$kver
+# mountinfo and /proc/mounts name a mount point by its real path:
+# /usr/lib/modules/KVER on a merged /usr.
+mods_real=$(realpath -m "$mods")
 scratch=$(mktemp -d /tmp/gmg-deb.XXXXXX)
 root=$scratch/root
 modules_bound=0
@@ -124,9 +127,9 @@ fi
 # A kernel from the cache (scripts/kernel-cache.sh) has its modules tree
 # bound over /lib/modules/KVER from elsewhere on the host's root, which the
 # overlay of / does not see: give the chroot that tree, writable there.
-src=$(awk -v m="$mods" '$5 == m { for (i = 7; $i != "-"; i++) ; if ($(i + 1) == "9p") { print $4; exit } }' \
+src=$(awk -v m="$mods_real" '$5 == m { for (i = 7; $i != "-"; i++) ; if ($(i + 1) == "9p") { print $4; exit } }' \
 	/proc/self/mountinfo)
-if [ -n "$src" ] && [ "$src" != "$mods" ]; then
+if [ -n "$src" ] && [ "$src" != "$mods_real" ]; then
 	echo "# $mods is $src on the host's root"
 	mkdir -p "$scratch/mods-upper" "$scratch/mods-work" "$root$mods"
 	mount -t overlay gmg-deb-mods \
@@ -209,7 +212,7 @@ if [ "$no_module" = 1 ]; then
 else
 	# The suite's overlay (scripts/guest-modules.sh) makes way, and comes
 	# back at the end.
-	if grep -q "^gmg-modules $mods " /proc/mounts; then
+	if grep -q "^gmg-modules $mods_real " /proc/mounts; then
 		umount "$mods" && gmg_modules=1
 	fi
 	mount --bind "$root$mods" "$mods" && modules_bound=1
