@@ -28,8 +28,10 @@
 # dependency fails the install at once: the guest has no network.
 #
 # DKMS compiles the module under TCG, for this guest's kernel only (the
-# other kernels' headers are hidden in the overlay).  By hand:
-#   make deb && selftests/vm/guest.sh --timeout 3600 KVER -- selftests/deb_install_test.sh
+# other kernels' headers are hidden in the overlay): about 10 minutes.
+# make check runs it on its first kernel, stage KVER:deb
+# (selftests/guest-deb.sh).  By hand:
+#   make deb && selftests/vm/guest.sh --timeout 1800 KVER -- selftests/deb_install_test.sh
 #
 # GMG_DEB_NO_MODULE=1: install and purge only, without loading anything or
 # mounting outside the chroot, for a dry run on a host that cannot load
