@@ -9,9 +9,38 @@
 # KVERS="r1 r2 ..." (space separated) overrides the lookup.
 # If apt knows neither metapackage (fresh machine), run apt-get update once,
 # unless KERNELS_NO_UPDATE=1 (then fail instead).
+#
+# kernels.sh SUITE[/FLAVOUR]... prints instead the release each of another
+# Debian suite's linux-image-FLAVOUR (default amd64) points at today, e.g.
+# `kernels.sh trixie sid sid/rt-amd64`, looked up through that suite's own
+# apt state (scripts/suite-apt.sh), which the host's apt never sees. Each is
+# said on stderr, beside the version apt resolved it with.
 set -eu
 
 METAPKGS="linux-image-amd64 linux-image-6.12-amd64"
+
+if [ $# -gt 0 ]; then
+	top=$(cd "$(dirname "$0")/../.." && pwd)
+	for arg in "$@"; do
+		suite=${arg%%/*}
+		flavour=amd64
+		[ "$suite" = "$arg" ] || flavour=${arg#*/}
+		meta=linux-image-$flavour
+		kver=$("$top/scripts/suite-apt.sh" "$suite" apt-cache depends "$meta" | awk '
+			$1 == "Depends:" && $2 ~ /^linux-image-[^<>]+$/ {
+				sub(/^linux-image-/, "", $2); print $2; exit
+			}') || true
+		if [ -z "$kver" ]; then
+			echo "kernels.sh: $suite's $meta names no linux-image-*" >&2
+			exit 1
+		fi
+		ver=$("$top/scripts/suite-apt.sh" "$suite" apt-cache policy "$meta" |
+			awk '$1 == "Candidate:" { print $2 }')
+		echo "kernels.sh: $suite: $meta $ver -> $kver" >&2
+		printf '%s\n' "$kver"
+	done
+	exit 0
+fi
 
 if [ -n "${KVERS:-}" ]; then
 	for kver in $KVERS; do
