@@ -18,7 +18,19 @@
 # them under the same path.
 #
 # Usage: scripts/kernel-cache.sh KVER...   fetch what is missing; print ROOT
+#        scripts/kernel-cache.sh --suite SUITE KVER...
+#                                          the same from another Debian suite
+#                                          (trixie, sid), through apt state
+#                                          of its own (scripts/suite-apt.sh)
 #        scripts/kernel-cache.sh --root    print ROOT, fetch nothing
+#
+# A suite's kernel comes without its headers: they need that suite's
+# compiler (gcc-14, gcc-16) and C library, so the module is built against
+# them in a build root of that suite (scripts/build-root.sh), and its
+# modules tree here has no build link.  Newer suites put the modules in
+# /usr/lib/modules (sid also the image, as .../KVER/vmlinuz): ROOT/lib/modules/KVER
+# and ROOT/boot/vmlinuz-KVER then link there, so that every user of the cache
+# finds them where the older kernels are.
 # ROOT: $GMG_KERNEL_CACHE, default ${XDG_CACHE_HOME:-$HOME/.cache}/gomemguard/kernels.
 # A kernel is fetched again when apt's candidate versions of its packages
 # change (a point release); unchanged, this takes a second.
@@ -35,7 +47,23 @@ if [ "${1:-}" = --root ]; then
 	echo "$root"
 	exit 0
 fi
-[ $# -gt 0 ] || { echo "usage: kernel-cache.sh KVER... | --root" >&2; exit 2; }
+suite=
+if [ "${1:-}" = --suite ]; then
+	[ $# -ge 2 ] || { echo "kernel-cache.sh: --suite needs a suite" >&2; exit 2; }
+	suite=$2
+	shift 2
+fi
+[ $# -gt 0 ] || { echo "usage: kernel-cache.sh [--suite SUITE] KVER... | --root" >&2; exit 2; }
+
+# The host's apt, or the suite's own.
+here=$(cd "$(dirname "$0")" && pwd -P)
+apt() {
+	if [ -n "$suite" ]; then
+		"$here/suite-apt.sh" "$suite" "$@"
+	else
+		"$@"
+	fi
+}
 
 mkdir -p "$root" "$cache/debs" "$cache/done"
 # One fetch at a time; a second caller waits, then finds the work done.
@@ -43,31 +71,52 @@ exec 8>"$cache/lock"
 flock 8
 
 # The packages of KVER, with apt's candidate versions: "name=version" each.
-# The headers' own dependencies that are headers or kbuild tools come too
-# (linux-headers-*-common, linux-kbuild-*); compilers and linux-base are
-# ordinary tools, left to deps.sh.
+# The image's own parts come too: its dependencies named after the release
+# (sid splits it into linux-binary-, linux-modules- and linux-base-KVER).
+# Without a suite, so do the headers and those of their dependencies that
+# are headers or kbuild tools (linux-headers-*-common, linux-kbuild-*);
+# compilers and linux-base are ordinary tools, left to deps.sh.
 packages() {
 	kver=$1
 	image=linux-image-$kver
 	# Debian 12's 6.12 image is signed; an unsigned one goes by -unsigned.
-	if ! apt-cache show "$image" >/dev/null 2>&1; then
+	if ! apt apt-cache show "$image" >/dev/null 2>&1; then
 		image=linux-image-$kver-unsigned
 	fi
-	names="$image linux-headers-$kver"
-	deps=$(apt-cache depends --no-recommends --no-suggests "linux-headers-$kver" |
-		awk '$1 ~ /Depends:$/ && $2 ~ /^linux-(headers|kbuild)-/ { print $2 }')
-	for n in $names $deps; do
-		v=$(apt-cache policy "$n" | awk '$1 == "Candidate:" { print $2 }')
+	names=$image
+	parts=$(apt apt-cache depends --no-recommends --no-suggests "$image" |
+		awk -v kver="$kver" '$1 ~ /Depends:$/ {
+			n = $2; sub(/^linux-[a-z]+-/, "", n); if (n == kver) print $2 }')
+	names="$names $parts"
+	if [ -z "$suite" ]; then
+		deps=$(apt apt-cache depends --no-recommends --no-suggests "linux-headers-$kver" |
+			awk '$1 ~ /Depends:$/ && $2 ~ /^linux-(headers|kbuild)-/ { print $2 }')
+		names="$names linux-headers-$kver $deps"
+	fi
+	for n in $names; do
+		v=$(apt apt-cache policy "$n" | awk '$1 == "Candidate:" { print $2 }')
 		if [ -z "$v" ] || [ "$v" = "(none)" ]; then
-			log "apt knows no $n (apt-get update? is $kver still in the archive?)"
+			log "apt${suite:+ ($suite)} knows no $n (apt-get update? is $kver still in the archive?)"
 			return 1
 		fi
 		echo "$n=$v"
-	done | sort -u
+	done
+}
+
+# Where ROOT/PATH may be a link into ROOT/usr (the newer layout), make it.
+link_usr() {
+	to=$1
+	from=$2
+	if [ -e "$to" ] && [ ! -e "$from" ] && [ ! -L "$from" ]; then
+		mkdir -p "$(dirname "$from")"
+		ln -s "$to" "$from"
+	fi
 }
 
 for kver in "$@"; do
-	want=$(packages "$kver")
+	# Not in a pipe: a package apt does not know must stop the fetch.
+	list=$(packages "$kver") || { log "cannot fetch $kver${suite:+ from $suite}"; exit 1; }
+	want=$(echo "$list" | sort -u)
 	if [ -f "$cache/done/$kver" ] && [ "$(cat "$cache/done/$kver")" = "$want" ] &&
 	   [ -r "$root/boot/vmlinuz-$kver" ]; then
 		continue
@@ -77,7 +126,8 @@ for kver in "$@"; do
 	# apt-get download writes into the current directory; as root it would
 	# drop privileges to _apt, which cannot write here.
 	# shellcheck disable=SC2086 # want is a word list
-	(cd "$cache/debs" && apt-get -qq -o APT::Sandbox::User=root download $want)
+	(cd "$cache/debs" && apt apt-get -qq -o APT::Sandbox::User=root download $want) ||
+		{ log "apt-get download failed for $kver${suite:+ from $suite}"; exit 1; }
 	for pv in $want; do
 		n=${pv%%=*}
 		v=${pv#*=}
@@ -86,13 +136,19 @@ for kver in "$@"; do
 		[ -n "$deb" ] || { log "$n $v: no .deb after apt-get download"; exit 1; }
 		dpkg -x "$deb" "$root"
 	done
-	# The flavour's Makefile includes the common headers by absolute path.
-	for mk in "$root"/usr/src/linux-headers-"$kver"/Makefile; do
-		sed -i "s|^include /usr/src/|include $root/usr/src/|" "$mk"
-	done
 	mods=$root/lib/modules/$kver
-	ln -sfn "$root/usr/src/linux-headers-$kver" "$mods/build"
+	link_usr "$root/usr/lib/modules/$kver" "$mods"
+	for f in vmlinuz config System.map; do
+		link_usr "$mods/$f" "$root/boot/$f-$kver"
+	done
+	if [ -z "$suite" ]; then
+		# The flavour's Makefile includes the common headers by absolute path.
+		sed -i "s|^include /usr/src/|include $root/usr/src/|" \
+			"$root/usr/src/linux-headers-$kver/Makefile"
+		ln -sfn "$root/usr/src/linux-headers-$kver" "$mods/build"
+	fi
 	rm -f "$mods/source"
+	[ -r "$root/boot/vmlinuz-$kver" ] || { log "$kver: no vmlinuz in its packages"; exit 1; }
 	depmod -b "$root" "$kver"
 	echo "$want" >"$cache/done/$kver"
 	log "$kver ready in $root"
