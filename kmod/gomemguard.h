@@ -17,10 +17,7 @@
 #ifndef _GMG_GOMEMGUARD_H
 #define _GMG_GOMEMGUARD_H
 
-#include <linux/bitops.h>
 #include <linux/gfp.h>
-#include <linux/hash.h>
-#include <linux/jump_label.h>
 #include <linux/sched.h>
 #include <linux/types.h>
 #include <linux/uidgid.h>
@@ -254,28 +251,8 @@ int gmg_tracker_snapshot_memcg(struct mem_cgroup *memcg, struct pid *skip,
 /* The OOM killer is busy: bring the next sample forward (quiet ones skip). */
 void gmg_tracker_sample_soon(void);
 
-/*
- * Hooks call these: atomic context, no allocation, no sleeping.
- *
- * The rss hook runs on every change of every process's mm counters --
- * every page fault where they are percpu_counters (6.2 on) -- and almost
- * none of those mms is watched.  Its first test is inlined into the probe:
- * off while nothing is tagged, then one bit per hash of a watched mm.  At
- * 10,000 tags 4 % of the bits are set, against 91 % of 4,096 hash buckets:
- * an untagged process's faults almost never go further.  A process tagged
- * a moment ago may miss one change; its first sample sees it.
- */
-#define GMG_FILTER_BITS		18
-extern unsigned long gmg_mm_filter[];
-DECLARE_STATIC_KEY_FALSE(gmg_active);
-
-static inline bool gmg_tracker_may_watch(struct mm_struct *mm)
-{
-	return static_branch_unlikely(&gmg_active) &&
-	       test_bit(hash_ptr(mm, GMG_FILTER_BITS), gmg_mm_filter);
-}
-
-/* After gmg_tracker_may_watch(@mm). */
+/* Hooks call these: atomic context, no allocation, no sleeping. */
+/* After gmg_tracker_may_watch(@mm) (mm_filter.h). */
 void gmg_tracker_rss_changed(struct mm_struct *mm);
 void gmg_tracker_forked(struct task_struct *parent, struct task_struct *child);
 void gmg_tracker_exited(struct task_struct *task);

@@ -32,6 +32,7 @@
 #include <net/netlink.h>
 
 #include "gomemguard.h"
+#include "mm_filter.h"
 
 #define GMG_HOOKS_LINGER	(2 * HZ)
 

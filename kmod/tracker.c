@@ -40,6 +40,7 @@
 #include <net/genetlink.h>
 
 #include "gomemguard.h"
+#include "mm_filter.h"
 
 /*
  * The hash table's bucket is the mm filter's hash's top bits (see
@@ -148,7 +149,6 @@ struct gmg_proc {
 
 static DEFINE_HASHTABLE(gmg_by_mm, GMG_HASH_BITS);
 static DEFINE_HASHTABLE(gmg_by_pid, GMG_HASH_BITS);
-/* Set while some watched process has an mm of that hash; 32 KiB. */
 DECLARE_BITMAP(gmg_mm_filter, 1 << GMG_FILTER_BITS);
 static LIST_HEAD(gmg_procs);
 static LIST_HEAD(gmg_cgtags);
