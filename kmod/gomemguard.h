@@ -252,7 +252,6 @@ int gmg_tracker_snapshot_memcg(struct mem_cgroup *memcg, struct pid *skip,
 void gmg_tracker_sample_soon(void);
 
 /* Hooks call these: atomic context, no allocation, no sleeping. */
-/* After gmg_tracker_may_watch(@mm) (mm_filter.h). */
 void gmg_tracker_rss_changed(struct mm_struct *mm);
 void gmg_tracker_forked(struct task_struct *parent, struct task_struct *child);
 void gmg_tracker_exited(struct task_struct *task);

@@ -32,14 +32,12 @@
 #include <net/netlink.h>
 
 #include "gomemguard.h"
-#include "mm_filter.h"
 
 #define GMG_HOOKS_LINGER	(2 * HZ)
 
 static void gmg_probe_rss_stat(GMG_RSS_STAT_PROTO)
 {
-	if (gmg_tracker_may_watch(mm))
-		gmg_tracker_rss_changed(mm);
+	gmg_tracker_rss_changed(mm);
 }
 
 static void gmg_probe_fork(void *data, struct task_struct *parent,

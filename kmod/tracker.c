@@ -40,14 +40,17 @@
 #include <net/genetlink.h>
 
 #include "gomemguard.h"
-#include "mm_filter.h"
 
-/*
- * The hash table's bucket is the mm filter's hash's top bits (see
- * gmg_tracker_may_watch()), so the processes sharing a filter bit share a
- * bucket.
- */
 #define GMG_HASH_BITS		12
+/*
+ * The untagged fast path: one bit per hash of an mm, set while some
+ * watched process has an mm of that hash.  At 10,000 tagged processes
+ * 4 % of the bits are set (32 KiB), against 91 % of 4,096 hash buckets:
+ * an untagged process's page faults then almost never enter RCU or walk
+ * a chain.  The hash table's bucket is the filter hash's top bits, so the
+ * processes sharing a filter bit share a bucket.
+ */
+#define GMG_FILTER_BITS		18
 /*
  * Processes that grow, or whose memcg does, are sampled every
  * GMG_HOT_PERIOD: their rate and ETA, the memcg's too (a tmpfs writer's
@@ -59,13 +62,11 @@
 #define GMG_HOT_PER_SAMPLE	10
 /*
  * A process found quiet -- nothing pending, no ETA -- is sampled again only
- * when something moves: its anon + swap (the rss hook, and the periodic
- * pass as a safety net) or its memcg (usage towards the limit, the limit,
- * removal).  Nothing else changes what its assessment would say, so an idle
- * process costs no work item at all: at 10,000 idle tags a timed re-sample
- * every 10 s was 1,000 work items a second, and an untagged process's page
- * faults paid 3-4 % for them in the benchmark guest.
+ * when its anon + swap or its memcg's usage moved, or after this long: at
+ * 10,000 idle tags the periodic sample costs 1,000 work items a second,
+ * not 10,000.
  */
+#define GMG_QUIET_NS		(10 * NSEC_PER_SEC)
 /* While a process grows, the probe wakes an assessment at most this often. */
 #define GMG_EVAL_INTERVAL	msecs_to_jiffies(100)
 /*
@@ -118,8 +119,6 @@ enum {
 	GMG_PROC_DEAD,		/* unhashed; waiting to be freed */
 	GMG_PROC_HOT,		/* growing: sampled every GMG_HOT_PERIOD */
 	GMG_PROC_FREEABLE,	/* dead a grace period: its work frees it */
-	GMG_PROC_QUIET,		/* nothing pending: see proc_still_quiet() */
-	GMG_PROC_MOVED,		/* anon or swap moved since its last sample */
 };
 
 struct gmg_proc {
@@ -131,9 +130,7 @@ struct gmg_proc {
 	struct gmg_cgtag *cgtag;	/* referenced; NULL for a PID tag */
 	struct mem_cgroup *memcg;	/* at the last sample, referenced */
 	u64 id;				/* dump key */
-	/* At the last sample, for proc_still_quiet(); in pages. */
-	unsigned long quiet_wake;	/* memcg usage that wakes it */
-	unsigned long quiet_limit;	/* memcg min(memory.max, memory.high) */
+	u64 quiet_pages;		/* anon + swap, approximate, at the sample */
 	char comm[TASK_COMM_LEN];	/* at the last sample: exit reports it */
 	u32 source;			/* enum gomemguard_source */
 	spinlock_t lock;		/* settings and state */
@@ -149,7 +146,7 @@ struct gmg_proc {
 
 static DEFINE_HASHTABLE(gmg_by_mm, GMG_HASH_BITS);
 static DEFINE_HASHTABLE(gmg_by_pid, GMG_HASH_BITS);
-DECLARE_BITMAP(gmg_mm_filter, 1 << GMG_FILTER_BITS);
+static DECLARE_BITMAP(gmg_mm_filter, 1 << GMG_FILTER_BITS);
 static LIST_HEAD(gmg_procs);
 static LIST_HEAD(gmg_cgtags);
 /* Serialises every change of the tables, the lists and the cgroup tags. */
@@ -161,7 +158,7 @@ static u64 gmg_next_proc_id = 1, gmg_next_tag_id = 1;
 /* Bumped by every change of the sets: a dump across one is flagged. */
 static atomic_t gmg_gen = ATOMIC_INIT(1);
 /* Off while nothing is tagged: the hooks then cost a patched-out branch. */
-DEFINE_STATIC_KEY_FALSE(gmg_active);
+static DEFINE_STATIC_KEY_FALSE(gmg_active);
 
 static struct workqueue_struct *gmg_wq;
 static struct delayed_work gmg_sampler;
@@ -258,6 +255,16 @@ void gmg_tracker_rss_changed(struct mm_struct *mm)
 	struct gmg_proc *p;
 	u64 used;
 
+	if (!static_branch_unlikely(&gmg_active))
+		return;
+	/*
+	 * Most mms are not watched: say so with one bit, without an RCU
+	 * read-side section (two calls on a preemptible-RCU kernel) on every
+	 * page fault.  A process tagged a moment ago may miss this one
+	 * change; its first sample sees it.
+	 */
+	if (!test_bit(hash_ptr(mm, GMG_FILTER_BITS), gmg_mm_filter))
+		return;
 	rcu_read_lock();
 	hash_for_each_possible_rcu(gmg_by_mm, p, mm_node, (unsigned long)mm) {
 		if (READ_ONCE(p->mm) != mm)
@@ -267,9 +274,6 @@ void gmg_tracker_rss_changed(struct mm_struct *mm)
 		if (used >= READ_ONCE(p->wake_bytes) ||
 		    time_after(jiffies, READ_ONCE(p->next_eval)))
 			queue_work(gmg_wq, &p->work);
-		else if (!test_bit(GMG_PROC_MOVED, &p->flags))
-			/* Not yet: the periodic pass comes back for it. */
-			set_bit(GMG_PROC_MOVED, &p->flags);
 		break;
 	}
 	rcu_read_unlock();
@@ -535,6 +539,7 @@ static enum gmg_sampled gmg_proc_sample(struct gmg_proc *p, struct gmg_sample *s
 	char comm[TASK_COMM_LEN];
 	struct task_struct *task;
 	bool member = true;
+	u64 approx;
 
 	rcu_read_lock();
 	task = pid_task(p->pid, PIDTYPE_TGID);
@@ -547,6 +552,8 @@ static enum gmg_sampled gmg_proc_sample(struct gmg_proc *p, struct gmg_sample *s
 	s->swap = (u64)gmg_mm_counter_exact(task, p->mm, MM_SWAPENTS) << PAGE_SHIFT;
 	s->shmem = (u64)gmg_mm_counter_exact(task, p->mm, MM_SHMEMPAGES) << PAGE_SHIFT;
 	s->file = (u64)gmg_mm_counter_exact(task, p->mm, MM_FILEPAGES) << PAGE_SHIFT;
+	approx = get_mm_counter(p->mm, MM_ANONPAGES) +
+		 get_mm_counter(p->mm, MM_SWAPENTS);
 	get_task_comm(comm, task);
 	if (p->source == GOMEMGUARD_SOURCE_CGROUP)
 		member = cgroup_is_descendant(task_dfl_cgroup(task), p->cgtag->cgrp);
@@ -560,6 +567,7 @@ static enum gmg_sampled gmg_proc_sample(struct gmg_proc *p, struct gmg_sample *s
 	old = p->memcg;
 	WRITE_ONCE(p->memcg, memcg);
 	memcpy(p->comm, comm, sizeof(comm));
+	p->quiet_pages = approx;
 	spin_unlock(&p->lock);
 	if (old)
 		css_put(&old->css);
@@ -593,34 +601,6 @@ static void gmg_proc_exit(struct gmg_proc *p, bool exited)
 	kfree(snap);
 }
 
-/* The memcg's usage, and the lower of memory.max and memory.high; pages. */
-static void memcg_quiet_read(struct mem_cgroup *memcg, unsigned long *usage,
-			     unsigned long *limit)
-{
-	*usage = page_counter_read(&memcg->memory);
-	*limit = min(READ_ONCE(memcg->memory.max), READ_ONCE(memcg->memory.high));
-}
-
-/*
- * Its assessment found @p quiet: note what would make it not so, for the
- * periodic pass.  The memcg wakes it once it has used a sixteenth of the
- * room it had left below its limit (a tmpfs writer or a sibling: the ETA
- * may be the memcg's); one at or over its limit is the pressure hook's.
- * Its own work item, which alone changes p->memcg.
- */
-static void proc_quiet_arm(struct gmg_proc *p)
-{
-	unsigned long usage, limit;
-
-	memcg_quiet_read(p->memcg, &usage, &limit);
-	WRITE_ONCE(p->quiet_limit, limit);
-	WRITE_ONCE(p->quiet_wake, limit > usage ?
-		   usage + max((limit - usage) / 16, 1UL) : ULONG_MAX);
-	/* The pass reads the fields after the bit. */
-	smp_wmb();
-	set_bit(GMG_PROC_QUIET, &p->flags);
-}
-
 static void gmg_proc_work(struct work_struct *w)
 {
 	struct gmg_proc *p = container_of(w, struct gmg_proc, work);
@@ -629,7 +609,7 @@ static void gmg_proc_work(struct work_struct *w)
 	struct gmg_verdict v;
 	struct gmg_sample s;
 	struct mem_cgroup *memcg;
-	bool grows, quiet;
+	bool grows;
 	int i;
 
 	if (test_bit(GMG_PROC_DEAD, &p->flags)) {
@@ -643,10 +623,6 @@ static void gmg_proc_work(struct work_struct *w)
 		gmg_proc_exit(p, true);
 		return;
 	}
-	/* A change the sample may miss sets it again. */
-	clear_bit(GMG_PROC_MOVED, &p->flags);
-	/* The counters are read after the bit is clear. */
-	smp_mb__after_atomic();
 	switch (gmg_proc_sample(p, &s, &lru)) {
 	case GMG_GONE:
 		/* Our exit hook has not run yet, or missed it: gone all the same. */
@@ -663,13 +639,7 @@ static void gmg_proc_work(struct work_struct *w)
 	spin_lock(&p->lock);
 	gmg_assess(&p->st, &p->set, &s, &v);
 	grows = p->st.growth.sustained && p->st.growth.rate > 0;
-	quiet = !p->st.eta_limit && !p->st.level && !p->st.eta_warned &&
-		!p->st.first_warn_ns && !p->st.over_soft;
 	spin_unlock(&p->lock);
-	if (quiet)
-		proc_quiet_arm(p);
-	else
-		clear_bit(GMG_PROC_QUIET, &p->flags);
 	WRITE_ONCE(p->wake_bytes, v.wake_bytes);
 	WRITE_ONCE(p->next_eval, jiffies + GMG_EVAL_INTERVAL);
 	if (v.growing) {
@@ -816,44 +786,44 @@ static void gmg_adopt(struct work_struct *w)
 	kfree(a);
 }
 
-/* What the periodic pass last read of a memcg: most tags share a few. */
-struct gmg_quiet_memo {
-	struct mem_cgroup *memcg;
-	unsigned long usage, limit;
-	bool dying;
-};
-
 /*
- * May the periodic pass skip @p?  Only while its last assessment found it
- * quiet (GMG_PROC_QUIET), its anon and swap have not moved since (the rss
- * hook would have sampled it, or set GMG_PROC_MOVED when too early to),
- * its memcg has not reached the usage that wakes it nor changed its limit,
- * and that memcg is not being removed (the sample lets go of it).  A few
- * loads a process, a memcg's counters read once per run of processes in
- * it: at 10,000 idle tags this pass is all the tracker does in a second.
- * Caller holds rcu_read_lock(): p->memcg is dropped a grace period after
- * it changes.
+ * May the periodic sample skip @p?  Only while its last assessment found it
+ * quiet -- no level crossed, no ETA, nothing to recover from -- less than
+ * GMG_QUIET_NS ago, its anon and swap have not moved since, its memcg
+ * has not used up a sixteenth of the room it had left below memory.max or
+ * memory.high (a tmpfs writer or a sibling: the ETA may be the memcg's),
+ * and that memcg is not being removed (the sample lets go of it).
+ * Caller holds rcu_read_lock(): p->mm and p->memcg are dropped a grace
+ * period after they change.  The counters read are the cheap, approximate
+ * ones, compared with the same taken at the sample.
  */
-static bool proc_still_quiet(struct gmg_proc *p, struct gmg_quiet_memo *m)
+static bool proc_still_quiet(struct gmg_proc *p, u64 now)
 {
-	unsigned long flags = READ_ONCE(p->flags);
+	const struct gmg_state *st = &p->st;
+	u64 pages, usage, limit, then;
 	struct mem_cgroup *memcg;
+	struct mm_struct *mm;
+	bool quiet;
 
-	if ((flags & (BIT(GMG_PROC_QUIET) | BIT(GMG_PROC_MOVED))) !=
-	    BIT(GMG_PROC_QUIET))
-		return false;
-	/* The fields after the bit: proc_quiet_arm(). */
-	smp_rmb();
 	memcg = READ_ONCE(p->memcg);
-	if (!memcg)
+	mm = READ_ONCE(p->mm);
+	if (!memcg || css_is_dying(&memcg->css))
 		return false;
-	if (memcg != m->memcg) {
-		m->memcg = memcg;
-		m->dying = css_is_dying(&memcg->css);
-		memcg_quiet_read(memcg, &m->usage, &m->limit);
-	}
-	return !m->dying && m->usage < READ_ONCE(p->quiet_wake) &&
-	       m->limit == READ_ONCE(p->quiet_limit);
+	pages = get_mm_counter(mm, MM_ANONPAGES) + get_mm_counter(mm, MM_SWAPENTS);
+	usage = (u64)page_counter_read(&memcg->memory) << PAGE_SHIFT;
+	limit = (u64)min(READ_ONCE(memcg->memory.max),
+			 READ_ONCE(memcg->memory.high)) << PAGE_SHIFT;
+
+	spin_lock(&p->lock);
+	then = st->last.memcg.usage;
+	quiet = !st->eta_limit && !st->level && !st->eta_warned &&
+		!st->first_warn_ns && !st->over_soft &&
+		st->last.time_ns && now - st->last.time_ns < GMG_QUIET_NS &&
+		pages == p->quiet_pages &&
+		(usage <= then || limit <= then ||
+		 usage - then < (limit - then) / 16);
+	spin_unlock(&p->lock);
+	return quiet;
 }
 
 /* Cgroup tags whose cgroup was removed end here: they would pin it. */
@@ -869,7 +839,7 @@ static void cgtags_prune(void);
  */
 static void gmg_sample(struct work_struct *w)
 {
-	struct gmg_quiet_memo memo = {};
+	u64 now = ktime_get_boottime_ns();
 	unsigned long delay;
 	struct gmg_proc *p;
 	bool hot = false;
@@ -880,7 +850,7 @@ static void gmg_sample(struct work_struct *w)
 		rcu_read_lock();
 		list_for_each_entry_rcu(p, &gmg_procs, node) {
 			hot |= test_bit(GMG_PROC_HOT, &p->flags);
-			if (!proc_still_quiet(p, &memo))
+			if (!proc_still_quiet(p, now))
 				queue_work(gmg_wq, &p->work);
 		}
 		rcu_read_unlock();
@@ -1315,22 +1285,6 @@ out:
 
 /* ---- dumps: by key, flagged when the set changed meanwhile ---- */
 
-/*
- * A quiet process is not sampled while its anon, swap and memcg stay put,
- * but its mapped file and shmem pages may move meanwhile (a reader mapping
- * files): a dump shows those as they are now.  Caller holds
- * rcu_read_lock(), for p->mm.
- */
-static void snapshot_refresh(struct gmg_proc *p, struct gmg_snapshot *snap)
-{
-	struct mm_struct *mm = READ_ONCE(p->mm);
-
-	if (!test_bit(GMG_PROC_QUIET, &p->flags))
-		return;
-	snap->st.last.file = (u64)get_mm_counter(mm, MM_FILEPAGES) << PAGE_SHIFT;
-	snap->st.last.shmem = (u64)get_mm_counter(mm, MM_SHMEMPAGES) << PAGE_SHIFT;
-}
-
 static int fill_proc_msg(struct sk_buff *skb, struct netlink_callback *cb,
 			 u32 portid, u32 seq, int flags, struct gmg_proc *p,
 			 struct gmg_snapshot *snap)
@@ -1338,7 +1292,6 @@ static int fill_proc_msg(struct sk_buff *skb, struct netlink_callback *cb,
 	void *hdr;
 
 	gmg_snapshot(p, snap, task_active_pid_ns(current));
-	snapshot_refresh(p, snap);
 	/* Not visible from the caller's PID namespace: not reported. */
 	if (!snap->pid)
 		return 0;
