@@ -30,6 +30,17 @@
 #endif
 
 /*
+ * PREEMPT_RT (Debian's rt-amd64): spinlock_t sleeps there, and the OOM
+ * kprobe's handler (oom.c) takes task_lock() and a watched process's lock
+ * in kprobe context, where nothing may sleep.  Until those paths take no
+ * sleeping lock, refuse to build rather than splat at an RT host's first
+ * OOM kill; dkms.conf excludes these kernels too.
+ */
+#ifdef CONFIG_PREEMPT_RT
+#error "gomemguard does not support PREEMPT_RT kernels yet"
+#endif
+
+/*
  * kmem:rss_stat.  SPLIT_RSS_COUNTING (each thread caching its counter
  * deltas) went away when the mm counters became percpu_counters
  * (f1a7941243c1, 6.2); the same change took the tracepoint's count argument
