@@ -355,7 +355,7 @@ def scale(log):
          " us per entry)"],
         [f"page faults of an untagged process: {n} tagged vs none",
          f"{tagged / none:.4f}x (median {tagged / 65536:,.0f} vs {none / 65536:,.0f} ns/page;"
-         f" none = before tagging and after untagging)"],
+         f" none = the untagged blocks before, between and after two tagged ones)"],
     ]
     return table(["what", "measured"], rows), {"per_tag": k512, "sunr": sunr,
                                                 "pf": tagged / none, "n": n}
