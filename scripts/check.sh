@@ -21,8 +21,46 @@ KVERS=${KVERS:-$(selftests/vm/kernels.sh | tr "\n" " ")}
 export KVERS
 read -r -a kvers <<<"$KVERS"
 [ ${#kvers[@]} -gt 0 ] || { echo "Bail out! no target kernels"; exit 1; }
-
 mkdir -p "$top/build"
+
+# The core tier: every other kernel a Debian fleet runs, resolved from each
+# suite's apt today (newest of each line), fetched into the kernel cache,
+# with a build root of its suite for the module (scripts/build-root.sh).
+# CORE_TARGETS="" leaves the tier out (a developer's quick run); CI and a
+# plain `make check` run it.  A kernel that cannot be fetched or prepared
+# fails the run.
+CORE_TARGETS=${CORE_TARGETS-trixie sid}
+read -r -a targets <<<"$CORE_TARGETS"
+core_kvers=()
+if [ ${#targets[@]} -gt 0 ]; then
+	stamp "core tier: resolving ${targets[*]}"
+	if ! out=$(selftests/vm/kernels.sh "${targets[@]}"); then
+		echo "Bail out! cannot resolve the core tier's kernels (${targets[*]})"
+		exit 1
+	fi
+	mapfile -t core_kvers <<<"$out"
+	# Per suite: its kernels into the cache, their headers into its root.
+	declare -A suite_kvers=()
+	for i in "${!targets[@]}"; do
+		s=${targets[$i]%%/*}
+		suite_kvers[$s]+=" ${core_kvers[$i]}"
+	done
+	for s in "${!suite_kvers[@]}"; do
+		# shellcheck disable=SC2086 # a word list
+		stamp "core tier: $s:${suite_kvers[$s]}: fetching, making its build root"
+		# shellcheck disable=SC2086 # a word list
+		if ! scripts/kernel-cache.sh --suite "$s" ${suite_kvers[$s]} >"$top/build/core-$s.log" 2>&1 ||
+		   ! scripts/build-root.sh "$s" ${suite_kvers[$s]} >>"$top/build/core-$s.log" 2>&1; then
+			cat "$top/build/core-$s.log"
+			echo "Bail out! the core tier's $s kernels cannot be fetched or built for"
+			exit 1
+		fi
+	done
+fi
+CORE_KVERS=${core_kvers[*]}
+export CORE_KVERS
+stamp "kernels: full tier: ${kvers[*]}; core tier: ${core_kvers[*]:-none}"
+
 stamp "building gomemctl, the selftests, the workloads and the data disk"
 if ! make -s tools selftests workloads >"$top/build/make.log" 2>&1 ||
    ! disk=$(scripts/data-disk.sh 2>>"$top/build/make.log"); then
@@ -49,6 +87,11 @@ done
 # and DKMS's build for every kernel is tested already (the host stage's
 # dkms_test.sh, whose modules each suite's dkms_load_test.sh loads).
 stages+=("${kvers[0]}:deb")
+# The core tier, after everything else: each kernel once, in a guest of
+# its own (guest-run.sh --core).
+for k in "${core_kvers[@]}"; do
+	stages+=("$k:core")
+done
 version=$(cat VERSION)
 debs=("build/deb/gomemguard-dkms_${version}-1_all.deb"
 	"build/deb/gomemctl_${version}-1_$(dpkg --print-architecture).deb")
@@ -92,7 +135,7 @@ for st in "${stages[@]}"; do
 		# exit status.
 		grep -q '^not ok ' "$log" && rc=1
 		# A kernel whose module did not build cannot be tested.
-		for k in "${kvers[@]}"; do
+		for k in "${kvers[@]}" "${core_kvers[@]}"; do
 			[ -f "build/k/$k/gomemguard.ko" ] || rc=1
 		done
 		desc="host"
@@ -116,6 +159,11 @@ for st in "${stages[@]}"; do
 			# DKMS compiles under TCG: minutes, with room to spare.
 			selftests/vm/guest.sh --timeout 1800 "$k" -- \
 				"$top/selftests/guest-deb.sh" \
+				2>&1 | tee "$log" | sed 's/^/# /'
+			rc=${PIPESTATUS[0]}
+		elif [ "$st" = "$k:core" ]; then
+			selftests/vm/guest.sh --disk "$disk" "$k" -- \
+				"$top/selftests/guest-run.sh" --core \
 				2>&1 | tee "$log" | sed 's/^/# /'
 			rc=${PIPESTATUS[0]}
 		elif [ "$st" = "$k:small" ]; then

@@ -2,10 +2,27 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Runs inside a guest booted by selftests/vm/guest.sh: makes this kernel's
-# gomemguard.ko reachable for autoload, runs every selftest through the
-# kselftest runner (KTAP on stdout).  The last test unloads the module: one
-# that cannot go is leaking a reference.
+# gomemguard.ko reachable for autoload, runs the selftests through the
+# kselftest runner (KTAP on stdout).  The last tests unload the module (one
+# that cannot go is leaking a reference) and compare the host with how it
+# was found.
+#
+# Usage: guest-run.sh [--core]
+#   (none)  every selftest: the full tier (Debian 12's two kernels)
+#   --core  the core tier, for every other kernel (trixie, sid, the cloud
+#           and rt flavours): each hook exercised once -- load, unload and
+#           autoload; tags by PID and by cgroup; fork, exec and exit; a Go
+#           leak to its eta and a memcg OOM to its post-mortem; a page-cache
+#           reader that raises no alarm but pressure events; the fuse; the
+#           privilege refusals -- and the host-invariant checks around it.
+#           The guest's kernel log is checked by guest.sh as for any run.
 set -u
+tier=full
+case ${1:-} in
+'') ;;
+--core) tier=core ;;
+*) echo "usage: guest-run.sh [--core]" >&2; exit 2 ;;
+esac
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 kver=$(uname -r)
@@ -57,8 +74,25 @@ set +u
 # Per test program; GMG_TEST_TIMEOUT is taken as given, the default scaled.
 export kselftest_override_timeout=${GMG_TEST_TIMEOUT:-$((400 * gmg_scale))}
 # The global OOM needs a small guest of its own: selftests/guest-global-oom.sh.
-export KSELFTEST_TRACKER_TEST_ARGS="-T global_oom_kills_a_tagged_leak"
 cd "$tests" || die "no $tests"
+if [ "$tier" = core ]; then
+	export KSELFTEST_GENL_TEST_ARGS="-t info_reports_module_and_kernel
+		-t hooks_only_while_tagged -t reserved_header_byte_is_refused
+		-t unprivileged_user_cannot_mutate_read_or_listen
+		-t stop_signals_are_refused -t fuse_needs_the_right_to_kill"
+	export KSELFTEST_TRACKER_TEST_ARGS="-t go_heap_leak_warns_in_order_before_oom
+		-t page_cache_reader_never_warns -t signal_fuse_fires_once_per_crossing
+		-t untag_and_exit_release_everything
+		-t cgroup_tag_catches_members_now_and_later
+		-t vfork_child_is_watched_from_its_exec
+		-t memcg_oom_leaves_a_post_mortem
+		-t memcg_split_holds_with_mglru_on_and_off"
+	run_many "$tests"/module_test "$tests"/genl_test "$tests"/tracker_test \
+		"$top"/selftests/invariants_test.sh "$top"/selftests/unload_test.sh \
+		"$top"/selftests/invariants_after_suite.sh
+	exit
+fi
+export KSELFTEST_TRACKER_TEST_ARGS="-T global_oom_kills_a_tagged_leak"
 run_many "$tests"/module_test "$tests"/genl_test "$tests"/ns_test "$tests"/cli_test \
 	"$tests"/discover_test "$top"/selftests/readme_test.sh \
 	"$tests"/tracker_test "$tests"/fuzz_test "$top"/selftests/monitor_test.sh \

@@ -8,7 +8,9 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=/dev/null
 . "$top/build/ksrc/tools/testing/selftests/kselftest/ktap_helpers.sh"
 
-read -r -a kvers <<<"${KVERS:?KVERS not set}"
+# Every kernel of both tiers (scripts/check.sh): the core tier's are built in
+# their suites' build roots.
+read -r -a kvers <<<"${KVERS:?KVERS not set} ${CORE_KVERS:-}"
 ktap_print_header
 ktap_set_plan "${#kvers[@]}"
 for k in "${kvers[@]}"; do
