@@ -118,4 +118,19 @@ static inline long gmg_lrugen_pages(struct lruvec *lruvec, int gen, bool file,
 }
 #endif
 
+/*
+ * vmpressure(), kprobed by pressure.c: its arguments are read by position,
+ * so a change of its prototype would be read as garbage, not refused.  7.x
+ * put the allocation's order second, (gfp, order, memcg, tree, scanned,
+ * reclaimed); Kbuild looks for that prototype in the kernel's header.
+ */
+#ifdef GMG_HAVE_VMPRESSURE_ORDER
+#define GMG_VMPRESSURE_ARG_MEMCG	2
+#else
+#define GMG_VMPRESSURE_ARG_MEMCG	1
+#endif
+#define GMG_VMPRESSURE_ARG_TREE		(GMG_VMPRESSURE_ARG_MEMCG + 1)
+#define GMG_VMPRESSURE_ARG_SCANNED	(GMG_VMPRESSURE_ARG_MEMCG + 2)
+#define GMG_VMPRESSURE_ARG_RECLAIMED	(GMG_VMPRESSURE_ARG_MEMCG + 3)
+
 #endif /* _GMG_COMPAT_H */

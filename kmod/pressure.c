@@ -149,19 +149,20 @@ static int gmg_vmpressure_pre(struct kprobe *kp, struct pt_regs *regs)
 	unsigned long scanned;
 	struct gmg_pressure *p;
 
-	/* vmpressure(gfp, memcg, tree, scanned, reclaimed): tree is the
-	 * signal for the memcg whose limit is being reclaimed against.
+	/* vmpressure(gfp, [order,] memcg, tree, scanned, reclaimed): tree
+	 * is the signal for the memcg whose limit is being reclaimed against.
 	 */
-	if (!regs_get_kernel_argument(regs, 2))
+	if (!regs_get_kernel_argument(regs, GMG_VMPRESSURE_ARG_TREE))
 		return 0;
-	memcg = (struct mem_cgroup *)regs_get_kernel_argument(regs, 1);
-	scanned = regs_get_kernel_argument(regs, 3);
+	memcg = (struct mem_cgroup *)regs_get_kernel_argument(regs, GMG_VMPRESSURE_ARG_MEMCG);
+	scanned = regs_get_kernel_argument(regs, GMG_VMPRESSURE_ARG_SCANNED);
 	if (!memcg || !scanned)
 		return 0;
 	rcu_read_lock();
 	p = lookup(cgroup_id(memcg->css.cgroup));
 	if (p) {
-		atomic_long_add(regs_get_kernel_argument(regs, 4), &p->reclaimed);
+		atomic_long_add(regs_get_kernel_argument(regs, GMG_VMPRESSURE_ARG_RECLAIMED),
+				&p->reclaimed);
 		WRITE_ONCE(p->last_reclaim, jiffies);
 		if (atomic_long_add_return(scanned, &p->scanned) >= GMG_PRESSURE_WIN)
 			queue_work(system_unbound_wq, &gmg_pressure_work);
