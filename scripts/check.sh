@@ -128,7 +128,8 @@ for st in "${stages[@]}"; do
 				"$top"/selftests/host/go_fuse_test.sh \
 				"$top"/selftests/host/ynl_spec_test.sh \
 				"$top"/selftests/host/dkms_test.sh \
-				"$top"/selftests/host/deb_test.sh
+				"$top"/selftests/host/deb_test.sh \
+				"$top"/selftests/host/dkms_autoinstall_test.sh
 		) 2>&1 | tee "$log" | sed 's/^/# /'
 		rc=${PIPESTATUS[0]}
 		# The runner reports a failed program in the log, not in its
