@@ -15,6 +15,14 @@ start=$(date +%s)
 
 stamp() { printf '# [%4ds] %s\n' $(($(date +%s) - start)) "$*"; }
 
+# How the machine boots, before anything is installed: the same at the end,
+# or the run fails (the kernels are data in a cache, never installed).
+boot_state() {
+	ls -l /boot 2>&1
+	dpkg-query -W -f='${db:Status-Abbrev} ${Package} ${Version}\n' 'linux-image-*' 2>&1
+}
+boot_before=$(boot_state)
+
 stamp "installing missing dependencies"
 scripts/deps.sh || { echo "Bail out! dependencies could not be installed"; exit 1; }
 KVERS=${KVERS:-$(selftests/vm/kernels.sh | tr "\n" " ")}
@@ -233,6 +241,14 @@ for s in "${stage_fail[@]}"; do
 done
 if [ "$fail" = 0 ] && [ ${#stage_fail[@]} -gt 0 ]; then
 	fail=${#stage_fail[@]}
+fi
+if [ "$(boot_state)" != "$boot_before" ]; then
+	echo "# the host's /boot or installed kernels changed during the run:"
+	diff <(echo "$boot_before") <(boot_state) | sed 's/^/#   /'
+	stage_fail+=("host boot state changed")
+	[ "$fail" = 0 ] && fail=1
+else
+	echo "# the host's /boot and installed kernels are as before the run"
 fi
 stamp "done"
 if [ "$skip" -gt 0 ]; then
