@@ -13,8 +13,10 @@
 #           and rt flavours): each hook exercised once -- load, unload and
 #           autoload; tags by PID and by cgroup; fork, exec and exit; a Go
 #           leak to its eta and a memcg OOM to its post-mortem; a page-cache
-#           reader that raises no alarm but pressure events; the fuse; the
-#           privilege refusals -- and the host-invariant checks around it.
+#           reader that raises no alarm but pressure events; a tmpfs writer;
+#           the fuse; the privilege refusals, in and out of a container;
+#           cgroup tags coming and going under busy hooks (race_test) -- and
+#           the host-invariant checks around it.
 #           The guest's kernel log is checked by guest.sh as for any run.
 set -u
 tier=full
@@ -86,8 +88,12 @@ if [ "$tier" = core ]; then
 		-t cgroup_tag_catches_members_now_and_later
 		-t vfork_child_is_watched_from_its_exec
 		-t memcg_oom_leaves_a_post_mortem
-		-t memcg_split_holds_with_mglru_on_and_off"
-	run_many "$tests"/module_test "$tests"/genl_test "$tests"/tracker_test \
+		-t memcg_split_holds_with_mglru_on_and_off
+		-t tmpfs_writer_is_pinned_and_warned_before_oom
+		-t inherit_follows_forks -t reused_pid_is_a_new_process
+		-t idle_threads_are_counted -t rate_limit_drops_and_counts"
+	run_many "$tests"/module_test "$tests"/genl_test "$tests"/ns_test \
+		"$tests"/tracker_test "$tests"/race_test \
 		"$top"/selftests/invariants_test.sh "$top"/selftests/unload_test.sh \
 		"$top"/selftests/invariants_after_suite.sh
 	exit
