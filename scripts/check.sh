@@ -23,6 +23,24 @@ boot_state() {
 }
 boot_before=$(boot_state)
 
+# GMG_* variables reach the guests (selftests/vm/guest.sh passes them on),
+# where some would weaken what is checked: GMG_TIME_SCALE>1 widens every
+# time bound, GMG_FUZZ_COUNT and GMG_STRESS_SECONDS shorten runs.  A
+# `make check` result means the suite as written: only where things are
+# fetched from and kept may be set, and each is printed.
+for v in $(compgen -e | grep '^GMG_' || true); do
+	case $v in
+	GMG_KERNEL_CACHE | GMG_BUILD_ROOTS | GMG_DEBIAN_MIRROR | \
+	GMG_DEBIAN_SECURITY_MIRROR | GMG_APT_MAX_AGE | GMG_DEBUG_KERNEL_CACHE)
+		echo "# from the environment: $v=${!v}"
+		;;
+	*)
+		echo "Bail out! $v=${!v} is set: it changes what the tests check (unset it; it is for running tests by hand)"
+		exit 1
+		;;
+	esac
+done
+
 stamp "installing missing dependencies"
 scripts/deps.sh || { echo "Bail out! dependencies could not be installed"; exit 1; }
 KVERS=${KVERS:-$(selftests/vm/kernels.sh | tr "\n" " ")}
@@ -196,6 +214,11 @@ for st in "${stages[@]}"; do
 		# guest-run.sh ends with the runner, whose status is the
 		# last program's: a failed program earlier shows in the log.
 		[ "$rc" = 0 ] && grep -q '^not ok ' "$log" && rc=1
+		# A stage that ran nothing did not pass.
+		if [ "$rc" = 0 ] && ! grep -q '^ok [0-9]' "$log"; then
+			missing="no test ran"
+			rc=125
+		fi
 		case $rc in
 		0) ;;
 		124) stage_fail+=("$st: guest timed out") ;;
@@ -239,9 +262,16 @@ done
 for s in "${stage_fail[@]}"; do
 	echo "# $s"
 done
-if [ "$fail" = 0 ] && [ ${#stage_fail[@]} -gt 0 ]; then
-	fail=${#stage_fail[@]}
-fi
+# A stage that failed with no failing test line in its log (a timeout, a
+# guest that never reached its tests, no test run) is one failure more:
+# the leaves above did not count it.
+for st in "${stages[@]}"; do
+	f=$logs/$st.ktap
+	if printf '%s\n' "${stage_fail[@]}" | grep -q "^$st: " &&
+	   ! grep -qE '^(# )?not ok [0-9]+ ' "$f" 2>/dev/null; then
+		fail=$((fail + 1))
+	fi
+done
 if [ "$(boot_state)" != "$boot_before" ]; then
 	echo "# the host's /boot or installed kernels changed during the run:"
 	diff <(echo "$boot_before") <(boot_state) | sed 's/^/#   /'
