@@ -150,12 +150,23 @@ int gmg_run_ctl(struct gmg_run *r, uid_t uid, const char *const *argv)
 	if (pid < 0)
 		return -errno;
 	if (pid == 0) {
+		int fd;
+
 		dup2(out[1], 1);
 		dup2(err[1], 2);
+		/*
+		 * Found while still root: a clone inside a 0700 directory
+		 * (root's home, a mktemp -d) has a path the other user
+		 * cannot walk, but the binary itself is theirs to run.
+		 */
+		fd = open(ctl, O_PATH | O_CLOEXEC);
+		if (fd < 0)
+			_exit(127);
 		if (uid != (uid_t)-1 &&
 		    (setresgid(uid, uid, uid) || setresuid(uid, uid, uid)))
 			_exit(126);
-		execv(ctl, (char *const *)args);
+		syscall(SYS_execveat, fd, "", (char *const *)args, environ,
+			AT_EMPTY_PATH);
 		_exit(127);
 	}
 	close(out[1]);
