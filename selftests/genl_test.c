@@ -67,21 +67,67 @@ static void info_get(struct __test_metadata *_metadata, FIXTURE_DATA(genl) *self
 _Static_assert(GOMEMGUARD_A_MAX <= GR_ATTR_MAX, "genl_raw would drop attributes");
 
 /* The reply carries the last sequence number, and comes again on a repeat. */
+static uint64_t seq_of(const struct gr_reply *r)
+{
+	return r->attrs[GOMEMGUARD_A_SEQ] ? gr_get_u64(r->attrs[GOMEMGUARD_A_SEQ]) : 0;
+}
+
+static void tag_msg(struct gr_msg *m, int family, uint8_t cmd, pid_t pid,
+		    const char *cgroup, uint64_t soft, uint32_t sig)
+{
+	gr_start(m, family, cmd, GOMEMGUARD_GENL_VERSION);
+	if (pid)
+		gr_put_u32(m, GOMEMGUARD_A_PID, pid);
+	if (cgroup)
+		gr_put(m, GOMEMGUARD_A_CGROUP, cgroup, strlen(cgroup) + 1);
+	if (soft)
+		gr_put(m, GOMEMGUARD_A_SOFT_LIMIT, &soft, sizeof(soft));
+	if (sig)
+		gr_put_u32(m, GOMEMGUARD_A_SIGNAL, sig);
+}
+
+/*
+ * SUBSCRIBE answers with the number of the last event sent, so that a
+ * monitor knows where its stream starts: the same number while nothing
+ * happens, and after events, the number the last of them carried.
+ */
 TEST_F(genl, subscribe_answers_with_last_seq)
 {
-	struct gr_reply r, again, info;
+	struct gr_reply r, again, info, ev;
+	uint64_t first, last = 0;
 	struct gr_sock l;
+	struct gr_msg m;
+	int n = 0;
 
 	ASSERT_EQ(0, gr_open(&l));
 	ASSERT_EQ(0, gr_subscribe(&l, self->family, &r)) TH_LOG("%s", r.extack);
+	ASSERT_NE(NULL, r.attrs[GOMEMGUARD_A_SEQ]);
+	first = seq_of(&r);
 	ASSERT_EQ(0, gr_subscribe(&l, self->family, &again)) TH_LOG("%s", again.extack);
-	EXPECT_LE(gr_get_u64(r.attrs[GOMEMGUARD_A_SEQ]),
-		  gr_get_u64(again.attrs[GOMEMGUARD_A_SEQ]));
+	EXPECT_EQ(first, seq_of(&again)) TH_LOG("no event in between");
+
+	/* This process over a 4 KiB soft limit: warnings, each numbered. */
+	tag_msg(&m, self->family, GOMEMGUARD_CMD_TAG_NEW, getpid(), NULL, 4096, 0);
+	request(_metadata, &self->s, &m, &r);
+	ASSERT_EQ(0, r.err) TH_LOG("%s", r.extack);
+	while (!gr_recv_event(&l, 2000, &ev)) {
+		EXPECT_EQ(n ? last + 1 : first + 1, seq_of(&ev));
+		last = seq_of(&ev);
+		n++;
+	}
+	tag_msg(&m, self->family, GOMEMGUARD_CMD_TAG_DEL, getpid(), NULL, 0, 0);
+	request(_metadata, &self->s, &m, &r);
+	EXPECT_EQ(0, r.err) TH_LOG("%s", r.extack);
+	while (!gr_recv_event(&l, 500, &ev))
+		last = seq_of(&ev);
+	ASSERT_LE(1, n) TH_LOG("no event for a process over its soft limit");
+	ASSERT_EQ(0, gr_subscribe(&l, self->family, &again)) TH_LOG("%s", again.extack);
+	EXPECT_EQ(last, seq_of(&again)) TH_LOG("%d events after %llu", n,
+						(unsigned long long)first);
 	info_get(_metadata, self, &info);
 	/* This test's listener, counted once. */
 	EXPECT_LE(1, gr_get_u32(info.attrs[GOMEMGUARD_A_LISTENERS]));
-	EXPECT_GE(gr_get_u64(info.attrs[GOMEMGUARD_A_EVENTS_SENT]),
-		  gr_get_u64(again.attrs[GOMEMGUARD_A_SEQ]));
+	EXPECT_GE(gr_get_u64(info.attrs[GOMEMGUARD_A_EVENTS_SENT]), last);
 	gr_close(&l);
 }
 
@@ -304,20 +350,6 @@ static int wait_hooks(struct __test_metadata *_metadata,
 		usleep(100 * 1000);
 	}
 	return n;
-}
-
-static void tag_msg(struct gr_msg *m, int family, uint8_t cmd, pid_t pid,
-		    const char *cgroup, uint64_t soft, uint32_t sig)
-{
-	gr_start(m, family, cmd, GOMEMGUARD_GENL_VERSION);
-	if (pid)
-		gr_put_u32(m, GOMEMGUARD_A_PID, pid);
-	if (cgroup)
-		gr_put(m, GOMEMGUARD_A_CGROUP, cgroup, strlen(cgroup) + 1);
-	if (soft)
-		gr_put(m, GOMEMGUARD_A_SOFT_LIMIT, &soft, sizeof(soft));
-	if (sig)
-		gr_put_u32(m, GOMEMGUARD_A_SIGNAL, sig);
 }
 
 /*
