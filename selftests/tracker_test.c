@@ -824,7 +824,7 @@ TEST_F(trk, vfork_child_is_watched_from_its_exec)
 	uint32_t source = 0;
 	char rel[300], self_pid[16];
 	struct gr_reply r;
-	pid_t child = 0;
+	pid_t child = 0, sibling;
 
 	ASSERT_EQ(0, cg_create("vfork", self->cg, sizeof(self->cg)));
 	snprintf(rel, sizeof(rel), "%s", self->cg + strlen(CG_ROOT));
@@ -858,10 +858,29 @@ TEST_F(trk, vfork_child_is_watched_from_its_exec)
 		sleep_ms(50);
 	EXPECT_EQ(1, dump_has(self, self->pid, &source));
 	EXPECT_EQ(GOMEMGUARD_SOURCE_CGROUP, source);
-	/* Adoption runs 10 ms after a fork: give it thirty times that. */
-	sleep_ms(300);
+	/*
+	 * No fixed wait for an adoption that must not happen: a sibling
+	 * moved into the cgroup now sets off an adoption walk over all its
+	 * members; once the sibling is watched, that walk has passed the
+	 * vfork() child too, and must have left it alone.
+	 */
+	sibling = fork();
+	ASSERT_LE(0, sibling);
+	if (sibling == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		for (;;)
+			pause();
+	}
+	snprintf(self_pid, sizeof(self_pid), "%d", sibling);
+	ASSERT_EQ(0, cg_write(self->cg, "cgroup.procs", self_pid));
+	for (i = 0; i < gmg_ms(2000) / 50 && dump_has(self, sibling, NULL) != 1; i++)
+		sleep_ms(50);
+	EXPECT_EQ(1, dump_has(self, sibling, NULL))
+		TH_LOG("the sibling %d moved into the cgroup was not adopted", sibling);
 	EXPECT_EQ(0, dump_has(self, child, NULL))
 		TH_LOG("the vfork() child %d was adopted before it exec'd", child);
+	kill(sibling, SIGKILL);
+	waitpid(sibling, NULL, 0);
 
 	ASSERT_EQ(1, write(go_pipe[1], "x", 1));
 	for (i = 0; i < gmg_ms(2000) / 50 && dump_has(self, child, NULL) != 1; i++)
