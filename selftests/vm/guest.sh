@@ -7,10 +7,10 @@
 # The guest sees the host's root filesystem read-only over virtio-9p, or
 # virtiofs for a kernel without 9p (so host binaries and libraries run
 # unchanged, and the repository sits at the same path), with tmpfs on /tmp,
-# /run, /var/tmp, /root and /mnt. The command's
-# stdout+stderr travel over the second serial port and are streamed here; the
-# kernel console goes to build/vm/KVER/console.log. See README.md beside this
-# file for exit codes and debugging.
+# /run, /var/tmp, /root and /mnt. The command's stdout+stderr travel over the
+# second serial port and are streamed here; the kernel console goes to
+# build/vm/KVER/console.log. See README.md beside this file for exit codes
+# and debugging.
 set -eu
 
 # The whole script is one brace group, parsed before it runs: editing or
@@ -190,7 +190,7 @@ case $fs in
 *) die_usage "GUEST_FS: 9p or virtiofs, not '$fs'" ;;
 esac
 if [ "$fs" = virtiofs ]; then
-	# QEMU 7.2's C virtiofsd (qemu-system-common); the Rust one elsewhere.
+	# QEMU 7.2's C virtiofsd (qemu-system-common); GUEST_VIRTIOFSD for another.
 	virtiofsd=${GUEST_VIRTIOFSD:-/usr/lib/qemu/virtiofsd}
 	[ -x "$virtiofsd" ] || { log "$kver has no 9p, and $virtiofsd is missing (qemu-system-common)"; exit 2; }
 	[ "$(id -u)" = 0 ] || { log "$kver has no 9p, and virtiofsd needs root"; exit 2; }
