@@ -24,7 +24,7 @@ export DEBIAN_FRONTEND=noninteractive
 # depend on (linux-compiler-gcc-12-x86, linux-kbuild-6.12's pahole for the
 # module's BTF), installed as the ordinary tools they are.
 BASE_PKGS="build-essential gcc-12 pahole pkg-config libnl-genl-3-dev libjson-c-dev libinih-dev
-qemu-system-x86 busybox-static cpio kmod xz-utils dkms sparse golang-1.19-go
+qemu-system-x86 qemu-system-common busybox-static cpio kmod xz-utils dkms sparse golang-1.19-go
 linux-source-6.12 e2fsprogs python3-yaml python3-jsonschema prometheus
 debhelper dh-dkms lintian debootstrap"
 KERNEL_BUILD_PKGS="bc bison flex libelf-dev libssl-dev"

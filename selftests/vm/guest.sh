@@ -4,12 +4,13 @@
 # Run a command as root inside a QEMU/TCG guest booted with a Debian kernel
 # (or, with --kernel and --moddir, one built here).
 #
-# The guest sees the host's root filesystem read-only over virtio-9p (so host
-# binaries and libraries run unchanged, and the repository sits at the same
-# path), with tmpfs on /tmp, /run, /var/tmp, /root and /mnt. The command's
-# stdout+stderr travel over the second serial port and are streamed here; the
-# kernel console goes to build/vm/KVER/console.log. See README.md beside this
-# file for exit codes and debugging.
+# The guest sees the host's root filesystem read-only over virtio-9p, or
+# virtiofs for a kernel without 9p (so host binaries and libraries run
+# unchanged, and the repository sits at the same path), with tmpfs on /tmp,
+# /run, /var/tmp, /root and /mnt. The command's stdout+stderr travel over the
+# second serial port and are streamed here; the kernel console goes to
+# build/vm/KVER/console.log. See README.md beside this file for exit codes
+# and debugging.
 set -eu
 
 # The whole script is one brace group, parsed before it runs: editing or
@@ -159,11 +160,48 @@ mkdir -p "$vmdir"
 # time (static keys, tracepoints): one thread for all. See README.md.
 tcg_thread=${GUEST_TCG_THREAD:-single}
 
+# How the guest gets the host's root: 9p where the kernel has it (Debian's
+# generic and rt flavours, the debug kernel), else virtiofs (the cloud flavour
+# has no 9p at all, but VIRTIO_FS=y). Read from the kernel's config; without
+# one, 9p. GUEST_FS=9p|virtiofs overrides, for comparisons.
+kconfig=
+for f in "$(dirname "$kernel")/config-$kver" "$moddir/config" "$moddir/build/.config"; do
+	if [ -r "$f" ]; then
+		kconfig=$f
+		break
+	fi
+done
+kconfig_has() {
+	[ -n "$kconfig" ] && grep -qE "^CONFIG_$1=[ym]\$" "$kconfig"
+}
+fs=${GUEST_FS:-}
+case $fs in
+'')
+	if [ -z "$kconfig" ] || { kconfig_has NET_9P_VIRTIO && kconfig_has 9P_FS; }; then
+		fs=9p
+	elif kconfig_has VIRTIO_FS; then
+		fs=virtiofs
+	else
+		log "$kver has neither 9p nor virtiofs ($kconfig)"
+		exit 2
+	fi
+	;;
+9p | virtiofs) ;;
+*) die_usage "GUEST_FS: 9p or virtiofs, not '$fs'" ;;
+esac
+if [ "$fs" = virtiofs ]; then
+	# QEMU 7.2's C virtiofsd (qemu-system-common); GUEST_VIRTIOFSD for another.
+	virtiofsd=${GUEST_VIRTIOFSD:-/usr/lib/qemu/virtiofsd}
+	[ -x "$virtiofsd" ] || { log "$kver has no 9p, and $virtiofsd is missing (qemu-system-common)"; exit 2; }
+	[ "$(id -u)" = 0 ] || { log "$kver has no 9p, and virtiofsd needs root"; exit 2; }
+fi
+
 # ---------------------------------------------------------------------------
-# Initramfs: busybox plus the modules needed to mount the host root over 9p.
-# Stage 1 (/init, static busybox running from RAM, hence fast) mounts the host
-# root and everything the guest needs on top of it, then switch_roots into
-# stage 2, which lives in the per-run directory (second 9p share, "gmgrun").
+# Initramfs: busybox plus the modules needed to mount the host root over 9p
+# (or virtiofs). Stage 1 (/init, static busybox running from RAM, hence fast)
+# mounts the host root and everything the guest needs on top of it, then
+# switch_roots into stage 2, which lives in the per-run directory (second
+# share, "gmgrun").
 # switch_root makes the host root the root of PID 1 and of the kernel's
 # usermode helpers, so request_module() runs the host's /sbin/modprobe.
 
@@ -186,9 +224,18 @@ while read -r mod; do
 done </modules/list
 
 r=/newroot
-opts=trans=virtio,version=9p2000.L,msize=262144
+# The host's root and the run directory: 9p, or virtiofs (/fs says which).
+read -r fs </fs
+if [ "$fs" = 9p ]; then
+	opts=trans=virtio,version=9p2000.L,msize=262144
+	root_opts=ro,$opts,cache=loose
+	run_opts=ro,$opts
+else
+	root_opts=ro
+	run_opts=ro
+fi
 tries=0
-until mount -t 9p -o "ro,$opts,cache=loose" hostroot $r; do
+until mount -t "$fs" -o "$root_opts" hostroot $r; do
 	tries=$((tries + 1))
 	[ $tries -lt 50 ] || fail "cannot mount hostroot"
 	sleep 0.1
@@ -207,7 +254,7 @@ ln -s /proc/self/fd/2 $r/dev/stderr
 
 mount -t tmpfs -o mode=0755 tmpfs $r/run || fail "tmpfs /run"
 mkdir -p $r/run/gmg-vm $r/run/gmg-vm-host $r/run/lock $r/run/user
-mount -t 9p -o "ro,$opts" gmgrun $r/run/gmg-vm || fail "cannot mount gmgrun"
+mount -t "$fs" -o "$run_opts" gmgrun $r/run/gmg-vm || fail "cannot mount gmgrun"
 # The bare host root, without the tmpfs below: stage 2 uses it to bring back
 # paths those hide (a checkout under /tmp or /root).
 mount --bind $r $r/run/gmg-vm-host || fail "cannot bind the host root"
@@ -244,8 +291,12 @@ fail "switch_root failed"
 EOF
 }
 
+initramfs=$vmdir/initramfs.cpio.gz
+[ "$fs" = 9p ] || initramfs=$vmdir/initramfs-$fs.cpio.gz
+
 build_initramfs() {
-	local out=$vmdir/initramfs.cpio.gz
+	local out=$initramfs
+	local fsmods=(9pnet_virtio 9p)
 	local busybox=/bin/busybox
 	local inputs=("$busybox" "$moddir/modules.dep.bin" "$self")
 	local f stale=0 tmp line mod name deps=
@@ -267,6 +318,8 @@ build_initramfs() {
 	done
 	stage1 >"$tmp/init"
 	chmod 755 "$tmp/init"
+	echo "$fs" >"$tmp/fs"
+	[ "$fs" = 9p ] || fsmods=(virtiofs)
 
 	# modprobe resolves the dependency chain for the target kernel; modules
 	# built in show up as "builtin" (all of them, in a kernel built for
@@ -281,7 +334,7 @@ build_initramfs() {
 	fi
 	# overlay: stage 2 may need it before modprobe can work (no
 	# /lib/modules on the host), and the suite lays its modules with it.
-	for mod in virtio_pci 9pnet_virtio 9p overlay; do
+	for mod in virtio_pci "${fsmods[@]}" overlay; do
 		line=$(modprobe "${modprobe_root[@]}" --set-version="$kver" --show-depends "$mod") ||
 			{ log "modprobe cannot resolve $mod for $kver"; exit 2; }
 		deps+=$line$'\n'
@@ -461,16 +514,100 @@ EOF
 }
 
 # ---------------------------------------------------------------------------
+# virtiofs: one virtiofsd per share (hostroot: /, gmgrun: the run directory),
+# each in a mount namespace of its own where it sees a read-only copy of the
+# host's mount tree, all of it (9p's readonly=on; this virtiofsd has no such
+# option). Their sockets are in the run directory. They serve one QEMU each
+# and exit with it: started before every boot attempt, stopped after it, and
+# killed with guest.sh (pdeathsig; the EXIT trap).
+
+# Run in the new namespace, before virtiofsd (the rest of the arguments),
+# with the host path to share as $1. virtiofsd's pid file
+# (/var/run/virtiofsd/SOCKET.pid) would stay on the host: a tmpfs of this
+# namespace takes it, and the host's mount tree again, every mount of it
+# read-only (a bind remount changes this copy, never the host's), and the
+# share, bound at a fixed path (virtiofsd's -o cannot quote a comma in one).
+vfs_sandbox() {
+	cat <<'EOF'
+set -eu
+src=$1
+shift
+mkdir -p /var/run/virtiofsd
+run=$(readlink -f /var/run/virtiofsd)
+mount -t tmpfs -o mode=0700 gmg-virtiofsd "$run"
+mkdir "$run/root" "$run/share"
+mount --rbind / "$run/root"
+umount "$run/root$run"
+while IFS= read -r m; do
+	m=$(printf '%b' "$m")
+	case $m in
+	"$run/root" | "$run/root"/*) mount -o remount,bind,ro "$m" ;;
+	esac
+done < <(awk '{ print $5 }' /proc/self/mountinfo)
+mount --rbind "$run/root$src" "$run/share"
+exec "$@" -o "source=$run/share"
+EOF
+}
+
+vfs_start() {
+	local tag src opts i
+	[ "$fs" = virtiofs ] || return 0
+	: >"$vfs_log"
+	for tag in "${vfs_tags[@]}"; do
+		# hostroot like 9p's cache=loose: host changes may go unseen.
+		if [ "$tag" = hostroot ]; then
+			src=/
+			opts=cache=always,announce_submounts
+		else
+			src=$rundir
+			opts=cache=auto
+		fi
+		rm -f "$vfs_dir/$tag.sock"
+		setpriv --pdeathsig KILL unshare --mount --propagation private -- \
+			bash -c "$(vfs_sandbox)" vfs-sandbox "$src" \
+			"$virtiofsd" --socket-path="$vfs_dir/$tag.sock" \
+			-o "sandbox=chroot,log_level=warn,$opts" \
+			</dev/null >>"$vfs_log" 2>&1 &
+		vfs_pids+=("$!")
+	done
+	for i in "${!vfs_tags[@]}"; do
+		tag=${vfs_tags[i]}
+		for _ in $(seq 100); do
+			[ -S "$vfs_dir/$tag.sock" ] && continue 2
+			kill -0 "${vfs_pids[i]}" 2>/dev/null || break
+			sleep 0.05
+		done
+		log "virtiofsd for $tag did not start; $vfs_log:"
+		sed 's/^/guest.sh:   virtiofsd: /' "$vfs_log" >&2
+		exit 125
+	done
+}
+
+vfs_stop() {
+	local pid
+	for pid in "${vfs_pids[@]}"; do
+		kill "$pid" 2>/dev/null || true
+	done
+	for pid in "${vfs_pids[@]}"; do
+		wait "$pid" 2>/dev/null || true
+	done
+	vfs_pids=()
+}
+
+# ---------------------------------------------------------------------------
 # Per-run directory, shared read-only with the guest as "gmgrun".
 
 qemu_pid=
 tail_pid=
+vfs_pids=()
+vfs_tags=(hostroot gmgrun)
 rundir=$(mktemp -d "$vmdir/run.XXXXXX")
 # shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
 	if [ -n "$qemu_pid" ]; then
 		kill "$qemu_pid" 2>/dev/null || true
 	fi
+	vfs_stop
 	if [ -n "$tail_pid" ]; then
 		kill "$tail_pid" 2>/dev/null || true
 	fi
@@ -479,6 +616,17 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+
+vfs_log=$vmdir/virtiofsd.log
+vfs_dir=$rundir/vfs
+if [ "$fs" = virtiofs ]; then
+	mkdir "$vfs_dir"
+	# sun_path: 108 bytes with the NUL.
+	if [ $((${#vfs_dir} + 13)) -gt 107 ]; then
+		log "$vfs_dir: too long a path for virtiofsd's sockets; set GUEST_VMDIR to a shorter one"
+		exit 2
+	fi
+fi
 
 nonce=$(od -An -N8 -tx8 /dev/urandom | tr -d ' \n')
 mark="@@gmg-vm-$nonce@@"
@@ -529,15 +677,29 @@ qemu_log=$vmdir/qemu.log
 append="console=ttyS0,115200 panic=-1 loglevel=7 log_buf_len=8M"
 append+=" printk.devkmsg=on rdinit=/init${GUEST_CMDLINE:+ $GUEST_CMDLINE}"
 
+machine=pc
+# vhost-user (virtiofsd) maps the guest's RAM: it must be a shared memfd.
+# As the machine's own RAM, not a NUMA node's (-numa), the guest sees the
+# same memory and the same single node as without it.
+[ "$fs" = 9p ] || machine+=,memory-backend=gmg-ram
 # shellcheck disable=SC2054 # commas are QEMU's
 qemu=(qemu-system-x86_64 -nodefaults -no-user-config -no-reboot
-	-machine pc -accel "tcg,thread=$tcg_thread" -cpu "${GUEST_CPU:-max}"
+	-machine "$machine" -accel "tcg,thread=$tcg_thread" -cpu "${GUEST_CPU:-max}"
 	-smp "$cpus" -m "$mem" -display none -vga none
-	-kernel "$kernel" -initrd "$vmdir/initramfs.cpio.gz" -append "$append"
-	-fsdev "local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap"
-	-device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot
-	-fsdev "local,id=gmgrun,path=$(qemu_esc "$rundir"),security_model=none,readonly=on"
-	-device virtio-9p-pci,fsdev=gmgrun,mount_tag=gmgrun)
+	-kernel "$kernel" -initrd "$initramfs" -append "$append")
+if [ "$fs" = 9p ]; then
+	# shellcheck disable=SC2054 # commas are QEMU's
+	qemu+=(-fsdev "local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap"
+		-device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot
+		-fsdev "local,id=gmgrun,path=$(qemu_esc "$rundir"),security_model=none,readonly=on"
+		-device virtio-9p-pci,fsdev=gmgrun,mount_tag=gmgrun)
+else
+	qemu+=(-object "memory-backend-memfd,id=gmg-ram,size=${mem}M,share=on")
+	for tag in "${vfs_tags[@]}"; do
+		qemu+=(-chardev "socket,id=vfs-$tag,path=$(qemu_esc "$vfs_dir/$tag.sock")"
+			-device "vhost-user-fs-pci,chardev=vfs-$tag,tag=$tag")
+	done
+fi
 # One instruction, 2^icount ns of guest time; an idle guest's clock
 # follows the host's (sleep=on).
 [ -z "$icount" ] || qemu+=(-icount "shift=$icount,sleep=on")
@@ -579,11 +741,13 @@ cmd_status() {
 if [ "$shell" = 1 ]; then
 	: >"$output"
 	log "interactive shell on $kver; Ctrl-A X quits QEMU"
+	vfs_start
 	"${qemu[@]}" -chardev "stdio,id=con,mux=on,signal=off,logfile=$(qemu_esc "$console")" \
 		-serial chardev:con \
 		-mon chardev=con,mode=readline \
 		-chardev "file,id=out,path=$(qemu_esc "$output"),append=on" \
 		-serial chardev:out 2>"$qemu_log" || true
+	vfs_stop
 	status=$(cmd_status)
 	if [ -z "$status" ]; then
 		grep -qaF "$mark start" "$output" || exit 125
@@ -599,6 +763,7 @@ while :; do
 	attempt=$((attempt + 1))
 	: >"$console"
 	: >"$output"
+	vfs_start
 	t0=$(now)
 	# pdeathsig: QEMU must not outlive a guest.sh killed with SIGKILL.
 	setpriv --pdeathsig KILL "${qemu[@]}" \
@@ -658,6 +823,7 @@ while :; do
 	fi
 	wait "$qemu_pid" 2>/dev/null || true
 	qemu_pid=
+	vfs_stop
 	wait "$tail_pid" 2>/dev/null || true
 	tail_pid=
 
@@ -681,6 +847,9 @@ while :; do
 	tail -n 15 "$console" | sed 's/^/guest.sh:   console: /' >&2
 	if [ -s "$qemu_log" ]; then
 		sed 's/^/guest.sh:   qemu: /' "$qemu_log" >&2
+	fi
+	if [ "$fs" = virtiofs ] && [ -s "$vfs_log" ]; then
+		sed 's/^/guest.sh:   virtiofsd: /' "$vfs_log" >&2
 	fi
 	if [ "$attempt" -gt "$boot_retries" ]; then
 		log "$kver: giving up after $attempt attempts"
