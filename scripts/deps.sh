@@ -20,13 +20,17 @@ kernels_sh="$here/../selftests/vm/kernels.sh"
 export DEBIAN_FRONTEND=noninteractive
 
 # debootstrap: the core tier's build roots (scripts/build-root.sh).
+# python3, man-db, groff-base, systemd, util-linux: what tests use that a
+# minimal Debian 12 image lacks (YAML and JSON checks, man page rendering
+# and lexgrog, systemd-analyze verify of the monitor's unit, setpriv); a
+# test without them would skip, and a skip fails make check.
 # gcc-12 and pahole: what the kernel headers and kbuild tools in the cache
 # depend on (linux-compiler-gcc-12-x86, linux-kbuild-6.12's pahole for the
 # module's BTF), installed as the ordinary tools they are.
 BASE_PKGS="build-essential gcc-12 pahole pkg-config libnl-genl-3-dev libjson-c-dev libinih-dev
 qemu-system-x86 qemu-system-common busybox-static cpio kmod xz-utils dkms sparse golang-1.19-go
 linux-source-6.12 e2fsprogs python3-yaml python3-jsonschema prometheus
-debhelper dh-dkms lintian debootstrap"
+debhelper dh-dkms lintian debootstrap python3 man-db groff-base systemd util-linux"
 KERNEL_BUILD_PKGS="bc bison flex libelf-dev libssl-dev"
 
 pkgs=$BASE_PKGS
