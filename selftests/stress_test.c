@@ -412,8 +412,11 @@ TEST_F_TIMEOUT(stress, churn_leaves_nothing_behind, 600)
 
 	/* Settle: earlier tests' frees go through RCU. */
 	sleep_ms(2000);
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < 2; i++) {
 		before[i] = slab_active(caches[i]);
+		/* The leak check below is part of the test, not optional. */
+		ASSERT_LE(0, before[i]) TH_LOG("no %s in /proc/slabinfo", caches[i]);
+	}
 
 	/*
 	 * What this guest can do at all: the forkers alone for 3 s, with the
@@ -464,6 +467,11 @@ TEST_F_TIMEOUT(stress, churn_leaves_nothing_behind, 600)
 		TH_LOG("GMG_STRESS_MIN_RATE=%ld processes/s not reached", min_rate);
 	EXPECT_LT(0, st->tag_ops);
 	EXPECT_LT(0, st->subscribes);
+	/* What the churn was for happened: cgroup tags, events, unloads. */
+	EXPECT_LT(0, st->cg_tags);
+	EXPECT_LT(0, st->events);
+	EXPECT_LT(0, st->unloads) TH_LOG("rmmod never went through (%lu refused)",
+					 st->refused);
 
 	/* Whatever happened, the module is there and answers. */
 	if (!gmg_module_loaded())
@@ -500,8 +508,8 @@ TEST_F_TIMEOUT(stress, churn_leaves_nothing_behind, 600)
 		after[i] = slab_active(caches[i]);
 		TH_LOG("%s: %ld active objects before, %ld after", caches[i],
 		       before[i], after[i]);
-		if (before[i] >= 0 && after[i] >= 0)
-			EXPECT_GE(before[i] + 512, after[i]);
+		ASSERT_LE(0, after[i]);
+		EXPECT_GE(before[i] + 512, after[i]);
 	}
 }
 
