@@ -539,6 +539,66 @@ TEST_F(trk, signal_fuse_fires_once_per_crossing)
 	EXPECT_EQ(2, gr_get_u32(r.attrs[GOMEMGUARD_A_SIGNALS_SENT]));
 }
 
+/* The times (unix ns) of the first @max "SIGUSR1 <ns> <bytes>" lines. */
+static int sig_times(const char *path, unsigned long long *t, int max)
+{
+	FILE *f = fopen(path, "r");
+	int n = 0;
+
+	if (!f)
+		return 0;
+	while (n < max && fscanf(f, "SIGUSR1 %llu %*d\n", &t[n]) == 1)
+		n++;
+	fclose(f);
+	return n;
+}
+
+/*
+ * The fuse's rate limit: a second crossing right after a signal is not
+ * signalled at once, nor forgotten -- it gets its signal when a second
+ * since the last one is over, the process still being above the limit.
+ */
+TEST_F(trk, fuse_rate_limit_defers_a_quick_second_crossing)
+{
+	struct tag_opts o = { .soft = 32 * MIB, .signal = SIGUSR1, .window_ms = 1000 };
+	struct tag_opts raise = { .soft = 256 * MIB, .signal = SIGUSR1 };
+	const char *sig = "/tmp/goleak-rl.sig";
+	unsigned long long t[3];
+	struct gr_reply r;
+	char bin[256];
+	int i;
+
+	unlink(sig);
+	{
+		const char *argv[] = { workload("goleak", bin, sizeof(bin)),
+				       "-rate", "16M", "-max", "48M", "-baseline", "4M",
+				       "-sigfile", sig, NULL };
+
+		self->pid = spawn(NULL, argv, "/tmp/goleak-rl.log");
+	}
+	ASSERT_LT(0, self->pid);
+	ASSERT_EQ(0, tag_cmd(self, GOMEMGUARD_CMD_TAG_NEW, self->pid, NULL, &o, &r))
+		TH_LOG("tag: %s", r.extack);
+	for (i = 0; i < gmg_ms(30000) / 20 && count_lines(sig) < 1; i++)
+		sleep_ms(20);
+	ASSERT_EQ(1, count_lines(sig));
+	/* Held at 48 MiB: the leak is over; now a crossing down and up again. */
+	ASSERT_EQ(0, tag_cmd(self, GOMEMGUARD_CMD_TAG_SET, self->pid, NULL, &raise, &r));
+	sleep_ms(250);
+	ASSERT_EQ(0, tag_cmd(self, GOMEMGUARD_CMD_TAG_SET, self->pid, NULL, &o, &r));
+	for (i = 0; i < gmg_ms(5000) / 50 && count_lines(sig) < 2; i++)
+		sleep_ms(50);
+	sleep_ms(1500);
+	ASSERT_EQ(2, sig_times(sig, t, 3)) TH_LOG("%d signals", count_lines(sig));
+	TH_LOG("second signal %.0f ms after the first", (t[1] - t[0]) / 1e6);
+	/* Not at once (the handler's own delay aside), and not forgotten. */
+	EXPECT_LE(t[0] + 900000000ull, t[1]);
+	if (gmg_timing_asserted())
+		EXPECT_GE(t[0] + 2000000000ull, t[1]);
+	ASSERT_EQ(0, proc_get(self, self->pid, &r));
+	EXPECT_EQ(2, gr_get_u32(r.attrs[GOMEMGUARD_A_SIGNALS_SENT]));
+}
+
 /*
  * sleep(1) in @cg (NULL: ours), returned once it runs: exec'd (its comm is
  * "sleep"), and so in @cg -- or after 5 s (scaled) in any case.
