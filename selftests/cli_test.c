@@ -355,4 +355,156 @@ TEST_F(cli, tag_errors_carry_the_kernels_reason)
 	}
 }
 
+/* The process of @pidstr as `gomemctl -j show` has it; NULL: not listed. */
+static struct json_object *show_one(struct __test_metadata *_metadata,
+				    const char *pidstr, struct json_object **all)
+{
+	const char *const argv[] = { "-j", "show", NULL };
+	struct gmg_run run;
+	int i, n;
+
+	*all = NULL;
+	if (gmg_run_ctl(&run, -1, argv) || run.status)
+		return NULL;
+	*all = json_tokener_parse(run.out);
+	if (!*all || !json_object_is_type(*all, json_type_array))
+		return NULL;
+	n = json_object_array_length(*all);
+	for (i = 0; i < n; i++) {
+		struct json_object *v = json_object_array_get_idx(*all, i);
+
+		if (json_int(_metadata, v, "pid") == atoi(pidstr))
+			return v;
+	}
+	return NULL;
+}
+
+/*
+ * The verbs that change a cgroup tag, against the real module: `set
+ * --cgroup --no-signal` disarms the fuse of every member (crossing the
+ * soft limit then signals nothing), raising the soft limit far above
+ * usage recovers (a RECOVER event after the warnings), and `untag
+ * --cgroup` lets every member go.
+ */
+TEST_F(cli, cgroup_set_no_signal_recover_untag)
+{
+	const char *ctl = getenv("GOMEMCTL");
+	const char *ready = "/tmp/cli-cg.ready", *out = "/tmp/cli-cg.json";
+	const char *sleeper[] = { "/bin/sleep", "1000", NULL };
+	char cg[256], pidstr[16], buf[16384], timeout[16], *line, *save;
+	struct json_object *all, *v, *o;
+	int i, status, warns = 0, recovers = 0;
+	struct gmg_run run;
+	pid_t target, mon;
+
+	ASSERT_NE(NULL, ctl);
+	ASSERT_EQ(0, cg_create("cli-cg", cg, sizeof(cg)));
+	target = spawn(cg, sleeper, NULL);
+	ASSERT_LT(0, target);
+	snprintf(pidstr, sizeof(pidstr), "%d", target);
+	{
+		const char *const argv[] = { "tag", "--cgroup", cg, "--soft-limit", "1G",
+					     "--levels", "10,20,30", "--signal", "USR1", NULL };
+
+		ASSERT_EQ(0, gmg_run_ctl(&run, -1, argv));
+		ASSERT_EQ(0, run.status) TH_LOG("tag --cgroup: %s", run.err);
+	}
+	for (i = 0; i < gmg_ms(3000) / 100 && !show_one(_metadata, pidstr, &all); i++) {
+		json_object_put(all);
+		sleep_ms(100);
+	}
+	v = show_one(_metadata, pidstr, &all);
+	ASSERT_NE(NULL, v) TH_LOG("the cgroup's member %s is not watched", pidstr);
+	EXPECT_STREQ("cgroup", json_str(v, "source"));
+	EXPECT_EQ(SIGUSR1, json_int(_metadata, v, "signal"));
+	json_object_put(all);
+	{
+		const char *const argv[] = { "set", "--cgroup", cg, "--no-signal", NULL };
+
+		ASSERT_EQ(0, gmg_run_ctl(&run, -1, argv));
+		ASSERT_EQ(0, run.status) TH_LOG("set --no-signal: %s", run.err);
+	}
+	v = show_one(_metadata, pidstr, &all);
+	ASSERT_NE(NULL, v);
+	EXPECT_TRUE(json_object_object_get_ex(v, "signal", &o) && !o)
+		TH_LOG("the fuse is still armed");
+	json_object_put(all);
+
+	unlink(ready);
+	snprintf(timeout, sizeof(timeout), "%us", 20 * gmg_time_scale());
+	{
+		const char *argv[] = { ctl, "-j", "monitor", "--count", "4",
+				       "--timeout", timeout, "--ready-file", ready, NULL };
+
+		mon = spawn(NULL, argv, out);
+	}
+	ASSERT_LT(0, mon);
+	for (i = 0; i < gmg_ms(10000) / 100 && access(ready, F_OK); i++)
+		sleep_ms(100);
+	ASSERT_EQ(0, access(ready, F_OK)) TH_LOG("monitor did not subscribe");
+	/* Far over the soft limit, with the fuse disarmed: warnings only. */
+	{
+		const char *const argv[] = { "set", "--cgroup", cg, "--soft-limit", "64K", NULL };
+
+		ASSERT_EQ(0, gmg_run_ctl(&run, -1, argv));
+		ASSERT_EQ(0, run.status) TH_LOG("set: %s", run.err);
+	}
+	for (i = 0; i < gmg_ms(5000) / 100; i++) {
+		v = show_one(_metadata, pidstr, &all);
+		if (v && json_int(_metadata, v, "level_pct") == 30)
+			break;
+		json_object_put(all);
+		all = NULL;
+		sleep_ms(100);
+	}
+	json_object_put(all);
+	{
+		const char *const argv[] = { "set", "--cgroup", cg, "--soft-limit", "1G", NULL };
+
+		ASSERT_EQ(0, gmg_run_ctl(&run, -1, argv));
+		ASSERT_EQ(0, run.status) TH_LOG("set: %s", run.err);
+	}
+	ASSERT_EQ(mon, waitpid(mon, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		TH_LOG("monitor ended with 0x%x before 4 events", status);
+	ASSERT_EQ(0, read_file(out, buf, sizeof(buf)));
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		o = json_tokener_parse(line);
+		ASSERT_NE(NULL, o) TH_LOG("not JSON: %s", line);
+		EXPECT_EQ(target, json_int(_metadata, o, "pid"));
+		if (!strcmp(json_str(o, "event"), "warn"))
+			warns++;
+		else if (!strcmp(json_str(o, "event"), "recover"))
+			recovers += warns == 3;
+		else
+			TH_LOG("unexpected: %s", line);
+		json_object_put(o);
+	}
+	EXPECT_EQ(3, warns);
+	EXPECT_EQ(1, recovers) TH_LOG("no RECOVER after the three warnings");
+	/* The disarmed fuse sent nothing: sleep would have died of SIGUSR1. */
+	EXPECT_EQ(0, waitpid(target, &status, WNOHANG));
+	v = show_one(_metadata, pidstr, &all);
+	ASSERT_NE(NULL, v);
+	EXPECT_EQ(0, json_int(_metadata, v, "signals_sent"));
+	EXPECT_EQ(0, json_int(_metadata, v, "level_pct"));
+	json_object_put(all);
+
+	{
+		const char *const untag[] = { "untag", "--cgroup", cg, NULL };
+
+		ASSERT_EQ(0, gmg_run_ctl(&run, -1, untag));
+		EXPECT_EQ(0, run.status) TH_LOG("untag --cgroup: %s", run.err);
+		ASSERT_EQ(0, gmg_run_ctl(&run, -1, untag));
+		EXPECT_EQ(1, run.status) TH_LOG("second untag: %s", run.err);
+		EXPECT_NE(NULL, strstr(run.err, "kernel reports:")) TH_LOG("%s", run.err);
+	}
+	v = show_one(_metadata, pidstr, &all);
+	EXPECT_EQ(NULL, v) TH_LOG("still watched after untag --cgroup");
+	json_object_put(all);
+	kill(target, SIGKILL);
+	waitpid(target, NULL, 0);
+	EXPECT_EQ(0, cg_destroy(cg));
+}
+
 TEST_HARNESS_MAIN
