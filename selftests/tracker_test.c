@@ -1398,14 +1398,15 @@ TEST_F(trk, tmpfs_writer_is_pinned_and_warned_before_oom)
 
 /*
  * What the kernel log says about allocations and gomemguard after @since
- * (its line number): allocation failures, warnings and anything the module
- * said but its load and unload lines.  0: nothing.
+ * (its line number): the module's allocation failures, warnings and
+ * anything the module said but its load and unload lines.  0: nothing.
  */
 static int klog_trouble(struct __test_metadata *_metadata, int since)
 {
 	static char buf[1 << 20];
 	int n = klogctl(3, buf, sizeof(buf) - 1), line = 0, bad = 0;
-	char *p, *nl;
+	char *p, *nl, *q, *end;
+	int ours;
 
 	if (n < 0)
 		return -1;
@@ -1417,9 +1418,27 @@ static int klog_trouble(struct __test_metadata *_metadata, int since)
 		*nl = '\0';
 		if (line < since)
 			continue;
-		if (strstr(p, "allocation failure") || strstr(p, "WARNING:") ||
-		    strstr(p, "BUG:") || strstr(p, "gomemguard") ||
-		    strstr(p, "vmalloc error")) {
+		if (strstr(p, "allocation failure")) {
+			/*
+			 * A whole machine out of memory makes the kernel's
+			 * own allocations fail too, in the dying tasks'
+			 * context: ours only if the module is in the call
+			 * trace that follows (up to its </TASK>).
+			 */
+			end = strstr(nl + 1, "</TASK>");
+			ours = 0;
+			for (q = nl + 1; end && q < end; q++)
+				if (!strncmp(q, "[gomemguard]", 12)) {
+					ours = 1;
+					break;
+				}
+			TH_LOG("kernel: %s%s", p, ours ? "" :
+			       " (not the module's: no gomemguard frame in its trace)");
+			bad += ours || !end;
+			continue;
+		}
+		if (strstr(p, "WARNING:") || strstr(p, "BUG:") ||
+		    strstr(p, "gomemguard") || strstr(p, "vmalloc error")) {
 			TH_LOG("kernel: %s", p);
 			bad++;
 		}
