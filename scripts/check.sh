@@ -252,6 +252,25 @@ summary=$(cat "$logs"/*.ktap | awk '
 	END { printf "%d %d %d\n", pass, fail, skip }')
 read -r pass fail skip <<<"$summary"
 
+# Why each test failed: its own lines (from its RUN line to its "not ok",
+# the last 40 at most), and the kernel log lines guest.sh flagged.  CI
+# keeps only the tail of the output: a failure that happens there and not
+# here must be readable from it.
+for f in "$logs"/*.ktap; do
+	awk -v st="$(basename "$f" .ktap)" '
+		/^(# )*#  RUN  / || /^(# )?ok [0-9]+ / { n = 0 }
+		{ buf[n % 40] = $0; n++ }
+		/^(# )?not ok [0-9]+ / && !/# SKIP/ {
+			print "# ---- " st ": " $0
+			for (i = (n > 40 ? n - 40 : 0); i < n - 1; i++)
+				print "#   " buf[i % 40]
+			n = 0
+		}
+		/guest.sh: .*(kernel check failed|died|giving up|timed out)/ ||
+		    (/^(# )*# dmesg: / && dm++ < 20) {
+			print "# ---- " st ": " $0
+		}' "$f"
+done
 # What failed, by name, beside the counts: a log read from its tail (CI's)
 # must not have to be scrolled back for it.
 for f in "$logs"/*.ktap; do
