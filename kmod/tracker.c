@@ -133,7 +133,15 @@ struct gmg_proc {
 	u64 quiet_pages;		/* anon + swap, approximate, at the sample */
 	char comm[TASK_COMM_LEN];	/* at the last sample: exit reports it */
 	u32 source;			/* enum gomemguard_source */
-	spinlock_t lock;		/* settings and state */
+	/*
+	 * Settings and state.  Raw: the OOM probes copy them (oom.c) where
+	 * nothing may sleep, and on PREEMPT_RT a spinlock_t does.  Every
+	 * section under it is a copy or gmg_assess()'s arithmetic -- short,
+	 * bounded, no allocation, no other lock -- and a raw lock keeps
+	 * struct gmg_proc in kmalloc-512 there too (an RT spinlock_t is 32
+	 * bytes).
+	 */
+	raw_spinlock_t lock;
 	unsigned long flags;
 	unsigned long next_eval;	/* jiffies */
 	u64 wake_bytes;			/* probe wakes an assessment at */
@@ -428,7 +436,7 @@ static struct gmg_proc *gmg_proc_alloc(struct task_struct *task, u32 source,
 	get_task_comm(p->comm, task);
 	p->wake_bytes = 0;		/* assess at the first fault */
 	p->next_eval = jiffies;
-	spin_lock_init(&p->lock);
+	raw_spin_lock_init(&p->lock);
 	INIT_WORK(&p->work, gmg_proc_work);
 	return p;
 }
@@ -487,11 +495,11 @@ static void gmg_snapshot(struct gmg_proc *p, struct gmg_snapshot *snap,
 	    cgroup_path(p->cgtag->cgrp, snap->cgroup_path,
 			sizeof(snap->cgroup_path)) < 0)
 		snap->cgroup_path[0] = '\0';
-	spin_lock(&p->lock);
+	raw_spin_lock(&p->lock);
 	memcpy(snap->comm, p->comm, sizeof(snap->comm));
 	snap->set = p->set;
 	snap->st = p->st;
-	spin_unlock(&p->lock);
+	raw_spin_unlock(&p->lock);
 }
 
 /* Re-key a process that exec()ed: it has a new mm.  Its own work item. */
@@ -516,9 +524,9 @@ static void gmg_proc_rekey(struct gmg_proc *p)
 		hash_add_rcu(gmg_by_mm, &p->mm_node, (unsigned long)mm);
 		filter_add(mm);
 		/* A new program: its growth starts from here. */
-		spin_lock(&p->lock);
+		raw_spin_lock(&p->lock);
 		p->st.growth.ring_len = 0;
-		spin_unlock(&p->lock);
+		raw_spin_unlock(&p->lock);
 	}
 	mutex_unlock(&gmg_lock);
 	mmput(mm);
@@ -563,12 +571,12 @@ static enum gmg_sampled gmg_proc_sample(struct gmg_proc *p, struct gmg_sample *s
 	gmg_memcg_read(memcg, &s->memcg, lru);
 	s->time_ns = ktime_get_boottime_ns();
 	/* Keep the memcg (and the name) for the reports, even after exit. */
-	spin_lock(&p->lock);
+	raw_spin_lock(&p->lock);
 	old = p->memcg;
 	WRITE_ONCE(p->memcg, memcg);
 	memcpy(p->comm, comm, sizeof(comm));
 	p->quiet_pages = approx;
-	spin_unlock(&p->lock);
+	raw_spin_unlock(&p->lock);
 	if (old)
 		css_put(&old->css);
 	return member ? GMG_SAMPLED : GMG_LEFT;
@@ -636,10 +644,10 @@ static void gmg_proc_work(struct work_struct *w)
 		break;
 	}
 
-	spin_lock(&p->lock);
+	raw_spin_lock(&p->lock);
 	gmg_assess(&p->st, &p->set, &s, &v);
 	grows = p->st.growth.sustained && p->st.growth.rate > 0;
-	spin_unlock(&p->lock);
+	raw_spin_unlock(&p->lock);
 	WRITE_ONCE(p->wake_bytes, v.wake_bytes);
 	WRITE_ONCE(p->next_eval, jiffies + GMG_EVAL_INTERVAL);
 	if (v.growing) {
@@ -653,9 +661,9 @@ static void gmg_proc_work(struct work_struct *w)
 	gmg_pressure_track(memcg, &s.memcg, &lru, grows);
 
 	if (v.fire_signal && !gmg_fuse_fire(p->pid, &p->set)) {
-		spin_lock(&p->lock);
+		raw_spin_lock(&p->lock);
 		gmg_assess_unsent(&p->st);
-		spin_unlock(&p->lock);
+		raw_spin_unlock(&p->lock);
 	}
 	if (!v.nr_warn && !v.eta && !v.recover)
 		return;
@@ -727,9 +735,9 @@ static int gmg_adopt_collect(struct gmg_adoptee *a)
 			if (parent->cgtag && refcount_inc_not_zero(&parent->cgtag->ref))
 				a[n].tag = parent->cgtag;
 			a[n].source = GOMEMGUARD_SOURCE_INHERIT;
-			spin_lock(&parent->lock);
+			raw_spin_lock(&parent->lock);
 			a[n].set = parent->set;
-			spin_unlock(&parent->lock);
+			raw_spin_unlock(&parent->lock);
 		}
 		/* The fuse reaches only whom its setter may signal. */
 		if (a[n].set.signal && !gmg_fuse_allowed(&a[n].set.signer, t))
@@ -814,7 +822,7 @@ static bool proc_still_quiet(struct gmg_proc *p, u64 now)
 	limit = (u64)min(READ_ONCE(memcg->memory.max),
 			 READ_ONCE(memcg->memory.high)) << PAGE_SHIFT;
 
-	spin_lock(&p->lock);
+	raw_spin_lock(&p->lock);
 	then = st->last.memcg.usage;
 	quiet = !st->eta_limit && !st->level && !st->eta_warned &&
 		!st->first_warn_ns && !st->over_soft &&
@@ -822,7 +830,7 @@ static bool proc_still_quiet(struct gmg_proc *p, u64 now)
 		pages == p->quiet_pages &&
 		(usage <= then || limit <= then ||
 		 usage - then < (limit - then) / 16);
-	spin_unlock(&p->lock);
+	raw_spin_unlock(&p->lock);
 	return quiet;
 }
 
@@ -1105,9 +1113,9 @@ int gmg_set_pid(pid_t nr, const struct gmg_update *u,
 		NL_SET_ERR_MSG(extack, "process is not tagged");
 		err = -ENOENT;
 	} else {
-		spin_lock(&p->lock);
+		raw_spin_lock(&p->lock);
 		apply_update(&p->set, u, NULL);
-		spin_unlock(&p->lock);
+		raw_spin_unlock(&p->lock);
 		queue_work(gmg_wq, &p->work);
 	}
 	mutex_unlock(&gmg_lock);
@@ -1270,10 +1278,10 @@ int gmg_set_cgroup(const char *path, const struct gmg_update *u,
 			continue;
 		rcu_read_lock();
 		task = pid_task(p->pid, PIDTYPE_TGID);
-		spin_lock(&p->lock);
+		raw_spin_lock(&p->lock);
 		if (task)
 			apply_update(&p->set, u, task);
-		spin_unlock(&p->lock);
+		raw_spin_unlock(&p->lock);
 		rcu_read_unlock();
 		queue_work(gmg_wq, &p->work);
 	}
