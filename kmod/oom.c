@@ -66,6 +66,7 @@ struct gmg_oom_pending {
 	u64 anon, file, shmem;
 	bool tagged;
 	struct gmg_snapshot snap;	/* the victim's, when tagged */
+	struct gmg_peek peek;		/* for snap's paths */
 };
 
 enum { GMG_SLOT_FREE, GMG_SLOT_FILLING, GMG_SLOT_READY };
@@ -206,7 +207,7 @@ static int gmg_oom_kill_pre(struct kprobe *kp, struct pt_regs *regs)
 	task_unlock(victim);
 	/* Its tracker state may be gone by the time the work runs: copy it. */
 	rcu_read_lock();
-	slot->tagged = gmg_tracker_peek(slot->victim, &slot->snap);
+	slot->tagged = gmg_tracker_peek(slot->victim, &slot->snap, &slot->peek);
 	rcu_read_unlock();
 	atomic_set_release(&slot->state, GMG_SLOT_READY);
 	queue_delayed_work(system_unbound_wq, &gmg_oom_work, GMG_OOM_REPORT_DELAY);
@@ -354,8 +355,10 @@ static void gmg_oom_report(struct gmg_oom_pending *slot)
 	r->victim_shmem = slot->shmem;
 
 	n = 0;
-	if (slot->tagged)
+	if (slot->tagged) {
+		gmg_tracker_peek_done(&slot->snap, &slot->peek);
 		r->entries[n++]->snap = slot->snap;
+	}
 	n += gmg_tracker_snapshot_memcg(slot->memcg, slot->victim, snaps + n,
 					max - n);
 	/* Not our business: no watched process was involved. */

@@ -478,28 +478,69 @@ static void gmg_proc_remove(struct gmg_proc *p)
 
 /* ---- assessment ---- */
 
+/* The cgroup tag's cgroup a snapshot of @p names; NULL: none. */
+static struct cgroup *proc_tag_cgroup(struct gmg_proc *p)
+{
+	return p->source == GOMEMGUARD_SOURCE_CGROUP && p->cgtag ?
+	       p->cgtag->cgrp : NULL;
+}
+
 /*
- * Copy what events and dumps report.  Caller holds rcu_read_lock();
- * @ns translates the PID, 0 when it is not visible there.
+ * The paths of a snapshot.  Process context: cgroup_path() takes kernfs's
+ * rename lock, an rwlock_t, which sleeps on PREEMPT_RT.
  */
-static void gmg_snapshot(struct gmg_proc *p, struct gmg_snapshot *snap,
-			 struct pid_namespace *ns)
+static void snapshot_paths(struct gmg_snapshot *snap, struct mem_cgroup *memcg,
+			   struct cgroup *cgrp)
+{
+	gmg_memcg_path(memcg, snap->memcg_path, sizeof(snap->memcg_path));
+	snap->cgroup_path[0] = '\0';
+	if (cgrp && cgroup_path(cgrp, snap->cgroup_path,
+				sizeof(snap->cgroup_path)) < 0)
+		snap->cgroup_path[0] = '\0';
+}
+
+/*
+ * All of a snapshot but its paths: any context, under rcu_read_lock().
+ * @ns translates the PID, 0 when it is not visible there.  With @peek,
+ * references to what the paths are of, for gmg_tracker_peek_done().
+ */
+static void snapshot_state(struct gmg_proc *p, struct gmg_snapshot *snap,
+			   struct pid_namespace *ns, struct gmg_peek *peek)
 {
 	snap->pid = ns ? pid_nr_ns(p->pid, ns) : pid_nr(p->pid);
 	snap->source = p->source;
-	/* Swapped by the sampler; the old one is freed after a grace period. */
-	gmg_memcg_path(READ_ONCE(p->memcg), snap->memcg_path,
-		       sizeof(snap->memcg_path));
-	snap->cgroup_path[0] = '\0';
-	if (p->source == GOMEMGUARD_SOURCE_CGROUP && p->cgtag &&
-	    cgroup_path(p->cgtag->cgrp, snap->cgroup_path,
-			sizeof(snap->cgroup_path)) < 0)
-		snap->cgroup_path[0] = '\0';
 	raw_spin_lock(&p->lock);
 	memcpy(snap->comm, p->comm, sizeof(snap->comm));
 	snap->set = p->set;
 	snap->st = p->st;
+	/*
+	 * The sampler swaps p->memcg under this lock and puts the old one
+	 * after: here p's reference is still there to add ours to.
+	 */
+	if (peek) {
+		peek->memcg = p->memcg;
+		if (peek->memcg)
+			css_get(&peek->memcg->css);
+	}
 	raw_spin_unlock(&p->lock);
+	/*
+	 * p holds its tag until it is freed, a grace period after it was
+	 * unhashed, and the tag holds its cgroup.
+	 */
+	if (peek) {
+		peek->cgrp = proc_tag_cgroup(p);
+		if (peek->cgrp)
+			cgroup_get(peek->cgrp);
+	}
+}
+
+/* Copy what events and dumps report.  Process context, rcu_read_lock(). */
+static void gmg_snapshot(struct gmg_proc *p, struct gmg_snapshot *snap,
+			 struct pid_namespace *ns)
+{
+	/* Swapped by the sampler; the old one is freed after a grace period. */
+	snapshot_paths(snap, READ_ONCE(p->memcg), proc_tag_cgroup(p));
+	snapshot_state(p, snap, ns, NULL);
 }
 
 /* Re-key a process that exec()ed: it has a new mm.  Its own work item. */
@@ -892,15 +933,31 @@ static void gmg_sample(struct work_struct *w)
 
 /* ---- for OOM post-mortems ---- */
 
-/* Any context, under rcu_read_lock(): the watched state of @pid's process. */
-bool gmg_tracker_peek(struct pid *pid, struct gmg_snapshot *snap)
+/*
+ * The watched state of @pid's process, for the OOM probes: any context,
+ * under rcu_read_lock(); no path, nothing that sleeps.
+ */
+bool gmg_tracker_peek(struct pid *pid, struct gmg_snapshot *snap,
+		      struct gmg_peek *peek)
 {
 	struct gmg_proc *p = proc_by_pid(pid);
 
 	if (!p)
 		return false;
-	gmg_snapshot(p, snap, NULL);
+	snapshot_state(p, snap, NULL, peek);
 	return true;
+}
+
+/* Process context: the paths of a peeked snapshot; lets go of @peek. */
+void gmg_tracker_peek_done(struct gmg_snapshot *snap, struct gmg_peek *peek)
+{
+	snapshot_paths(snap, peek->memcg, peek->cgrp);
+	if (peek->memcg)
+		css_put(&peek->memcg->css);
+	if (peek->cgrp)
+		cgroup_put(peek->cgrp);
+	peek->memcg = NULL;
+	peek->cgrp = NULL;
 }
 
 /* Is @p's memcg (at its last sample) @memcg or below it?  NULL: anywhere. */
