@@ -41,6 +41,32 @@
 #endif
 
 /*
+ * oom:mark_victim, fired by mark_oom_victim() with the victim thread's
+ * task_lock held (or on current) and its ->mm set.  "mm: update
+ * mark_victim tracepoints fields" (mainline 6.8, stable 6.1.130; Debian's
+ * 6.1, 6.12 and 7.2 have it) made its arguments (task, uid); before, the
+ * thread's PID alone: then the thread is looked up -- the OOM killer holds
+ * a reference to it while the event fires.  Kbuild looks at the event.
+ * GMG_MARK_VICTIM_TASK is the thread, from GMG_MARK_VICTIM_PROTO's arguments.
+ */
+#ifdef GMG_HAVE_MARK_VICTIM_TASK
+#define GMG_MARK_VICTIM_PROTO	void *data, struct task_struct *task, uid_t uid
+#define GMG_MARK_VICTIM_TASK	(task)
+#else
+#define GMG_MARK_VICTIM_PROTO	void *data, int pid
+#define GMG_MARK_VICTIM_TASK	gmg_mark_victim_thread(pid)
+static inline struct task_struct *gmg_mark_victim_thread(int pid)
+{
+	struct task_struct *t;
+
+	rcu_read_lock();
+	t = pid_task(find_pid_ns(pid, &init_pid_ns), PIDTYPE_PID);
+	rcu_read_unlock();
+	return t;
+}
+#endif
+
+/*
  * kmem:rss_stat.  SPLIT_RSS_COUNTING (each thread caching its counter
  * deltas) went away when the mm counters became percpu_counters
  * (f1a7941243c1, 6.2); the same change took the tracepoint's count argument

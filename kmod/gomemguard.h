@@ -294,7 +294,10 @@ struct gmg_oom_report;
 int gmg_oom_init(void);
 void gmg_oom_uninit(void);
 int gmg_oom_hooks_on(void);
+/* With no oom:mark_victim probe running any more. */
 void gmg_oom_hooks_off(void);
+/* hooks.c's oom:mark_victim probe: atomic context, @task's task_lock held. */
+void gmg_oom_victim_marked(struct task_struct *task);
 u64 gmg_oom_kills_seen(void);
 u32 gmg_oom_reports_max(void);
 void gmg_oom_set_reports_max(u32 max);
