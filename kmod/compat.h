@@ -30,15 +30,12 @@
 #endif
 
 /*
- * PREEMPT_RT (Debian's rt-amd64): spinlock_t sleeps there, and the OOM
- * kprobe's handler (oom.c) takes task_lock() and a watched process's lock
- * in kprobe context, where nothing may sleep.  Until those paths take no
- * sleeping lock, refuse to build rather than splat at an RT host's first
- * OOM kill; dkms.conf excludes these kernels too.
+ * PREEMPT_RT (Debian's rt-amd64) needs nothing here, only discipline: there
+ * spinlock_t, rwlock_t and task_lock() sleep, so no probe (hooks.c, oom.c,
+ * pressure.c) takes one, nor calls what does (cgroup_path(),
+ * get_task_comm() before 6.13, kmalloc); the locks they share with
+ * process context are raw and short.
  */
-#ifdef CONFIG_PREEMPT_RT
-#error "gomemguard does not support PREEMPT_RT kernels yet"
-#endif
 
 /*
  * oom:mark_victim, fired by mark_oom_victim() with the victim thread's
