@@ -12,7 +12,8 @@
  * 6.16), so a version number would be wrong in both directions.
  *
  * Tested: Debian 12's 6.1 (linux-image-amd64) and 6.12
- * (linux-image-6.12-amd64) kernels.
+ * (linux-image-6.12-amd64) kernels, and Debian 13's 6.12 rt-amd64
+ * (PREEMPT_RT).
  */
 #ifndef _GMG_COMPAT_H
 #define _GMG_COMPAT_H
