@@ -12,7 +12,8 @@
  * 6.16), so a version number would be wrong in both directions.
  *
  * Tested: Debian 12's 6.1 (linux-image-amd64) and 6.12
- * (linux-image-6.12-amd64) kernels.
+ * (linux-image-6.12-amd64) kernels, and Debian 13's 6.12 rt-amd64
+ * (PREEMPT_RT).
  */
 #ifndef _GMG_COMPAT_H
 #define _GMG_COMPAT_H
@@ -30,14 +31,37 @@
 #endif
 
 /*
- * PREEMPT_RT (Debian's rt-amd64): spinlock_t sleeps there, and the OOM
- * kprobe's handler (oom.c) takes task_lock() and a watched process's lock
- * in kprobe context, where nothing may sleep.  Until those paths take no
- * sleeping lock, refuse to build rather than splat at an RT host's first
- * OOM kill; dkms.conf excludes these kernels too.
+ * PREEMPT_RT (Debian's rt-amd64) needs nothing here, only discipline: there
+ * spinlock_t, rwlock_t and task_lock() sleep, so no probe (hooks.c, oom.c,
+ * pressure.c) takes one, nor calls what does (cgroup_path(),
+ * get_task_comm() before 6.13, kmalloc); the locks they share with
+ * process context are raw and short.
  */
-#ifdef CONFIG_PREEMPT_RT
-#error "gomemguard does not support PREEMPT_RT kernels yet"
+
+/*
+ * oom:mark_victim, fired by mark_oom_victim() with the victim thread's
+ * task_lock held (or on current) and its ->mm set.  "mm: update
+ * mark_victim tracepoints fields" (mainline 6.8, stable 6.1.130; Debian's
+ * 6.1, 6.12 and 7.2 have it) made its arguments (task, uid); before, the
+ * thread's PID alone: then the thread is looked up -- the OOM killer holds
+ * a reference to it while the event fires.  Kbuild looks at the event.
+ * GMG_MARK_VICTIM_TASK is the thread, from GMG_MARK_VICTIM_PROTO's arguments.
+ */
+#ifdef GMG_HAVE_MARK_VICTIM_TASK
+#define GMG_MARK_VICTIM_PROTO	void *data, struct task_struct *task, uid_t uid
+#define GMG_MARK_VICTIM_TASK	(task)
+#else
+#define GMG_MARK_VICTIM_PROTO	void *data, int pid
+#define GMG_MARK_VICTIM_TASK	gmg_mark_victim_thread(pid)
+static inline struct task_struct *gmg_mark_victim_thread(int pid)
+{
+	struct task_struct *t;
+
+	rcu_read_lock();
+	t = pid_task(find_pid_ns(pid, &init_pid_ns), PIDTYPE_PID);
+	rcu_read_unlock();
+	return t;
+}
 #endif
 
 /*

@@ -24,6 +24,7 @@
 
 #include <uapi/linux/gomemguard.h>
 
+struct cgroup;
 struct genl_info;
 struct gmg_snapshot;
 struct mem_cgroup;
@@ -245,7 +246,21 @@ int gmg_tracker_get_proc(pid_t nr, struct genl_info *info);
 int gmg_tracker_dump_tags(struct sk_buff *skb, struct netlink_callback *cb);
 int gmg_tracker_dump_memcgs(struct sk_buff *skb, struct netlink_callback *cb);
 
-bool gmg_tracker_peek(struct pid *pid, struct gmg_snapshot *snap);
+/*
+ * What an OOM probe holds of a watched process until process context names
+ * it: a snapshot's paths come from cgroup_path(), whose lock sleeps on
+ * PREEMPT_RT.
+ */
+struct gmg_peek {
+	struct mem_cgroup *memcg;	/* referenced, or NULL */
+	struct cgroup *cgrp;		/* its cgroup tag's, referenced, or NULL */
+};
+
+/* Any context, under rcu_read_lock(): @snap without its paths, and @peek. */
+bool gmg_tracker_peek(struct pid *pid, struct gmg_snapshot *snap,
+		      struct gmg_peek *peek);
+/* Process context: @snap's paths; lets go of @peek. */
+void gmg_tracker_peek_done(struct gmg_snapshot *snap, struct gmg_peek *peek);
 int gmg_tracker_snapshot_memcg(struct mem_cgroup *memcg, struct pid *skip,
 			       struct gmg_snapshot **out, int max);
 /* The OOM killer is busy: bring the next sample forward (quiet ones skip). */
@@ -279,7 +294,10 @@ struct gmg_oom_report;
 int gmg_oom_init(void);
 void gmg_oom_uninit(void);
 int gmg_oom_hooks_on(void);
+/* With no oom:mark_victim probe running any more. */
 void gmg_oom_hooks_off(void);
+/* hooks.c's oom:mark_victim probe: atomic context, @task's task_lock held. */
+void gmg_oom_victim_marked(struct task_struct *task);
 u64 gmg_oom_kills_seen(void);
 u32 gmg_oom_reports_max(void);
 void gmg_oom_set_reports_max(u32 max);

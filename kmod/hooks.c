@@ -8,6 +8,8 @@
  *   sched:sched_process_fork  a child to inherit a tag, or a new cgroup member
  *   sched:sched_process_exit  the last thread of a watched process is gone
  *   sched:sched_process_exec  a watched process has a new mm
+ *   oom:mark_victim           the OOM killer marks its victim, holding the
+ *                             victim's task_lock: oom.c reads it there
  *   cgroup:cgroup_attach_task a process moved into a tagged cgroup -- only
  *                             while a cgroup is tagged: with a probe on it,
  *                             every migration on the host formats the
@@ -17,7 +19,8 @@
  * register_trace_*() do not link from a module (their tracepoints are not
  * exported), so they are found by name with for_each_kernel_tracepoint().
  * A missing one fails the load, loudly: running half-blind would look like
- * working.  The probes hand over to the tracker and return.
+ * working.  The probes hand over to the tracker (or oom.c) and return;
+ * they run where nothing may sleep -- on PREEMPT_RT, not even a spinlock_t.
  *
  * A command that tags registers what is missing before it tags.  When
  * nothing is tagged any more, the hooks go GMG_HOOKS_LINGER later (a
@@ -57,6 +60,14 @@ static void gmg_probe_exec(void *data, struct task_struct *task, pid_t old_pid,
 	gmg_tracker_execed(task);
 }
 
+static void gmg_probe_mark_victim(GMG_MARK_VICTIM_PROTO)
+{
+	struct task_struct *victim = GMG_MARK_VICTIM_TASK;
+
+	if (victim)
+		gmg_oom_victim_marked(victim);
+}
+
 static void gmg_probe_attach(void *data, struct cgroup *dst, const char *path,
 			     struct task_struct *task, bool threadgroup)
 {
@@ -71,13 +82,14 @@ struct gmg_hook {
 };
 
 /* The cgroup-attach hook is last: it comes and goes on its own. */
-enum { GMG_HOOK_ATTACH = 4 };
+enum { GMG_HOOK_ATTACH = 5 };
 
 static struct gmg_hook gmg_hooks[] = {
 	{ .name = "rss_stat", .probe = gmg_probe_rss_stat },
 	{ .name = "sched_process_fork", .probe = gmg_probe_fork },
 	{ .name = "sched_process_exit", .probe = gmg_probe_exit },
 	{ .name = "sched_process_exec", .probe = gmg_probe_exec },
+	{ .name = "mark_victim", .probe = gmg_probe_mark_victim },
 	[GMG_HOOK_ATTACH] = { .name = "cgroup_attach_task", .probe = gmg_probe_attach },
 };
 
@@ -129,6 +141,8 @@ static void procs_off(void)
 		hook_off(&gmg_hooks[i]);
 	if (gmg_procs_on) {
 		gmg_pressure_hooks_off();
+		/* oom.c takes its slots back from the mark_victim probe. */
+		tracepoint_synchronize_unregister();
 		gmg_oom_hooks_off();
 		gmg_procs_on = false;
 	}
@@ -149,12 +163,11 @@ static int procs_on(void)
 	err = gmg_oom_hooks_on();
 	if (err)
 		goto err;
-	err = gmg_pressure_hooks_on();
-	if (err) {
-		gmg_oom_hooks_off();
-		goto err;
-	}
+	/* From here procs_off() undoes oom.c's and pressure.c's hooks too. */
 	gmg_procs_on = true;
+	err = gmg_pressure_hooks_on();
+	if (err)
+		goto err;
 	return 0;
 err:
 	procs_off();

@@ -6,11 +6,13 @@
  * long before the kill the first warning went out.
  *
  * Memcg OOMs never reach the OOM notifier, so the kill itself is hooked:
- * a kprobe on oom_kill_process(), which sees the oom_control (memcg, or NULL
- * for a global OOM) and the victim.  The probe runs inside the OOM killer:
- * it only copies into a preallocated slot and queues work.  The global OOM
- * notifier, which runs before a victim is chosen, is used as what it is: a
- * hint to sample now what is not quiet, so the report is fresh.
+ * a kretprobe on oom_kill_process(), which sees the oom_control (memcg, or
+ * NULL for a global OOM) and the victim on the way in, and the oom:mark_victim
+ * tracepoint in between, where the victim can be read (see the probes
+ * below).  The probes run inside the OOM killer: they only copy into a
+ * preallocated slot and queue work.  The global OOM notifier, which runs
+ * before a victim is chosen, is used as what it is: a hint to sample now
+ * what is not quiet, so the report is fresh.
  *
  * The report is built while the machine may be out of memory: into a
  * buffer allocated when the hooks were registered, then kept in an exact
@@ -55,20 +57,35 @@ struct gmg_oom_report {
 	struct gmg_oom_entry *entries[GOMEMGUARD_OOM_SNAPSHOT_MAX];
 };
 
-/* Filled by the probe, emptied by the work. */
+/* Filled by the probes, emptied by the work. */
 struct gmg_oom_pending {
 	atomic_t state;			/* GMG_SLOT_* */
+	struct task_struct *killer;	/* in oom_kill_process(); compared only */
 	u64 time_ns;
 	struct pid *victim;		/* referenced */
 	struct mem_cgroup *memcg;	/* referenced; NULL: not a memcg OOM */
 	u32 constraint;
+	/* From oom:mark_victim; empty if it did not fire. */
 	char comm[TASK_COMM_LEN];
 	u64 anon, file, shmem;
 	bool tagged;
 	struct gmg_snapshot snap;	/* the victim's, when tagged */
+	struct gmg_peek peek;		/* for snap's paths */
 };
 
-enum { GMG_SLOT_FREE, GMG_SLOT_FILLING, GMG_SLOT_READY };
+/*
+ * FREE -> FILLING -> KILLING (entering oom_kill_process) -> MARKED
+ * (oom:mark_victim for its victim) -> READY (leaving it), or KILLING ->
+ * MISSED (leaving it, nobody marked) -> FREE (the work).
+ */
+enum {
+	GMG_SLOT_FREE,
+	GMG_SLOT_FILLING,
+	GMG_SLOT_KILLING,
+	GMG_SLOT_MARKED,
+	GMG_SLOT_READY,
+	GMG_SLOT_MISSED,
+};
 
 static struct gmg_oom_pending gmg_pending[GMG_OOM_PENDING];
 static LIST_HEAD(gmg_reports);
@@ -151,19 +168,38 @@ void gmg_oom_set_reports_max(u32 max)
 	mutex_unlock(&gmg_reports_lock);
 }
 
-/* ---- the probe: inside the OOM killer, copy and go ---- */
+/* ---- the probes: inside the OOM killer, copy and go ---- */
 
-static int gmg_oom_kill_pre(struct kprobe *kp, struct pt_regs *regs)
+/*
+ * A kill passes three probes, all in the OOM killer's task, none of which
+ * may sleep -- on PREEMPT_RT not even on a spinlock_t, so not on
+ * task_lock() or get_task_comm() either:
+ *
+ *  - entering oom_kill_process(): the kill -- its memcg, constraint and
+ *    chosen process -- into a free slot, KILLING;
+ *  - oom:mark_victim, fired by mark_oom_victim() with the victim thread's
+ *    task_lock held by the OOM killer and its ->mm set and stable (the
+ *    function's contract, which the event's own fields rely on): the
+ *    victim's name, counters and tracker state, MARKED;
+ *  - leaving oom_kill_process(): MARKED is READY for the work; still
+ *    KILLING, it marked nobody -- the victim was already exiting, or
+ *    already a victim -- and goes back to the work MISSED.
+ *
+ * Kills do not overlap (out_of_memory() runs under oom_lock), and a slot
+ * is KILLING or MARKED only inside one oom_kill_process() call, where only
+ * its killer moves it on; the kretprobe instance remembers which slot.
+ */
+static int gmg_oom_kill_enter(struct kretprobe_instance *ri,
+			      struct pt_regs *regs)
 {
 	struct oom_control *oc = (struct oom_control *)regs_get_kernel_argument(regs, 0);
 	struct task_struct *victim = oc->chosen;
 	struct gmg_oom_pending *slot = NULL;
-	struct mm_struct *mm;
 	int i;
 
 	/* chosen is -1 when the OOM killer aborts; NULL cannot be killed. */
 	if (!victim || victim == (void *)-1UL)
-		return 0;
+		return 1;
 	for (i = 0; i < GMG_OOM_PENDING; i++) {
 		if (atomic_cmpxchg(&gmg_pending[i].state, GMG_SLOT_FREE,
 				   GMG_SLOT_FILLING) == GMG_SLOT_FREE) {
@@ -173,8 +209,9 @@ static int gmg_oom_kill_pre(struct kprobe *kp, struct pt_regs *regs)
 	}
 	/* More kills in flight than slots: this one goes unreported. */
 	if (!slot)
-		return 0;
+		return 1;
 
+	slot->killer = current;
 	slot->time_ns = ktime_get_boottime_ns();
 	slot->victim = get_pid(task_tgid(victim));
 	slot->memcg = oc->memcg;
@@ -192,31 +229,68 @@ static int gmg_oom_kill_pre(struct kprobe *kp, struct pt_regs *regs)
 	/* Until the work has the report: a moment, not the memcg's life. */
 	if (slot->memcg)
 		css_get(&slot->memcg->css);
-	get_task_comm(slot->comm, victim);
+	slot->comm[0] = '\0';
 	slot->anon = 0;
 	slot->file = 0;
 	slot->shmem = 0;
-	task_lock(victim);
-	mm = victim->mm;
-	if (mm) {
-		slot->anon = (u64)get_mm_counter(mm, MM_ANONPAGES) << PAGE_SHIFT;
-		slot->file = (u64)get_mm_counter(mm, MM_FILEPAGES) << PAGE_SHIFT;
-		slot->shmem = (u64)get_mm_counter(mm, MM_SHMEMPAGES) << PAGE_SHIFT;
+	slot->tagged = false;
+	*(struct gmg_oom_pending **)ri->data = slot;
+	atomic_set_release(&slot->state, GMG_SLOT_KILLING);
+	return 0;
+}
+
+/* hooks.c's oom:mark_victim probe: @task's task_lock is held, ->mm set. */
+void gmg_oom_victim_marked(struct task_struct *task)
+{
+	struct gmg_oom_pending *slot;
+	struct mm_struct *mm = task->mm;
+	int i;
+
+	for (i = 0; i < GMG_OOM_PENDING; i++) {
+		slot = &gmg_pending[i];
+		if (atomic_read_acquire(&slot->state) == GMG_SLOT_KILLING &&
+		    slot->killer == current && slot->victim == task_tgid(task))
+			break;
 	}
-	task_unlock(victim);
-	/* Its tracker state may be gone by the time the work runs: copy it. */
+	/* Not the victim of a kill we saw start (or a group kill's others). */
+	if (i == GMG_OOM_PENDING)
+		return;
+
+	/* task_lock() is held: the name cannot change under us. */
+	strscpy_pad(slot->comm, task->comm, sizeof(slot->comm));
 	rcu_read_lock();
-	slot->tagged = gmg_tracker_peek(slot->victim, &slot->snap);
+	slot->anon = (u64)gmg_mm_counter_exact(task, mm, MM_ANONPAGES) << PAGE_SHIFT;
+	slot->file = (u64)gmg_mm_counter_exact(task, mm, MM_FILEPAGES) << PAGE_SHIFT;
+	slot->shmem = (u64)gmg_mm_counter_exact(task, mm, MM_SHMEMPAGES) << PAGE_SHIFT;
+	/* Its tracker state may be gone by the time the work runs: copy it. */
+	slot->tagged = gmg_tracker_peek(slot->victim, &slot->snap, &slot->peek);
 	rcu_read_unlock();
-	atomic_set_release(&slot->state, GMG_SLOT_READY);
+	atomic_set_release(&slot->state, GMG_SLOT_MARKED);
+}
+
+static int gmg_oom_kill_leave(struct kretprobe_instance *ri,
+			      struct pt_regs *regs)
+{
+	struct gmg_oom_pending *slot = *(struct gmg_oom_pending **)ri->data;
+
+	atomic_set_release(&slot->state,
+			   atomic_read(&slot->state) == GMG_SLOT_MARKED ?
+			   GMG_SLOT_READY : GMG_SLOT_MISSED);
 	queue_delayed_work(system_unbound_wq, &gmg_oom_work, GMG_OOM_REPORT_DELAY);
 	return 0;
 }
 
-static struct kprobe gmg_oom_kprobe = {
-	.symbol_name = "oom_kill_process",
-	.pre_handler = gmg_oom_kill_pre,
-};
+static struct kretprobe gmg_oom_kretprobe;
+
+static void kretprobe_reset(void)
+{
+	/* A kretprobe is registered again only from a clean slate. */
+	memset(&gmg_oom_kretprobe, 0, sizeof(gmg_oom_kretprobe));
+	gmg_oom_kretprobe.kp.symbol_name = "oom_kill_process";
+	gmg_oom_kretprobe.entry_handler = gmg_oom_kill_enter;
+	gmg_oom_kretprobe.handler = gmg_oom_kill_leave;
+	gmg_oom_kretprobe.data_size = sizeof(struct gmg_oom_pending *);
+}
 
 static int gmg_oom_notify(struct notifier_block *nb, unsigned long unused,
 			  void *freed)
@@ -354,8 +428,10 @@ static void gmg_oom_report(struct gmg_oom_pending *slot)
 	r->victim_shmem = slot->shmem;
 
 	n = 0;
-	if (slot->tagged)
+	if (slot->tagged) {
+		gmg_tracker_peek_done(&slot->snap, &slot->peek);
 		r->entries[n++]->snap = slot->snap;
+	}
 	n += gmg_tracker_snapshot_memcg(slot->memcg, slot->victim, snaps + n,
 					max - n);
 	/* Not our business: no watched process was involved. */
@@ -429,9 +505,16 @@ static void gmg_oom_workfn(struct work_struct *w)
 
 	for (i = 0; i < GMG_OOM_PENDING; i++) {
 		slot = &gmg_pending[i];
-		if (atomic_read_acquire(&slot->state) != GMG_SLOT_READY)
+		switch (atomic_read_acquire(&slot->state)) {
+		case GMG_SLOT_READY:
+			gmg_oom_report(slot);
+			break;
+		case GMG_SLOT_MISSED:
+			/* No victim marked: the kill killed no one new. */
+			break;
+		default:
 			continue;
-		gmg_oom_report(slot);
+		}
 		put_pid(slot->victim);
 		if (slot->memcg)
 			css_put(&slot->memcg->css);
@@ -512,13 +595,10 @@ int gmg_oom_hooks_on(void)
 		return -ENOMEM;
 	}
 	if (gmg_kprobe_usable) {
-		/* A kprobe cannot be registered twice without a reset. */
-		memset(&gmg_oom_kprobe, 0, sizeof(gmg_oom_kprobe));
-		gmg_oom_kprobe.symbol_name = "oom_kill_process";
-		gmg_oom_kprobe.pre_handler = gmg_oom_kill_pre;
-		err = register_kprobe(&gmg_oom_kprobe);
+		kretprobe_reset();
+		err = register_kretprobe(&gmg_oom_kretprobe);
 		if (err)
-			pr_warn("kprobe on oom_kill_process failed (%d): no OOM post-mortems\n",
+			pr_warn("kretprobe on oom_kill_process failed (%d): no OOM post-mortems\n",
 				err);
 		gmg_kprobe_on = !err;
 	}
@@ -529,16 +609,35 @@ int gmg_oom_hooks_on(void)
 	return 0;
 }
 
-/* hooks.c, when nothing is tagged any more. */
+/*
+ * A kill under way when the kretprobe went does not leave through it: its
+ * slot is the work's now.  No probe runs any more (hooks.c waited for the
+ * mark_victim probe before calling gmg_oom_hooks_off()).
+ */
+static void slots_reclaim(void)
+{
+	int i;
+
+	for (i = 0; i < GMG_OOM_PENDING; i++) {
+		atomic_cmpxchg(&gmg_pending[i].state, GMG_SLOT_MARKED,
+			       GMG_SLOT_READY);
+		atomic_cmpxchg(&gmg_pending[i].state, GMG_SLOT_KILLING,
+			       GMG_SLOT_MISSED);
+	}
+}
+
+/* hooks.c, when nothing is tagged any more, the tracepoints off and idle. */
 void gmg_oom_hooks_off(void)
 {
 	if (gmg_notifier_on)
 		unregister_oom_notifier(&gmg_oom_nb);
 	if (gmg_kprobe_on)
-		unregister_kprobe(&gmg_oom_kprobe);
+		unregister_kretprobe(&gmg_oom_kretprobe);
 	gmg_notifier_on = false;
 	gmg_kprobe_on = false;
-	/* No probe runs any more; finish what it queued. */
+	slots_reclaim();
+	/* No probe runs any more; finish what it left. */
+	mod_delayed_work(system_unbound_wq, &gmg_oom_work, 0);
 	flush_delayed_work(&gmg_oom_work);
 	cancel_delayed_work_sync(&gmg_oom_refill);
 	oom_buffers_free();
@@ -558,12 +657,13 @@ int gmg_oom_init(void)
 	 * now, loudly, rather than when the first tag needs it; then go on
 	 * without post-mortems rather than refuse to load.
 	 */
-	err = register_kprobe(&gmg_oom_kprobe);
+	kretprobe_reset();
+	err = register_kretprobe(&gmg_oom_kretprobe);
 	if (err) {
-		pr_warn("kprobe on oom_kill_process unavailable (%d): no OOM post-mortems\n",
+		pr_warn("kretprobe on oom_kill_process unavailable (%d): no OOM post-mortems\n",
 			err);
 	} else {
-		unregister_kprobe(&gmg_oom_kprobe);
+		unregister_kretprobe(&gmg_oom_kretprobe);
 		gmg_kprobe_usable = true;
 	}
 	return 0;

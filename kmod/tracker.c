@@ -133,7 +133,15 @@ struct gmg_proc {
 	u64 quiet_pages;		/* anon + swap, approximate, at the sample */
 	char comm[TASK_COMM_LEN];	/* at the last sample: exit reports it */
 	u32 source;			/* enum gomemguard_source */
-	spinlock_t lock;		/* settings and state */
+	/*
+	 * Settings and state.  Raw: the OOM probes copy them (oom.c) where
+	 * nothing may sleep, and on PREEMPT_RT a spinlock_t does.  Every
+	 * section under it is a copy or gmg_assess()'s arithmetic -- short,
+	 * bounded, no allocation, no other lock -- and a raw lock keeps
+	 * struct gmg_proc in kmalloc-512 there too (an RT spinlock_t is 32
+	 * bytes).
+	 */
+	raw_spinlock_t lock;
 	unsigned long flags;
 	unsigned long next_eval;	/* jiffies */
 	u64 wake_bytes;			/* probe wakes an assessment at */
@@ -428,7 +436,7 @@ static struct gmg_proc *gmg_proc_alloc(struct task_struct *task, u32 source,
 	get_task_comm(p->comm, task);
 	p->wake_bytes = 0;		/* assess at the first fault */
 	p->next_eval = jiffies;
-	spin_lock_init(&p->lock);
+	raw_spin_lock_init(&p->lock);
 	INIT_WORK(&p->work, gmg_proc_work);
 	return p;
 }
@@ -470,28 +478,69 @@ static void gmg_proc_remove(struct gmg_proc *p)
 
 /* ---- assessment ---- */
 
+/* The cgroup tag's cgroup a snapshot of @p names; NULL: none. */
+static struct cgroup *proc_tag_cgroup(struct gmg_proc *p)
+{
+	return p->source == GOMEMGUARD_SOURCE_CGROUP && p->cgtag ?
+	       p->cgtag->cgrp : NULL;
+}
+
 /*
- * Copy what events and dumps report.  Caller holds rcu_read_lock();
- * @ns translates the PID, 0 when it is not visible there.
+ * The paths of a snapshot.  Process context: cgroup_path() takes kernfs's
+ * rename lock, an rwlock_t, which sleeps on PREEMPT_RT.
  */
-static void gmg_snapshot(struct gmg_proc *p, struct gmg_snapshot *snap,
-			 struct pid_namespace *ns)
+static void snapshot_paths(struct gmg_snapshot *snap, struct mem_cgroup *memcg,
+			   struct cgroup *cgrp)
+{
+	gmg_memcg_path(memcg, snap->memcg_path, sizeof(snap->memcg_path));
+	snap->cgroup_path[0] = '\0';
+	if (cgrp && cgroup_path(cgrp, snap->cgroup_path,
+				sizeof(snap->cgroup_path)) < 0)
+		snap->cgroup_path[0] = '\0';
+}
+
+/*
+ * All of a snapshot but its paths: any context, under rcu_read_lock().
+ * @ns translates the PID, 0 when it is not visible there.  With @peek,
+ * references to what the paths are of, for gmg_tracker_peek_done().
+ */
+static void snapshot_state(struct gmg_proc *p, struct gmg_snapshot *snap,
+			   struct pid_namespace *ns, struct gmg_peek *peek)
 {
 	snap->pid = ns ? pid_nr_ns(p->pid, ns) : pid_nr(p->pid);
 	snap->source = p->source;
-	/* Swapped by the sampler; the old one is freed after a grace period. */
-	gmg_memcg_path(READ_ONCE(p->memcg), snap->memcg_path,
-		       sizeof(snap->memcg_path));
-	snap->cgroup_path[0] = '\0';
-	if (p->source == GOMEMGUARD_SOURCE_CGROUP && p->cgtag &&
-	    cgroup_path(p->cgtag->cgrp, snap->cgroup_path,
-			sizeof(snap->cgroup_path)) < 0)
-		snap->cgroup_path[0] = '\0';
-	spin_lock(&p->lock);
+	raw_spin_lock(&p->lock);
 	memcpy(snap->comm, p->comm, sizeof(snap->comm));
 	snap->set = p->set;
 	snap->st = p->st;
-	spin_unlock(&p->lock);
+	/*
+	 * The sampler swaps p->memcg under this lock and puts the old one
+	 * after: here p's reference is still there to add ours to.
+	 */
+	if (peek) {
+		peek->memcg = p->memcg;
+		if (peek->memcg)
+			css_get(&peek->memcg->css);
+	}
+	raw_spin_unlock(&p->lock);
+	/*
+	 * p holds its tag until it is freed, a grace period after it was
+	 * unhashed, and the tag holds its cgroup.
+	 */
+	if (peek) {
+		peek->cgrp = proc_tag_cgroup(p);
+		if (peek->cgrp)
+			cgroup_get(peek->cgrp);
+	}
+}
+
+/* Copy what events and dumps report.  Process context, rcu_read_lock(). */
+static void gmg_snapshot(struct gmg_proc *p, struct gmg_snapshot *snap,
+			 struct pid_namespace *ns)
+{
+	/* Swapped by the sampler; the old one is freed after a grace period. */
+	snapshot_paths(snap, READ_ONCE(p->memcg), proc_tag_cgroup(p));
+	snapshot_state(p, snap, ns, NULL);
 }
 
 /* Re-key a process that exec()ed: it has a new mm.  Its own work item. */
@@ -516,9 +565,9 @@ static void gmg_proc_rekey(struct gmg_proc *p)
 		hash_add_rcu(gmg_by_mm, &p->mm_node, (unsigned long)mm);
 		filter_add(mm);
 		/* A new program: its growth starts from here. */
-		spin_lock(&p->lock);
+		raw_spin_lock(&p->lock);
 		p->st.growth.ring_len = 0;
-		spin_unlock(&p->lock);
+		raw_spin_unlock(&p->lock);
 	}
 	mutex_unlock(&gmg_lock);
 	mmput(mm);
@@ -563,12 +612,12 @@ static enum gmg_sampled gmg_proc_sample(struct gmg_proc *p, struct gmg_sample *s
 	gmg_memcg_read(memcg, &s->memcg, lru);
 	s->time_ns = ktime_get_boottime_ns();
 	/* Keep the memcg (and the name) for the reports, even after exit. */
-	spin_lock(&p->lock);
+	raw_spin_lock(&p->lock);
 	old = p->memcg;
 	WRITE_ONCE(p->memcg, memcg);
 	memcpy(p->comm, comm, sizeof(comm));
 	p->quiet_pages = approx;
-	spin_unlock(&p->lock);
+	raw_spin_unlock(&p->lock);
 	if (old)
 		css_put(&old->css);
 	return member ? GMG_SAMPLED : GMG_LEFT;
@@ -636,10 +685,10 @@ static void gmg_proc_work(struct work_struct *w)
 		break;
 	}
 
-	spin_lock(&p->lock);
+	raw_spin_lock(&p->lock);
 	gmg_assess(&p->st, &p->set, &s, &v);
 	grows = p->st.growth.sustained && p->st.growth.rate > 0;
-	spin_unlock(&p->lock);
+	raw_spin_unlock(&p->lock);
 	WRITE_ONCE(p->wake_bytes, v.wake_bytes);
 	WRITE_ONCE(p->next_eval, jiffies + GMG_EVAL_INTERVAL);
 	if (v.growing) {
@@ -653,9 +702,9 @@ static void gmg_proc_work(struct work_struct *w)
 	gmg_pressure_track(memcg, &s.memcg, &lru, grows);
 
 	if (v.fire_signal && !gmg_fuse_fire(p->pid, &p->set)) {
-		spin_lock(&p->lock);
+		raw_spin_lock(&p->lock);
 		gmg_assess_unsent(&p->st);
-		spin_unlock(&p->lock);
+		raw_spin_unlock(&p->lock);
 	}
 	if (!v.nr_warn && !v.eta && !v.recover)
 		return;
@@ -727,9 +776,9 @@ static int gmg_adopt_collect(struct gmg_adoptee *a)
 			if (parent->cgtag && refcount_inc_not_zero(&parent->cgtag->ref))
 				a[n].tag = parent->cgtag;
 			a[n].source = GOMEMGUARD_SOURCE_INHERIT;
-			spin_lock(&parent->lock);
+			raw_spin_lock(&parent->lock);
 			a[n].set = parent->set;
-			spin_unlock(&parent->lock);
+			raw_spin_unlock(&parent->lock);
 		}
 		/* The fuse reaches only whom its setter may signal. */
 		if (a[n].set.signal && !gmg_fuse_allowed(&a[n].set.signer, t))
@@ -814,7 +863,7 @@ static bool proc_still_quiet(struct gmg_proc *p, u64 now)
 	limit = (u64)min(READ_ONCE(memcg->memory.max),
 			 READ_ONCE(memcg->memory.high)) << PAGE_SHIFT;
 
-	spin_lock(&p->lock);
+	raw_spin_lock(&p->lock);
 	then = st->last.memcg.usage;
 	quiet = !st->eta_limit && !st->level && !st->eta_warned &&
 		!st->first_warn_ns && !st->over_soft &&
@@ -822,7 +871,7 @@ static bool proc_still_quiet(struct gmg_proc *p, u64 now)
 		pages == p->quiet_pages &&
 		(usage <= then || limit <= then ||
 		 usage - then < (limit - then) / 16);
-	spin_unlock(&p->lock);
+	raw_spin_unlock(&p->lock);
 	return quiet;
 }
 
@@ -884,15 +933,31 @@ static void gmg_sample(struct work_struct *w)
 
 /* ---- for OOM post-mortems ---- */
 
-/* Any context, under rcu_read_lock(): the watched state of @pid's process. */
-bool gmg_tracker_peek(struct pid *pid, struct gmg_snapshot *snap)
+/*
+ * The watched state of @pid's process, for the OOM probes: any context,
+ * under rcu_read_lock(); no path, nothing that sleeps.
+ */
+bool gmg_tracker_peek(struct pid *pid, struct gmg_snapshot *snap,
+		      struct gmg_peek *peek)
 {
 	struct gmg_proc *p = proc_by_pid(pid);
 
 	if (!p)
 		return false;
-	gmg_snapshot(p, snap, NULL);
+	snapshot_state(p, snap, NULL, peek);
 	return true;
+}
+
+/* Process context: the paths of a peeked snapshot; lets go of @peek. */
+void gmg_tracker_peek_done(struct gmg_snapshot *snap, struct gmg_peek *peek)
+{
+	snapshot_paths(snap, peek->memcg, peek->cgrp);
+	if (peek->memcg)
+		css_put(&peek->memcg->css);
+	if (peek->cgrp)
+		cgroup_put(peek->cgrp);
+	peek->memcg = NULL;
+	peek->cgrp = NULL;
 }
 
 /* Is @p's memcg (at its last sample) @memcg or below it?  NULL: anywhere. */
@@ -1105,9 +1170,9 @@ int gmg_set_pid(pid_t nr, const struct gmg_update *u,
 		NL_SET_ERR_MSG(extack, "process is not tagged");
 		err = -ENOENT;
 	} else {
-		spin_lock(&p->lock);
+		raw_spin_lock(&p->lock);
 		apply_update(&p->set, u, NULL);
-		spin_unlock(&p->lock);
+		raw_spin_unlock(&p->lock);
 		queue_work(gmg_wq, &p->work);
 	}
 	mutex_unlock(&gmg_lock);
@@ -1270,10 +1335,10 @@ int gmg_set_cgroup(const char *path, const struct gmg_update *u,
 			continue;
 		rcu_read_lock();
 		task = pid_task(p->pid, PIDTYPE_TGID);
-		spin_lock(&p->lock);
+		raw_spin_lock(&p->lock);
 		if (task)
 			apply_update(&p->set, u, task);
-		spin_unlock(&p->lock);
+		raw_spin_unlock(&p->lock);
 		rcu_read_unlock();
 		queue_work(gmg_wq, &p->work);
 	}

@@ -311,6 +311,7 @@ static int hook_listed(const struct gr_reply *r, const char *name)
 static const char *const proc_hooks[] = {
 	"tracepoint:rss_stat", "tracepoint:sched_process_fork",
 	"tracepoint:sched_process_exit", "tracepoint:sched_process_exec",
+	"tracepoint:mark_victim",
 	"kprobe:oom_kill_process", "oom_notifier", "kprobe:vmpressure",
 };
 

@@ -1016,6 +1016,10 @@ struct oom_seen {
 	int has_lead;
 	uint64_t lead_ms;
 	char memcg[128];
+	/* The victim's, at the kill; and its snapshot's memcg. */
+	char comm[16];
+	uint64_t anon;
+	char snap_memcg[128];
 };
 
 static void parse_oom(const struct gr_reply *r, pid_t victim, struct oom_seen *o)
@@ -1033,8 +1037,14 @@ static void parse_oom(const struct gr_reply *r, pid_t victim, struct oom_seen *o
 	o->has_lead = !!r->attrs[GOMEMGUARD_A_LEAD_MS];
 	if (o->has_lead)
 		o->lead_ms = gr_get_u64(r->attrs[GOMEMGUARD_A_LEAD_MS]);
+	snprintf(o->comm, sizeof(o->comm), "%s",
+		 r->attrs[GOMEMGUARD_A_VICTIM_COMM] ?
+		 gr_get_str(r->attrs[GOMEMGUARD_A_VICTIM_COMM]) : "");
+	o->anon = r->attrs[GOMEMGUARD_A_VICTIM_ANON] ?
+		  gr_get_u64(r->attrs[GOMEMGUARD_A_VICTIM_ANON]) : 0;
 	o->snap_n = 0;
 	o->snap_has_victim = 0;
+	o->snap_memcg[0] = '\0';
 	if (!snap)
 		return;
 	a = (const struct nlattr *)((const char *)snap + NLA_HDRLEN);
@@ -1043,8 +1053,12 @@ static void parse_oom(const struct gr_reply *r, pid_t victim, struct oom_seen *o
 	     a = (const struct nlattr *)((const char *)a + NLA_ALIGN(a->nla_len))) {
 		gr_parse_nested(a, tb, GR_ATTR_MAX);
 		o->snap_n++;
-		if (tb[GOMEMGUARD_A_PID] && gr_get_u32(tb[GOMEMGUARD_A_PID]) == (uint32_t)victim)
-			o->snap_has_victim = 1;
+		if (!tb[GOMEMGUARD_A_PID] || gr_get_u32(tb[GOMEMGUARD_A_PID]) != (uint32_t)victim)
+			continue;
+		o->snap_has_victim = 1;
+		if (tb[GOMEMGUARD_A_MEMCG])
+			snprintf(o->snap_memcg, sizeof(o->snap_memcg), "%s",
+				 gr_get_str(tb[GOMEMGUARD_A_MEMCG]));
 	}
 }
 
@@ -1125,6 +1139,12 @@ TEST_F(trk, memcg_oom_leaves_a_post_mortem)
 	EXPECT_STREQ("/gmgtest.oom", ev.memcg);
 	EXPECT_LE(1, ev.snap_n);
 	EXPECT_EQ(1, ev.snap_has_victim);
+	EXPECT_STREQ("/gmgtest.oom", ev.snap_memcg);
+	/* Read as the OOM killer marked it: its name, its anon under max. */
+	EXPECT_STREQ("goleak", ev.comm);
+	EXPECT_LT(32 * MIB, ev.anon) TH_LOG("victim anon %llu MiB at the kill",
+					    (unsigned long long)(ev.anon / MIB));
+	EXPECT_GE(96 * MIB, ev.anon);
 	ASSERT_TRUE(ev.has_lead) TH_LOG("no lead time: no warning before the kill?");
 	/* A lead of 1 ms is no warning: half the horizon, at least. */
 	EXPECT_LE(o.eta_ms / 2, ev.lead_ms);
@@ -1542,6 +1562,9 @@ TEST_F_TIMEOUT(trk, global_oom_kills_a_tagged_leak, 180)
 	EXPECT_EQ((uint32_t)pid, ev.victim);
 	EXPECT_EQ(1, ev.tagged);
 	EXPECT_STREQ("/", ev.memcg);
+	EXPECT_STREQ("goleak", ev.comm);
+	EXPECT_LT(32 * MIB, ev.anon) TH_LOG("victim anon %llu MiB at the kill",
+					    (unsigned long long)(ev.anon / MIB));
 	/* The victim and the crowd, as many as a snapshot holds. */
 	EXPECT_EQ(GOMEMGUARD_OOM_SNAPSHOT_MAX, ev.snap_n);
 	EXPECT_EQ(0, klog_trouble(_metadata, since));

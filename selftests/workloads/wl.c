@@ -309,7 +309,11 @@ void *wl_map(size_t size, bool nohuge)
 	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		wl_die("mmap %zu bytes: %s", size, strerror(errno));
-	if (nohuge && madvise(p, size, MADV_NOHUGEPAGE))
+	/*
+	 * EINVAL: a kernel without transparent huge pages (Debian's
+	 * rt-amd64: PREEMPT_RT builds none), whose pages are small anyway.
+	 */
+	if (nohuge && madvise(p, size, MADV_NOHUGEPAGE) && errno != EINVAL)
 		wl_die("madvise(MADV_NOHUGEPAGE): %s", strerror(errno));
 	return p;
 }
