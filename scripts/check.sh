@@ -55,7 +55,7 @@ mkdir -p "$top/build"
 # CORE_TARGETS="" leaves the tier out (a developer's quick run); CI and a
 # plain `make check` run it.  A kernel that cannot be fetched or prepared
 # fails the run.
-CORE_TARGETS=${CORE_TARGETS-trixie trixie/cloud-amd64 sid}
+CORE_TARGETS=${CORE_TARGETS-trixie trixie/cloud-amd64 trixie/rt-amd64 sid}
 read -r -a targets <<<"$CORE_TARGETS"
 core_kvers=()
 if [ ${#targets[@]} -gt 0 ]; then
