@@ -170,21 +170,6 @@ static void take_event(FIXTURE_DATA(trk) *self, const struct gr_reply *r)
 	}
 }
 
-/*
- * When the OOM killer picked its victim: the OOM event's time, which the
- * module takes in the killer itself (not when the report went out, nor
- * when waitpid() saw the death).  0: no OOM event was collected.
- */
-static uint64_t oom_kill_ns(FIXTURE_DATA(trk) *self)
-{
-	int i;
-
-	for (i = 0; i < self->nev; i++)
-		if (self->ev[i].type == GOMEMGUARD_EVENT_OOM)
-			return self->ev[i].time_ns;
-	return 0;
-}
-
 static int count_events(FIXTURE_DATA(trk) *self, uint32_t type, pid_t pid)
 {
 	int i, n = 0;
@@ -192,6 +177,52 @@ static int count_events(FIXTURE_DATA(trk) *self, uint32_t type, pid_t pid)
 	for (i = 0; i < self->nev; i++)
 		n += self->ev[i].type == type && self->ev[i].pid == (uint32_t)pid;
 	return n;
+}
+
+/*
+ * Take events until one of @type for @pid (0: none, as OOM events have)
+ * is among them, for @ms at most: 0 when it is, -ETIMEDOUT when not.
+ */
+static int await_event(FIXTURE_DATA(trk) *self, uint32_t type, pid_t pid, int ms)
+{
+	uint64_t now, end = boottime_ns() + ms * 1000000ull;
+	struct gr_reply *r;
+	int err = 0;
+
+	if (count_events(self, type, pid))
+		return 0;
+	r = malloc(sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	while (!count_events(self, type, pid)) {
+		now = boottime_ns();
+		if (now >= end) {
+			err = -ETIMEDOUT;
+			break;
+		}
+		if (!gr_recv_event(&self->mon, (end - now) / 1000000 + 1, r))
+			take_event(self, r);
+	}
+	free(r);
+	return err;
+}
+
+/*
+ * When the OOM killer picked its victim: the OOM event's time, which the
+ * module takes in the killer itself (not when the report went out, nor
+ * when waitpid() saw the death).  The report goes out a little after the
+ * kill, and may come after the victim's exit event: up to 2 s (scaled)
+ * for it.  0: no OOM event came.
+ */
+static uint64_t oom_kill_ns(FIXTURE_DATA(trk) *self)
+{
+	int i;
+
+	await_event(self, GOMEMGUARD_EVENT_OOM, 0, gmg_ms(2000));
+	for (i = 0; i < self->nev; i++)
+		if (self->ev[i].type == GOMEMGUARD_EVENT_OOM)
+			return self->ev[i].time_ns;
+	return 0;
 }
 
 /*
@@ -210,13 +241,9 @@ static int collect(FIXTURE_DATA(trk) *self, unsigned int ms, pid_t pid,
 		if (pid && waitpid(pid, status, WNOHANG) == pid) {
 			*death_ns = boottime_ns();
 			self->pid = 0;
-			/* The exit event is on its way: take it too, the last of @pid's. */
-			while (!gr_recv_event(&self->mon, gmg_ms(1000), r)) {
-				take_event(self, r);
-				if (count_events(self, GOMEMGUARD_EVENT_EXIT, pid))
-					break;
-			}
 			free(r);
+			/* The exit event is on its way: take it too, the last of @pid's. */
+			await_event(self, GOMEMGUARD_EVENT_EXIT, pid, gmg_ms(1000));
 			return 1;
 		}
 		if (!gr_recv_event(&self->mon, 50, r))
