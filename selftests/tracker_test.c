@@ -525,6 +525,26 @@ static int count_lines(const char *path)
 	return n;
 }
 
+/* The last @size - 1 bytes of @path, for a failure's log ("" if unreadable). */
+static const char *file_tail(const char *path, char *buf, size_t size)
+{
+	FILE *f = fopen(path, "r");
+	size_t n = 0;
+	long len;
+
+	buf[0] = '\0';
+	if (!f)
+		return buf;
+	if (!fseek(f, 0, SEEK_END) && (len = ftell(f)) > (long)size - 1)
+		fseek(f, len - (long)(size - 1), SEEK_SET);
+	else
+		rewind(f);
+	n = fread(buf, 1, size - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
 /* The fuse: one SIGUSR1 per upward crossing of the soft limit, no more. */
 TEST_F(trk, signal_fuse_fires_once_per_crossing)
 {
@@ -532,7 +552,7 @@ TEST_F(trk, signal_fuse_fires_once_per_crossing)
 	struct tag_opts raise = { .soft = 256 * MIB };
 	const char *sig = "/tmp/goleak.sig";
 	struct gr_reply r;
-	char bin[256];
+	char bin[256], log[1500];
 	int i;
 
 	unlink(sig);
@@ -548,22 +568,28 @@ TEST_F(trk, signal_fuse_fires_once_per_crossing)
 		TH_LOG("tag: %s", r.extack);
 	for (i = 0; i < gmg_ms(30000) / 100 && count_lines(sig) < 1; i++)
 		sleep_ms(100);
-	EXPECT_EQ(1, count_lines(sig));
+	EXPECT_EQ(1, count_lines(sig))
+		TH_LOG("signals:\n%s", file_tail(sig, log, sizeof(log)));
 	/* Held above the limit: still one. */
 	sleep_ms(3000);
-	EXPECT_EQ(1, count_lines(sig));
+	EXPECT_EQ(1, count_lines(sig))
+		TH_LOG("signals:\n%s", file_tail(sig, log, sizeof(log)));
 
 	/* Raise the limit well above usage, then lower it: a second crossing. */
 	ASSERT_EQ(0, tag_cmd(self, GOMEMGUARD_CMD_TAG_SET, self->pid, NULL, &raise, &r));
 	sleep_ms(2500);
-	EXPECT_EQ(1, count_lines(sig));
+	EXPECT_EQ(1, count_lines(sig))
+		TH_LOG("signals:\n%s", file_tail(sig, log, sizeof(log)));
 	ASSERT_EQ(0, tag_cmd(self, GOMEMGUARD_CMD_TAG_SET, self->pid, NULL, &o, &r));
 	for (i = 0; i < gmg_ms(5000) / 100 && count_lines(sig) < 2; i++)
 		sleep_ms(100);
 	sleep_ms(2000);
-	EXPECT_EQ(2, count_lines(sig));
+	EXPECT_EQ(2, count_lines(sig))
+		TH_LOG("signals:\n%s", file_tail(sig, log, sizeof(log)));
 	ASSERT_EQ(0, proc_get(self, self->pid, &r));
-	EXPECT_EQ(2, gr_get_u32(r.attrs[GOMEMGUARD_A_SIGNALS_SENT]));
+	EXPECT_EQ(2, gr_get_u32(r.attrs[GOMEMGUARD_A_SIGNALS_SENT]))
+		TH_LOG("goleak's log:\n%s",
+		       file_tail("/tmp/goleak-sig.log", log, sizeof(log)));
 }
 
 /* The times (unix ns) of the first @max "SIGUSR1 <ns> <bytes>" lines. */
