@@ -9,6 +9,7 @@
  * warning; C programs, and Go ones with no limit at all, are refused.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,6 +82,27 @@ static pid_t start_go(const char *cg, const char *limit, const char *name)
 	return pid;
 }
 
+/* Up to 5 s (scaled) for @pid to have exec'd @comm: 0 once it has. */
+static int wait_comm(pid_t pid, const char *comm)
+{
+	char path[64], buf[32];
+	int i, fd;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	for (i = 0; i < gmg_ms(5000) / 10; i++) {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+		if (fd >= 0)
+			close(fd);
+		buf[n > 0 ? n - 1 : 0] = '\0';
+		if (!strcmp(buf, comm))
+			return 0;
+		sleep_ms(10);
+	}
+	return -ETIMEDOUT;
+}
+
 FIXTURE_SETUP(go)
 {
 	const char *sleeper[] = { "/bin/sleep", "1000", NULL };
@@ -95,6 +117,8 @@ FIXTURE_SETUP(go)
 	ASSERT_LT(0, self->unlimited) TH_LOG("gosleep without GOMEMLIMIT did not start");
 	self->c_prog = spawn(self->cg_c, sleeper, NULL);
 	ASSERT_LT(0, self->c_prog);
+	/* Until it has exec'd, it is this test, forked: no "sleep" yet. */
+	ASSERT_EQ(0, wait_comm(self->c_prog, "sleep"));
 	snprintf(self->limited_s, sizeof(self->limited_s), "%d", self->limited);
 	snprintf(self->unlimited_s, sizeof(self->unlimited_s), "%d", self->unlimited);
 	snprintf(self->c_s, sizeof(self->c_s), "%d", self->c_prog);
