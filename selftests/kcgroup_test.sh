@@ -5,13 +5,17 @@
 # test_memcontrol from linux-source-6.12, built as they ship into
 # build/kcgroup (selftests/Makefile) -- first without gomemguard, then with
 # it loaded and the root cgroup tagged with inherit, so that every process
-# of every test is watched.  A harmless module changes nothing: each program
-# must pass the same set of cases both times, and its processes must have
-# been watched.  Cases that fail both times are the guest's, not the
-# module's, and are listed, not failed.  Then the dying cgroups the runs
-# left (nr_dying_descendants in the root's cgroup.stat) must go while the
-# root is still tagged: a module that pins a removed cgroup keeps it dying
-# until it is unloaded.  Last, untag and rmmod must work.
+# of every test is watched.  The tag's soft limit is one page: every process
+# warns at its first assessment, so that its exit sends an EXIT event (an
+# adopted process that never warned sends none, its exit is only counted),
+# and the module's warning path runs under the tests too.  A harmless module
+# changes nothing: each program must pass the same set of cases both times,
+# and its processes must have been watched.  Cases that fail both times
+# are the guest's, not the module's, and are listed, not failed.  Then the
+# dying cgroups the runs left (nr_dying_descendants in the root's
+# cgroup.stat) must go while the root is still tagged: a module that pins a
+# removed cgroup keeps it dying until it is unloaded.  Last, untag and rmmod
+# must work.
 #
 # Whatever it starts in the background is gone when it exits, or does not
 # hold its stdout: a process stuck in the kernel (rmmod waiting for a work
@@ -57,12 +61,10 @@ zram=
 zram_loaded=0
 [ -d /sys/module/zram ] && zram_loaded=1
 monitor=
-poller=
 tagged=0
 nbounded=0
 
 cleanup() {
-	[ -n "$poller" ] && kill -KILL "$poller" 2>/dev/null
 	[ -n "$monitor" ] && kill -KILL "$monitor" 2>/dev/null
 	[ "$tagged" = 1 ] && bounded 10 "$ctl" untag --cgroup "$cgroot" >/dev/null
 	drop_root
@@ -243,27 +245,19 @@ run() {
 #   those that passed only with it (gained),
 #   those that never passed in either mode (the guest's),
 #   those that passed and failed in one mode (flaky),
-#   how many of PROG's processes gomemctl show listed (watched).
+#   how many of PROG's processes the monitor saw exit (watched).
 # One awk for all of it: a process costs 0.1-0.2 s in TCG.
 verdict() {
 	local f files=(/dev/null)
 
-	for f in "$work"/{without,with}."$1".* "$work/shown"; do
+	for f in "$work"/{without,with}."$1".* "$work/events"; do
 		[ -e "$f" ] && files+=("$f")
 	done
 	awk -v prog="$1" '
 		function list(s) { return s == "" ? "none" : substr(s, 2) }
 		function saw(c) { if (!(c in seen)) { seen[c]; order[++n] = c } }
-		FILENAME ~ /\/shown$/ {
-			s = $0
-			while (match(s, /"pid":[0-9]+,"comm":"[^"]*"/)) {
-				m = substr(s, RSTART, RLENGTH)
-				s = substr(s, RSTART + RLENGTH)
-				if (index(m, "\"comm\":\"" prog "\"") && !(m in pids)) {
-					pids[m]
-					watched++
-				}
-			}
+		FILENAME ~ /\/events$/ {
+			watched += index($0, "\"event\":\"exit\"") && index($0, "\"comm\":\"" prog "\"")
 			next
 		}
 		FNR == 1 { mode = FILENAME; sub(/.*\//, "", mode); sub(/\..*/, "", mode) }
@@ -326,19 +320,11 @@ echo "# nr_dying_descendants without the module: $start before the runs, $(dying
 start=$(dying)
 
 bounded 30 modprobe gomemguard || ktap_exit_fail_msg "modprobe gomemguard failed"
-bounded 10 "$ctl" tag --cgroup "$cgroot" --soft-limit 1G --inherit ||
+bounded 10 "$ctl" tag --cgroup "$cgroot" --soft-limit 4K --levels 100 --inherit ||
 	ktap_exit_fail_msg "gomemctl tag --cgroup $cgroot failed"
 tagged=1
-# Which processes the module watched: gomemctl show, every second.  Not
-# their EXIT events: adopted by the cgroup tag and never warned (1G soft
-# limit), they send none; their exits are counted in info's quiet exits.
-while :; do
-	"$ctl" -j show 2>/dev/null
-	echo
-	sleep 1
-done >"$work/shown" </dev/null &
-poller=$!
-# The events, for the log: a module sending what it should not shows there.
+# Which processes the module watched, told by their EXIT events: each
+# warned (one-page soft limit), so each exit is sent.
 "$ctl" monitor -j --ready-file "$work/ready" >"$work/events" 2>"$work/monitor.err" </dev/null &
 monitor=$!
 for ((i = 0; i < 100 * gmg_scale; i++)); do
@@ -356,9 +342,6 @@ for p in "${progs[@]}"; do
 	done
 done
 
-kill "$poller"
-wait "$poller" 2>/dev/null
-poller=
 kill "$monitor"
 for ((i = 0; i < 50 * gmg_scale; i++)); do
 	alive "$monitor" || break
@@ -411,7 +394,7 @@ for p in "${progs[@]}"; do
 	IFS='|' read -r npass lost gained never flaky watched < <(verdict "$p")
 	echo "# $p: $npass cases passed without the module; lost with it: $lost; gained with it: $gained"
 	echo "# $p: never passed (the guest's, not the module's): $never; flaky (passed and failed in one mode): $flaky"
-	echo "# $p: $watched of its processes seen watched"
+	echo "# $p: $watched of its processes watched to their exit"
 	[ "$npass" -gt 0 ] && [ "$lost" = none ] && [ "$gained" = none ] && [ "$watched" -gt 0 ]
 	ktap_test_result "$p: the same cases pass with the root cgroup tagged as without the module" \
 		test $? -eq 0
