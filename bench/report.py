@@ -394,7 +394,8 @@ def render(logs, command):
             if t:
                 out += ["### Overhead: fork + exit + wait (200 per round)\n",
                         "`cgtag`: the forking process's cgroup tagged with `--inherit`: "
-                        "every child is adopted (and reported on exit) by the module.\n",
+                        "every child is adopted by the module (its exit counted, not sent: "
+                        "it never warns).\n",
                         t, ""]
                 s["fork"] = r
             r = latency(lg)

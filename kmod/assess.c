@@ -223,8 +223,11 @@ void gmg_assess(struct gmg_state *st, const struct gmg_settings *set,
 		st->eta_warned = 0;
 	}
 
-	if ((v->nr_warn || v->eta) && !st->first_warn_ns)
-		st->first_warn_ns = s->time_ns;
+	if (v->nr_warn || v->eta) {
+		st->warned = true;
+		if (!st->first_warn_ns)
+			st->first_warn_ns = s->time_ns;
+	}
 
 	/* Recovered: below every level (with margin) and no ETA pending. */
 	if (st->first_warn_ns && !st->level && !st->eta_warned &&

@@ -134,6 +134,12 @@ struct gmg_state {
 	u8 level;			/* levels[level - 1] crossed; 0: none */
 	u8 eta_warned;			/* limit an ETA event went out for */
 	bool over_soft;			/* fuse fired for this crossing */
+	/*
+	 * A WARN or ETA event was due at some point in this watch's life:
+	 * never cleared, not even by RECOVER.  Decides whether its exit is
+	 * news (tracker.c, exit_is_news()).
+	 */
+	bool warned;
 	u64 first_warn_ns;		/* 0: never */
 	u32 signals_sent;
 	u64 last_signal_ns;
@@ -220,6 +226,8 @@ void gmg_events_close(void);
 /* tracker.c: the watched processes. */
 u32 gmg_tracker_count(void);
 u32 gmg_tracker_cgroup_tags(void);
+/* Exits of adopted processes that never warned: counted, not sent. */
+u64 gmg_tracker_quiet_exits(void);
 int gmg_tracker_init(void);
 void gmg_tracker_uninit(void);
 int gmg_tag_pid(pid_t nr, const struct gmg_settings *set,

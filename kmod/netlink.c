@@ -161,7 +161,9 @@ static int gmg_info_fill(struct sk_buff *msg)
 	    nla_put_u32(msg, GOMEMGUARD_A_EVENT_BURST, limit.burst) ||
 	    nla_put_u32(msg, GOMEMGUARD_A_OOM_REPORTS_MAX, gmg_oom_reports_max()) ||
 	    nla_put_u64_64bit(msg, GOMEMGUARD_A_OOM_KILLS, gmg_oom_kills_seen(),
-			      GOMEMGUARD_A_PAD))
+			      GOMEMGUARD_A_PAD) ||
+	    nla_put_u64_64bit(msg, GOMEMGUARD_A_EXITS_QUIET,
+			      gmg_tracker_quiet_exits(), GOMEMGUARD_A_PAD))
 		return -EMSGSIZE;
 	gmg_pressure_thresholds(&medium, &critical);
 	if (nla_put_u32(msg, GOMEMGUARD_A_PRESSURE_MEDIUM_PCT, medium) ||

@@ -161,6 +161,8 @@ static LIST_HEAD(gmg_cgtags);
 static DEFINE_MUTEX(gmg_lock);
 static atomic_t gmg_nr_procs = ATOMIC_INIT(0);
 static atomic_t gmg_nr_cgtags = ATOMIC_INIT(0);
+/* Exits counted instead of sent: see exit_is_news(). */
+static atomic64_t gmg_quiet_exits = ATOMIC64_INIT(0);
 /* Under gmg_lock: the next dump keys. */
 static u64 gmg_next_proc_id = 1, gmg_next_tag_id = 1;
 /* Bumped by every change of the sets: a dump across one is flagged. */
@@ -186,6 +188,11 @@ u32 gmg_tracker_count(void)
 u32 gmg_tracker_cgroup_tags(void)
 {
 	return atomic_read(&gmg_nr_cgtags);
+}
+
+u64 gmg_tracker_quiet_exits(void)
+{
+	return atomic64_read(&gmg_quiet_exits);
 }
 
 static bool anything_tagged(void)
@@ -624,16 +631,45 @@ static enum gmg_sampled gmg_proc_sample(struct gmg_proc *p, struct gmg_sample *s
 }
 
 /*
+ * Is @p's exit worth an EXIT event?  A process tagged by PID: always --
+ * someone named it and waits to hear of it.  A process adopted -- by a
+ * cgroup tag, or by INHERIT from a watched parent, whether that parent
+ * was tagged by PID or adopted itself -- was named by nobody: a shell loop
+ * in a tagged cgroup adopts every child it forks, and an EXIT for each
+ * buries the warnings.  Its exit is news only if it raised a WARN or ETA
+ * event during its life (whoever got that wants to know how it ended);
+ * otherwise it is counted in INFO_GET's EXITS_QUIET.
+ *
+ * st.warned is set by gmg_assess() under p->lock, and only from p's own
+ * work item -- the one calling this, which never runs twice at once -- so
+ * the answer read here holds until the process is removed.  It is read
+ * under p->lock all the same, as every reader of p->st does, so that it
+ * agrees with the rest of the state the last assessment left.
+ */
+static bool exit_is_news(struct gmg_proc *p)
+{
+	bool warned;
+
+	if (p->source == GOMEMGUARD_SOURCE_PID)
+		return true;
+	raw_spin_lock(&p->lock);
+	warned = p->st.warned;
+	raw_spin_unlock(&p->lock);
+	return warned;
+}
+
+/*
  * Under gmg_lock, so that a process untagged while its work item ran (and
  * perhaps tagged again since) is not reported as exiting: only the watch
- * that is still current sends EXIT.
+ * that is still current sends EXIT, or counts a quiet one.  Its own work
+ * item.
  */
 static void gmg_proc_exit(struct gmg_proc *p, bool exited)
 {
 	struct gmg_snapshot *snap = NULL;
-	bool report;
+	bool report, news = exited && exit_is_news(p);
 
-	if (exited)
+	if (news)
 		snap = kmalloc(sizeof(*snap), GMG_GFP);
 	mutex_lock(&gmg_lock);
 	report = exited && !test_bit(GMG_PROC_DEAD, &p->flags);
@@ -645,8 +681,10 @@ static void gmg_proc_exit(struct gmg_proc *p, bool exited)
 	gmg_proc_remove(p);
 	mutex_unlock(&gmg_lock);
 	/* No memory for the snapshot: counted as dropped. */
-	if (report)
+	if (report && news)
 		gmg_event_send(GOMEMGUARD_EVENT_EXIT, snap, NULL);
+	else if (report)
+		atomic64_inc(&gmg_quiet_exits);
 	kfree(snap);
 }
 

@@ -108,6 +108,9 @@ TEST_F(cli, info_json_matches_netlink)
 		  json_int(_metadata, o, "events_sent"));
 	EXPECT_EQ(gr_get_u64(r.attrs[GOMEMGUARD_A_EVENTS_DROPPED]),
 		  json_int(_metadata, o, "events_dropped"));
+	ASSERT_NE(NULL, r.attrs[GOMEMGUARD_A_EXITS_QUIET]);
+	EXPECT_EQ(gr_get_u64(r.attrs[GOMEMGUARD_A_EXITS_QUIET]),
+		  json_int(_metadata, o, "exits_quiet"));
 	EXPECT_EQ(gr_get_u32(r.attrs[GOMEMGUARD_A_EVENT_INTERVAL_MS]),
 		  json_int(_metadata, o, "event_interval_ms"));
 	EXPECT_EQ(gr_get_u32(r.attrs[GOMEMGUARD_A_EVENT_BURST]),

@@ -154,6 +154,8 @@ TEST_F(genl, info_reports_module_and_kernel)
 	EXPECT_EQ(NLA_HDRLEN + 8, r.attrs[GOMEMGUARD_A_EVENTS_SENT]->nla_len);
 	ASSERT_NE(NULL, r.attrs[GOMEMGUARD_A_EVENTS_DROPPED]);
 	EXPECT_EQ(NLA_HDRLEN + 8, r.attrs[GOMEMGUARD_A_EVENTS_DROPPED]->nla_len);
+	ASSERT_NE(NULL, r.attrs[GOMEMGUARD_A_EXITS_QUIET]);
+	EXPECT_EQ(NLA_HDRLEN + 8, r.attrs[GOMEMGUARD_A_EXITS_QUIET]->nla_len);
 }
 
 TEST_F(genl, unknown_command_is_refused)

@@ -5,13 +5,17 @@
 # test_memcontrol from linux-source-6.12, built as they ship into
 # build/kcgroup (selftests/Makefile) -- first without gomemguard, then with
 # it loaded and the root cgroup tagged with inherit, so that every process
-# of every test is watched.  A harmless module changes nothing: each program
-# must pass the same set of cases both times, and its processes must have
-# been watched.  Cases that fail both times are the guest's, not the
-# module's, and are listed, not failed.  Then the dying cgroups the runs
-# left (nr_dying_descendants in the root's cgroup.stat) must go while the
-# root is still tagged: a module that pins a removed cgroup keeps it dying
-# until it is unloaded.  Last, untag and rmmod must work.
+# of every test is watched.  The tag's soft limit is one page: every process
+# warns at its first assessment, so that its exit sends an EXIT event (an
+# adopted process that never warned sends none, its exit is only counted),
+# and the module's warning path runs under the tests too.  A harmless module
+# changes nothing: each program must pass the same set of cases both times,
+# and its processes must have been watched.  Cases that fail both times
+# are the guest's, not the module's, and are listed, not failed.  Then the
+# dying cgroups the runs left (nr_dying_descendants in the root's
+# cgroup.stat) must go while the root is still tagged: a module that pins a
+# removed cgroup keeps it dying until it is unloaded.  Last, untag and rmmod
+# must work.
 #
 # Whatever it starts in the background is gone when it exits, or does not
 # hold its stdout: a process stuck in the kernel (rmmod waiting for a work
@@ -316,10 +320,11 @@ echo "# nr_dying_descendants without the module: $start before the runs, $(dying
 start=$(dying)
 
 bounded 30 modprobe gomemguard || ktap_exit_fail_msg "modprobe gomemguard failed"
-bounded 10 "$ctl" tag --cgroup "$cgroot" --soft-limit 1G --inherit ||
+bounded 10 "$ctl" tag --cgroup "$cgroot" --soft-limit 4K --levels 100 --inherit ||
 	ktap_exit_fail_msg "gomemctl tag --cgroup $cgroot failed"
 tagged=1
-# Which processes the module watched, told by their EXIT events.
+# Which processes the module watched, told by their EXIT events: each
+# warned (one-page soft limit), so each exit is sent.
 "$ctl" monitor -j --ready-file "$work/ready" >"$work/events" 2>"$work/monitor.err" </dev/null &
 monitor=$!
 for ((i = 0; i < 100 * gmg_scale; i++)); do

@@ -306,7 +306,8 @@ TEST(overflowing_listener_loses_exactly_what_is_counted)
 	for (i = 0; i < BURST; i++)
 		reap(pids[i]);
 	/*
-	 * Every exit is an event (EXIT is never rate-limited).  The module
+	 * Every exit of a process tagged by PID is an event (EXIT is never
+	 * rate-limited).  The module
 	 * sends it just after the process leaves its table: the count of
 	 * tagged processes may reach 0 a moment before the last EXIT is sent.
 	 */

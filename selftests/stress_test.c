@@ -71,13 +71,28 @@ static void put_limit(struct gr_msg *m)
 	gr_put(m, GOMEMGUARD_A_SOFT_LIMIT, &limit, sizeof(limit));
 }
 
-/* TAG_NEW (with inherit) or TAG_DEL of the stress cgroup. */
-static void cgroup_msg(struct gr_msg *m, int fam, uint8_t cmd)
+/*
+ * TAG_NEW (with inherit) or TAG_DEL of the stress cgroup.  A tag made
+ * with @warn has a soft limit of one page: every process it adopts warns
+ * at its first assessment, and so sends an EXIT event when it exits.
+ * Without, they never warn, and their exits are only counted (quiet
+ * exits).  The cgroup tagger alternates: both paths run under the churn,
+ * and events keep coming.
+ */
+static void cgroup_msg(struct gr_msg *m, int fam, uint8_t cmd, bool warn)
 {
+	static const uint32_t level[] = { 100 };
+	uint64_t page = 4096;
+
 	gr_start(m, fam, cmd, GOMEMGUARD_GENL_VERSION);
 	gr_put(m, GOMEMGUARD_A_CGROUP, cg_rel, strlen(cg_rel) + 1);
 	if (cmd == GOMEMGUARD_CMD_TAG_NEW) {
-		put_limit(m);
+		if (warn) {
+			gr_put(m, GOMEMGUARD_A_SOFT_LIMIT, &page, sizeof(page));
+			gr_put(m, GOMEMGUARD_A_LEVELS, level, sizeof(level));
+		} else {
+			put_limit(m);
+		}
 		gr_put(m, GOMEMGUARD_A_INHERIT, "\1", 1);
 	}
 }
@@ -193,10 +208,11 @@ static void cg_tagger(void)
 		if (fam <= 0) {
 			fam = family(&s);
 		} else if (i % 5 == 4) {
-			cgroup_msg(&m, fam, GOMEMGUARD_CMD_TAG_DEL);
+			cgroup_msg(&m, fam, GOMEMGUARD_CMD_TAG_DEL, false);
 			cmd(&s, &fam, &m);
 		} else {
-			cgroup_msg(&m, fam, GOMEMGUARD_CMD_TAG_NEW);
+			cgroup_msg(&m, fam, GOMEMGUARD_CMD_TAG_NEW,
+				   st->cg_tags & 1);
 			if (!cmd(&s, &fam, &m))
 				__atomic_add_fetch(&st->cg_tags, 1, __ATOMIC_RELAXED);
 		}
@@ -424,13 +440,13 @@ TEST_F_TIMEOUT(stress, churn_leaves_nothing_behind, 600)
 	 * ratio is the module's own cost per process).
 	 */
 	rate[0] = fork_storm(cg, 3);
-	cgroup_msg(&m, family(&s), GOMEMGUARD_CMD_TAG_NEW);
+	cgroup_msg(&m, family(&s), GOMEMGUARD_CMD_TAG_NEW, false);
 	ASSERT_EQ(0, gr_transact(&s, &m, &r));
 	ASSERT_EQ(0, r.err);
 	rate[1] = fork_storm(cg, 3);
 	TH_LOG("forkers alone: %.0f processes/s in the cgroup untagged, %.0f/s tagged with inherit (%.2f)",
 	       rate[0], rate[1], rate[1] / rate[0]);
-	cgroup_msg(&m, family(&s), GOMEMGUARD_CMD_TAG_DEL);
+	cgroup_msg(&m, family(&s), GOMEMGUARD_CMD_TAG_DEL, false);
 	ASSERT_EQ(0, gr_transact(&s, &m, &r));
 	ASSERT_EQ(0, r.err);
 
@@ -478,7 +494,7 @@ TEST_F_TIMEOUT(stress, churn_leaves_nothing_behind, 600)
 		ASSERT_EQ(0, load());
 	fam = family(&s);
 	ASSERT_LT(0, fam);
-	cgroup_msg(&m, fam, GOMEMGUARD_CMD_TAG_DEL);
+	cgroup_msg(&m, fam, GOMEMGUARD_CMD_TAG_DEL, false);
 	gr_transact(&s, &m, &r);
 
 	/* Up to 10 s (scaled) for exits and closed sockets to be processed. */

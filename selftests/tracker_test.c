@@ -841,6 +841,217 @@ TEST_F(trk, cgroup_tag_catches_members_now_and_later)
 	EXPECT_EQ(0, dump_has(self, early, NULL));
 }
 
+/* ---- exits: sent when they matter, counted when not ---- */
+
+/* INFO_GET's EXITS_QUIET; UINT64_MAX when it cannot be read. */
+static uint64_t info_quiet_exits(FIXTURE_DATA(trk) *self)
+{
+	struct gr_reply r;
+	struct gr_msg m;
+
+	gr_start(&m, self->family, GOMEMGUARD_CMD_INFO_GET, GOMEMGUARD_GENL_VERSION);
+	if (gr_transact(&self->ctl, &m, &r) || r.err ||
+	    !r.attrs[GOMEMGUARD_A_EXITS_QUIET])
+		return UINT64_MAX;
+	return gr_get_u64(r.attrs[GOMEMGUARD_A_EXITS_QUIET]);
+}
+
+#define QUIET_LOOPS	30
+#define QUIET_SEEN_MAX	256
+
+/* The PIDs a PROC_GET dump listed as adopted, accumulated over dumps. */
+struct adopted {
+	pid_t pid[QUIET_SEEN_MAX];
+	int n;
+};
+
+static void adopted_cb(const struct gr_reply *r, void *arg)
+{
+	struct adopted *a = arg;
+	uint32_t source;
+	pid_t pid;
+	int i;
+
+	if (!r->attrs[GOMEMGUARD_A_PID] || !r->attrs[GOMEMGUARD_A_SOURCE])
+		return;
+	source = gr_get_u32(r->attrs[GOMEMGUARD_A_SOURCE]);
+	if (source == GOMEMGUARD_SOURCE_PID)
+		return;
+	pid = gr_get_u32(r->attrs[GOMEMGUARD_A_PID]);
+	for (i = 0; i < a->n; i++)
+		if (a->pid[i] == pid)
+			return;
+	if (a->n < QUIET_SEEN_MAX)
+		a->pid[a->n++] = pid;
+}
+
+static int count_exits_adopted(FIXTURE_DATA(trk) *self)
+{
+	int i, n = 0;
+
+	for (i = 0; i < self->nev; i++)
+		n += self->ev[i].type == GOMEMGUARD_EVENT_EXIT &&
+		     self->ev[i].source != GOMEMGUARD_SOURCE_PID;
+	return n;
+}
+
+/*
+ * The storm of issue 14: a shell loop in a tagged cgroup forks a child
+ * every moment, each adopted by the tag.  None of them warns, so none may
+ * send an EXIT event; each exit is counted in EXITS_QUIET instead.  The
+ * test watches the adoptions itself (PROC_GET dumps while the loop runs):
+ * every process it saw adopted has exited by the end, so the count must
+ * have grown by at least that many -- and by no more than the loop's
+ * processes, so that a module counting exits it never watched fails too.
+ */
+TEST_F(trk, adopted_exits_are_counted_not_sent)
+{
+	struct tag_opts o = { .soft = 64 * MIB };
+	const char *argv[] = {
+		"/bin/sh", "-c",
+		"for i in $(seq 30); do /bin/true; /bin/sleep 0.1; done", NULL,
+	};
+	uint64_t q0, q1, end;
+	struct adopted seen = { .n = 0 };
+	struct gr_reply *r = malloc(sizeof(*r));
+	uint32_t before = info_tagged(self);
+	char rel[300];
+	struct gr_msg m;
+	int status = 0, i, loud, loud_seen = 0;
+	pid_t sh;
+
+	_Static_assert(QUIET_LOOPS == 30, "the loop's count is in its script");
+	ASSERT_NE(NULL, r);
+	ASSERT_EQ(0, cg_create("quietexit", self->cg, sizeof(self->cg)));
+	snprintf(rel, sizeof(rel), "%s", self->cg + strlen(CG_ROOT));
+	ASSERT_EQ(0, tag_cmd(self, GOMEMGUARD_CMD_TAG_NEW, 0, rel, &o, r))
+		TH_LOG("tag %s: %s", rel, r->extack);
+	q0 = info_quiet_exits(self);
+	ASSERT_NE(UINT64_MAX, q0) TH_LOG("INFO_GET has no EXITS_QUIET");
+
+	self->pid = spawn(self->cg, argv, NULL);
+	ASSERT_LT(0, self->pid);
+	sh = self->pid;
+	/* The loop takes 3 s and more: its processes, as the module adopts them. */
+	end = boottime_ns() + gmg_ms(60000) * 1000000ull;
+	while (boottime_ns() < end) {
+		gr_start(&m, self->family, GOMEMGUARD_CMD_PROC_GET,
+			 GOMEMGUARD_GENL_VERSION);
+		gr_dump(&self->ctl, &m, adopted_cb, &seen);
+		while (!gr_recv_event(&self->mon, 0, r))
+			take_event(self, r);
+		if (waitpid(sh, &status, WNOHANG) == sh) {
+			self->pid = 0;
+			break;
+		}
+		sleep_ms(20);
+	}
+	ASSERT_EQ(0, self->pid) TH_LOG("the loop did not end within %d s",
+				       gmg_ms(60000) / 1000);
+	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status))
+		TH_LOG("the loop ended with status 0x%x", status);
+	/* All gone: the module lets go of each within moments. */
+	EXPECT_EQ(before, wait_tagged(self, before, 3000));
+	collect(self, gmg_ms(500), 0, NULL, NULL);
+	q1 = info_quiet_exits(self);
+	log_events(_metadata, self);
+	loud = count_exits_adopted(self);
+	TH_LOG("%d processes seen adopted; quiet exits %llu -> %llu; EXIT events of adopted processes: %d",
+	       seen.n, (unsigned long long)q0, (unsigned long long)q1, loud);
+	for (i = 0; i < seen.n; i++) {
+		if (count_events(self, GOMEMGUARD_EVENT_EXIT, seen.pid[i]))
+			loud_seen++;
+	}
+	EXPECT_EQ(0, loud_seen) TH_LOG("EXIT events for processes seen adopted");
+	EXPECT_EQ(0, loud);
+	/* The sleeps live 100 ms, ten times the adoption delay: most are seen. */
+	EXPECT_LE(QUIET_LOOPS / 3, seen.n);
+	ASSERT_NE(UINT64_MAX, q1);
+	EXPECT_LE(q0 + seen.n, q1);
+	/*
+	 * sh, its command substitution (and seq, should the shell fork for
+	 * it), a true and a sleep per round: nothing else exited there.
+	 */
+	EXPECT_GE(q0 + 3 + 2 * QUIET_LOOPS, q1);
+	EXPECT_EQ(0, tag_cmd(self, GOMEMGUARD_CMD_TAG_DEL, 0, rel, NULL, r));
+	free(r);
+}
+
+/* A process tagged by PID: one EXIT event, and not counted as quiet. */
+TEST_F(trk, pid_tagged_exit_is_sent_not_counted)
+{
+	struct tag_opts o = { .soft = 64 * MIB };
+	uint32_t before = info_tagged(self);
+	uint64_t q0, t;
+	struct gr_reply r;
+	int status;
+	pid_t pid;
+
+	self->pid = spawn_sleeper(NULL);
+	ASSERT_LT(0, self->pid);
+	pid = self->pid;
+	ASSERT_EQ(0, tag_cmd(self, GOMEMGUARD_CMD_TAG_NEW, pid, NULL, &o, &r))
+		TH_LOG("%s", r.extack);
+	q0 = info_quiet_exits(self);
+	ASSERT_NE(UINT64_MAX, q0);
+	kill(pid, SIGKILL);
+	ASSERT_EQ(1, collect(self, gmg_ms(5000), pid, &status, &t));
+	EXPECT_EQ(before, wait_tagged(self, before, 3000));
+	/* Time for a second one, which must not come. */
+	collect(self, gmg_ms(500), 0, NULL, NULL);
+	EXPECT_EQ(1, count_events(self, GOMEMGUARD_EVENT_EXIT, pid));
+	EXPECT_EQ(q0, info_quiet_exits(self));
+}
+
+/*
+ * An adopted process that warned: whoever got its WARN hears of its end.
+ * A Go leak in a tagged cgroup crosses 50 % of a small soft limit, is
+ * killed, and sends exactly one EXIT -- not counted as quiet as well.
+ */
+TEST_F(trk, adopted_process_that_warned_sends_its_exit)
+{
+	static const uint32_t levels[] = { 50 };
+	struct tag_opts o = { .soft = 32 * MIB, .levels = levels, .nr_levels = 1 };
+	const char *ready = "/tmp/goleak-warnexit.ready";
+	uint64_t q0, end, t;
+	int status = 0, warned = 0;
+	char bin[256], rel[300];
+	struct gr_reply r;
+	pid_t pid;
+
+	ASSERT_EQ(0, cg_create("warnexit", self->cg, sizeof(self->cg)));
+	snprintf(rel, sizeof(rel), "%s", self->cg + strlen(CG_ROOT));
+	ASSERT_EQ(0, tag_cmd(self, GOMEMGUARD_CMD_TAG_NEW, 0, rel, &o, &r))
+		TH_LOG("tag %s: %s", rel, r.extack);
+	q0 = info_quiet_exits(self);
+	ASSERT_NE(UINT64_MAX, q0);
+	unlink(ready);
+	{
+		const char *argv[] = { workload("goleak", bin, sizeof(bin)),
+				       "-rate", "4M", "-baseline", "4M", "-max", "24M",
+				       "-readyfile", ready, NULL };
+
+		self->pid = spawn(self->cg, argv, "/tmp/goleak-warnexit.log");
+	}
+	ASSERT_LT(0, self->pid);
+	pid = self->pid;
+	ASSERT_EQ(0, wait_ready(ready, 30000));
+	/* 16 MiB of anon + swap: within seconds at 4 MiB/s. */
+	end = boottime_ns() + gmg_ms(30000) * 1000000ull;
+	while (!warned && boottime_ns() < end) {
+		collect(self, 200, 0, NULL, NULL);
+		warned = count_events(self, GOMEMGUARD_EVENT_WARN, pid);
+	}
+	ASSERT_LE(1, warned) TH_LOG("goleak never crossed 50 %% of 32 MiB");
+	kill(pid, SIGKILL);
+	ASSERT_EQ(1, collect(self, gmg_ms(5000), pid, &status, &t));
+	collect(self, gmg_ms(500), 0, NULL, NULL);
+	log_events(_metadata, self);
+	EXPECT_EQ(1, count_events(self, GOMEMGUARD_EVENT_EXIT, pid));
+	EXPECT_EQ(q0, info_quiet_exits(self));
+	EXPECT_EQ(0, tag_cmd(self, GOMEMGUARD_CMD_TAG_DEL, 0, rel, NULL, &r));
+}
+
 /* The children spawner has logged so far. */
 static int count_children(const char *log)
 {

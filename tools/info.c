@@ -28,6 +28,8 @@ struct info {
 	uint32_t event_burst;
 	uint32_t oom_reports_max;
 	uint64_t oom_kills;
+	bool has_exits_quiet;		/* a module from before it: absent */
+	uint64_t exits_quiet;
 	uint32_t pressure_medium_pct;
 	uint32_t pressure_critical_pct;
 	char **hooks;
@@ -40,10 +42,11 @@ static void usage(FILE *f)
 		"Usage: gomemctl info [-j | -p]\n"
 		"\n"
 		"Show the module's version, the running kernel, how many processes are\n"
-		"tagged, how many events were sent and dropped, the event rate limit, how\n"
-		"many OOM kills the machine had since the module was loaded and how many\n"
-		"post-mortems it keeps, the reclaim pressure thresholds, and the kernel\n"
-		"hooks it has registered (none while nothing is tagged).\n"
+		"tagged, how many events were sent and dropped, how many exits of adopted\n"
+		"processes that never warned were counted instead of sent, the event rate\n"
+		"limit, how many OOM kills the machine had since the module was loaded and\n"
+		"how many post-mortems it keeps, the reclaim pressure thresholds, and the\n"
+		"kernel hooks it has registered (none while nothing is tagged).\n"
 		"\n"
 		"Options:\n"
 		"  -j, --json     print JSON\n"
@@ -132,6 +135,10 @@ static int info_reply(struct gmc_nl *nl, struct nlattr *tb[], void *arg)
 	info->event_burst = nla_get_u32(tb[GOMEMGUARD_A_EVENT_BURST]);
 	info->oom_reports_max = nla_get_u32(tb[GOMEMGUARD_A_OOM_REPORTS_MAX]);
 	info->oom_kills = nla_get_u64(tb[GOMEMGUARD_A_OOM_KILLS]);
+	/* Optional: a module still running from before an upgrade lacks it. */
+	info->has_exits_quiet = tb[GOMEMGUARD_A_EXITS_QUIET];
+	if (info->has_exits_quiet)
+		info->exits_quiet = nla_get_u64(tb[GOMEMGUARD_A_EXITS_QUIET]);
 	info->pressure_medium_pct =
 		nla_get_u32(tb[GOMEMGUARD_A_PRESSURE_MEDIUM_PCT]);
 	info->pressure_critical_pct =
@@ -151,6 +158,10 @@ static int info_print(const struct info *info)
 	out_u64("events_dropped", ", %" PRIu64 " dropped", info->events_dropped);
 	out_u64("events_overflowed", ", %" PRIu64 " lost in full listener sockets\n",
 		info->events_overflowed);
+	if (info->has_exits_quiet)
+		out_u64("exits_quiet",
+			"  quiet exits: %" PRIu64 " (adopted processes that never warned: counted, not sent)\n",
+			info->exits_quiet);
 	out_u64("listeners", "  listeners: %" PRIu64, info->listeners);
 	out_json_bool("open_read", info->open_read);
 	out_text("; reading %s\n", info->open_read ?

@@ -351,6 +351,11 @@ static void render_module(FILE *f, const struct prom_snapshot *s)
 	header(f, "gomemguard_oom_kills_total", "counter",
 	       "OOM kills on the machine since the module was loaded.");
 	fprintf(f, "gomemguard_oom_kills_total %" PRIu64 "\n", s->oom_kills);
+	if (!s->has_exits_quiet)
+		return;
+	header(f, "gomemguard_exits_quiet_total", "counter",
+	       "Exits of adopted processes that never warned, counted instead of sent as events.");
+	fprintf(f, "gomemguard_exits_quiet_total %" PRIu64 "\n", s->exits_quiet);
 }
 
 static void render_counters(FILE *f, const struct prom_counters *c)
@@ -463,6 +468,9 @@ static int on_info(struct gmc_nl *nl, struct nlattr *tb[], void *arg)
 	s->events_sent = nla_get_u64(tb[GOMEMGUARD_A_EVENTS_SENT]);
 	s->events_dropped = nla_get_u64(tb[GOMEMGUARD_A_EVENTS_DROPPED]);
 	s->oom_kills = nla_get_u64(tb[GOMEMGUARD_A_OOM_KILLS]);
+	s->has_exits_quiet = tb[GOMEMGUARD_A_EXITS_QUIET];
+	if (s->has_exits_quiet)
+		s->exits_quiet = nla_get_u64(tb[GOMEMGUARD_A_EXITS_QUIET]);
 	return 0;
 }
 

@@ -65,6 +65,8 @@ struct prom_snapshot {
 	char *kernel_release;
 	uint32_t tagged;
 	uint64_t events_sent, events_dropped, oom_kills;
+	bool has_exits_quiet;	/* a module from before EXITS_QUIET: absent */
+	uint64_t exits_quiet;
 	struct prom_proc *procs;
 	size_t n_procs;
 	struct prom_memcg *memcgs;

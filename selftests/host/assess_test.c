@@ -138,8 +138,10 @@ TEST(levels_hysteresis_and_recover)
 
 	STEP(40);
 	EXPECT_EQ(0, v.nr_warn);
+	EXPECT_FALSE(st.warned);
 	EXPECT_EQ(50 * MIB, v.wake_bytes);	/* the next level */
 	STEP(85);			/* both at once, in order */
+	EXPECT_TRUE(st.warned);
 	ASSERT_EQ(2, v.nr_warn);
 	EXPECT_EQ(1, v.warn_level[0]);
 	EXPECT_EQ(2, v.warn_level[1]);
@@ -159,8 +161,12 @@ TEST(levels_hysteresis_and_recover)
 	STEP(44);
 	EXPECT_TRUE(v.recover);
 	EXPECT_EQ(0, st.level);
+	EXPECT_EQ(0, st.first_warn_ns);
+	/* Recovered, but it did warn: its exit is still news (tracker.c). */
+	EXPECT_TRUE(st.warned);
 	STEP(30);
 	EXPECT_FALSE(v.recover);	/* once */
+	EXPECT_TRUE(st.warned);
 #undef STEP
 }
 
@@ -183,6 +189,9 @@ TEST(eta_event_once_and_rearmed)
 	}
 	EXPECT_EQ(1, etas);
 	EXPECT_EQ(GOMEMGUARD_LIMIT_SOFT, st.eta_warned);
+	/* No level crossed: an ETA event alone makes its exit news. */
+	EXPECT_EQ(0, st.level);
+	EXPECT_TRUE(st.warned);
 	/* Growth stops for good: re-armed, and a new leak warns again. */
 	for (t = 2600 * MS; t <= 8 * SEC; t += 100 * MS) {
 		struct gmg_sample s = sample(t, 980 * MIB);

@@ -260,6 +260,9 @@ static const char sample_file[] =
 	"# HELP gomemguard_oom_kills_total OOM kills on the machine since the module was loaded.\n"
 	"# TYPE gomemguard_oom_kills_total counter\n"
 	"gomemguard_oom_kills_total 3\n"
+	"# HELP gomemguard_exits_quiet_total Exits of adopted processes that never warned, counted instead of sent as events.\n"
+	"# TYPE gomemguard_exits_quiet_total counter\n"
+	"gomemguard_exits_quiet_total 124\n"
 	"# HELP gomemguard_process_anon_bytes Anonymous resident memory of a watched process.\n"
 	"# TYPE gomemguard_process_anon_bytes gauge\n"
 	"gomemguard_process_anon_bytes{pid=\"4711\",comm=\"payments\",memcg=\"/app.slice\",source=\"cgroup\",unit=\"app.slice\"} 1739461754\n"
@@ -403,6 +406,7 @@ static bool test_prom_render(void)
 		.up = true, .version = (char *)"9.8.7",
 		.kernel_release = (char *)"6.12.117+deb12-amd64", .tagged = 2,
 		.events_sent = 42, .events_dropped = 5, .oom_kills = 3,
+		.has_exits_quiet = true, .exits_quiet = 124,
 		.procs = sample_procs, .n_procs = ARRAY_SIZE_T(sample_procs),
 		.memcgs = sample_memcgs, .n_memcgs = ARRAY_SIZE_T(sample_memcgs),
 	};
@@ -912,6 +916,7 @@ static void answer_refresh(struct nlmsghdr *req)
 		nla_put_u64(m, GOMEMGUARD_A_EVENTS_SENT, 2);
 		nla_put_u64(m, GOMEMGUARD_A_EVENTS_DROPPED, 0);
 		nla_put_u64(m, GOMEMGUARD_A_OOM_KILLS, 0);
+		nla_put_u64(m, GOMEMGUARD_A_EXITS_QUIET, 17);
 		fake_queue(m, fake_ack(req, 0, true, NULL));
 		break;
 	case GOMEMGUARD_CMD_PROC_GET:
@@ -1119,6 +1124,7 @@ static bool test_monitor_prom(void)
 	static const char *const want[] = {
 		"gomemguard_module_up 1\n",
 		"gomemguard_module_info{version=\"9.8.7\",kernel_release=\"6.1.0-56-amd64\"} 1\n",
+		"gomemguard_exits_quiet_total 17\n",
 		"gomemguard_process_anon_bytes{pid=\"4711\",comm=\"payments\",memcg=\"/app.slice\",source=\"pid\",unit=\"app.slice\"} 1739461754\n",
 		"gomemguard_process_eta_seconds{pid=\"4711\",comm=\"payments\",memcg=\"/app.slice\",source=\"pid\",unit=\"app.slice\",limit=\"soft\"} 28.500\n",
 		"gomemguard_memcg_max_bytes{memcg=\"/app.slice\"} 2147483648\n",

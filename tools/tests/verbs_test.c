@@ -2022,6 +2022,8 @@ static void put_info(struct nl_msg *m, int skip, int n_hooks)
 	nla_put_u32(m, GOMEMGUARD_A_EVENT_BURST, 10);
 	nla_put_u32(m, GOMEMGUARD_A_OOM_REPORTS_MAX, 64);
 	nla_put_u64(m, GOMEMGUARD_A_OOM_KILLS, 2);
+	if (skip != GOMEMGUARD_A_EXITS_QUIET)
+		nla_put_u64(m, GOMEMGUARD_A_EXITS_QUIET, 124);
 	if (skip != GOMEMGUARD_A_PRESSURE_MEDIUM_PCT)
 		nla_put_u32(m, GOMEMGUARD_A_PRESSURE_MEDIUM_PCT, 60);
 	nla_put_u32(m, GOMEMGUARD_A_PRESSURE_CRITICAL_PCT, 95);
@@ -2064,7 +2066,8 @@ static bool test_info(void)
 	    !line_equals(r.out, 0,
 			 "{\"version\":\"9.8.7\",\"kernel_release\":\"6.12.117+deb12-amd64\","
 			 "\"tagged_processes\":3,\"events_sent\":42,\"events_dropped\":5,"
-			 "\"events_overflowed\":7,\"listeners\":2,\"open_read\":false,"
+			 "\"events_overflowed\":7,\"exits_quiet\":124,"
+			 "\"listeners\":2,\"open_read\":false,"
 			 "\"event_burst\":10,\"event_interval_ms\":1000,"
 			 "\"oom_kills\":2,\"oom_reports_max\":64,"
 			 "\"pressure_medium_pct\":60,\"pressure_critical_pct\":95,"
@@ -2078,6 +2081,7 @@ static bool test_info(void)
 		"gomemguard 9.8.7 on 6.12.117+deb12-amd64\n"
 		"  tagged processes: 3\n"
 		"  events: 42 sent, 5 dropped, 7 lost in full listener sockets\n"
+		"  quiet exits: 124 (adopted processes that never warned: counted, not sent)\n"
 		"  listeners: 2; reading needs CAP_NET_ADMIN\n"
 		"  event rate limit: 10 per 1s per process\n"
 		"  OOM kills on the machine since load: 2; post-mortems kept: the last 64\n"
@@ -2134,6 +2138,34 @@ static bool test_info_lacking(void)
 			return false;
 	}
 	return true;
+}
+
+/*
+ * A module loaded before an upgrade of gomemctl has no EXITS_QUIET: info
+ * still works, and leaves the counter out rather than showing a 0.
+ */
+static bool test_info_without_exits_quiet(void)
+{
+	static const char *const json_args[] = { "info", "-j", NULL };
+	static const char *const text_args[] = { "info", NULL };
+	struct run r;
+
+	fake_reset();
+	info_skip = GOMEMGUARD_A_EXITS_QUIET;
+	info_hooks = 1;
+	info_tagged = 3;
+	fake_answer_with(answer_info);
+	run_verb(&r, info_main, json_args);
+	if (!check_run(&r, 0, NULL, "") || strstr(r.out, "exits_quiet") ||
+	    !strstr(r.out, "\"events_overflowed\":7,\"listeners\":2,"))
+		return fail("without EXITS_QUIET, JSON: %s", r.out);
+	fake_reset();
+	fake_answer_with(answer_info);
+	run_verb(&r, info_main, text_args);
+	info_skip = 0;
+	return check_run(&r, 0, NULL, "") &&
+	       (!strstr(r.out, "quiet exits") ||
+		fail("without EXITS_QUIET, text: %s", r.out));
 }
 
 static void answer_thresholds_refused(struct nlmsghdr *req)
@@ -2582,6 +2614,8 @@ static const struct {
 	  test_info },
 	{ "info: a reply lacking the new attributes is an error",
 	  test_info_lacking },
+	{ "info: a module without EXITS_QUIET leaves the counter out",
+	  test_info_without_exits_quiet },
 	{ "config: post-mortems kept and pressure thresholds; the module's verdict",
 	  test_config },
 	{ "--cgroup paths: mount points, subtrees, escapes, errors",

@@ -28,7 +28,8 @@
  * against what the memcg cannot reclaim.  Levels are percentages of the soft
  * limit (anon + swap); crossing one upward sends a WARN event, an ETA below
  * the horizon an ETA event, falling back below the lowest level minus
- * GOMEMGUARD_HYSTERESIS_PCT a RECOVER event, and exit an EXIT event.
+ * GOMEMGUARD_HYSTERESIS_PCT a RECOVER event, and exit an EXIT event --
+ * for the exits that matter (see "Exits" below).
  *
  * The optional signal (the "memory fuse") is sent to the process once per
  * upward crossing of 100 % of the soft limit, at most once a second: a
@@ -48,6 +49,17 @@
  * gone by then was never watched (no EXIT event), and a vfork() child (Go's
  * os/exec, posix_spawn()) is taken on when it execs, not while it runs on
  * its parent's memory.
+ *
+ * Exits.  A process tagged by PID (TAG_NEW with PID) sends an EXIT event
+ * when it exits.  A process adopted -- SOURCE_CGROUP, or SOURCE_INHERIT
+ * (forked by a watched process with INHERIT, whether that one was tagged
+ * by PID or adopted itself) -- sends one only if it raised a WARN or ETA
+ * event during its life, even if it recovered since: whoever got the
+ * warning wants to know how it ended.  The exits of the other adopted
+ * processes are not sent but counted, in INFO_GET's EXITS_QUIET: a shell
+ * loop in a tagged cgroup forks a child a moment, and an EXIT for each
+ * would bury the warnings.  Untagging, or leaving a tagged cgroup, is not
+ * an exit and neither sends nor counts one.
  *
  * Identity is the kernel's struct pid: a PID that is reused after exit
  * never refers to the old process's state.  PIDs in requests and replies are
@@ -84,7 +96,7 @@
  *	Request: no attributes.
  *	Reply:   VERSION, KERNEL_RELEASE, TAGGED, EVENTS_SENT, EVENTS_DROPPED,
  *		 EVENTS_OVERFLOWED, LISTENERS, OPEN_READ, EVENT_INTERVAL_MS,
- *		 EVENT_BURST, OOM_REPORTS_MAX, OOM_KILLS,
+ *		 EVENT_BURST, OOM_REPORTS_MAX, OOM_KILLS, EXITS_QUIET,
  *		 PRESSURE_MEDIUM_PCT, PRESSURE_CRITICAL_PCT, and HOOKS: a nest
  *		 of HOOK strings, the kernel hooks registered right now.  The
  *		 module registers its hooks only while something is tagged (the
@@ -92,6 +104,9 @@
  *		 and unused, it costs the kernel nothing, and HOOKS is empty.
  *		 OOM_KILLS counts every OOM kill on the machine since the
  *		 module loaded (the kernel's vmstat oom_kill), watched or not.
+ *		 EXITS_QUIET counts the exits of adopted processes that never
+ *		 warned since the module loaded: not sent as EXIT events
+ *		 (see "Exits" above).
  *
  * GOMEMGUARD_CMD_CONFIG_SET (do; admin)
  *	Request: any of EVENT_INTERVAL_MS, EVENT_BURST, OOM_REPORTS_MAX,
@@ -343,6 +358,7 @@ enum gomemguard_attr {
 	GOMEMGUARD_A_LISTENERS,		/* u32: sockets subscribed to events */
 	GOMEMGUARD_A_OPEN_READ,		/* u8: reading needs no capability */
 	GOMEMGUARD_A_MEMCG_UNEVICTABLE,	/* u64: unevictable LRU: mlock, ramfs */
+	GOMEMGUARD_A_EXITS_QUIET,	/* u64: exits counted, not sent as EXIT */
 
 	__GOMEMGUARD_A_MAX,
 	GOMEMGUARD_A_MAX = __GOMEMGUARD_A_MAX - 1
@@ -374,7 +390,12 @@ enum gomemguard_event {
 	GOMEMGUARD_EVENT_WARN = 1,	/* LEVEL_PCT crossed upward */
 	GOMEMGUARD_EVENT_ETA,		/* ETA_MS fell below the horizon */
 	GOMEMGUARD_EVENT_RECOVER,	/* back below the lowest level */
-	GOMEMGUARD_EVENT_EXIT,		/* the process exited; final numbers */
+	/*
+	 * The process exited; final numbers.  Sent for a process tagged by
+	 * PID, and for an adopted one (cgroup tag, INHERIT) only if it
+	 * raised WARN or ETA; other exits are counted in EXITS_QUIET.
+	 */
+	GOMEMGUARD_EVENT_EXIT,
 	GOMEMGUARD_EVENT_PRESSURE,	/* a memcg's reclaim pressure level changed */
 	GOMEMGUARD_EVENT_OOM,		/* an OOM kill touching watched processes */
 };
