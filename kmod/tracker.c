@@ -98,8 +98,19 @@ MODULE_PARM_DESC(debug_reader_delay_us,
 		if (us)							\
 			udelay(us);					\
 	} while (0)
+
+/*
+ * And the window between TAG_NEW reading a process's mm and watching it,
+ * so that an exec inside it shows in a test.
+ */
+static unsigned int gmg_debug_tag_delay_ms;
+module_param_named(debug_tag_delay_ms, gmg_debug_tag_delay_ms, uint, 0644);
+MODULE_PARM_DESC(debug_tag_delay_ms,
+		 "debug: sleep this long in TAG_NEW between reading the mm and watching it");
+#define gmg_debug_tag_delay()	msleep(READ_ONCE(gmg_debug_tag_delay_ms))
 #else
 #define gmg_debug_reader_delay()	do { } while (0)
+#define gmg_debug_tag_delay()		do { } while (0)
 #endif
 
 struct gmg_cgtag {
@@ -462,6 +473,14 @@ static void gmg_proc_insert(struct gmg_proc *p)
 	atomic_inc(&gmg_nr_procs);
 	atomic_inc(&gmg_gen);
 	static_branch_inc(&gmg_active);
+	/*
+	 * An exec between gmg_proc_alloc()'s get_task_mm() and now found
+	 * nothing to flag: p->mm may be the mm the exec threw away, whose
+	 * counters never move again -- a tag that never warns.  Any exec
+	 * from here on is flagged by the hook; for one before, the first
+	 * run of the work item checks.
+	 */
+	set_bit(GMG_PROC_EXECED, &p->flags);
 	queue_work(gmg_wq, &p->work);
 	sampler_start();
 }
@@ -562,6 +581,11 @@ static void gmg_proc_rekey(struct gmg_proc *p)
 	put_task_struct(task);
 	if (!mm)
 		return;
+	/* Only this work item changes p->mm: no exec, nothing to do. */
+	if (mm == p->mm) {
+		mmput(mm);
+		return;
+	}
 	mutex_lock(&gmg_lock);
 	if (mm != p->mm && !test_bit(GMG_PROC_DEAD, &p->flags)) {
 		old = p->mm;
@@ -1109,6 +1133,7 @@ int gmg_tag_pid(pid_t nr, const struct gmg_settings *set,
 			NL_SET_ERR_MSG(extack, "process is exiting");
 		goto out;
 	}
+	gmg_debug_tag_delay();
 	mutex_lock(&gmg_lock);
 	old = proc_by_pid(p->pid);
 	if (old) {

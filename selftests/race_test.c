@@ -45,7 +45,7 @@ struct counters {
 	unsigned long cycles, failed;
 };
 
-static int load_debug_module(void)
+static int load_debug_module(const char *params)
 {
 	const char *ko = gmg_env_path("GMG_DEBUG_KO");
 	int fd, ret;
@@ -55,8 +55,7 @@ static int load_debug_module(void)
 	fd = open(ko, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	ret = syscall(SYS_finit_module, fd, "debug_reader_delay_us=" DELAY_US, 0) ?
-	      -errno : 0;
+	ret = syscall(SYS_finit_module, fd, params, 0) ? -errno : 0;
 	close(fd);
 	return ret;
 }
@@ -128,7 +127,7 @@ TEST(cgroup_tags_come_and_go_under_busy_hooks)
 	ASSERT_NE(MAP_FAILED, c);
 	if (gmg_module_loaded())
 		ASSERT_EQ(0, gmg_module_unload());
-	err = load_debug_module();
+	err = load_debug_module("debug_reader_delay_us=" DELAY_US);
 	ASSERT_EQ(0, err) TH_LOG("loading the debug module (GMG_DEBUG_KO, built by scripts/build-module.sh): %s",
 				 strerror(-err));
 
@@ -183,6 +182,80 @@ TEST(cgroup_tags_come_and_go_under_busy_hooks)
 	cg_destroy(b);
 	cg_destroy(top);
 	/* Back to the regular module for the tests that follow. */
+	EXPECT_EQ(0, gmg_module_unload());
+	EXPECT_EQ(0, gmg_module_load());
+}
+
+/*
+ * A process tagged by PID while it execs: TAG_NEW reads its mm, the exec
+ * replaces it, and only then is the process watched -- the exec hook found
+ * nothing to flag.  The watch must follow the new program all the same,
+ * not the mm the exec threw away (whose counters never move again: a tag
+ * that never warns, never fires its fuse).  The debug module sleeps in
+ * that window, so that the exec lands in it every time.
+ */
+TEST(tag_during_exec_watches_the_new_program)
+{
+	const uint64_t want = 16ULL << 20;
+	const char *ready = "/tmp/race-exec.ready";
+	char bin[256], comm[32] = "";
+	struct gr_sock s;
+	struct gr_reply r;
+	struct gr_msg m;
+	uint64_t soft = 1ULL << 30, anon;
+	int family, err, i;
+	pid_t pid;
+
+	if (gmg_module_loaded())
+		ASSERT_EQ(0, gmg_module_unload());
+	err = load_debug_module("debug_tag_delay_ms=600");
+	ASSERT_EQ(0, err) TH_LOG("loading the debug module (GMG_DEBUG_KO, built by scripts/build-module.sh): %s",
+				 strerror(-err));
+	ASSERT_EQ(0, gr_open(&s));
+	family = gr_family(&s, GOMEMGUARD_GENL_NAME);
+	ASSERT_LT(0, family);
+	workload("mtgrow", bin, sizeof(bin));
+	unlink(ready);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		const char *const argv[] = { bin, "-threads", "1", "-per-thread", "16M",
+					     "-readyfile", ready, NULL };
+		int fd = open("/dev/null", O_WRONLY);
+
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		/* Into TAG_NEW's window: its mm read, not yet watched. */
+		sleep_ms(200);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	gr_start(&m, family, GOMEMGUARD_CMD_TAG_NEW, GOMEMGUARD_GENL_VERSION);
+	gr_put_u32(&m, GOMEMGUARD_A_PID, pid);
+	gr_put(&m, GOMEMGUARD_A_SOFT_LIMIT, &soft, sizeof(soft));
+	ASSERT_EQ(0, gr_transact(&s, &m, &r));
+	EXPECT_EQ(0, r.err) TH_LOG("tag: %s", r.extack);
+	for (i = 0; i < gmg_ms(30000) / 50 && access(ready, R_OK); i++)
+		sleep_ms(50);
+	EXPECT_EQ(0, access(ready, R_OK)) TH_LOG("mtgrow did not get ready");
+	/* Two periodic samples after its last fault. */
+	sleep_ms(2500);
+	gr_start(&m, family, GOMEMGUARD_CMD_PROC_GET, GOMEMGUARD_GENL_VERSION);
+	gr_put_u32(&m, GOMEMGUARD_A_PID, pid);
+	ASSERT_EQ(0, gr_transact(&s, &m, &r));
+	ASSERT_EQ(0, r.err) TH_LOG("proc get: %s", r.extack);
+	anon = gr_get_u64(r.attrs[GOMEMGUARD_A_ANON]);
+	if (r.attrs[GOMEMGUARD_A_COMM])
+		snprintf(comm, sizeof(comm), "%s", gr_get_str(r.attrs[GOMEMGUARD_A_COMM]));
+	TH_LOG("watched as %s with anon %llu KiB; the program touched %llu KiB",
+	       comm, (unsigned long long)anon >> 10, (unsigned long long)want >> 10);
+	EXPECT_LE(want, anon);
+	EXPECT_STREQ("mtgrow", comm);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	gr_close(&s);
 	EXPECT_EQ(0, gmg_module_unload());
 	EXPECT_EQ(0, gmg_module_load());
 }
