@@ -134,7 +134,9 @@ static bool gmg_ratelimited(struct gmg_ratelimit *rl, u64 now)
 {
 	struct gmg_event_limit limit = gmg_events_limit();
 
-	if (!rl->start_ns || now - rl->start_ns >= (u64)limit.interval_ms * NSEC_PER_MSEC) {
+	/* Signed: @now may have been read before a racing sender's. */
+	if (!rl->start_ns ||
+	    (s64)(now - rl->start_ns) >= (s64)limit.interval_ms * NSEC_PER_MSEC) {
 		rl->start_ns = now;
 		rl->count = 0;
 	}

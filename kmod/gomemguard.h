@@ -18,6 +18,7 @@
 #define _GMG_GOMEMGUARD_H
 
 #include <linux/gfp.h>
+#include <linux/minmax.h>
 #include <linux/sched.h>
 #include <linux/types.h>
 #include <linux/uidgid.h>
@@ -51,13 +52,26 @@ struct gmg_settings {
 	u64 soft_limit;				/* bytes of anon + swap */
 	u32 levels[GOMEMGUARD_LEVELS_MAX];	/* % of soft_limit, ascending */
 	u32 eta_horizon_ms;
-	u32 rate_window_ms;
+	u32 rate_window_ms;			/* 0: gmg_rate_window_ms() */
 	struct gmg_signer signer;		/* valid when signal != 0 */
 	u8 nr_levels;
 	u8 signal;				/* 0: no fuse */
 	u8 limit_origin;			/* enum gomemguard_limit_origin */
 	bool inherit;
 };
+
+/* The rate window of a tag that names none (UAPI: RATE_WINDOW_MS_DEFAULT). */
+static inline u32 gmg_auto_window_ms(u32 horizon_ms)
+{
+	return clamp_t(u32, horizon_ms / 2, GOMEMGUARD_RATE_WINDOW_MS_DEFAULT,
+		       GOMEMGUARD_RATE_WINDOW_MS_MAX);
+}
+
+/* The window in force: the tag's own, or the one its horizon gives it. */
+static inline u32 gmg_rate_window_ms(const struct gmg_settings *set)
+{
+	return set->rate_window_ms ?: gmg_auto_window_ms(set->eta_horizon_ms);
+}
 
 /* fuse.c: the memory fuse may only do what its setter could with kill(2). */
 bool gmg_fuse_signal_ok(u32 sig);
@@ -81,6 +95,15 @@ struct gmg_memcg_view {
 	u64 reclaimable;	/* the file LRU: reclaim drops it without swap */
 	s64 rate;		/* growth of what it cannot reclaim, bytes/s */
 	bool sustained;		/* ... steady over the last few seconds */
+	/*
+	 * Set by the tracker, per process: take the memcg's own growth into
+	 * the process's ETA while the process stands still.  For a process
+	 * tagged by PID (someone asked about it, and it may be what writes
+	 * the tmpfs); one a cgroup tag or INHERIT brought in leaves that to
+	 * the memcg's own ETA (memcg_eta.c): a shell loop's every child would
+	 * say it again.
+	 */
+	bool fold;
 };
 
 /* Bytes on the memcg's LRU lists, its subtree's included. */
@@ -103,6 +126,8 @@ void gmg_memcg_read(struct mem_cgroup *memcg, struct gmg_memcg_view *v,
 		    struct gmg_memcg_lru *lru);
 void gmg_memcg_read_full(struct mem_cgroup *memcg, struct gmg_memcg_full *f);
 void gmg_memcg_path(struct mem_cgroup *memcg, char *buf, size_t len);
+/* The LRU sums of @memcg now, uncached, allocating nothing: any OOM path. */
+void gmg_memcg_lru_now(struct mem_cgroup *memcg, struct gmg_memcg_lru *lru);
 /* Forget memcgs nobody asked about lately (@all: every one). */
 void gmg_memcg_housekeeping(bool all);
 
@@ -115,12 +140,22 @@ struct gmg_sample {
 
 #define GMG_RING	4
 
-/* A growth-rate estimator: see assess.c. */
+/*
+ * A growth-rate estimator: see assess.c.  One per watched process: with
+ * the rest of struct gmg_proc it must stay within kmalloc-512.
+ */
 struct gmg_growth {
-	u64 ring_t[GMG_RING], ring_v[GMG_RING];
-	u8 ring_len, ring_head;		/* head: the newest entry */
-	bool sustained;			/* grew in every quarter of the window */
-	s64 rate;			/* bytes/s over the window */
+	u64 ring_t[GMG_RING];		/* when each quarter's floor was seen */
+	u64 ring_v[GMG_RING];		/* each quarter's floor: its lowest sample */
+	u64 head_ns;			/* when the newest quarter began */
+	s64 rate;			/* bytes/s of the floor over the window */
+	u32 peak_kib;			/* the newest quarter's top, above its floor */
+	u32 swing_kib;			/* deepest fall lately; halved each quarter */
+	u32 base_kib;			/* floor held before the window, fading */
+	u8 quarters;			/* begun since the history began; saturates */
+	u8 ring_head;			/* the newest quarter */
+	bool sustained;			/* floor grew through a whole window */
+	u8 shape;			/* enum gomemguard_shape */
 };
 
 void gmg_growth_update(struct gmg_growth *g, u64 window_ns, u64 t, u64 v);
@@ -158,6 +193,38 @@ struct gmg_verdict {
 
 void gmg_assess(struct gmg_state *st, const struct gmg_settings *set,
 		const struct gmg_sample *s, struct gmg_verdict *v);
+/* What of its memcg's growth @st's process owns: its floor's rate, or 0. */
+s64 gmg_assess_own_rate(const struct gmg_state *st);
+
+/*
+ * A memcg's own forecast (memcg_eta.c): the growth of what it cannot
+ * reclaim that no watched process's own growth explains.
+ */
+struct gmg_memcg_state {
+	struct gmg_growth growth;	/* of usage - reclaimable */
+	u64 last_ns;			/* the last assessment; 0: none */
+	s64 owner_rate;			/* fastest watched process lately */
+	u64 owner_ns;			/* ... seen then */
+	u64 eta_ms;			/* valid when eta_limit != 0 */
+	u32 eta_limit;			/* enum gomemguard_limit, 0: none */
+	u8 eta_warned;			/* limit an ETA event went out for */
+	bool owned;			/* a watched process explains the growth */
+	u64 first_warn_ns;		/* 0: no ETA since the last RECOVER */
+	s64 warn_rate;			/* the rate the last ETA event had */
+	u64 episode_ns;			/* first_warn_ns of the last episode */
+	u64 recover_ns;			/* ... and when it ended; 0: ongoing */
+};
+
+struct gmg_memcg_verdict {
+	bool eta;
+	bool recover;
+};
+
+/* A watched process in the memcg grows at @rate (gmg_assess_own_rate()). */
+void gmg_assess_memcg_owner(struct gmg_memcg_state *st, s64 rate, u64 now);
+void gmg_assess_memcg(struct gmg_memcg_state *st, u32 horizon_ms,
+		      u32 window_ms, const struct gmg_memcg_view *m, u64 now,
+		      struct gmg_memcg_verdict *v);
 u32 gmg_usage_pct(const struct gmg_state *st, const struct gmg_settings *set);
 /* The fuse was due but did not go: its setter may not signal the process. */
 void gmg_assess_unsent(struct gmg_state *st);
@@ -280,6 +347,17 @@ void gmg_tracker_forked(struct task_struct *parent, struct task_struct *child);
 void gmg_tracker_exited(struct task_struct *task);
 void gmg_tracker_execed(struct task_struct *task);
 void gmg_tracker_attached(struct cgroup *dst, struct task_struct *task);
+
+/* memcg_eta.c: memcg-level ETAs, for growth no watched process owns. */
+/* From a watched process's work: process context.  @own: its own rate. */
+void gmg_memcg_eta_track(struct mem_cgroup *memcg,
+			 const struct gmg_memcg_view *v,
+			 const struct gmg_memcg_lru *lru,
+			 const struct gmg_settings *set, s64 own);
+/* The earliest first ETA of @memcg or below in force at @kill_ns; 0: none. */
+u64 gmg_memcg_eta_first_warn(struct mem_cgroup *memcg, u64 kill_ns);
+void gmg_memcg_eta_housekeeping(bool all);
+void gmg_memcg_eta_uninit(void);
 
 /* pressure.c: reclaim pressure per memcg. */
 int gmg_pressure_init(void);

@@ -56,6 +56,7 @@ err_oom:
 	gmg_pressure_uninit();
 err_pressure:
 	gmg_tracker_uninit();
+	gmg_memcg_eta_uninit();
 err_tracker:
 	gmg_events_uninit();
 err_events_init:
@@ -72,6 +73,7 @@ static void __exit gmg_exit(void)
 	gmg_oom_uninit();
 	gmg_pressure_uninit();
 	gmg_tracker_uninit();
+	gmg_memcg_eta_uninit();
 	gmg_events_uninit();
 	gmg_memcg_uninit();
 	pr_info("version " GMG_VERSION " unloaded\n");

@@ -177,6 +177,11 @@ void gmg_memcg_read_full(struct mem_cgroup *memcg, struct gmg_memcg_full *f)
 	f->events_oom_kill = atomic_long_read(&memcg->memory_events[MEMCG_OOM_KILL]);
 }
 
+void gmg_memcg_lru_now(struct mem_cgroup *memcg, struct gmg_memcg_lru *lru)
+{
+	lru_sizes(memcg, lru);
+}
+
 /* @memcg may be NULL (task gone): "?". */
 void gmg_memcg_path(struct mem_cgroup *memcg, char *buf, size_t len)
 {
@@ -194,7 +199,8 @@ void gmg_memcg_housekeeping(bool all)
 
 	xa_for_each(&gmg_stats, id, st) {
 		spin_lock(&st->lock);
-		idle = now - st->used_ns > GMG_STAT_IDLE;
+		/* Signed: a user may have stamped it after @now was read. */
+		idle = (s64)(now - st->used_ns) > (s64)GMG_STAT_IDLE;
 		spin_unlock(&st->lock);
 		if (all || idle) {
 			xa_erase(&gmg_stats, id);

@@ -43,7 +43,7 @@ int gmg_fill_settings(struct sk_buff *skb, const struct gmg_settings *set)
 		    set->levels) ||
 	    nla_put_u32(skb, GOMEMGUARD_A_ETA_HORIZON_MS, set->eta_horizon_ms) ||
 	    nla_put_u32(skb, GOMEMGUARD_A_SIGNAL, set->signal) ||
-	    nla_put_u32(skb, GOMEMGUARD_A_RATE_WINDOW_MS, set->rate_window_ms) ||
+	    nla_put_u32(skb, GOMEMGUARD_A_RATE_WINDOW_MS, gmg_rate_window_ms(set)) ||
 	    nla_put_u8(skb, GOMEMGUARD_A_INHERIT, set->inherit) ||
 	    nla_put_u32(skb, GOMEMGUARD_A_LIMIT_ORIGIN, set->limit_origin))
 		return -EMSGSIZE;
@@ -84,7 +84,9 @@ int gmg_fill_proc(struct sk_buff *skb, const struct gmg_snapshot *snap,
 	    gmg_fill_settings(skb, &snap->set) ||
 	    nla_put_u32(skb, GOMEMGUARD_A_SIGNALS_SENT, st->signals_sent) ||
 	    (st->first_warn_ns &&
-	     gmg_put_u64(skb, GOMEMGUARD_A_FIRST_WARN_NS, st->first_warn_ns)))
+	     gmg_put_u64(skb, GOMEMGUARD_A_FIRST_WARN_NS, st->first_warn_ns)) ||
+	    nla_put_u32(skb, GOMEMGUARD_A_SHAPE,
+			st->growth.shape ?: GOMEMGUARD_SHAPE_STARTUP))
 		return -EMSGSIZE;
 	return 0;
 }

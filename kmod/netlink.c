@@ -8,6 +8,7 @@
  * policy so that an attribute a command does not take is refused rather than
  * silently ignored.
  */
+#include <linux/delay.h>
 #include <linux/errno.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
@@ -361,7 +362,8 @@ static int gmg_tag_new_doit(struct sk_buff *skb, struct genl_info *info)
 			.levels = { 80, 90, 100 },
 			.nr_levels = 3,
 			.eta_horizon_ms = GOMEMGUARD_ETA_HORIZON_MS_DEFAULT,
-			.rate_window_ms = GOMEMGUARD_RATE_WINDOW_MS_DEFAULT,
+			/* None named: it follows the horizon. */
+			.rate_window_ms = 0,
 			.limit_origin = GOMEMGUARD_ORIGIN_USER,
 		},
 	};
@@ -557,9 +559,30 @@ int __init gmg_netlink_init(void)
 	return genl_register_family(&gmg_family);
 }
 
+#ifdef GMG_DEBUG
+/*
+ * Debug builds only (GMG_DEBUG=y): the time rmmod spends with the family
+ * gone and the module still in sysfs, widened, so that a test can show
+ * what looks the family up meanwhile (and would load the module again).
+ */
+static unsigned int gmg_debug_exit_delay_ms;
+module_param_named(debug_exit_delay_ms, gmg_debug_exit_delay_ms, uint, 0644);
+MODULE_PARM_DESC(debug_exit_delay_ms,
+		 "debug: sleep this long in rmmod once the netlink family is gone");
+#define gmg_debug_exit_delay()						\
+	do {								\
+		unsigned int ms = READ_ONCE(gmg_debug_exit_delay_ms);	\
+		if (ms)	/* msleep(0) would still sleep a jiffy */	\
+			msleep(ms);					\
+	} while (0)
+#else
+#define gmg_debug_exit_delay()	do { } while (0)
+#endif
+
 void gmg_netlink_uninit(void)
 {
 	genl_unregister_family(&gmg_family);
+	gmg_debug_exit_delay();
 }
 
 MODULE_ALIAS_GENL_FAMILY(GOMEMGUARD_GENL_NAME);

@@ -52,6 +52,8 @@ struct gmg_oom_report {
 	bool victim_tagged;
 	u64 victim_anon, victim_file, victim_shmem;
 	s64 lead_ms;			/* -1: no warning at all */
+	s64 memcg_lead_ms;		/* -1: no memcg ETA */
+	u64 unfreed;			/* U64_MAX: not a memcg OOM */
 	int nr;
 	/* Each its own allocation: no high-order one while memory is short. */
 	struct gmg_oom_entry *entries[GOMEMGUARD_OOM_SNAPSHOT_MAX];
@@ -305,13 +307,36 @@ static struct notifier_block gmg_oom_nb = {
 
 /* ---- the work: build, store and announce the report ---- */
 
-static s64 lead_of(const struct gmg_snapshot *snap, u64 kill_ns)
+static s64 lead_from(u64 first, u64 kill_ns)
 {
-	u64 first = snap->st.first_warn_ns;
-
 	if (!first || first > kill_ns)
 		return -1;
 	return div_u64(kill_ns - first, NSEC_PER_MSEC);
+}
+
+static s64 lead_of(const struct gmg_snapshot *snap, u64 kill_ns)
+{
+	return lead_from(snap->st.first_warn_ns, kill_ns);
+}
+
+/*
+ * What the memcg itself says: its own first ETA (memcg_eta.c), and what
+ * its swap-backed and unevictable LRUs still hold now, a moment after the
+ * kill -- tmpfs, shmem, mlocked pages, the survivors' anon: what this kill
+ * did not free.  Only LRU sizes are read: nothing allocates, nothing waits.
+ */
+static void report_memcg(struct gmg_oom_report *r, struct mem_cgroup *memcg)
+{
+	struct gmg_memcg_lru lru;
+
+	r->memcg_lead_ms = -1;
+	r->unfreed = U64_MAX;
+	if (!memcg)
+		return;
+	r->memcg_lead_ms = lead_from(gmg_memcg_eta_first_warn(memcg, r->time_ns),
+				     r->time_ns);
+	gmg_memcg_lru_now(memcg, &lru);
+	r->unfreed = lru.anon + lru.unevictable;
 }
 
 /* Room for one snapshot entry's attributes, its strings aside. */
@@ -358,7 +383,11 @@ static int fill_oom(struct sk_buff *skb, const struct gmg_oom_report *r,
 	    gmg_put_u64(skb, GOMEMGUARD_A_VICTIM_FILE, r->victim_file) ||
 	    gmg_put_u64(skb, GOMEMGUARD_A_VICTIM_SHMEM, r->victim_shmem) ||
 	    (r->lead_ms >= 0 &&
-	     gmg_put_u64(skb, GOMEMGUARD_A_LEAD_MS, r->lead_ms)))
+	     gmg_put_u64(skb, GOMEMGUARD_A_LEAD_MS, r->lead_ms)) ||
+	    (r->memcg_lead_ms >= 0 &&
+	     gmg_put_u64(skb, GOMEMGUARD_A_MEMCG_LEAD_MS, r->memcg_lead_ms)) ||
+	    (r->unfreed != U64_MAX &&
+	     gmg_put_u64(skb, GOMEMGUARD_A_UNFREED, r->unfreed)))
 		return -EMSGSIZE;
 	snap = nla_nest_start(skb, GOMEMGUARD_A_SNAPSHOT);
 	if (!snap)
@@ -438,14 +467,20 @@ static void gmg_oom_report(struct gmg_oom_pending *slot)
 	if (!n)
 		return;
 	r->nr = n;
-	r->lead_ms = -1;
+	report_memcg(r, slot->memcg);
+	/*
+	 * The lead: the victim's own first warning, when it was watched and
+	 * warned; else the earliest of anyone's there, the memcg's own ETA
+	 * included -- the dd a tmpfs-filling loop had just forked never
+	 * warned, its memcg did.
+	 */
+	r->lead_ms = r->memcg_lead_ms;
 	for (i = 0; i < n; i++) {
 		r->entries[i]->lead_ms = lead_of(&r->entries[i]->snap, r->time_ns);
-		if (i == 0 && slot->tagged)
-			r->lead_ms = r->entries[i]->lead_ms;
-		else if (!slot->tagged)
-			r->lead_ms = max(r->lead_ms, r->entries[i]->lead_ms);
+		r->lead_ms = max(r->lead_ms, r->entries[i]->lead_ms);
 	}
+	if (slot->tagged && r->entries[0]->lead_ms >= 0)
+		r->lead_ms = r->entries[0]->lead_ms;
 
 	kept = report_copy(r);
 	mutex_lock(&gmg_reports_lock);

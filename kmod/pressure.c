@@ -5,7 +5,8 @@
  * free.  A kprobe on vmpressure() (there is no tracepoint) adds up scanned
  * and reclaimed for the memcgs that hold watched processes; every
  * GMG_PRESSURE_WIN scanned pages -- the kernel's vmpressure window -- work
- * turns them into a level, and a change of level is an event.
+ * turns them into a level, and a change of level is an event.  So is a
+ * change of kind at the same level (below).
  *
  * The event says what kind of pressure it is: reclaim that keeps succeeding
  * on page cache while anon stays flat ("cache churn": busy, not in danger),
@@ -48,7 +49,7 @@ struct gmg_pressure {
 	atomic_long_t scanned, reclaimed;
 	unsigned long last_reclaim;	/* jiffies */
 	unsigned long last_event;	/* jiffies */
-	u32 level;			/* reported; under gmg_pressure_lock */
+	u32 level, kind;		/* reported; under gmg_pressure_lock */
 	spinlock_t lock;		/* what the sampler saw, below */
 	unsigned long last_used;	/* jiffies: last watched process seen */
 	unsigned long last_growing;	/* jiffies */
@@ -188,6 +189,8 @@ struct gmg_pressure_event {
 	struct gmg_memcg_view view;
 	struct gmg_memcg_lru lru;
 	u32 level, kind;
+	/* The window whose share set the level; 0 scanned: none behind it. */
+	unsigned long scanned, reclaimed;
 };
 
 static int gmg_fill_pressure(struct sk_buff *skb, const void *arg, bool pids)
@@ -197,31 +200,48 @@ static int gmg_fill_pressure(struct sk_buff *skb, const void *arg, bool pids)
 	if (gmg_fill_memcg(skb, e->path, &e->view, &e->lru) ||
 	    nla_put_u32(skb, GOMEMGUARD_A_PRESSURE_LEVEL, e->level) ||
 	    (e->level != GOMEMGUARD_PRESSURE_NONE &&
-	     nla_put_u32(skb, GOMEMGUARD_A_PRESSURE_KIND, e->kind)))
+	     nla_put_u32(skb, GOMEMGUARD_A_PRESSURE_KIND, e->kind)) ||
+	    (e->scanned &&
+	     (gmg_put_u64(skb, GOMEMGUARD_A_RECLAIM_SCANNED, e->scanned) ||
+	      gmg_put_u64(skb, GOMEMGUARD_A_RECLAIM_RECLAIMED, e->reclaimed))))
 		return -EMSGSIZE;
 	return 0;
 }
 
-/* Under gmg_pressure_lock. */
-static void gmg_pressure_report(struct gmg_pressure *p, u32 level)
+/* Under p->lock: what kind of pressure the sampler's numbers show. */
+static u32 kind_of(const struct gmg_pressure *p)
+{
+	bool growing = time_before(jiffies, p->last_growing + GMG_PRESSURE_GROWING);
+
+	return p->view.reclaimable * 100 < p->view.usage * GMG_SQUEEZE_PCT &&
+	       growing ? GOMEMGUARD_KIND_ANON_SQUEEZE : GOMEMGUARD_KIND_CACHE_CHURN;
+}
+
+/*
+ * Under gmg_pressure_lock.  @scanned, @reclaimed: the window that gave
+ * @level, said in the event; 0 scanned when no window is behind it.
+ */
+static void gmg_pressure_report(struct gmg_pressure *p, u32 level,
+				unsigned long scanned, unsigned long reclaimed)
 {
 	struct gmg_pressure_event *e = kmalloc(sizeof(*e), GMG_GFP);
-	bool growing;
+	u32 kind;
 
-	p->level = level;
-	p->last_event = jiffies;
+	spin_lock(&p->lock);
+	kind = kind_of(p);
 	if (e) {
-		spin_lock(&p->lock);
 		memcpy(e->path, p->path, sizeof(e->path));
 		e->view = p->view;
 		e->lru = p->lru;
-		growing = time_before(jiffies, p->last_growing + GMG_PRESSURE_GROWING);
-		spin_unlock(&p->lock);
 		e->level = level;
-		e->kind = e->view.reclaimable * 100 <
-			  e->view.usage * GMG_SQUEEZE_PCT && growing ?
-			  GOMEMGUARD_KIND_ANON_SQUEEZE : GOMEMGUARD_KIND_CACHE_CHURN;
+		e->kind = kind;
+		e->scanned = scanned;
+		e->reclaimed = reclaimed;
 	}
+	spin_unlock(&p->lock);
+	p->level = level;
+	p->kind = kind;
+	p->last_event = jiffies;
 	gmg_event_send_fill(GOMEMGUARD_EVENT_PRESSURE, 0, NLMSG_GOODSIZE,
 			    gmg_fill_pressure, e, NULL);
 	kfree(e);
@@ -245,7 +265,7 @@ static void gmg_pressure_workfn(struct work_struct *w)
 {
 	unsigned long scanned, reclaimed;
 	struct gmg_pressure *p;
-	u32 level;
+	u32 level, kind;
 	int bkt;
 
 	mutex_lock(&gmg_pressure_lock);
@@ -255,10 +275,19 @@ static void gmg_pressure_workfn(struct work_struct *w)
 		scanned = atomic_long_xchg(&p->scanned, 0);
 		reclaimed = atomic_long_xchg(&p->reclaimed, 0);
 		level = level_of(scanned, reclaimed);
-		/* Changes only, and not more often than once a second. */
-		if (level != p->level &&
+		spin_lock(&p->lock);
+		kind = kind_of(p);
+		spin_unlock(&p->lock);
+		/*
+		 * Changes only, and not more often than once a second.  Cache
+		 * churn turning into an anon squeeze at the same level is a
+		 * change: reclaim still succeeds, on less and less cache, on
+		 * the way to an OOM kill.
+		 */
+		if ((level != p->level ||
+		     (level != GOMEMGUARD_PRESSURE_NONE && kind != p->kind)) &&
 		    time_after(jiffies, p->last_event + GMG_PRESSURE_MIN_GAP))
-			gmg_pressure_report(p, level);
+			gmg_pressure_report(p, level, scanned, reclaimed);
 	}
 	mutex_unlock(&gmg_pressure_lock);
 }
@@ -275,7 +304,7 @@ void gmg_pressure_housekeeping(bool all)
 	hash_for_each_safe(gmg_pressure_tab, bkt, tmp, p, node) {
 		if (!all && p->level != GOMEMGUARD_PRESSURE_NONE &&
 		    time_after(jiffies, READ_ONCE(p->last_reclaim) + GMG_PRESSURE_QUIET))
-			gmg_pressure_report(p, GOMEMGUARD_PRESSURE_NONE);
+			gmg_pressure_report(p, GOMEMGUARD_PRESSURE_NONE, 0, 0);
 		spin_lock(&p->lock);
 		idle = time_after(jiffies, p->last_used + GMG_PRESSURE_IDLE);
 		spin_unlock(&p->lock);

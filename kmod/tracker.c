@@ -597,7 +597,7 @@ static void gmg_proc_rekey(struct gmg_proc *p)
 		filter_add(mm);
 		/* A new program: its growth starts from here. */
 		raw_spin_lock(&p->lock);
-		p->st.growth.ring_len = 0;
+		p->st.growth.quarters = 0;
 		raw_spin_unlock(&p->lock);
 	}
 	mutex_unlock(&gmg_lock);
@@ -641,6 +641,7 @@ static enum gmg_sampled gmg_proc_sample(struct gmg_proc *p, struct gmg_sample *s
 
 	memcg = get_mem_cgroup_from_mm(p->mm);
 	gmg_memcg_read(memcg, &s->memcg, lru);
+	s->memcg.fold = p->source == GOMEMGUARD_SOURCE_PID;
 	s->time_ns = ktime_get_boottime_ns();
 	/* Keep the memcg (and the name) for the reports, even after exit. */
 	raw_spin_lock(&p->lock);
@@ -716,11 +717,13 @@ static void gmg_proc_work(struct work_struct *w)
 {
 	struct gmg_proc *p = container_of(w, struct gmg_proc, work);
 	struct gmg_snapshot *snap;
+	struct gmg_settings set;
 	struct gmg_memcg_lru lru;
 	struct gmg_verdict v;
 	struct gmg_sample s;
 	struct mem_cgroup *memcg;
 	bool grows;
+	s64 own;
 	int i;
 
 	if (test_bit(GMG_PROC_DEAD, &p->flags)) {
@@ -750,6 +753,8 @@ static void gmg_proc_work(struct work_struct *w)
 	raw_spin_lock(&p->lock);
 	gmg_assess(&p->st, &p->set, &s, &v);
 	grows = p->st.growth.sustained && p->st.growth.rate > 0;
+	own = gmg_assess_own_rate(&p->st);
+	set = p->set;
 	raw_spin_unlock(&p->lock);
 	WRITE_ONCE(p->wake_bytes, v.wake_bytes);
 	WRITE_ONCE(p->next_eval, jiffies + GMG_EVAL_INTERVAL);
@@ -762,6 +767,7 @@ static void gmg_proc_work(struct work_struct *w)
 	/* Only this work item changes p->memcg: it stays while we use it. */
 	memcg = p->memcg;
 	gmg_pressure_track(memcg, &s.memcg, &lru, grows);
+	gmg_memcg_eta_track(memcg, &s.memcg, &lru, &set, own);
 
 	if (v.fire_signal && !gmg_fuse_fire(p->pid, &p->set)) {
 		raw_spin_lock(&p->lock);
@@ -967,6 +973,7 @@ static void gmg_sample(struct work_struct *w)
 		rcu_read_unlock();
 		cgtags_prune();
 		gmg_memcg_housekeeping(false);
+		gmg_memcg_eta_housekeeping(false);
 		gmg_pressure_housekeeping(false);
 	} else {
 		/* Each hot process's assessment sets it again. */
@@ -982,6 +989,7 @@ static void gmg_sample(struct work_struct *w)
 	}
 	if (!anything_tagged()) {
 		gmg_memcg_housekeeping(true);
+		gmg_memcg_eta_housekeeping(true);
 		gmg_pressure_housekeeping(true);
 		/* A tag that came meanwhile has queued the sampler again. */
 		return;

@@ -25,7 +25,11 @@
  * swapped-out, shmem and file-mapped bytes, the anon+swap high-water mark,
  * the anon growth rate over the rate window, and the ETA to its nearest
  * limit: the soft limit, or its memcg's memory.max / memory.high counted
- * against what the memcg cannot reclaim.  Levels are percentages of the soft
+ * against what the memcg cannot reclaim.  Against those, a process tagged by
+ * PID also counts the memcg's own growth while it stands still itself; an
+ * adopted process (cgroup tag, INHERIT) counts only its own, and growth
+ * that no watched process owns is the memcg's ETA (see EVENT_ETA without
+ * COMM below).  Levels are percentages of the soft
  * limit (anon + swap); crossing one upward sends a WARN event, an ETA below
  * the horizon an ETA event, falling back below the lowest level minus
  * GOMEMGUARD_HYSTERESIS_PCT a RECOVER event, and exit an EXIT event --
@@ -142,8 +146,16 @@
  *	SOURCE_CGROUP), MEMCG, MEMCG_ID, the byte counters, HWM, RATE,
  *	ETA_MS (absent: not growing), ETA_LIMIT, LEVEL_PCT, USAGE_PCT,
  *	MEMCG_USAGE, MEMCG_MAX / MEMCG_HIGH (absent: unlimited), the settings,
- *	SIGNALS_SENT, FIRST_WARN_NS (absent: never warned).  Dump is how a
- *	restarted monitor resyncs its view.
+ *	SIGNALS_SENT, FIRST_WARN_NS (absent: never warned), SHAPE.  Dump is
+ *	how a restarted monitor resyncs its view.
+ *
+ *	SHAPE says what the growth of anon + swap looks like over the last
+ *	RATE_WINDOW_MS (enum gomemguard_shape).  RATE is the slope of its
+ *	floor -- the lowest point of each quarter of the window -- so that a
+ *	garbage-collected heap's sawtooth counts as flat and a leak under it
+ *	as growth.  An ETA warning needs growth sustained through a whole
+ *	window of the process's own history (SHAPE_GROWTH), except when
+ *	recent growth would reach a limit within the time it has just taken.
  *
  * GOMEMGUARD_CMD_TAG_GET (dump; read)
  *	One message per cgroup tag: CGROUP, the settings, TAG_MEMBERS.
@@ -197,17 +209,59 @@
  *	module itself had to drop (rate limit, no memory) take no SEQ and are
  *	counted in EVENTS_DROPPED.
  *
- *	EVENT_PRESSURE is about a memcg, not a process: MEMCG, MEMCG_ID,
+ *	EVENT_PRESSURE is about a memcg, not a process, and goes out when its
+ *	level changes, or its kind at the same level (reclaim that keeps
+ *	succeeding on less and less cache while anon grows is a squeeze now):
+ *	at most once a second per memcg.  MEMCG, MEMCG_ID,
  *	PRESSURE_LEVEL, PRESSURE_KIND (absent when the level is NONE),
  *	MEMCG_USAGE, MEMCG_MAX (absent: unlimited), MEMCG_ANON, MEMCG_FILE,
- *	MEMCG_UNEVICTABLE, RECLAIMABLE (as in MEMCG_GET).
+ *	MEMCG_UNEVICTABLE, RECLAIMABLE (as in MEMCG_GET), RECLAIM_SCANNED
+ *	and RECLAIM_RECLAIMED.
+ *
+ *	The level is that of a reclaim window: at least 512 pages reclaim
+ *	scanned on the memcg's behalf (the kernel's vmpressure window), of
+ *	which it failed to free pct = (scanned - reclaimed) * 100 / scanned
+ *	percent, rounded down (0 when it freed as many as it scanned, or
+ *	more): CRITICAL from PRESSURE_CRITICAL_PCT on, MEDIUM from
+ *	PRESSURE_MEDIUM_PCT on, LOW below.  RECLAIM_SCANNED and
+ *	RECLAIM_RECLAIMED are that window's page counts, whose share set the
+ *	level; they come together, and are absent on a PRESSURE event with
+ *	no window behind it: the NONE sent when reclaim has been quiet for
+ *	a few seconds.
+ *
+ *	EVENT_ETA and EVENT_RECOVER without COMM (and without PID) are about
+ *	a memcg: what it cannot reclaim grows, and no watched process's own
+ *	anon + swap explains the growth -- tmpfs/shmem files, unevictable
+ *	pages, memory of processes nobody tagged.  Only memcgs that hold a
+ *	watched process are assessed, with the longest ETA_HORIZON_MS and
+ *	RATE_WINDOW_MS of the tags watching processes there.  The same rules
+ *	as a process's ETA hold: growth sustained through a whole rate
+ *	window, one ETA per limit approached, RECOVER once the growth has
+ *	stopped and the ETA is well above the horizon again.  A process
+ *	whose own growth makes up at least half of the memcg's owns it: then
+ *	only that process's ETA is sent, not the memcg's as well.
+ *	Attributes: MEMCG, MEMCG_ID, MEMCG_USAGE, MEMCG_MAX / MEMCG_HIGH
+ *	(absent: unlimited), MEMCG_ANON, MEMCG_FILE, MEMCG_UNEVICTABLE,
+ *	RECLAIMABLE (as in MEMCG_GET), RATE (growth of usage less
+ *	RECLAIMABLE, bytes/s), ETA_MS and ETA_LIMIT (absent in a RECOVER
+ *	when no limit is in sight), ETA_HORIZON_MS, RATE_WINDOW_MS, and
+ *	FIRST_WARN_NS (absent after RECOVER).  The module cannot tell tmpfs
+ *	from anon on the swap-backed LRU (memory.stat's counters are private
+ *	to the kernel): user space reads memory.stat's shmem for that.
  *
  *	EVENT_OOM is about a kill: OOM_ID, CONSTRAINT, MEMCG (the OOM's
  *	memcg; "/" for a global OOM), VICTIM_PID, VICTIM_COMM,
  *	VICTIM_TAGGED, VICTIM_ANON, VICTIM_FILE, VICTIM_SHMEM, LEAD_MS (how
  *	long before the kill the first WARN/ETA went out -- for the victim
- *	when it was watched, else the earliest among SNAPSHOT; absent: no
- *	warning at all), and SNAPSHOT: a nest of SNAPSHOT_PROC nests, one per
+ *	when it was watched and warned, else the earliest among SNAPSHOT and
+ *	the memcg's own ETA; absent: no warning at all), MEMCG_LEAD_MS (how
+ *	long before the kill the OOM's memcg, or one below it, sent its
+ *	first memcg ETA; absent: none since its last RECOVER), UNFREED (for
+ *	a memcg OOM: what the memcg's swap-backed and unevictable LRUs still
+ *	held when the report was made, about 100 ms after the kill --
+ *	tmpfs/shmem, mlocked and ramfs pages, and the survivors' anon: what
+ *	this kill did not free; absent for a global OOM), and SNAPSHOT: a
+ *	nest of SNAPSHOT_PROC nests, one per
  *	watched process in that memcg, each with the PROC_GET attributes and
  *	its own LEAD_MS (at most GOMEMGUARD_OOM_SNAPSHOT_MAX of them).  PIDs
  *	in OOM reports are those of the initial PID namespace.  OOM_KILLS in
@@ -246,6 +300,13 @@
 #define GOMEMGUARD_ETA_HORIZON_MS_DEFAULT	30000
 #define GOMEMGUARD_ETA_HORIZON_MS_MIN		100
 #define GOMEMGUARD_ETA_HORIZON_MS_MAX		86400000
+/*
+ * A tag that names no RATE_WINDOW_MS gets this, or half its ETA_HORIZON_MS
+ * when that is longer (up to RATE_WINDOW_MS_MAX), and keeps following its
+ * horizon through TAG_SET until it is given a window of its own: a forecast
+ * needs history in proportion to how far ahead it looks -- 5 s of a Go
+ * heap, two or three collections, say little about the next 30.
+ */
 #define GOMEMGUARD_RATE_WINDOW_MS_DEFAULT	5000
 #define GOMEMGUARD_RATE_WINDOW_MS_MIN		200
 #define GOMEMGUARD_RATE_WINDOW_MS_MAX		3600000
@@ -359,6 +420,11 @@ enum gomemguard_attr {
 	GOMEMGUARD_A_OPEN_READ,		/* u8: reading needs no capability */
 	GOMEMGUARD_A_MEMCG_UNEVICTABLE,	/* u64: unevictable LRU: mlock, ramfs */
 	GOMEMGUARD_A_EXITS_QUIET,	/* u64: exits counted, not sent as EXIT */
+	GOMEMGUARD_A_SHAPE,		/* u32: enum gomemguard_shape */
+	GOMEMGUARD_A_UNFREED,		/* u64: OOM: swap-backed + unevictable left */
+	GOMEMGUARD_A_MEMCG_LEAD_MS,	/* u64: OOM: the memcg's first ETA to the kill */
+	GOMEMGUARD_A_RECLAIM_SCANNED,	/* u64: PRESSURE: pages reclaim scanned */
+	GOMEMGUARD_A_RECLAIM_RECLAIMED,	/* u64: PRESSURE: of those, pages freed */
 
 	__GOMEMGUARD_A_MAX,
 	GOMEMGUARD_A_MAX = __GOMEMGUARD_A_MAX - 1
@@ -388,15 +454,17 @@ enum gomemguard_limit {
 
 enum gomemguard_event {
 	GOMEMGUARD_EVENT_WARN = 1,	/* LEVEL_PCT crossed upward */
-	GOMEMGUARD_EVENT_ETA,		/* ETA_MS fell below the horizon */
-	GOMEMGUARD_EVENT_RECOVER,	/* back below the lowest level */
+	/* ETA_MS fell below the horizon; without COMM: a memcg's (see EVENT) */
+	GOMEMGUARD_EVENT_ETA,
+	/* back below the lowest level; without COMM: a memcg's ETA is over */
+	GOMEMGUARD_EVENT_RECOVER,
 	/*
 	 * The process exited; final numbers.  Sent for a process tagged by
 	 * PID, and for an adopted one (cgroup tag, INHERIT) only if it
 	 * raised WARN or ETA; other exits are counted in EXITS_QUIET.
 	 */
 	GOMEMGUARD_EVENT_EXIT,
-	GOMEMGUARD_EVENT_PRESSURE,	/* a memcg's reclaim pressure level changed */
+	GOMEMGUARD_EVENT_PRESSURE,	/* a memcg's pressure level or kind changed */
 	GOMEMGUARD_EVENT_OOM,		/* an OOM kill touching watched processes */
 };
 
@@ -419,6 +487,18 @@ enum gomemguard_constraint {
 	GOMEMGUARD_CONSTRAINT_GLOBAL,		/* the whole machine */
 	GOMEMGUARD_CONSTRAINT_CPUSET,		/* the victim's cpuset's nodes */
 	GOMEMGUARD_CONSTRAINT_MEMPOLICY,	/* a NUMA memory policy's nodes */
+};
+
+/* What a process's growth looks like over its rate window (PROC_GET SHAPE). */
+enum gomemguard_shape {
+	/* No sustained growth of the floor, no sawtooth: steady, or idle. */
+	GOMEMGUARD_SHAPE_FLAT = 1,
+	/* Watched for less than a window: too young to tell; no early ETA. */
+	GOMEMGUARD_SHAPE_STARTUP,
+	/* Falls back after each climb, its floor not rising: a GC'd heap. */
+	GOMEMGUARD_SHAPE_SAWTOOTH,
+	/* Its floor rose through the whole window: a leak, ETA and all. */
+	GOMEMGUARD_SHAPE_GROWTH,
 };
 
 #endif /* _UAPI_LINUX_GOMEMGUARD_H */
