@@ -16,6 +16,7 @@
 #include "memcg.h"
 #include "memstat.h"
 #include "output.h"
+#include "proc.h"
 #include "units.h"
 
 /*
@@ -181,6 +182,14 @@ void memcg_print(struct nlattr *tb[], const struct memstat *ms)
 	out_text(" %s\n", nla_get_string(tb[GOMEMGUARD_A_MEMCG]));
 }
 
+static void json_u64_or_null(const char *key, const struct nlattr *a)
+{
+	if (a)
+		out_json_u64(key, nla_get_u64(a));
+	else
+		out_json_null(key);
+}
+
 void pressure_print(struct nlattr *tb[], const struct memstat *ms)
 {
 	struct nlattr *a;
@@ -202,6 +211,28 @@ void pressure_print(struct nlattr *tb[], const struct memstat *ms)
 		out_json_str("kind", kind_name(nla_get_u32(a)));
 	else
 		out_json_null("kind");
+	json_u64_or_null("reclaim_scanned_pages", tb[GOMEMGUARD_A_RECLAIM_SCANNED]);
+	json_u64_or_null("reclaim_reclaimed_pages",
+			 tb[GOMEMGUARD_A_RECLAIM_RECLAIMED]);
+}
+
+/*
+ * The reclaim window behind the level, as the module weighed it: the
+ * share of scanned pages not freed, in whole percent, rounded down.
+ */
+static void describe_window(struct nlattr *tb[])
+{
+	struct nlattr *s = tb[GOMEMGUARD_A_RECLAIM_SCANNED];
+	struct nlattr *r = tb[GOMEMGUARD_A_RECLAIM_RECLAIMED];
+	uint64_t scanned, reclaimed;
+
+	if (!s || !r || !nla_get_u64(s))
+		return;
+	scanned = nla_get_u64(s);
+	reclaimed = nla_get_u64(r);
+	printf(" reclaim failed on %" PRIu64 "%% of %" PRIu64 " pages scanned;",
+	       reclaimed >= scanned ? 0 : (scanned - reclaimed) * 100 / scanned,
+	       scanned);
 }
 
 void pressure_describe(struct nlattr *tb[], const struct memstat *ms)
@@ -213,8 +244,10 @@ void pressure_describe(struct nlattr *tb[], const struct memstat *ms)
 	       level_name(nla_get_u32(tb[GOMEMGUARD_A_PRESSURE_LEVEL])));
 	if ((a = tb[GOMEMGUARD_A_PRESSURE_KIND]) && nla_get_u32(a))
 		printf(" (%s)", kind_words(nla_get_u32(a)));
+	printf(":");
+	describe_window(tb);
 	a = tb[GOMEMGUARD_A_MEMCG_MAX];
-	printf(": usage %s/%s",
+	printf(" usage %s/%s",
 	       bytes_text(usage, sizeof(usage), tb[GOMEMGUARD_A_MEMCG_USAGE]),
 	       a ? bytes_text(max, sizeof(max), a) : "max");
 	if (ms->has_stat) {
@@ -233,4 +266,82 @@ void pressure_describe(struct nlattr *tb[], const struct memstat *ms)
 							   memstat_pinned(ms)));
 	else
 		printf(" (no memory.stat)\n");
+}
+
+bool memcg_eta_event(uint32_t type, struct nlattr *tb[])
+{
+	return (type == GOMEMGUARD_EVENT_ETA ||
+		type == GOMEMGUARD_EVENT_RECOVER) && !tb[GOMEMGUARD_A_COMM];
+}
+
+/* ETA_MS and ETA_LIMIT come together, and only while a limit is in sight. */
+const int memcg_eta_required[] = {
+	GOMEMGUARD_A_MEMCG,
+	GOMEMGUARD_A_MEMCG_ID,
+	GOMEMGUARD_A_MEMCG_USAGE,
+	GOMEMGUARD_A_MEMCG_ANON,
+	GOMEMGUARD_A_MEMCG_FILE,
+	GOMEMGUARD_A_MEMCG_UNEVICTABLE,
+	GOMEMGUARD_A_RECLAIMABLE,
+	GOMEMGUARD_A_RATE,
+	GOMEMGUARD_A_ETA_HORIZON_MS,
+};
+const size_t memcg_eta_n_required = ARRAY_SIZE(memcg_eta_required);
+
+void memcg_eta_print(struct nlattr *tb[], const struct memstat *ms)
+{
+	struct nlattr *a;
+
+	out_json_str("scope", "memcg");
+	out_json_null("pid");
+	out_json_null("comm");
+	out_json_str("memcg", nla_get_string(tb[GOMEMGUARD_A_MEMCG]));
+	out_json_u64("memcg_id", nla_get_u64(tb[GOMEMGUARD_A_MEMCG_ID]));
+	out_json_u64("memcg_usage_bytes",
+		     nla_get_u64(tb[GOMEMGUARD_A_MEMCG_USAGE]));
+	json_u64_or_null("memcg_max_bytes", tb[GOMEMGUARD_A_MEMCG_MAX]);
+	json_u64_or_null("memcg_high_bytes", tb[GOMEMGUARD_A_MEMCG_HIGH]);
+	print_breakdown(tb, ms);
+	out_json_s64("rate_bytes_per_s", nla_get_s64(tb[GOMEMGUARD_A_RATE]));
+	json_u64_or_null("eta_ms", tb[GOMEMGUARD_A_ETA_MS]);
+	if ((a = tb[GOMEMGUARD_A_ETA_LIMIT]))
+		out_json_str("eta_limit", proc_limit_name(nla_get_u32(a)));
+	else
+		out_json_null("eta_limit");
+	out_json_u64("eta_horizon_ms", nla_get_u32(tb[GOMEMGUARD_A_ETA_HORIZON_MS]));
+	json_u64_or_null("first_warn_ns", tb[GOMEMGUARD_A_FIRST_WARN_NS]);
+}
+
+void memcg_eta_describe(uint32_t type, struct nlattr *tb[],
+			const struct memstat *ms)
+{
+	char usage[UNITS_BUF_LEN], max[UNITS_BUF_LEN], buf[UNITS_BUF_LEN];
+	int64_t rate = nla_get_s64(tb[GOMEMGUARD_A_RATE]);
+	struct nlattr *a;
+
+	printf("memcg %s", nla_get_string(tb[GOMEMGUARD_A_MEMCG]));
+	/* As a process's ETA: whole seconds, rounded down, from 1 s. */
+	if ((a = tb[GOMEMGUARD_A_ETA_MS]))
+		printf(" reaches %s in %s",
+		       proc_limit_words(tb[GOMEMGUARD_A_ETA_LIMIT]),
+		       units_format_ms(buf, sizeof(buf), nla_get_u64(a) < 1000 ?
+				       nla_get_u64(a) : nla_get_u64(a) / 1000 * 1000));
+	if (rate >= UNITS_RATE_FLAT || rate <= -UNITS_RATE_FLAT)
+		printf(", %s", units_format_rate(buf, sizeof(buf), rate));
+	a = tb[GOMEMGUARD_A_MEMCG_MAX];
+	printf(" (usage %s/%s",
+	       bytes_text(usage, sizeof(usage), tb[GOMEMGUARD_A_MEMCG_USAGE]),
+	       a ? bytes_text(max, sizeof(max), a) : "max");
+	if (ms->has_stat) {
+		printf(", shmem %s", units_format_bytes(buf, sizeof(buf), ms->shmem));
+		printf(", anon %s", units_format_bytes(buf, sizeof(buf), ms->anon));
+	} else {
+		printf(", anon + shmem %s",
+		       bytes_text(buf, sizeof(buf), tb[GOMEMGUARD_A_MEMCG_ANON]));
+	}
+	printf(", reclaimable %s)",
+	       bytes_text(buf, sizeof(buf), tb[GOMEMGUARD_A_RECLAIMABLE]));
+	if (type == GOMEMGUARD_EVENT_ETA)
+		printf(": growth no watched process owns");
+	printf("\n");
 }

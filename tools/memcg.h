@@ -6,7 +6,9 @@
 #ifndef GOMEMCTL_MEMCG_H
 #define GOMEMCTL_MEMCG_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <netlink/attr.h>
 
@@ -34,10 +36,33 @@ void pressure_print(struct nlattr *tb[], const struct memstat *ms);
 
 /*
  * The same event as prose, as monitor prints it: "memcg /app.slice medium
- * (cache churn): usage 1.9 GiB/2 GiB, anon 1.1 GiB, shmem 100 MiB,
- * reclaimable 700 MiB, pinned 200 MiB"; without memory.stat "..., anon +
- * shmem 1.2 GiB, reclaimable 700 MiB (no memory.stat)".  Text only.
+ * (cache churn): reclaim failed on 62% of 1024 pages scanned; usage 1.9
+ * GiB/2 GiB, anon 1.1 GiB, shmem 100 MiB, reclaimable 700 MiB, pinned 200
+ * MiB" (no reclaim clause for an event without a reclaim window: the end
+ * of pressure); without memory.stat "..., anon + shmem 1.2 GiB,
+ * reclaimable 700 MiB (no memory.stat)".  Text only.
  */
 void pressure_describe(struct nlattr *tb[], const struct memstat *ms);
+
+/*
+ * An ETA or RECOVER event about a memcg rather than a process: one without
+ * COMM (and PID) -- growth no watched process owns, tmpfs say.
+ */
+bool memcg_eta_event(uint32_t type, struct nlattr *tb[]);
+
+/* What every such event carries, besides EVENT, SEQ and TIME_NS. */
+extern const int memcg_eta_required[];
+extern const size_t memcg_eta_n_required;
+
+/* Its fields into the current JSON object ("scope": "memcg"); nothing in text. */
+void memcg_eta_print(struct nlattr *tb[], const struct memstat *ms);
+
+/*
+ * As prose: "memcg /bench reaches memory.max in 3s, +4 MiB/s (usage
+ * 50 MiB/64 MiB, shmem 46 MiB, anon 2 MiB, reclaimable 1 MiB): growth no
+ * watched process owns".  Text only.
+ */
+void memcg_eta_describe(uint32_t type, struct nlattr *tb[],
+			const struct memstat *ms);
 
 #endif /* GOMEMCTL_MEMCG_H */

@@ -298,6 +298,8 @@ static void print_fields(void *arg)
 		}
 		if (r->type == GOMEMGUARD_EVENT_PRESSURE)
 			pressure_print(tb, &r->ms);
+		else if (memcg_eta_event(r->type, tb))
+			memcg_eta_print(tb, &r->ms);
 		else
 			proc_print(tb, PROC_VIEW_SHOW);
 		print_names(tb);
@@ -307,6 +309,8 @@ static void print_fields(void *arg)
 			postmortem_describe(r->pm);
 		else if (r->type == GOMEMGUARD_EVENT_PRESSURE)
 			pressure_describe(tb, &r->ms);
+		else if (memcg_eta_event(r->type, tb))
+			memcg_eta_describe(r->type, tb, &r->ms);
 		else
 			proc_describe(tb);
 	}
@@ -447,6 +451,14 @@ static int check_event(struct monitor *m, struct gmc_nl *nl,
 			return -1;
 		in_snapshot = pm->missing_in_snapshot;
 		break;
+	case GOMEMGUARD_EVENT_ETA:
+	case GOMEMGUARD_EVENT_RECOVER:
+		if (memcg_eta_event(type, tb)) {
+			missing = gmc_nl_missing(tb, memcg_eta_required,
+						 memcg_eta_n_required);
+			break;
+		}
+		/* fall through */
 	default:
 		missing = gmc_nl_missing(tb, proc_event_required,
 					 ARRAY_SIZE(proc_event_required));
@@ -485,7 +497,7 @@ static int on_event(struct gmc_nl *nl, struct nlattr *tb[], void *arg)
 	r.event = event_name(r.type);
 	if (r.type == GOMEMGUARD_EVENT_OOM)
 		r.pm = &pm;
-	if (r.type == GOMEMGUARD_EVENT_PRESSURE)
+	if (r.type == GOMEMGUARD_EVENT_PRESSURE || memcg_eta_event(r.type, tb))
 		memstat_read(nla_get_string(tb[GOMEMGUARD_A_MEMCG]), &r.ms);
 	m->counters.events[r.type < ARRAY_SIZE(m->counters.events) ? r.type : 0]++;
 	m->prom_dirty = true;
@@ -514,8 +526,9 @@ static int on_state(struct gmc_nl *nl, struct nlattr *tb[], void *arg)
 }
 
 /*
- * Whether to look the module's family up, which loads the module when it
- * is missing: only until monitor has seen it, or while sysfs shows it.
+ * Whether to look the module's family up: until monitor has seen it (a
+ * lookup then loads it), or while sysfs shows it (looked up without
+ * loading: gmc_nl_autoload(false)).
  */
 static bool may_look_up(const struct monitor *m)
 {
@@ -635,6 +648,8 @@ static bool connect_events(struct monitor *m, bool quiet)
 	/* A module loaded again counts its events from 1. */
 	m->have_seq = false;
 	m->seen_module = true;
+	/* From now on an rmmod stands, even one caught in its exit. */
+	gmc_nl_autoload(false);
 	m->next_check_ns = now_ns() + HEALTH_INTERVAL_NS;
 	m->prom_dirty = true;
 	return true;
@@ -728,10 +743,7 @@ static int check_module(struct monitor *m)
 		module_down(m, true);
 		return 0;
 	}
-	/*
-	 * Unloaded between the two looks, the lookup loads it again: a
-	 * window of microseconds every 10 s.
-	 */
+	/* Unloaded since (or unloading): the family is not found, not loaded. */
 	probe = gmc_nl_open(VERB);
 	if (!probe) {
 		if (gmc_nl_module_missing())

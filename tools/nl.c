@@ -26,6 +26,7 @@
 #include <sys/socket.h>
 
 #include <netlink/genl/ctrl.h>
+#include <netlink/genl/family.h>
 #include <netlink/genl/genl.h>
 #include <netlink/netlink.h>
 #include <netlink/socket.h>
@@ -116,6 +117,9 @@ static const char *const attr_names[GOMEMGUARD_A_MAX + 1] = {
 	[GOMEMGUARD_A_HOOKS]		 = "hooks",
 	[GOMEMGUARD_A_HOOK]		 = "hook",
 	[GOMEMGUARD_A_LIMIT_ORIGIN]	 = "limit_origin",
+	[GOMEMGUARD_A_SHAPE]		 = "shape",
+	[GOMEMGUARD_A_RECLAIM_SCANNED]	 = "reclaim_scanned_pages",
+	[GOMEMGUARD_A_RECLAIM_RECLAIMED] = "reclaim_reclaimed_pages",
 };
 
 #define U8	{ .type = NLA_U8, .maxlen = 1 }
@@ -202,6 +206,9 @@ static const struct nla_policy reply_policy[GOMEMGUARD_A_MAX + 1] = {
 	[GOMEMGUARD_A_HOOKS]		 = NESTED,
 	[GOMEMGUARD_A_HOOK]		 = STRING,
 	[GOMEMGUARD_A_LIMIT_ORIGIN]	 = U32,
+	[GOMEMGUARD_A_SHAPE]		 = U32,
+	[GOMEMGUARD_A_RECLAIM_SCANNED]	 = U64,
+	[GOMEMGUARD_A_RECLAIM_RECLAIMED] = U64,
 };
 
 #undef U8
@@ -567,7 +574,12 @@ const char *gmc_nl_proc_cgroups = CGROUP_PROC_CGROUPS;
 
 /* Why the last gmc_nl_open*() found no family; "" when it did. */
 static char resolve_why[256];
-static bool module_missing, quiet_resolve;
+static bool module_missing, quiet_resolve, no_autoload;
+
+void gmc_nl_autoload(bool on)
+{
+	no_autoload = !on;
+}
 
 bool gmc_nl_module_missing(void)
 {
@@ -616,6 +628,30 @@ static void report_resolve_error(const struct gmc_nl *nl, const char *name,
 	report_ext_ack(&nl->ext);
 }
 
+/*
+ * The family's ID from the controller's list of all families: a dump,
+ * which unlike a lookup by name never makes the kernel load a module.
+ * Asking sysfs first is not enough: rmmod unregisters the family in the
+ * module's exit, which can take seconds, while sysfs still shows it.
+ */
+static int resolve_listed(struct gmc_nl *nl, const char *name)
+{
+	struct genl_family *fam;
+	struct nl_cache *cache;
+	int err;
+
+	err = genl_ctrl_alloc_cache(nl->sock, &cache);
+	if (err < 0)
+		return err;
+	fam = genl_ctrl_search_by_name(cache, name);
+	/* IDs are 16 bits (nlmsg_type): the int holds them. */
+	err = fam ? (int)genl_family_get_id(fam) : -NLE_OBJ_NOTFOUND;
+	if (fam)
+		genl_family_put(fam);
+	nl_cache_free(cache);
+	return err;
+}
+
 /* The family is a parameter only for tests/nl_test.c. */
 static struct gmc_nl *open_family(const char *verb, const char *name)
 {
@@ -654,7 +690,10 @@ static struct gmc_nl *open_family(const char *verb, const char *name)
 	setsockopt(nl_socket_get_fd(nl->sock), SOL_NETLINK, NETLINK_EXT_ACK,
 		   &one, sizeof(one));
 
-	nl->family = genl_ctrl_resolve(nl->sock, name);
+	if (no_autoload)
+		nl->family = resolve_listed(nl, name);
+	else
+		nl->family = genl_ctrl_resolve(nl->sock, name);
 	if (nl->family < 0) {
 		report_resolve_error(nl, name, nl->family);
 		goto err_free;

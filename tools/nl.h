@@ -45,6 +45,13 @@ extern const char *gmc_nl_module_dir;
 /* Where a module not loaded is told apart from one that cannot be. */
 extern const char *gmc_nl_proc_cgroups;
 bool gmc_nl_module_loaded(void);
+/*
+ * on (the default): gmc_nl_open*() look the family up by name, which
+ * loads the module on first use.  off: only a family that is there is
+ * found (monitor, once it has seen the module: an operator's rmmod
+ * stands, even one caught halfway).
+ */
+void gmc_nl_autoload(bool on);
 
 /*
  * quiet: gmc_nl_open*() keep why they found no family to themselves, for

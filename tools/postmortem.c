@@ -13,6 +13,7 @@
 
 #include "clock.h"
 #include "gomemctl.h"
+#include "memstat.h"
 #include "output.h"
 #include "postmortem.h"
 #include "proc.h"
@@ -180,10 +181,39 @@ static void print_lead(const struct nlattr *lead, const char *before)
 		printf("no warning was given");
 }
 
+/*
+ * What the kill could not free: the memcg's swap-backed and unevictable
+ * LRUs a moment after it (UNFREED), and how much of the memcg is tmpfs or
+ * shmem -- from memory.stat, read now (the module cannot tell tmpfs from
+ * anon): "killing dd[314] freed 1 MiB; 254 MiB is tmpfs/shmem in /bench".
+ * Nothing for a global OOM, or a module that does not say.
+ */
+static void print_unfreed(const struct postmortem *pm, const struct memstat *ms)
+{
+	char b1[UNITS_BUF_LEN], b2[UNITS_BUF_LEN];
+	struct nlattr **tb = pm->tb;
+
+	if (!tb[GOMEMGUARD_A_UNFREED])
+		return;
+	printf("killing %s[%" PRIu32 "] freed %s; ",
+	       nla_get_string(tb[GOMEMGUARD_A_VICTIM_COMM]),
+	       nla_get_u32(tb[GOMEMGUARD_A_VICTIM_PID]),
+	       bytes_text(b1, sizeof(b1), tb[GOMEMGUARD_A_VICTIM_ANON]));
+	if (ms->has_stat && ms->shmem)
+		printf("%s is tmpfs/shmem in %s (of %s it could not free)",
+		       units_format_bytes(b1, sizeof(b1), ms->shmem), memcg(pm),
+		       bytes_text(b2, sizeof(b2), tb[GOMEMGUARD_A_UNFREED]));
+	else
+		printf("%s it could not free stayed in %s (tmpfs/shmem, unevictable, the others' anon)",
+		       bytes_text(b1, sizeof(b1), tb[GOMEMGUARD_A_UNFREED]),
+		       memcg(pm));
+}
+
 static void print_text(const struct postmortem *pm)
 {
 	char b1[UNITS_BUF_LEN], b2[UNITS_BUF_LEN], b3[UNITS_BUF_LEN], when[96];
 	struct nlattr **tb = pm->tb;
+	struct memstat ms;
 	size_t i;
 
 	printf("OOM kill #%" PRIu32 " at %s\n",
@@ -202,7 +232,17 @@ static void print_text(const struct postmortem *pm)
 	print_why(pm);
 	printf("  warning: ");
 	print_lead(tb[GOMEMGUARD_A_LEAD_MS], "before the kill");
+	if (tb[GOMEMGUARD_A_MEMCG_LEAD_MS])
+		printf(" (the memcg's own ETA %s before)",
+		       units_format_elapsed(b1, sizeof(b1),
+					    nla_get_u64(tb[GOMEMGUARD_A_MEMCG_LEAD_MS])));
 	printf("\n");
+	if (tb[GOMEMGUARD_A_UNFREED]) {
+		memstat_read(memcg(pm), &ms);
+		printf("  left:    ");
+		print_unfreed(pm, &ms);
+		printf("\n");
+	}
 
 	if (constraint(pm) == GOMEMGUARD_CONSTRAINT_GLOBAL)
 		printf("  watched processes at the kill");
@@ -223,6 +263,7 @@ static void print_text(const struct postmortem *pm)
 static void print_json(const struct postmortem *pm)
 {
 	struct nlattr **tb = pm->tb, *a;
+	struct memstat ms;
 	size_t i;
 
 	out_json_str("event", "oom");
@@ -247,6 +288,20 @@ static void print_json(const struct postmortem *pm)
 		out_json_u64("lead_ms", nla_get_u64(a));
 	else
 		out_json_null("lead_ms");
+	if ((a = tb[GOMEMGUARD_A_MEMCG_LEAD_MS]))
+		out_json_u64("memcg_lead_ms", nla_get_u64(a));
+	else
+		out_json_null("memcg_lead_ms");
+	if ((a = tb[GOMEMGUARD_A_UNFREED]))
+		out_json_u64("unfreed_bytes", nla_get_u64(a));
+	else
+		out_json_null("unfreed_bytes");
+	/* memory.stat's shmem, read now: the module cannot tell it from anon. */
+	memstat_read(memcg(pm), &ms);
+	if (a && ms.has_stat)
+		out_json_u64("memcg_shmem_bytes", ms.shmem);
+	else
+		out_json_null("memcg_shmem_bytes");
 	out_array_begin("snapshot");
 	for (i = 0; i < pm->n_procs; i++) {
 		out_object_begin(NULL);
@@ -268,6 +323,7 @@ void postmortem_describe(const struct postmortem *pm)
 {
 	char buf[UNITS_BUF_LEN];
 	struct nlattr **tb = pm->tb;
+	struct memstat ms;
 
 	switch (constraint(pm)) {
 	case GOMEMGUARD_CONSTRAINT_MEMCG:
@@ -289,6 +345,11 @@ void postmortem_describe(const struct postmortem *pm)
 							    "not tagged",
 	       bytes_text(buf, sizeof(buf), tb[GOMEMGUARD_A_VICTIM_ANON]));
 	print_lead(tb[GOMEMGUARD_A_LEAD_MS], "before");
+	if (tb[GOMEMGUARD_A_UNFREED]) {
+		memstat_read(memcg(pm), &ms);
+		printf("; ");
+		print_unfreed(pm, &ms);
+	}
 	printf(" (post-mortem #%" PRIu32 ")\n",
 	       nla_get_u32(tb[GOMEMGUARD_A_OOM_ID]));
 }

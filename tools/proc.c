@@ -81,7 +81,7 @@ const char *proc_origin_words(uint32_t origin)
 	return "unknown";
 }
 
-static const char *limit_name(uint32_t limit)
+const char *proc_limit_name(uint32_t limit)
 {
 	switch (limit) {
 	case GOMEMGUARD_LIMIT_SOFT:
@@ -94,7 +94,7 @@ static const char *limit_name(uint32_t limit)
 	return "unknown";
 }
 
-static const char *limit_words(const struct nlattr *limit)
+const char *proc_limit_words(const struct nlattr *limit)
 {
 	switch (limit ? nla_get_u32(limit) : 0) {
 	case GOMEMGUARD_LIMIT_SOFT:
@@ -105,6 +105,22 @@ static const char *limit_words(const struct nlattr *limit)
 		return "memory.high";
 	}
 	return "a limit";
+}
+
+/* What the growth looks like: JSON's name, and the table's. */
+static const char *shape_name(uint32_t shape, bool json)
+{
+	switch (shape) {
+	case GOMEMGUARD_SHAPE_FLAT:
+		return "flat";
+	case GOMEMGUARD_SHAPE_STARTUP:
+		return json ? "start_up" : "start-up";
+	case GOMEMGUARD_SHAPE_SAWTOOTH:
+		return "sawtooth";
+	case GOMEMGUARD_SHAPE_GROWTH:
+		return json ? "steady_growth" : "growth";
+	}
+	return "unknown";
 }
 
 /* People need no milliseconds in "1m28s": rounded down, the safe way. */
@@ -124,9 +140,9 @@ void proc_print_header(enum proc_view view)
 		out_text("%7s %-15s %9s %11s %7s %9s %5s %7s\n", "PID", "COMM",
 			 "ANON", "RATE", "ETA", "SOFT", "LEVEL", "LEAD");
 	else
-		out_text("%7s %-15s %9s %9s %9s %9s %11s %7s %9s %-10s %5s %s\n",
+		out_text("%7s %-15s %9s %9s %9s %9s %11s %-8s %7s %9s %-10s %5s %s\n",
 			 "PID", "COMM", "ANON", "FILE", "SHMEM", "SWAP", "RATE",
-			 "ETA", "SOFT", "ORIGIN", "LEVEL", "MEMCG");
+			 "SHAPE", "ETA", "SOFT", "ORIGIN", "LEVEL", "MEMCG");
 }
 
 /* Only JSON has room for these; the table would be too wide. */
@@ -218,6 +234,14 @@ void proc_print(struct nlattr *tb[], enum proc_view view)
 		out_json_u64("hwm_bytes", nla_get_u64(a));
 	if ((a = tb[GOMEMGUARD_A_RATE]))
 		out_rate("rate_bytes_per_s", " %11s", nla_get_s64(a));
+	/* Modules before SHAPE do not say. */
+	a = tb[GOMEMGUARD_A_SHAPE];
+	if (out_is_json() && a)
+		out_json_str("shape", shape_name(nla_get_u32(a), true));
+	else if (out_is_json())
+		out_json_null("shape");
+	else if (view == PROC_VIEW_SHOW)
+		out_text(" %-8s", a ? shape_name(nla_get_u32(a), false) : "-");
 	if ((a = tb[GOMEMGUARD_A_ETA_MS]))
 		out_u64_str("eta_ms", " %7s", nla_get_u64(a),
 			    eta_text(buf, sizeof(buf), nla_get_u64(a)));
@@ -225,7 +249,7 @@ void proc_print(struct nlattr *tb[], enum proc_view view)
 		out_null("eta_ms", " %7s", "-");
 	if (out_is_json()) {
 		if ((a = tb[GOMEMGUARD_A_ETA_LIMIT]))
-			out_json_str("eta_limit", limit_name(nla_get_u32(a)));
+			out_json_str("eta_limit", proc_limit_name(nla_get_u32(a)));
 		else
 			out_json_null("eta_limit");
 	}
@@ -283,7 +307,7 @@ void proc_describe(struct nlattr *tb[])
 	    (nla_get_s64(a) >= UNITS_RATE_FLAT || nla_get_s64(a) <= -UNITS_RATE_FLAT))
 		printf(", %s", units_format_rate(b1, sizeof(b1), nla_get_s64(a)));
 	if ((a = tb[GOMEMGUARD_A_ETA_MS]))
-		printf(", reaches %s in %s", limit_words(tb[GOMEMGUARD_A_ETA_LIMIT]),
+		printf(", reaches %s in %s", proc_limit_words(tb[GOMEMGUARD_A_ETA_LIMIT]),
 		       eta_text(b1, sizeof(b1), nla_get_u64(a)));
 
 	if ((a = tb[GOMEMGUARD_A_FILE])) {

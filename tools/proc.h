@@ -35,6 +35,13 @@ enum proc_view {
  */
 const char *proc_origin_name(uint32_t origin);
 const char *proc_origin_words(uint32_t origin);
+/*
+ * An ETA's limit (enum gomemguard_limit): the JSON value ("soft",
+ * "memcg_max", "memcg_high") and the words for people ("memory.max"; "a
+ * limit" when absent or unknown).
+ */
+const char *proc_limit_name(uint32_t limit);
+const char *proc_limit_words(const struct nlattr *limit);
 
 /* What a PROC_GET dump says of one watched process, for tag and discover. */
 struct proc_watched {

@@ -37,6 +37,21 @@ struct target {
 	bool go, all;
 };
 
+/*
+ * The window the module gives a tag that names none: 5 s, or half the
+ * horizon when that is longer (UAPI: GOMEMGUARD_RATE_WINDOW_MS_DEFAULT).
+ */
+static uint32_t tagargs_auto_window_ms(uint32_t eta_ms)
+{
+	uint32_t w = eta_ms / 2;
+
+	if (w < GOMEMGUARD_RATE_WINDOW_MS_DEFAULT)
+		w = GOMEMGUARD_RATE_WINDOW_MS_DEFAULT;
+	if (w > GOMEMGUARD_RATE_WINDOW_MS_MAX)
+		w = GOMEMGUARD_RATE_WINDOW_MS_MAX;
+	return w;
+}
+
 void tagargs_usage_settings(FILE *f)
 {
 	char eta[UNITS_BUF_LEN], window[UNITS_BUF_LEN];
@@ -57,7 +72,8 @@ void tagargs_usage_settings(FILE *f)
 		"                              100%% of the soft limit, if you could send it\n"
 		"                              yourself; KILL kills it there (default: none)\n"
 		"      --rate-window DURATION  average the growth rate over this long\n"
-		"                              (default %s)\n"
+		"                              (default %s, or half the --eta horizon\n"
+		"                              when that is longer)\n"
 		"      --inherit               watch children the process forks, too\n",
 		GOMEMGUARD_LEVELS_MAX, eta, window);
 }
@@ -278,8 +294,9 @@ static void differences(const struct tag_settings *s,
 		e->eta_ms, "--eta");
 	DIFFERS((s->has_signal ? s->signal : 0) != e->signal, "--signal");
 	DIFFERS((s->has_rate_window ? s->rate_window_ms :
-		 GOMEMGUARD_RATE_WINDOW_MS_DEFAULT) != e->rate_window_ms,
-		"--rate-window");
+		 tagargs_auto_window_ms(s->has_eta ? s->eta_ms :
+					GOMEMGUARD_ETA_HORIZON_MS_DEFAULT)) !=
+		e->rate_window_ms, "--rate-window");
 	DIFFERS((s->has_inherit ? s->inherit : 0) != e->inherit, "--inherit");
 #undef DIFFERS
 }

@@ -800,11 +800,11 @@ static bool test_show_text(void)
 	module_holds(show_watched, ARRAY_SIZE_T(show_watched));
 	run_verb(&r, show_main, args);
 	return check_run(&r, 0,
-		"    PID COMM                 ANON      FILE     SHMEM      SWAP        RATE     ETA      SOFT ORIGIN     LEVEL MEMCG\n"
-		"   4712 worker             20 MiB       0 B       0 B       0 B           -       -    90 MiB memory.max     - /app.slice/worker.service\n"
+		"    PID COMM                 ANON      FILE     SHMEM      SWAP        RATE SHAPE        ETA      SOFT ORIGIN     LEVEL MEMCG\n"
+		"   4712 worker             20 MiB       0 B       0 B       0 B           - -              -    90 MiB memory.max     - /app.slice/worker.service\n"
 		"        ! GOMEMLIMIT unset under memory.max 100 MiB: Go's GC does not know the limit\n"
-		"   4713 cron                1 MiB       0 B       0 B       0 B           -       -     1 GiB user           - /app.slice\n"
-		"   4714 batch            1.17 GiB       0 B       0 B       0 B           -       -     1 GiB GOMEMLIMIT     - /app.slice/batch.service\n"
+		"   4713 cron                1 MiB       0 B       0 B       0 B           - -              -     1 GiB user           - /app.slice\n"
+		"   4714 batch            1.17 GiB       0 B       0 B       0 B           - -              -     1 GiB GOMEMLIMIT     - /app.slice/batch.service\n"
 		"        ! GOMEMLIMIT 1 GiB above memory.max 256 MiB: the OOM kill comes first\n"
 		"        ! anon 1.17 GiB is 117% of GOMEMLIMIT 1 GiB: memory Go does not account (cgo, non-Go threads)\n",
 		"");

@@ -6,11 +6,13 @@
  * when any test fails, 4 (kselftest's "skip") without netlink.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include <linux/genetlink.h>
 #include <netlink/genl/genl.h>
 
 #include "../nl.h"
@@ -425,7 +427,7 @@ int main(void)
 	setenv("TZ", "UTC", 1);
 	tzset();
 	printf("TAP version 13\n1..%zu\n",
-	       ARRAY_SIZE_T(tests) + 1 + verbs_test_count());
+	       ARRAY_SIZE_T(tests) + 2 + verbs_test_count());
 
 	/* Without a usable netlink socket nothing here can run. */
 	fake_reset();
@@ -449,6 +451,35 @@ int main(void)
 	else if (!skip && !strstr(fake_said, "not loaded"))
 		ktap_diag("printed", fake_said);
 	gmc_nl_close(nl);
+
+	/*
+	 * Without autoload (monitor after an rmmod) the family comes from
+	 * the controller's list: found when there, "not loaded" when not.
+	 */
+	gmc_nl_autoload(false);
+	if (skip) {
+		ktap_result(KTAP_SKIP, "without autoload a family is found in the controller's list", skip);
+	} else {
+		bool ok;
+
+		fake_reset();
+		nl = fake_open_family("test", "nlctrl");
+		ok = nl && gmc_nl_family(nl) == GENL_ID_CTRL;
+		if (!ok)
+			ktap_diag("opening nlctrl from the list", fake_said);
+		gmc_nl_close(nl);
+		fake_reset();
+		nl = fake_open_family("test", "gmg-no-such");
+		if (nl || !gmc_nl_module_missing() ||
+		    !strstr(fake_said, "gomemguard module is not loaded")) {
+			ktap_diag("opening a missing family from the list", fake_said);
+			ok = false;
+		}
+		gmc_nl_close(nl);
+		ktap_result(ok ? KTAP_PASS : KTAP_FAIL,
+			    "without autoload a family is found in the controller's list", NULL);
+	}
+	gmc_nl_autoload(true);
 
 	for (i = 0; i < ARRAY_SIZE_T(tests); i++) {
 		if (skip)

@@ -265,6 +265,7 @@ static void put_proc_full(struct nl_msg *m)
 	nla_put_u32(m, GOMEMGUARD_A_SIGNALS_SENT, 1);
 	nla_put_u64(m, GOMEMGUARD_A_FIRST_WARN_NS, 987654321000);
 	nla_put_u32(m, GOMEMGUARD_A_LIMIT_ORIGIN, GOMEMGUARD_ORIGIN_GOMEMLIMIT);
+	nla_put_u32(m, GOMEMGUARD_A_SHAPE, GOMEMGUARD_SHAPE_GROWTH);
 }
 
 static const char proc_full_json[] =
@@ -272,7 +273,8 @@ static const char proc_full_json[] =
 	"\"cgroup\":\"/app.slice\",\"memcg\":\"/app.slice\",\"memcg_id\":1234,"
 	"\"anon_bytes\":1739461754,\"swap_bytes\":0,\"shmem_bytes\":0,"
 	"\"file_bytes\":325058560,\"hwm_bytes\":1800000000,"
-	"\"rate_bytes_per_s\":10276044,\"eta_ms\":28500,\"eta_limit\":\"soft\","
+	"\"rate_bytes_per_s\":10276044,\"shape\":\"steady_growth\","
+	"\"eta_ms\":28500,\"eta_limit\":\"soft\","
 	"\"level_pct\":90,\"usage_pct\":90,\"soft_limit_bytes\":1932735283,"
 	"\"levels\":[80,90,100],\"eta_horizon_ms\":30000,\"signal\":10,"
 	"\"rate_window_ms\":5000,\"inherit\":true,\"limit_origin\":\"gomemlimit\","
@@ -312,6 +314,7 @@ static const char proc_minimal_json[] =
 	"\"memcg\":\"/system.slice/worker.service\",\"memcg_id\":99,"
 	"\"anon_bytes\":4096,\"swap_bytes\":8192,\"shmem_bytes\":1048576,"
 	"\"file_bytes\":0,\"hwm_bytes\":12288,\"rate_bytes_per_s\":-4096,"
+	"\"shape\":null,"
 	"\"eta_ms\":null,\"eta_limit\":null,\"level_pct\":0,\"usage_pct\":1,"
 	"\"soft_limit_bytes\":1073741824,\"levels\":[80,90,100],"
 	"\"eta_horizon_ms\":30000,\"signal\":null,\"rate_window_ms\":5000,"
@@ -717,7 +720,7 @@ static void answer_tagged_already(struct nlmsghdr *req)
 		nla_put_u64(m, GOMEMGUARD_A_SOFT_LIMIT, 1ULL << 30);
 		nla_put(m, GOMEMGUARD_A_LEVELS, sizeof(levels), levels);
 		nla_put_u32(m, GOMEMGUARD_A_ETA_HORIZON_MS, 30000);
-		nla_put_u32(m, GOMEMGUARD_A_RATE_WINDOW_MS, 5000);
+		nla_put_u32(m, GOMEMGUARD_A_RATE_WINDOW_MS, 15000);
 		nla_put_u8(m, GOMEMGUARD_A_INHERIT, 0);
 		fake_queue(m, fake_done(req, 0, NULL));
 		break;
@@ -930,9 +933,9 @@ static bool test_show_json(void)
 
 /* show's table of answer_proc_dump(). */
 static const char proc_dump_text[] =
-	"    PID COMM                 ANON      FILE     SHMEM      SWAP        RATE     ETA      SOFT ORIGIN     LEVEL MEMCG\n"
-	"   4711 payments         1.62 GiB   310 MiB       0 B       0 B  +9.8 MiB/s     28s   1.8 GiB GOMEMLIMIT   90% /app.slice\n"
-	"    815 worker              4 KiB       0 B     1 MiB     8 KiB    -4 KiB/s       -     1 GiB -              - /system.slice/worker.service\n";
+	"    PID COMM                 ANON      FILE     SHMEM      SWAP        RATE SHAPE        ETA      SOFT ORIGIN     LEVEL MEMCG\n"
+	"   4711 payments         1.62 GiB   310 MiB       0 B       0 B  +9.8 MiB/s growth       28s   1.8 GiB GOMEMLIMIT   90% /app.slice\n"
+	"    815 worker              4 KiB       0 B     1 MiB     8 KiB    -4 KiB/s -              -     1 GiB -              - /system.slice/worker.service\n";
 
 static bool test_show_text(void)
 {
@@ -1221,6 +1224,60 @@ static bool test_monitor_no_pid(void)
 	return ok;
 }
 
+/* A memcg's own ETA, as the module sends it: no PID, no COMM. */
+static void put_memcg_eta(struct nl_msg *m)
+{
+	nla_put_string(m, GOMEMGUARD_A_MEMCG, "/app.slice");
+	nla_put_u64(m, GOMEMGUARD_A_MEMCG_ID, 1234);
+	nla_put_u64(m, GOMEMGUARD_A_MEMCG_USAGE, 230 * 1048576ULL);
+	nla_put_u64(m, GOMEMGUARD_A_MEMCG_MAX, 256 * 1048576ULL);
+	nla_put_u64(m, GOMEMGUARD_A_MEMCG_ANON, 228 * 1048576ULL);
+	nla_put_u64(m, GOMEMGUARD_A_MEMCG_FILE, 1048576);
+	nla_put_u64(m, GOMEMGUARD_A_MEMCG_UNEVICTABLE, 0);
+	nla_put_u64(m, GOMEMGUARD_A_RECLAIMABLE, 1048576);
+	nla_put_s64(m, GOMEMGUARD_A_RATE, 4 * 1048576);
+	nla_put_u64(m, GOMEMGUARD_A_ETA_MS, 3500);
+	nla_put_u32(m, GOMEMGUARD_A_ETA_LIMIT, GOMEMGUARD_LIMIT_MEMCG_MAX);
+	nla_put_u32(m, GOMEMGUARD_A_ETA_HORIZON_MS, 4000);
+	nla_put_u32(m, GOMEMGUARD_A_RATE_WINDOW_MS, 2000);
+	nla_put_u64(m, GOMEMGUARD_A_FIRST_WARN_NS, 987654321000);
+}
+
+/*
+ * A memcg's ETA is printed, not skipped for lacking COMM: "scope":
+ * "memcg", null pid and comm, its memcg's numbers; a line of prose.
+ */
+static bool test_monitor_memcg_eta(void)
+{
+	static const char *const json[] = { "monitor", "-j", "--count", "1", NULL };
+	static const char *const text[] = { "monitor", "--count", "1", NULL };
+	struct json_object *got, *v = NULL;
+	struct run r;
+	bool ok;
+
+	fake_queue_event(event_msg(GOMEMGUARD_EVENT_ETA, 1, put_memcg_eta), NULL);
+	run_verb(&r, monitor_main, json);
+	ok = check_run(&r, 0, NULL, "");
+	got = json_line(r.out, 0);
+	if (!got || !json_object_object_get_ex(got, "scope", &v) ||
+	    strcmp(json_object_get_string(v), "memcg") ||
+	    !json_object_object_get_ex(got, "pid", &v) || v ||
+	    !json_object_object_get_ex(got, "eta_ms", &v) ||
+	    json_object_get_int64(v) != 3500 ||
+	    !json_object_object_get_ex(got, "eta_limit", &v) ||
+	    strcmp(json_object_get_string(v), "memcg_max") ||
+	    !json_object_object_get_ex(got, "shmem_bytes", &v) ||
+	    json_object_get_int64(v) != 104857600)
+		ok = fail("memcg ETA: %s", r.out);
+	json_object_put(got);
+	fake_queue_event(event_msg(GOMEMGUARD_EVENT_ETA, 1, put_memcg_eta), NULL);
+	run_verb(&r, monitor_main, text);
+	ok &= check_run(&r, 0, NULL, "");
+	if (!strstr(r.out, " eta memcg /app.slice reaches memory.max in 3s, +4 MiB/s (usage 230 MiB/256 MiB, shmem 100 MiB, anon 1.07 GiB, reclaimable 1 MiB): growth no watched process owns\n"))
+		ok = fail("memcg ETA text: %s", r.out);
+	return ok;
+}
+
 static bool test_monitor_sigterm(void)
 {
 	char ready[] = "/tmp/gmg-ready.XXXXXX";
@@ -1393,6 +1450,64 @@ static void answer_oom_dump(struct nlmsghdr *req)
 		   fake_done(req, 0, NULL));
 }
 
+/*
+ * A shell loop filled tmpfs in /app.slice: the OOM killed a dd that never
+ * warned; the memcg's own ETA went out 3.7 s before, and 150 MiB stayed.
+ */
+static void put_oom_tmpfs(struct nl_msg *m)
+{
+	struct nlattr *snap;
+
+	nla_put_u32(m, GOMEMGUARD_A_OOM_ID, 4);
+	nla_put_u32(m, GOMEMGUARD_A_CONSTRAINT, GOMEMGUARD_CONSTRAINT_MEMCG);
+	nla_put_string(m, GOMEMGUARD_A_MEMCG, "/app.slice");
+	nla_put_u32(m, GOMEMGUARD_A_VICTIM_PID, 314);
+	nla_put_string(m, GOMEMGUARD_A_VICTIM_COMM, "dd");
+	nla_put_u8(m, GOMEMGUARD_A_VICTIM_TAGGED, 1);
+	nla_put_u64(m, GOMEMGUARD_A_VICTIM_ANON, 1 * MIB);
+	nla_put_u64(m, GOMEMGUARD_A_VICTIM_FILE, 0);
+	nla_put_u64(m, GOMEMGUARD_A_VICTIM_SHMEM, 0);
+	nla_put_u64(m, GOMEMGUARD_A_LEAD_MS, 3700);
+	nla_put_u64(m, GOMEMGUARD_A_MEMCG_LEAD_MS, 3700);
+	nla_put_u64(m, GOMEMGUARD_A_UNFREED, 150 * MIB);
+	snap = nla_nest_start(m, GOMEMGUARD_A_SNAPSHOT | NLA_F_NESTED);
+	put_snapshot_proc(m, put_proc_minimal, -1);
+	nla_nest_end(m, snap);
+}
+
+static void answer_oom_tmpfs(struct nlmsghdr *req)
+{
+	fake_queue(oom_reply(req, OOM2_TIME_NS, put_oom_tmpfs),
+		   fake_done(req, 0, NULL));
+}
+
+/*
+ * What the kill could not free, and how much of that is tmpfs: memory.stat's
+ * shmem of /app.slice (100 MiB), read by gomemctl; the lead is the memcg's.
+ */
+static bool test_oom_tmpfs(void)
+{
+	static const char *const text[] = { "oom", NULL };
+	static const char *const json[] = { "oom", "-j", NULL };
+	struct run r;
+	bool ok = true;
+
+	fake_answer_with(answer_oom_tmpfs);
+	run_verb(&r, oom_main, text);
+	ok &= check_run(&r, 0, NULL, "");
+	if (!strstr(r.out, "  warning: first warning 3 s before the kill (the memcg's own ETA 3 s before)\n") ||
+	    !strstr(r.out, "  left:    killing dd[314] freed 1 MiB; 100 MiB is tmpfs/shmem in /app.slice (of 150 MiB it could not free)\n"))
+		ok = fail("text: %s", r.out);
+	fake_answer_with(answer_oom_tmpfs);
+	run_verb(&r, oom_main, json);
+	ok &= check_run(&r, 0, NULL, "");
+	if (!strstr(r.out, "\"lead_ms\":3700,\"memcg_lead_ms\":3700,"
+			   "\"unfreed_bytes\":157286400,"
+			   "\"memcg_shmem_bytes\":104857600,"))
+		ok = fail("json: %s", r.out);
+	return ok;
+}
+
 /* The snapshot's second process lacks its comm. */
 static void put_oom_entry_lacking(struct nl_msg *m)
 {
@@ -1461,7 +1576,9 @@ static char *oom2_json(uint64_t seq)
 		   "\"victim_pid\":4711,\"victim_comm\":\"payments\","
 		   "\"victim_tagged\":true,\"victim_anon_bytes\":2040109465,"
 		   "\"victim_file_bytes\":12582912,\"victim_shmem_bytes\":0,"
-		   "\"lead_ms\":28500,\"snapshot\":[%s,%s]}",
+		   "\"lead_ms\":28500,\"memcg_lead_ms\":null,"
+		   "\"unfreed_bytes\":null,\"memcg_shmem_bytes\":null,"
+		   "\"snapshot\":[%s,%s]}",
 		   seq_key, (unsigned long long)OOM2_TIME_NS, wall, full, minimal);
 	free(wall);
 	free(full);
@@ -1489,7 +1606,9 @@ static bool test_oom_json(void)
 		      "\"victim_pid\":999,\"victim_comm\":\"cc1plus\","
 		      "\"victim_tagged\":false,\"victim_anon_bytes\":3221225472,"
 		      "\"victim_file_bytes\":0,\"victim_shmem_bytes\":67108864,"
-		      "\"lead_ms\":null,\"snapshot\":[]}]",
+		      "\"lead_ms\":null,\"memcg_lead_ms\":null,"
+		      "\"unfreed_bytes\":null,\"memcg_shmem_bytes\":null,"
+		      "\"snapshot\":[]}]",
 		      oom2, (unsigned long long)OOM1_TIME_NS);
 	ok = check_run(&r, 0, NULL, "") && decode(0, &s) &&
 	     sent_head(&s, GOMEMGUARD_CMD_OOM_GET, true, 0) &&
@@ -1842,18 +1961,26 @@ static bool test_memstat(void)
 
 /* Events about a memcg and a kill, among events about processes. */
 
-static struct nl_msg *pressure_msg(uint64_t seq, bool limited)
+/*
+ * A PRESSURE event about /app.slice (@limited) or "/" at @level: with its
+ * reclaim window (1024 pages scanned, 62 % not freed; 2048, 97 %) and kind,
+ * but at NONE, the end of pressure, which has neither.
+ */
+static struct nl_msg *pressure_level_msg(uint64_t seq, bool limited,
+					 uint32_t level)
 {
 	struct nl_msg *m = event_msg(GOMEMGUARD_EVENT_PRESSURE, seq, NULL);
 
 	nla_put_string(m, GOMEMGUARD_A_MEMCG, limited ? "/app.slice" : "/");
 	nla_put_u64(m, GOMEMGUARD_A_MEMCG_ID, limited ? 1234 : 1);
-	nla_put_u32(m, GOMEMGUARD_A_PRESSURE_LEVEL,
-		    limited ? GOMEMGUARD_PRESSURE_MEDIUM :
-			      GOMEMGUARD_PRESSURE_CRITICAL);
-	nla_put_u32(m, GOMEMGUARD_A_PRESSURE_KIND,
-		    limited ? GOMEMGUARD_KIND_CACHE_CHURN :
-			      GOMEMGUARD_KIND_ANON_SQUEEZE);
+	nla_put_u32(m, GOMEMGUARD_A_PRESSURE_LEVEL, level);
+	if (level != GOMEMGUARD_PRESSURE_NONE) {
+		nla_put_u32(m, GOMEMGUARD_A_PRESSURE_KIND,
+			    limited ? GOMEMGUARD_KIND_CACHE_CHURN :
+				      GOMEMGUARD_KIND_ANON_SQUEEZE);
+		nla_put_u64(m, GOMEMGUARD_A_RECLAIM_SCANNED, limited ? 1024 : 2048);
+		nla_put_u64(m, GOMEMGUARD_A_RECLAIM_RECLAIMED, limited ? 389 : 60);
+	}
 	nla_put_u64(m, GOMEMGUARD_A_MEMCG_USAGE, 2040109465);
 	if (limited)
 		nla_put_u64(m, GOMEMGUARD_A_MEMCG_MAX, 2 * GIB);
@@ -1862,6 +1989,13 @@ static struct nl_msg *pressure_msg(uint64_t seq, bool limited)
 	nla_put_u64(m, GOMEMGUARD_A_MEMCG_UNEVICTABLE, 8 * MIB);
 	nla_put_u64(m, GOMEMGUARD_A_RECLAIMABLE, 700 * MIB);
 	return m;
+}
+
+static struct nl_msg *pressure_msg(uint64_t seq, bool limited)
+{
+	return pressure_level_msg(seq, limited,
+				  limited ? GOMEMGUARD_PRESSURE_MEDIUM :
+					    GOMEMGUARD_PRESSURE_CRITICAL);
 }
 
 static struct nl_msg *oom_msg(uint64_t seq, void (*put)(struct nl_msg *m))
@@ -1886,7 +2020,8 @@ static struct nl_msg *oom_msg(uint64_t seq, void (*put)(struct nl_msg *m))
 	"\"shmem_bytes\":104857600,\"swapbacked_bytes\":1258291200," \
 	"\"unevictable_bytes\":8388608,\"reclaimable_bytes\":734003200," \
 	"\"pinned_bytes\":188743680,\"psi_some_avg10\":12.34," \
-	"\"psi_full_avg10\":0.05,\"kind\":\"cache_churn\"}"
+	"\"psi_full_avg10\":0.05,\"kind\":\"cache_churn\"," \
+	"\"reclaim_scanned_pages\":1024,\"reclaim_reclaimed_pages\":389}"
 
 static bool test_monitor_memcg_events(void)
 {
@@ -1923,7 +2058,8 @@ static bool test_monitor_memcg_events(void)
 			 "\"unevictable_bytes\":8388608,"
 			 "\"reclaimable_bytes\":734003200,\"pinned_bytes\":null,"
 			 "\"psi_some_avg10\":null,\"psi_full_avg10\":null,"
-			 "\"kind\":\"anon_squeeze\"}") &&
+			 "\"kind\":\"anon_squeeze\",\"reclaim_scanned_pages\":2048,"
+			 "\"reclaim_reclaimed_pages\":60}") &&
 	     line_equals(r.out, 4, e5);
 	free(e1);
 	free(e5);
@@ -1956,16 +2092,18 @@ static bool strip_clocks(char *out)
 
 static bool test_monitor_memcg_text(void)
 {
-	static const char *const args[] = { "monitor", "--count", "4", NULL };
+	static const char *const args[] = { "monitor", "--count", "5", NULL };
 	static const char want[] =
-		" pressure memcg /app.slice medium (cache churn): usage 1.9 GiB/2 GiB, anon 1.07 GiB, shmem 100 MiB, reclaimable 700 MiB, pinned 180 MiB\n"
+		" pressure memcg /app.slice medium (cache churn): reclaim failed on 62% of 1024 pages scanned; usage 1.9 GiB/2 GiB, anon 1.07 GiB, shmem 100 MiB, reclaimable 700 MiB, pinned 180 MiB\n"
 		" oom memcg /app.slice: killed payments[4711] (tagged, anon 1.9 GiB); first warning 28 s before (post-mortem #2)\n"
 		" oom global: killed cc1plus[999] (not tagged, anon 3 GiB); no warning was given (post-mortem #1)\n"
-		" pressure memcg / critical (anon squeeze): usage 1.9 GiB/max, anon + shmem 1.17 GiB, reclaimable 700 MiB (no memory.stat)\n";
+		" pressure memcg / critical (anon squeeze): reclaim failed on 97% of 2048 pages scanned; usage 1.9 GiB/max, anon + shmem 1.17 GiB, reclaimable 700 MiB (no memory.stat)\n"
+		" pressure memcg /app.slice none: usage 1.9 GiB/2 GiB, anon 1.07 GiB, shmem 100 MiB, reclaimable 700 MiB, pinned 180 MiB\n";
 	struct run r;
 
 	fake_queue_event(pressure_msg(1, true), oom_msg(2, put_oom2));
 	fake_queue_event(oom_msg(3, put_oom1), pressure_msg(4, false));
+	fake_queue_event(pressure_level_msg(5, true, GOMEMGUARD_PRESSURE_NONE), NULL);
 	run_verb(&r, monitor_main, args);
 	if (!check_run(&r, 0, NULL, "") || !strip_clocks(r.out))
 		return false;
@@ -2581,6 +2719,8 @@ static const struct {
 	  test_monitor_text },
 	{ "monitor: unknown events are \"unknown\", incomplete ones skipped",
 	  test_monitor_odd_events },
+	{ "monitor: a memcg's own ETA (no PID, no COMM) is printed, not skipped",
+	  test_monitor_memcg_eta },
 	{ "monitor: an event without a PID (another PID namespace) has \"pid\": null",
 	  test_monitor_no_pid },
 	{ "monitor: SIGTERM ends it with status 0; the ready file exists",
@@ -2592,6 +2732,8 @@ static const struct {
 	  test_oom_json },
 	{ "oom: when, what, why, how much warning, and who was there",
 	  test_oom_text },
+	{ "oom: a tmpfs OOM says what the kill could not free, and the memcg's lead",
+	  test_oom_tmpfs },
 	{ "oom --profile-dir: the victim's last heap profile from before the kill, not after",
 	  test_oom_profile_dir },
 	{ "oom: no post-mortems is [] in JSON and a sentence for people",
@@ -2606,7 +2748,7 @@ static const struct {
 	  test_memstat },
 	{ "monitor -j: pressure and oom events among process events",
 	  test_monitor_memcg_events },
-	{ "monitor: a line of prose per pressure and oom event",
+	{ "monitor: a line of prose per pressure and oom event, with the reclaim window behind the level",
 	  test_monitor_memcg_text },
 	{ "monitor: oom events it cannot show are skipped, monitoring goes on",
 	  test_monitor_bad_oom },
