@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,12 +143,85 @@ const char *workload(const char *name, char *buf, size_t len)
 	return buf;
 }
 
+int wait_ready(const char *file, int ms)
+{
+	for (ms = gmg_ms(ms); ms > 0; ms -= 50) {
+		if (!access(file, R_OK))
+			return 0;
+		sleep_ms(50);
+	}
+	return -ETIMEDOUT;
+}
+
+void drop_caches(void)
+{
+	int fd;
+
+	sync();
+	fd = open("/proc/sys/vm/drop_caches", O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (write(fd, "3", 1) != 1)
+			perror("drop_caches");
+		close(fd);
+	}
+}
+
+static pid_t cachereader(const char *cg, const char *file, const char *heap,
+			 const char *ready, bool mapped)
+{
+	char bin[256];
+	const char *argv[] = { workload("cachereader", bin, sizeof(bin)),
+			       "-file", file, "-heap", heap, "-readyfile", ready,
+			       mapped ? "-mmap" : NULL, NULL };
+
+	/*
+	 * The file's pages still cached from an earlier reader stay charged
+	 * to that reader's (removed) memcg: this one would find them there,
+	 * and never fill its own memcg, nor make reclaim run in it.
+	 */
+	drop_caches();
+	unlink(ready);
+	return spawn(cg, argv, "/tmp/cachereader.log");
+}
+
+pid_t spawn_cachereader(const char *cg, const char *file, const char *heap,
+			const char *ready)
+{
+	return cachereader(cg, file, heap, ready, false);
+}
+
+pid_t spawn_cachereader_mapped(const char *cg, const char *file, const char *heap,
+			       const char *ready)
+{
+	return cachereader(cg, file, heap, ready, true);
+}
+
 uint64_t boottime_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_BOOTTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+int wait_comm(pid_t pid, const char *comm)
+{
+	char path[64], buf[32];
+	int i, fd;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	for (i = 0; i < gmg_ms(5000) / 10; i++) {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+		if (fd >= 0)
+			close(fd);
+		buf[n > 0 ? n - 1 : 0] = '\0';
+		if (!strcmp(buf, comm))
+			return 0;
+		sleep_ms(10);
+	}
+	return -ETIMEDOUT;
 }
 
 void sleep_ms(unsigned int ms)

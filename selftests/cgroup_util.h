@@ -26,8 +26,27 @@ int cg_destroy(const char *cg);
  * stderr to @log (NULL: /dev/null).  Returns the PID or -errno.
  */
 pid_t spawn(const char *cg, const char *const argv[], const char *log);
+/* Up to 5 s (scaled) for @pid's comm to read @comm: it has exec'd. */
+int wait_comm(pid_t pid, const char *comm);
 /* Path of workload @name (in $GMG_WORKLOADS) in @buf. */
 const char *workload(const char *name, char *buf, size_t len);
+
+/* Up to @ms (scaled) for @file (a workload's -readyfile) to appear. */
+int wait_ready(const char *file, int ms);
+/* sync, then drop clean caches, dentries and inodes: what nobody uses goes. */
+void drop_caches(void);
+/*
+ * cachereader in @cg over @file, with @heap of anon, its ready file @ready;
+ * after drop_caches(), so that what it reads is charged to @cg.
+ */
+pid_t spawn_cachereader(const char *cg, const char *file, const char *heap,
+			const char *ready);
+/*
+ * The same with -mmap: @file mapped, one byte of each page read, so that
+ * reclaim finds the pages referenced and keeps some of what it scans.
+ */
+pid_t spawn_cachereader_mapped(const char *cg, const char *file, const char *heap,
+			       const char *ready);
 
 /* CLOCK_BOOTTIME in ns: the clock of the module's event timestamps. */
 uint64_t boottime_ns(void);

@@ -35,17 +35,6 @@ FIXTURE(go) {
 	char limited_s[16], unlimited_s[16], c_s[16];
 };
 
-/* Up to @ms (scaled) for @file to appear. */
-static int wait_ready(const char *file, int ms)
-{
-	for (ms = gmg_ms(ms); ms > 0; ms -= 50) {
-		if (!access(file, R_OK))
-			return 0;
-		sleep_ms(50);
-	}
-	return -ETIMEDOUT;
-}
-
 /*
  * gosleep in cg, started by env(1), which execs it: with GOMEMLIMIT=limit,
  * or without GOMEMLIMIT when limit is NULL.
@@ -80,27 +69,6 @@ static pid_t start_go(const char *cg, const char *limit, const char *name)
 		return -ETIMEDOUT;
 	}
 	return pid;
-}
-
-/* Up to 5 s (scaled) for @pid to have exec'd @comm: 0 once it has. */
-static int wait_comm(pid_t pid, const char *comm)
-{
-	char path[64], buf[32];
-	int i, fd;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
-	for (i = 0; i < gmg_ms(5000) / 10; i++) {
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
-		if (fd >= 0)
-			close(fd);
-		buf[n > 0 ? n - 1 : 0] = '\0';
-		if (!strcmp(buf, comm))
-			return 0;
-		sleep_ms(10);
-	}
-	return -ETIMEDOUT;
 }
 
 FIXTURE_SETUP(go)

@@ -250,24 +250,6 @@ static int remove_cg(const char *cg)
 	return -EBUSY;
 }
 
-/*
- * Page cache charged to a removed memcg keeps it dying until it is
- * reclaimed: the kernel's way, not a leak.  Drop it, so that only
- * references keep a cgroup dying.
- */
-static void drop_caches(void)
-{
-	int fd;
-
-	sync();
-	fd = open("/proc/sys/vm/drop_caches", O_WRONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		if (write(fd, "3", 1) != 1)
-			perror("drop_caches");
-		close(fd);
-	}
-}
-
 TEST_F_TIMEOUT(dying, churn_leaves_no_dying_cgroups, 180)
 {
 	int b, i, k, watched = 0, exited = 0, loud = 0, failed = 0, status, go[2];
@@ -331,7 +313,12 @@ TEST_F_TIMEOUT(dying, churn_leaves_no_dying_cgroups, 180)
 	t1 = boottime_ns();
 	after = cg_read_key(self->cg, "cgroup.stat", "nr_dying_descendants");
 
-	/* A few seconds, scaled: the kernel frees a dying cgroup after RCU. */
+	/*
+	 * Page cache charged to a removed memcg keeps it dying until it is
+	 * reclaimed: the kernel's way, not a leak.  Drop it, so that only
+	 * references keep a cgroup dying.  Then a few seconds, scaled: the
+	 * kernel frees a dying cgroup after RCU.
+	 */
 	drop_caches();
 	end = boottime_ns() + gmg_ms(5000) * 1000000ull;
 	do {

@@ -2051,12 +2051,22 @@ static long get_tagged(FIXTURE_DATA(fuzz) *self)
 	return info(self, &r) ? -1 : (long)info_u32(&r, GOMEMGUARD_A_TAGGED);
 }
 
+/*
+ * Cgroup tags: one whose cgroup went away before it was untagged (TAG_DEL
+ * by path: ENOENT) goes in the sampler's next prune, within a second.
+ */
+static long get_cgtags(FIXTURE_DATA(fuzz) *self)
+{
+	return dump_count(self, GOMEMGUARD_CMD_TAG_GET);
+}
+
 TEST_F_TIMEOUT(fuzz, random_and_mutated_messages, 1200)
 {
 	uint64_t count = env_u64("GMG_FUZZ_COUNT", COUNT_DEFAULT);
 	uint64_t phase1 = count - count * PHASE2_PCT / 100, t0, ns;
 	struct shared *sh = self->sh;
 	int restarts = 0, tags = 0, procs = 0, bad;
+	long left;
 	struct gr_reply r;
 	uint32_t i;
 
@@ -2101,7 +2111,11 @@ TEST_F_TIMEOUT(fuzz, random_and_mutated_messages, 1200)
 
 	EXPECT_EQ(0, settle(get_tagged, self, 0));
 	EXPECT_EQ(0, dump_count(self, GOMEMGUARD_CMD_PROC_GET));
-	EXPECT_EQ(0, dump_count(self, GOMEMGUARD_CMD_TAG_GET));
+	left = get_cgtags(self);
+	if (left)
+		TH_LOG("%ld cgroup tags left once their cgroups were removed: waiting for the prune",
+		       left);
+	EXPECT_EQ(0, settle(get_cgtags, self, 0));
 	EXPECT_EQ(self->listeners, settle(get_listeners, self, self->listeners));
 	EXPECT_EQ(self->refcnt, settle(get_refcnt, self, self->refcnt));
 	EXPECT_EQ(0, kmsg_scan(self->kmsg)) TH_LOG("the kernel logged trouble while fuzzed");

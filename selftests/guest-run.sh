@@ -13,8 +13,9 @@
 #           and rt flavours): each hook exercised once -- load, unload and
 #           autoload; tags by PID and by cgroup; fork, exec and exit; a Go
 #           leak to its eta and a memcg OOM to its post-mortem; a page-cache
-#           reader that raises no alarm but pressure events; a tmpfs writer;
-#           the fuse; the privilege refusals, in and out of a container;
+#           reader that raises no alarm but pressure events, and anon that
+#           squeezes it out; a recover; events a slow listener loses, counted;
+#           a tmpfs writer; the fuse; the privilege refusals, in and out of a container;
 #           cgroup tags coming and going under busy hooks (race_test) -- and
 #           the host-invariant checks around it.
 #           The guest's kernel log is checked by guest.sh as for any run.
@@ -92,8 +93,11 @@ if [ "$tier" = core ]; then
 		-t tmpfs_writer_is_pinned_and_warned_before_oom
 		-t inherit_follows_forks -t reused_pid_is_a_new_process
 		-t idle_threads_are_counted -t rate_limit_drops_and_counts"
+	export KSELFTEST_EVENTS_TEST_ARGS="-t recover_after_warn_when_memory_is_freed
+		-t anon_growth_squeezes_the_page_cache
+		-t lost_events_are_reported_and_counted_exactly"
 	run_many "$tests"/module_test "$tests"/genl_test "$tests"/ns_test \
-		"$tests"/tracker_test "$tests"/race_test \
+		"$tests"/tracker_test "$tests"/events_test "$tests"/race_test \
 		"$top"/selftests/invariants_test.sh "$top"/selftests/unload_test.sh \
 		"$top"/selftests/invariants_after_suite.sh
 	exit
@@ -101,7 +105,8 @@ fi
 export KSELFTEST_TRACKER_TEST_ARGS="-T global_oom_kills_a_tagged_leak"
 run_many "$tests"/module_test "$tests"/genl_test "$tests"/ns_test "$tests"/cli_test \
 	"$tests"/discover_test "$top"/selftests/readme_test.sh \
-	"$tests"/tracker_test "$tests"/fuzz_test "$top"/selftests/monitor_test.sh \
+	"$tests"/tracker_test "$tests"/memcg_eta_test "$tests"/events_test "$tests"/fuzz_test \
+	"$top"/selftests/monitor_test.sh \
 	"$top"/selftests/monitor_reload_test.sh \
 	"$top"/selftests/policy_monitor_test.sh \
 	"$top"/selftests/policy_caps_test.sh "$top"/selftests/fuse_test.sh \

@@ -6,7 +6,8 @@
 # (/gmgpolicy.slice/gmgapi.service).  A rule file written while the module
 # is not loaded must tag the service as soon as monitor starts; the service
 # restarted (a new PID) must be tagged again, and so after rmmod and
-# modprobe -- and monitor itself must not undo the rmmod; removing the rule
+# modprobe -- and monitor itself must not undo the rmmod, not even one
+# caught halfway (GMG_DEBUG_KO: the debug module); removing the rule
 # and sending SIGHUP must untag it.  A process in the same unit tagged by
 # hand stays as it was throughout.  And policy check must name the line of
 # a broken file.
@@ -33,6 +34,15 @@ state=$dir/policy.state
 monitor=
 svc=
 hand=
+trace=
+
+# The module_request trace instance of case 4b goes, once.
+trace_off() {
+	[ -n "$trace" ] && [ -d "$trace" ] || return 0
+	echo 0 >"$trace/events/module/module_request/enable"
+	rmdir "$trace"
+	trace=
+}
 
 cleanup() {
 	[ -n "$monitor" ] && kill -KILL "$monitor" 2>/dev/null
@@ -42,6 +52,7 @@ cleanup() {
 	[ -d "$cg" ] && rmdir "$cg"
 	[ -d "$slice" ] && rmdir "$slice"
 	[ -d /sys/module/gomemguard ] || modprobe gomemguard
+	trace_off
 	rm -rf "$dir"
 }
 trap cleanup EXIT
@@ -79,7 +90,7 @@ start_go() {
 }
 
 ktap_print_header
-ktap_set_plan 8
+ktap_set_plan 9
 
 [ -x "$ctl" ] || ktap_exit_fail_msg "no gomemctl at $ctl"
 [ -x "$workloads/gosleep" ] || ktap_exit_fail_msg "no gosleep in $workloads: make workloads"
@@ -151,6 +162,39 @@ stays_unloaded() {
 }
 result "after rmmod the module stays unloaded (12 s; monitor and its rules load nothing)" \
 	stays_unloaded || diag_file stderr "$dir/monitor.err"
+
+# 4b. An rmmod caught halfway: the module's exit has unregistered its
+# family while sysfs still shows it.  The debug module stretches that to
+# 12 s, so that a health check and a prom refresh (10 s each) fall in it;
+# a lookup by name then would have the kernel load the module again, once
+# the exit is done.  monitor must not even ask: the module_request
+# tracepoint, in a trace instance of its own, shows no request for it.
+trace=/sys/kernel/tracing/instances/gmgpolicy
+no_request() {
+	! grep -q "family-gomemguard" "$trace/trace"
+}
+gone_for_good() {
+	no_request && stays_unloaded
+}
+[ -r "${GMG_DEBUG_KO:-}" ] ||
+	ktap_exit_fail_msg "no debug module at GMG_DEBUG_KO (scripts/build-module.sh builds it)"
+if ! mkdir "$trace" || ! echo 1 >"$trace/events/module/module_request/enable"; then
+	ktap_exit_fail_msg "cannot trace module_request in $trace"
+fi
+kill -STOP "$monitor"
+insmod "$GMG_DEBUG_KO" debug_exit_delay_ms=12000 || ktap_exit_fail_msg "insmod of the debug module failed"
+tag_by_hand
+kill -CONT "$monitor"
+wait_for 5 tagged_with "$svc" $((64 << 20)) ||
+	ktap_exit_fail_msg "monitor did not tag the service in the debug module"
+rmmod gomemguard || ktap_exit_fail_msg "rmmod refused"
+sleep $((3 * gmg_scale))
+result "an rmmod caught halfway stands: the module is not asked for nor loaded again" \
+	gone_for_good || {
+	diag_file trace "$trace/trace"
+	diag_file stderr "$dir/monitor.err"
+}
+trace_off
 
 # 5. modprobe: the new module holds no tags; monitor makes them at once
 # (sysfs is looked at every second), not at the next rescan.

@@ -4,7 +4,13 @@
  * it hooks. Default mode: map -size bytes of fresh anonymous memory
  * (MADV_NOHUGEPAGE), fault it in page by page, unmap it; -rounds times.
  * -fork N mode: fork N children one after another, each _exit(0)ing at
- * once and reaped before the next. Times are CLOCK_MONOTONIC nanoseconds.
+ * once and reaped before the next; with -hold-children D, the N children
+ * stay alive (blocked on a pipe) while the parent does D's worth of fixed
+ * work, then all are released and reaped: long enough lived for a cgroup
+ * tag to adopt them, and the fixed work lets the adoption's own time show
+ * (on one CPU it takes turns with the work; a sleep would hide it). The
+ * work's time alone, taken in the same round, is subtracted. Times are
+ * CLOCK_MONOTONIC nanoseconds.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -20,7 +26,8 @@
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: pagefault [-size SIZE] [-rounds N] [-fork N [-heap SIZE]] [-delay DURATION]\n"
+		"usage: pagefault [-size SIZE] [-rounds N] [-fork N [-heap SIZE] [-hold-children D]]\n"
+		"                 [-delay DURATION]\n"
 		"                 [-readyfile PATH] [-sigfile PATH]\n"
 		"\n"
 		"Time faulting in SIZE bytes of fresh anonymous memory page by page (or,\n"
@@ -31,6 +38,8 @@ static void usage(void)
 		"  -rounds N          rounds (default 5)\n"
 		"  -fork N            time N fork+exit+wait cycles per round instead\n"
 		"  -heap SIZE         -fork mode: resident memory the parent holds (default 0)\n"
+		"  -hold-children D   -fork mode: keep all N children alive while the parent\n"
+		"                     does D of fixed work (its time alone subtracted)\n"
 		"  -delay DURATION    wait this long after ready before round 1 (default 0)\n"
 		"  -readyfile PATH    write the pid here before round 1\n"
 		"  -sigfile PATH      append a line here for each SIGUSR1\n");
@@ -60,6 +69,71 @@ static uint64_t fault_round(size_t size)
 	return wl_now_ns() - t0;
 }
 
+/* Fixed work: the same instructions every time, whatever else runs. */
+static void spin(uint64_t loops)
+{
+	volatile uint64_t x = 0;
+
+	while (loops--)
+		x++;
+}
+
+/* Loops of spin() that take about @ns with nothing else running. */
+static uint64_t spin_calibrate(uint64_t ns)
+{
+	uint64_t loops = 1 << 20, t0, took;
+
+	for (;;) {
+		t0 = wl_now_ns();
+		spin(loops);
+		took = wl_now_ns() - t0;
+		if (took >= 20000000 || loops >= (1ull << 40))
+			return loops * ns / (took ? took : 1) + 1;
+		loops *= 4;
+	}
+}
+
+/*
+ * N children alive at once, @loops of spin() while they live, then all
+ * released and reaped; returns the time less that of the spin alone
+ * (*@spin_ns, taken just before).
+ */
+static uint64_t fork_hold_round(unsigned int n, uint64_t loops, uint64_t *spin_ns)
+{
+	uint64_t t0, total;
+	unsigned int i;
+	int fds[2], status;
+	pid_t pid;
+	char c;
+
+	t0 = wl_now_ns();
+	spin(loops);
+	*spin_ns = wl_now_ns() - t0;
+	if (pipe(fds))
+		wl_die("pipe: %s", strerror(errno));
+	t0 = wl_now_ns();
+	for (i = 0; i < n; i++) {
+		pid = fork();
+		if (pid < 0)
+			wl_die("fork: %s", strerror(errno));
+		if (!pid) {
+			close(fds[1]);
+			/* EOF once the parent closes its end. */
+			_exit(read(fds[0], &c, 1) == 0 ? 0 : 1);
+		}
+	}
+	spin(loops);
+	close(fds[1]);
+	for (i = 0; i < n; i++) {
+		pid = wait(&status);
+		if (pid < 0 || !WIFEXITED(status) || WEXITSTATUS(status))
+			wl_die("child %d did not exit 0", pid);
+	}
+	total = wl_now_ns() - t0;
+	close(fds[0]);
+	return total > *spin_ns ? total - *spin_ns : 0;
+}
+
 static uint64_t fork_round(unsigned int n)
 {
 	uint64_t t0 = wl_now_ns();
@@ -82,12 +156,13 @@ static uint64_t fork_round(unsigned int n)
 
 int main(int argc, char **argv)
 {
-	enum { O_SIZE, O_ROUNDS, O_FORK, O_HEAP, O_DELAY, O_READY, O_SIG, O_HELP };
+	enum { O_SIZE, O_ROUNDS, O_FORK, O_HEAP, O_HOLD, O_DELAY, O_READY, O_SIG, O_HELP };
 	static const struct option opts[] = {
 		{ "size", required_argument, NULL, O_SIZE },
 		{ "rounds", required_argument, NULL, O_ROUNDS },
 		{ "fork", required_argument, NULL, O_FORK },
 		{ "heap", required_argument, NULL, O_HEAP },
+		{ "hold-children", required_argument, NULL, O_HOLD },
 		{ "delay", required_argument, NULL, O_DELAY },
 		{ "readyfile", required_argument, NULL, O_READY },
 		{ "sigfile", required_argument, NULL, O_SIG },
@@ -95,7 +170,8 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *readyfile = NULL, *sigfile = NULL;
-	uint64_t size = 256 << 20, heap = 0, delay = 0, *ns, med;
+	uint64_t size = 256 << 20, heap = 0, delay = 0, hold = 0, loops = 0, spin_ns = 0;
+	uint64_t *ns, med;
 	unsigned int rounds = 5, forks = 0, i;
 	size_t pages;
 	int opt;
@@ -114,6 +190,9 @@ int main(int argc, char **argv)
 			break;
 		case O_HEAP:
 			heap = wl_size_arg("heap", optarg);
+			break;
+		case O_HOLD:
+			hold = wl_duration_arg("hold-children", optarg);
 			break;
 		case O_DELAY:
 			delay = wl_duration_arg("delay", optarg);
@@ -143,13 +222,20 @@ int main(int argc, char **argv)
 		wl_touch(wl_map(heap, true), heap);
 		atomic_store(&wl_bytes, (long long)heap);
 	}
+	if (forks && hold)
+		loops = spin_calibrate(hold);
 	wl_ready(readyfile);
 	if (delay)
 		wl_sleep_until(wl_now_ns() + delay);
 
 	pages = (size + wl_page_size() - 1) / wl_page_size();
 	for (i = 0; i < rounds; i++) {
-		if (forks) {
+		if (forks && hold) {
+			ns[i] = fork_hold_round(forks, loops, &spin_ns);
+			printf("round=%u forks=%u ns=%llu ns_per_fork=%.0f spin_ns=%llu\n", i + 1,
+			       forks, (unsigned long long)ns[i], (double)ns[i] / forks,
+			       (unsigned long long)spin_ns);
+		} else if (forks) {
 			ns[i] = fork_round(forks);
 			printf("round=%u forks=%u ns=%llu ns_per_fork=%.0f\n", i + 1, forks,
 			       (unsigned long long)ns[i], (double)ns[i] / forks);

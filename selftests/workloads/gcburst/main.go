@@ -3,7 +3,8 @@
 // gcburst is a Go batch job whose memory saws up and down without leaking:
 // every -period it builds a transient working set of -burst bytes out of
 // many small objects, writes to all of them, and drops them for the GC
-// pacer to reclaim. Tests use it to check that GC bursts raise no alarm.
+// pacer to reclaim. Tests use it to check that GC bursts raise no alarm,
+// and, with -leak, that a leak hidden under them still does.
 package main
 
 import (
@@ -19,12 +20,14 @@ import (
 
 var (
 	baseline [][]byte
+	leaked   [][]byte
 	held     atomic.Int64
 )
 
 func main() {
 	var (
-		burst, object, base wl.Size     = 64 << 20, 4 << 10, 8 << 20
+		burst, object, base wl.Size = 64 << 20, 4 << 10, 8 << 20
+		leak                wl.Size
 		period              wl.Duration = wl.Duration(2 * time.Second)
 		rounds              int
 		readyFile, sigFile  string
@@ -34,6 +37,7 @@ func main() {
 	flag.Var(&object, "object", "size of each object in the working set, in `bytes`")
 	flag.Var(&base, "baseline", "steady heap `bytes` allocated at start")
 	flag.Var(&period, "period", "one round every `duration`")
+	flag.Var(&leak, "leak", "also leak `bytes` per second under the bursts, in 1M steps (0: none)")
 	flag.IntVar(&rounds, "rounds", 0, "exit 0 after `n` rounds (0: run forever)")
 	flag.StringVar(&readyFile, "readyfile", "", "write the pid to `path` once ready")
 	flag.StringVar(&sigFile, "sigfile", "", "append a line to `path` for each SIGUSR1")
@@ -61,6 +65,9 @@ func main() {
 	held.Store(int64(base))
 	wl.HandleSIGUSR1(sigFile, held.Load)
 	wl.Ready(readyFile)
+	if leak > 0 {
+		go leakLoop(int64(leak))
+	}
 
 	start := time.Now()
 	for r := 1; rounds == 0 || r <= rounds; r++ {
@@ -91,6 +98,24 @@ func runRound(burst, object int64) int64 {
 	took := time.Since(t0).Nanoseconds()
 	held.Add(-int64(len(set)) * object)
 	return took
+}
+
+// leakLoop keeps 1 MiB steps, every page written, at rate bytes per second
+// since it started: a leak the GC can free none of, under the sawtooth.
+func leakLoop(rate int64) {
+	const step = 1 << 20
+	start := time.Now()
+	var done int64
+	ticker := time.NewTicker(wl.Tick)
+	for range ticker.C {
+		target := int64(float64(rate) * time.Since(start).Seconds())
+		for ; done+step <= target; done += step {
+			b := make([]byte, step)
+			wl.Touch(b)
+			leaked = append(leaked, b)
+			held.Add(step)
+		}
+	}
 }
 
 func min64(a, b int64) int64 {
