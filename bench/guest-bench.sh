@@ -8,11 +8,13 @@
 #   @<section> <case> <what the program printed>
 #
 # for bench/report.py to turn into tables.  Knobs (GMG_* reach the guest):
-#   GMG_BENCH_SECTIONS   which of "overhead latency lead scale" (default all)
+#   GMG_BENCH_SECTIONS   which of "overhead latency lead service scale"
+#                        (default all)
 #   GMG_BENCH_ROUNDS     interleaved rounds per overhead variant (default 3)
 #   GMG_BENCH_CROSSINGS  level crossings for the latency (default 200)
 #   GMG_BENCH_REPS       runs of each lead-time scenario (default 1)
 #   GMG_BENCH_SCENARIOS  which lead-time scenarios (default all)
+#   GMG_BENCH_SERVICES   which service scenarios (default all)
 #   GMG_BENCH_SCALE_N    tagged processes for the scale section (default 10000)
 set -eu
 
@@ -24,12 +26,13 @@ gomemctl=$top/tools/gomemctl
 wl=$top/build/workloads
 bb=$top/build/bench
 cg=/sys/fs/cgroup
-sections=${GMG_BENCH_SECTIONS:-overhead latency lead scale}
+sections=${GMG_BENCH_SECTIONS:-overhead latency lead service scale}
 rounds=${GMG_BENCH_ROUNDS:-3}
 crossings=${GMG_BENCH_CROSSINGS:-200}
 reps=${GMG_BENCH_REPS:-1}
 scale_n=${GMG_BENCH_SCALE_N:-10000}
 scenarios=${GMG_BENCH_SCENARIOS:-goleak cgoleak gcburst-ok gcburst-oom cachereader tmpfswriter}
+services=${GMG_BENCH_SERVICES:-warmup gcburst gcleak tmpfs-sh shloop}
 
 die() {
 	echo "@error - $*"
@@ -109,7 +112,9 @@ ovh_run() {
 	if [ "$mode" = pf ]; then
 		args=(-size 256M -rounds 1)
 	else
-		args=(-fork 200 -rounds 1)
+		# The children outlive the module's 10 ms adoption delay: under
+		# a cgroup tag the time includes adopting them and their exits.
+		args=(-fork 200 -rounds 1 -hold-children 50ms)
 	fi
 	in_cgroup bench.ovh "$wl/pagefault" "${args[@]}" -readyfile "$ready" \
 		-delay 500ms >/tmp/bench-pf.out &
@@ -120,6 +125,11 @@ ovh_run() {
 	fi
 	wait "$pid" || die "pagefault failed"
 	sed -n "s/^round=1 /@$mode $variant $round /p" /tmp/bench-pf.out
+}
+
+# The module's count of adopted processes' exits it did not send.
+exits_quiet() {
+	"$gomemctl" -j info | sed -n 's/.*"exits_quiet":\([0-9]*\).*/\1/p'
 }
 
 # Put the machine in the state variant $1 needs: module loaded or not, the
@@ -170,15 +180,18 @@ ovh_hooks() {
 # before rotated by one (A B C, B C A, C A B, ...): neither drift nor the
 # position in a round favours a variant.
 ovh_rounds() {
-	local mode=$1 r i n v
+	local mode=$1 r i n v q0
 	shift
 	n=$#
 	for ((r = 1; r <= rounds; r++)); do
 		for ((i = 0; i < n; i++)); do
 			v=${*:$(((r - 1 + i) % n + 1)):1}
 			ovh_state "$v"
+			[ "$v" != cgtag ] || q0=$(exits_quiet)
 			ovh_run "$mode" "$v" "$r"
 			if [ "$v" = cgtag ]; then
+				echo "@ovh exits-quiet round=$r forks=200" \
+					"delta=$(($(exits_quiet) - q0))"
 				"$gomemctl" untag --cgroup /bench.ovh >/dev/null
 			fi
 		done
@@ -286,12 +299,7 @@ lead_scenario() {
 
 section_lead() {
 	local rep mode sc
-	tmpfs=/mnt/bench-tmpfs
-	data=/mnt/bench-data
-	mkdir -p "$tmpfs" "$data"
-	mount -t tmpfs -o size=1G bench "$tmpfs"
-	[ -b /dev/vda ] || die "no data disk: scripts/data-disk.sh, guest.sh --disk"
-	mount -o ro /dev/vda "$data"
+	mounts_up
 	for ((rep = 1; rep <= reps; rep++)); do
 		for mode in max high; do
 			stamp "lead: round $rep, $mode"
@@ -300,6 +308,115 @@ section_lead() {
 			done
 		done
 	done
+	mounts_down
+}
+
+# ---- issue 14's services: Go programs and shell loops, 256 MiB, 20 s ----
+
+svc_max=$((256 << 20))
+
+# svc_run NAME LIFE CMD...: CMD in a memcg of 256 MiB (no swap) tagged
+# `--soft-limit 256M --eta 20s` before it joins, as a user would; LIFE:
+# seconds after which a workload that should not OOM is stopped (0: run
+# until killed, at most 100 s).  Printed as the lead section's lines, mode
+# "svc", with the exits_quiet change over the run ("quiet") and, after an
+# OOM kill, what `gomemctl oom` says ("pm").
+svc_run() {
+	local name=$1 life=$2 dir=$cg/bench.svc ready=/tmp/bench-watch.ready
+	local wpid pid rc q0
+	shift 2
+	cg_remove bench.svc
+	mkdir "$dir"
+	echo "$svc_max" >"$dir/memory.max"
+	echo 0 >"$dir/memory.swap.max"
+	"$gomemctl" tag --cgroup /bench.svc --soft-limit 256M --eta 20s >/dev/null
+	rm -f "$ready"
+	"$bb/watch" -cgroup "$dir" -gomemctl "$gomemctl" -events -duration 100s \
+		-readyfile "$ready" >/tmp/bench-watch.out &
+	wpid=$!
+	wait_file "$ready"
+	q0=$(exits_quiet)
+	echo "@lead $name/svc launch t=$(boottime_ns) life=$life horizon_ms=20000"
+	in_cgroup bench.svc "$@" >/tmp/bench-wl.out 2>&1 &
+	pid=$!
+	if [ "$life" != 0 ]; then
+		sleep "$life"
+		cg_kill bench.svc
+	fi
+	wait "$wpid" || die "watch failed"
+	# Past the deadline, or a loop whose child was the victim: stop it.
+	cg_kill bench.svc
+	wait "$pid" 2>/dev/null && rc=0 || rc=$?
+	echo "@lead $name/svc exit status=$rc"
+	sed "s|^|@lead $name/svc |" /tmp/bench-watch.out
+	echo "@lead $name/svc quiet before=$q0 after=$(exits_quiet)"
+	if grep -q '"event":"oom"' /tmp/bench-watch.out; then
+		"$gomemctl" oom 2>&1 | sed "s|^|@lead $name/svc pm |"
+	fi
+	grep -v Killed /tmp/bench-wl.out | tail -n 2 | sed "s|^|@lead $name/svc wl: |"
+	"$gomemctl" untag --cgroup /bench.svc >/dev/null
+	rm -f "$tmpfs/svc.fill"
+	cg_remove bench.svc
+}
+
+# Kill what runs in cgroup $1, and keep at it until it is empty.
+cg_kill() {
+	local dir=$cg/$1 i
+	for ((i = 0; i < 200; i++)); do
+		# cgroup files have no size: read it.
+		grep -q . "$dir/cgroup.procs" || return 0
+		if [ -f "$dir/cgroup.kill" ]; then
+			echo 1 >"$dir/cgroup.kill"
+		else
+			xargs -r kill -9 <"$dir/cgroup.procs" 2>/dev/null || true
+		fi
+		nap 0.05
+	done
+	die "cannot empty cgroup $dir"
+}
+
+# shellcheck disable=SC2016 # the inner sh expands its $0, $1, $2
+svc_scenario() {
+	case $1 in
+	# A service builds a 112 MiB working set in ~3 s, then serves: holds it
+	# while it reads a file through page cache (which fills the memcg).
+	warmup) svc_run "$1" 40 sh -c '"$0" -rate 40M -max 112M -baseline 8M & sleep 4;
+		exec "$1" -file "$2" -heap 8M' "$wl/goleak" "$wl/cachereader" "$data/big.bin" ;;
+	# A large transient working set every 2 s: a sawtooth, never an OOM.
+	gcburst) svc_run "$1" 40 env GOGC=100 "$wl/gcburst" -burst 64M -period 2s ;;
+	# A leak under the sawtooth: Go's anon grows about twice the leak.
+	gcleak) svc_run "$1" 0 env GOGC=100 "$wl/gcburst" -burst 32M -period 1s -leak 3M ;;
+	# Pinned memory no process owns: a tmpfs file grown by short-lived dd's.
+	tmpfs-sh) svc_run "$1" 0 sh -c 'while dd if=/dev/zero of="$0" bs=4M count=1 \
+		oflag=append conv=notrunc status=none; do sleep 1; done' "$tmpfs/svc.fill" ;;
+	# The same loop writing nowhere: only its children come and go.
+	shloop) svc_run "$1" 20 sh -c 'while dd if=/dev/zero of=/dev/null bs=4M count=1 \
+		status=none; do sleep 1; done' ;;
+	*) die "unknown service scenario $1" ;;
+	esac
+}
+
+section_service() {
+	local sc
+	mounts_up
+	for sc in $services; do
+		stamp "service: $sc"
+		svc_scenario "$sc"
+	done
+	mounts_down
+}
+
+# The tmpfs and the ext4 data disk the lead and service scenarios use.
+mounts_up() {
+	tmpfs=/mnt/bench-tmpfs
+	data=/mnt/bench-data
+	mkdir -p "$tmpfs" "$data"
+	mount -t tmpfs -o size=1G bench "$tmpfs"
+	[ -b /dev/vda ] || die "no data disk: scripts/data-disk.sh, guest.sh --disk"
+	mount -o ro /dev/vda "$data"
+}
+
+mounts_down() {
 	umount "$tmpfs" "$data"
 }
 
@@ -379,7 +496,7 @@ echo "@env - kernel=$kver guest=${GMG_BENCH_GUEST:-any} cpus=$(nproc)" \
 	"module=$("$gomemctl" -j info | sed -n 's/.*"version":"\([^"]*\)".*/\1/p')"
 for s in $sections; do
 	case $s in
-	overhead | latency | lead | scale) "section_$s" ;;
+	overhead | latency | lead | service | scale) "section_$s" ;;
 	*) die "unknown section $s" ;;
 	esac
 done

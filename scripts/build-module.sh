@@ -129,7 +129,8 @@ if grep -iE 'warning:|error:|^.*\.[ch]:[0-9]+:[0-9]+: ' "$log" >&2; then
 fi
 
 # The debug variant (GMG_DEBUG=y: knobs that widen race windows, for
-# selftests/race_test.c only), from its own copy of the sources.
+# race_test.c and policy_monitor_test.sh only), from its own copy of the
+# sources.
 dbg=$out/debug
 rm -rf "$dbg"
 mkdir -p "$dbg/src"

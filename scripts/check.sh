@@ -129,7 +129,7 @@ for st in "${stages[@]}"; do
 	n=$((n + 1))
 	log=$logs/$st.ktap
 	if [ "$st" = host ]; then
-		stamp "host: module builds, checkpatch, assess.c and gomemctl unit tests, man pages, dist, alert rules, go/fuse, the YNL spec, dkms, the Debian packages"
+		stamp "host: module builds, checkpatch, assess.c and gomemctl unit tests, man pages, dist, alert rules, the bench report, go/fuse, the YNL spec, dkms, the Debian packages"
 		(
 			# shellcheck disable=SC2034 # read by runner.sh
 			BASE_DIR=$ksft
@@ -151,6 +151,7 @@ for st in "${stages[@]}"; do
 				"$top"/selftests/host/man_test.sh \
 				"$top"/selftests/host/dist_test.sh \
 				"$top"/selftests/host/prom_rules_test.sh \
+				"$top"/selftests/host/bench_report_test.sh \
 				"$top"/selftests/host/go_fuse_test.sh \
 				"$top"/selftests/host/ynl_spec_test.sh \
 				"$top"/selftests/host/dkms_test.sh \
