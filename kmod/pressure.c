@@ -10,8 +10,8 @@
  *
  * The event says what kind of pressure it is: reclaim that keeps succeeding
  * on page cache while anon stays flat ("cache churn": busy, not in danger),
- * or little reclaimable cache left while anon grows ("anon squeeze": the
- * road to an OOM kill).
+ * or anon growing while reclaim runs out of room ("anon squeeze": the road
+ * to an OOM kill; kind_of()).
  *
  * Entries are keyed by cgroup ID and hold no reference to the memcg: the
  * sampler refreshes each one's numbers and path whenever it samples a
@@ -208,13 +208,24 @@ static int gmg_fill_pressure(struct sk_buff *skb, const void *arg, bool pids)
 	return 0;
 }
 
-/* Under p->lock: what kind of pressure the sampler's numbers show. */
-static u32 kind_of(const struct gmg_pressure *p)
+/*
+ * Under p->lock: what kind of pressure @level is, from the sampler's
+ * numbers.  A squeeze is anon growing while reclaim runs out of room: little
+ * cache left to reclaim, or reclaim failing on most of what it scans.  The
+ * latter matters: page cache the reclaimer cannot take fast enough (young
+ * MGLRU generations, pages under I/O) does not count as room, and a memcg
+ * can be killed with a sixth of it still cache.  Cache churn is reclaim
+ * with anon flat, however hard -- a reader's own writeback can fail it --
+ * and so is a garbage-collected heap's sawtooth, whose growth is never
+ * sustained.
+ */
+static u32 kind_of(const struct gmg_pressure *p, u32 level)
 {
 	bool growing = time_before(jiffies, p->last_growing + GMG_PRESSURE_GROWING);
+	bool little = p->view.reclaimable * 100 < p->view.usage * GMG_SQUEEZE_PCT;
 
-	return p->view.reclaimable * 100 < p->view.usage * GMG_SQUEEZE_PCT &&
-	       growing ? GOMEMGUARD_KIND_ANON_SQUEEZE : GOMEMGUARD_KIND_CACHE_CHURN;
+	return growing && (little || level >= GOMEMGUARD_PRESSURE_MEDIUM) ?
+	       GOMEMGUARD_KIND_ANON_SQUEEZE : GOMEMGUARD_KIND_CACHE_CHURN;
 }
 
 /*
@@ -228,7 +239,7 @@ static void gmg_pressure_report(struct gmg_pressure *p, u32 level,
 	u32 kind;
 
 	spin_lock(&p->lock);
-	kind = kind_of(p);
+	kind = kind_of(p, level);
 	if (e) {
 		memcpy(e->path, p->path, sizeof(e->path));
 		e->view = p->view;
@@ -276,7 +287,7 @@ static void gmg_pressure_workfn(struct work_struct *w)
 		reclaimed = atomic_long_xchg(&p->reclaimed, 0);
 		level = level_of(scanned, reclaimed);
 		spin_lock(&p->lock);
-		kind = kind_of(p);
+		kind = kind_of(p, level);
 		spin_unlock(&p->lock);
 		/*
 		 * Changes only, and not more often than once a second.  Cache

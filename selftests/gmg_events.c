@@ -209,11 +209,12 @@ const char *ev_str(const struct ev *e, char *buf, size_t len)
 
 	if (e->type == GOMEMGUARD_EVENT_PRESSURE && e->has_window)
 		snprintf(buf, len,
-			 "seq %llu pressure memcg %llu level %u kind %u t %.3f s: %llu scanned, %llu reclaimed, %u %% failed",
+			 "seq %llu pressure memcg %llu level %u kind %u t %.3f s: %llu scanned, %llu reclaimed, %u %% failed; usage %llu KiB, reclaimable %llu KiB",
 			 (unsigned long long)e->seq, (unsigned long long)e->memcg_id,
 			 e->pressure, e->kind, e->time_ns / 1e9,
 			 (unsigned long long)e->scanned, (unsigned long long)e->reclaimed,
-			 ev_window_pct(e));
+			 ev_window_pct(e), (unsigned long long)e->memcg_usage >> 10,
+			 (unsigned long long)e->reclaimable >> 10);
 	else if (e->type == GOMEMGUARD_EVENT_PRESSURE)
 		snprintf(buf, len, "seq %llu pressure memcg %llu level %u kind %u t %.3f s: no window",
 			 (unsigned long long)e->seq, (unsigned long long)e->memcg_id,

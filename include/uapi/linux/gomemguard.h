@@ -478,7 +478,11 @@ enum gomemguard_pressure {
 enum gomemguard_pressure_kind {
 	/* Reclaim succeeds on page cache and anon is flat: not in danger. */
 	GOMEMGUARD_KIND_CACHE_CHURN = 1,
-	/* Little reclaimable cache left while anon grows: heading for OOM. */
+	/*
+	 * Anon grows steadily while reclaim runs out of room: little
+	 * reclaimable cache left, or the level MEDIUM or CRITICAL (reclaim
+	 * fails on most of what it scans).  Heading for OOM.
+	 */
 	GOMEMGUARD_KIND_ANON_SQUEEZE,
 };
 
