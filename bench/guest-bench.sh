@@ -16,6 +16,9 @@
 #   GMG_BENCH_SCENARIOS  which lead-time scenarios (default all)
 #   GMG_BENCH_SERVICES   which service scenarios (default all)
 #   GMG_BENCH_SCALE_N    tagged processes for the scale section (default 10000)
+#   GMG_BENCH_SETTLE     seconds after tagging them that the settled page
+#                        faults start (default 240), and GMG_BENCH_SETTLED_ROUNDS
+#                        how many rounds those take (default 12)
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -31,6 +34,8 @@ rounds=${GMG_BENCH_ROUNDS:-3}
 crossings=${GMG_BENCH_CROSSINGS:-200}
 reps=${GMG_BENCH_REPS:-1}
 scale_n=${GMG_BENCH_SCALE_N:-10000}
+settle=${GMG_BENCH_SETTLE:-240}
+settled_rounds=${GMG_BENCH_SETTLED_ROUNDS:-12}
 scenarios=${GMG_BENCH_SCENARIOS:-goleak cgoleak gcburst-ok gcburst-oom cachereader tmpfswriter}
 services=${GMG_BENCH_SERVICES:-warmup gcburst gcleak tmpfs-sh shloop}
 
@@ -434,7 +439,8 @@ tagged_count() {
 }
 
 scale_pf() {
-	"$wl/pagefault" -size 256M -rounds 2 | sed -n "s/^round=[0-9]* /@scale pf-$1 /p"
+	"$wl/pagefault" -size 256M -rounds "${2:-2}" |
+		sed -n "s/^round=[0-9]* /@scale pf-$1 /p"
 }
 
 section_scale() {
@@ -480,6 +486,14 @@ section_scale() {
 		# Each new tag's first sample is done before the faults are timed.
 		nap 5
 		scale_pf tagged
+		if [ "$blk" = 1 ]; then
+			# Long-lived tags: their idle processes sampled ever less
+			# often, and apart.  Rounds enough for a whole period.
+			t1=$(( settle - ($(boottime_ns) - t0) / 1000000000 ))
+			[ "$t1" -le 0 ] || nap "$t1"
+			echo "@scale settle s=$((($(boottime_ns) - t0) / 1000000000))"
+			scale_pf settled "$settled_rounds"
+		fi
 		"$gomemctl" untag --cgroup /bench.scale >/dev/null
 		# The hooks linger 2 s after the last untag.
 		nap 3

@@ -494,6 +494,10 @@ def scale(log):
     shows = [x["ns"] for x in d["show"]]
     none = statistics.median(x["ns"] for x in d["pf-none"] + d["pf-after"])
     tagged = statistics.median(x["ns"] for x in d["pf-tagged"])
+    # Settled: the mean, not the median -- the rounds that met a wave of
+    # samples count as much as the quiet ones.
+    settled = statistics.mean(x["ns"] for x in d["pf-settled"]) if d["pf-settled"] else None
+    settle_s = d["settle"][0]["s"] if d["settle"] else None
     rows = [
         ["processes forked (sleepers)", f"{d['sleepers'][0]['n']}"],
         ["processes tagged (cgroup tag, adoption)",
@@ -504,12 +508,18 @@ def scale(log):
         ["`gomemctl -j show`", f"{d['show'][0]['entries']} entries, "
          f"{statistics.median(shows) / MS:,.0f} ms ({statistics.median(shows) / n / 1e3:.0f}"
          " us per entry)"],
-        [f"page faults of an untagged process: {n} tagged vs none",
+        [f"page faults of an untagged process: {n} tagged vs none, just tagged "
+         "(5 s after the tag: their first samples)",
          f"{tagged / none:.4f}x (median {tagged / 65536:,.0f} vs {none / 65536:,.0f} ns/page;"
          f" none = the untagged blocks before, between and after two tagged ones)"],
+        [f"page faults of an untagged process: {n} tagged vs none, settled",
+         f"{settled / none:.4f}x (mean of {len(d['pf-settled'])} rounds from {settle_s} s after "
+         f"the tag, {settled / 65536:,.0f} vs {none / 65536:,.0f} ns/page)"
+         if settled else "not run"],
     ]
     return table(["what", "measured"], rows), {"per_tag": k512, "sunr": sunr,
-                                                "pf": tagged / none, "n": n}
+                                                "pf": tagged / none, "n": n,
+                                                "pf_settled": settled / none if settled else None}
 
 
 def render(logs, command):
@@ -712,8 +722,12 @@ def targets(summary):
                          "unrounded)",
                          f"{sc['per_tag']:.1f} B kmalloc-512, {sc['sunr']:.1f} B SUnreclaim",
                          "met" if sc["per_tag"] <= 512 and sc["sunr"] <= 512 else "missed"])
-            rows.append([k, f"page faults, untagged, {sc['n']} others tagged <= 1.005x",
+            rows.append([k, f"page faults, untagged, {sc['n']} others just tagged <= 1.005x",
                          f"{sc['pf']:.4f}", "met" if sc["pf"] <= 1.005 else "missed"])
+            st = sc["pf_settled"]
+            rows.append([k, f"page faults, untagged, {sc['n']} others tagged, settled <= 1.005x",
+                         f"{st:.4f}" if st else "not run",
+                         "met" if st and st <= 1.005 else "missed"])
     return table(["kernel", "target", "measured", ""], rows)
 
 

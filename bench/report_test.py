@@ -78,6 +78,9 @@ def good_log():
               "@scale show entries=10001 ns=12000000000"]
     for what in ("none", "tagged", "none"):
         lines.append(f"@scale pf-{what} bytes=268435456 ns=4000000000 ns_per_page=61035")
+    lines.append("@scale settle s=240")
+    for ns in (4000000000, 4010000000, 4000000000):
+        lines.append(f"@scale pf-settled bytes=268435456 ns={ns} ns_per_page=61035")
     lines.append("@done -")
     return lines
 
@@ -212,6 +215,25 @@ class ReportTest(unittest.TestCase):
         lines = [x for x in good_log() if not x.startswith("@lead gcleak/svc ")]
         self.assertEqual(("not run", "missed"), self.verdict(self.report(lines),
                                                              "issue 14 (c)"))
+
+    def test_settled_faults_not_measured_are_a_miss(self):
+        lines = [x for x in good_log()
+                 if not x.startswith(("@scale pf-settled", "@scale settle"))]
+        rows = self.report(lines)
+        self.assertEqual(("not run", "missed"),
+                         self.verdict(rows, "page faults, untagged, 10001 others tagged, settled"))
+        self.assertEqual("met", self.verdict(rows, "page faults, untagged, 10001 others just")[1])
+
+    def test_a_slow_settled_round_counts_in_full(self):
+        # One round in three met a wave of samples: the mean sees it.
+        lines = [x for x in good_log() if not x.startswith("@scale pf-settled")]
+        i = next(i for i, x in enumerate(lines) if x.startswith("@done"))
+        lines[i:i] = [f"@scale pf-settled bytes=268435456 ns={ns} ns_per_page=61035"
+                      for ns in (4000000000, 4000000000, 4100000000)]
+        measured, verdict = self.verdict(self.report(lines),
+                                         "page faults, untagged, 10001 others tagged, settled")
+        self.assertEqual("missed", verdict)
+        self.assertEqual("1.0083", measured)
 
 
 if __name__ == "__main__":

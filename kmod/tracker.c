@@ -62,11 +62,18 @@
 #define GMG_HOT_PER_SAMPLE	10
 /*
  * A process found quiet -- nothing pending, no ETA -- is sampled again only
- * when its anon + swap or its memcg's usage moved, or after this long: at
- * 10,000 idle tags the periodic sample costs 1,000 work items a second,
- * not 10,000.
+ * when its anon + swap or its memcg's usage moved, or after GMG_QUIET_NS;
+ * each sample that finds its anon + swap where the last one left them
+ * doubles that, up to GMG_QUIET_MAX_SHIFT times (80 s), and each process
+ * adds up to half of it again (proc_still_quiet()).  Idle processes are most
+ * of a fleet's tags: 10,000 of them cost 10,000 work items a second sampled
+ * every second, 1,000 every 10 s, and about 100 a second once they stayed
+ * idle a few minutes -- the 1 s pass that looks at each of them remains.
+ * Any move of its pages or its memcg has a process sampled in the next
+ * 1 s pass, and its growth wakes it from the fault probe.
  */
 #define GMG_QUIET_NS		(10 * NSEC_PER_SEC)
+#define GMG_QUIET_MAX_SHIFT	3
 /* While a process grows, the probe wakes an assessment at most this often. */
 #define GMG_EVAL_INTERVAL	msecs_to_jiffies(100)
 /*
@@ -141,7 +148,9 @@ struct gmg_proc {
 	struct gmg_cgtag *cgtag;	/* referenced; NULL for a PID tag */
 	struct mem_cgroup *memcg;	/* at the last sample, referenced */
 	u64 id;				/* dump key */
-	u64 quiet_pages;		/* anon + swap, approximate, at the sample */
+	/* Anon + swap, approximate, at the sample: only compared for a move. */
+	u32 quiet_pages;
+	u8 quiet_shift;			/* GMG_QUIET_NS << this: unmoved */
 	char comm[TASK_COMM_LEN];	/* at the last sample: exit reports it */
 	u32 source;			/* enum gomemguard_source */
 	/*
@@ -648,7 +657,11 @@ static enum gmg_sampled gmg_proc_sample(struct gmg_proc *p, struct gmg_sample *s
 	old = p->memcg;
 	WRITE_ONCE(p->memcg, memcg);
 	memcpy(p->comm, comm, sizeof(comm));
-	p->quiet_pages = approx;
+	if ((u32)approx != p->quiet_pages)
+		p->quiet_shift = 0;
+	else if (p->quiet_shift < GMG_QUIET_MAX_SHIFT)
+		p->quiet_shift++;
+	p->quiet_pages = (u32)approx;
 	raw_spin_unlock(&p->lock);
 	if (old)
 		css_put(&old->css);
@@ -906,8 +919,9 @@ static void gmg_adopt(struct work_struct *w)
 /*
  * May the periodic sample skip @p?  Only while its last assessment found it
  * quiet -- no level crossed, no ETA, nothing to recover from -- less than
- * GMG_QUIET_NS ago, its anon and swap have not moved since, its memcg
- * has not used up a sixteenth of the room it had left below memory.max or
+ * GMG_QUIET_NS ago (doubled for each sample in a row that found its pages
+ * where they were), its anon and swap have not moved since, its memcg has
+ * not used up a sixteenth of the room it had left below memory.max or
  * memory.high (a tmpfs writer or a sibling: the ETA may be the memcg's),
  * and that memcg is not being removed (the sample lets go of it).
  * Caller holds rcu_read_lock(): p->mm and p->memcg are dropped a grace
@@ -917,7 +931,7 @@ static void gmg_adopt(struct work_struct *w)
 static bool proc_still_quiet(struct gmg_proc *p, u64 now)
 {
 	const struct gmg_state *st = &p->st;
-	u64 pages, usage, limit, then;
+	u64 pages, usage, limit, then, quiet_ns;
 	struct mem_cgroup *memcg;
 	struct mm_struct *mm;
 	bool quiet;
@@ -933,10 +947,17 @@ static bool proc_still_quiet(struct gmg_proc *p, u64 now)
 
 	raw_spin_lock(&p->lock);
 	then = st->last.memcg.usage;
+	quiet_ns = GMG_QUIET_NS << p->quiet_shift;
+	/*
+	 * Plus up to half of it again, by ID: processes tagged together --
+	 * a cgroup tag adopting thousands, a deploy starting a fleet's
+	 * services -- drift apart instead of being sampled in one wave.
+	 */
+	quiet_ns += (quiet_ns >> 5) * hash_64(p->id, 4);
 	quiet = !st->eta_limit && !st->level && !st->eta_warned &&
 		!st->first_warn_ns && !st->over_soft &&
-		st->last.time_ns && now - st->last.time_ns < GMG_QUIET_NS &&
-		pages == p->quiet_pages &&
+		st->last.time_ns && now - st->last.time_ns < quiet_ns &&
+		(u32)pages == p->quiet_pages &&
 		(usage <= then || limit <= then ||
 		 usage - then < (limit - then) / 16);
 	raw_spin_unlock(&p->lock);
