@@ -512,6 +512,10 @@ def scale(log):
          "(5 s after the tag: their first samples)",
          f"{tagged / none:.4f}x (median {tagged / 65536:,.0f} vs {none / 65536:,.0f} ns/page;"
          f" none = the untagged blocks before, between and after two tagged ones)"],
+        [f"page faults of an untagged process: {n} tagged vs none, on the way to settled",
+         f"{statistics.mean(x['ns'] for x in d['pf-settling']) / none:.4f}x (mean of "
+         f"{len(d['pf-settling'])} rounds, back to back, after the just-tagged ones)"
+         if d["pf-settling"] else "not run"],
         [f"page faults of an untagged process: {n} tagged vs none, settled",
          f"{settled / none:.4f}x (mean of {len(d['pf-settled'])} rounds from {settle_s} s after "
          f"the tag, {settled / 65536:,.0f} vs {none / 65536:,.0f} ns/page)"
