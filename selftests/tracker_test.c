@@ -35,6 +35,7 @@ FIXTURE(trk) {
 	pid_t pid;
 	struct ev ev[MAX_EVENTS];
 	int nev;
+	uint64_t tag_ns;	/* service_start(): CLOCK_BOOTTIME of the tag */
 };
 
 FIXTURE_SETUP(trk)
@@ -298,6 +299,7 @@ static void service_start(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, wait_ready(ready, 30000));
 	ASSERT_EQ(0, tag_cmd(self, GOMEMGUARD_CMD_TAG_NEW, self->pid, NULL, o, &r))
 		TH_LOG("tag: %s", r.extack);
+	self->tag_ns = boottime_ns();
 }
 
 /* The process's SHAPE (0: none), anon and rate now; logged. */
@@ -423,11 +425,14 @@ TEST_F(trk, go_gc_sawtooth_never_warns)
  * kill then came 3.5 s later).  A late step and a quick kill did not come
  * together in any of the 9 runs that logged both.  So what is asserted is
  * that the ETA came before the kill and ahead of it -- by 0.3 of the
- * horizon, or with 15 % of memory.max still free -- and not a start-up ETA
- * more than twice the horizon ahead; the target's verdict is logged
- * ("issue 14 (c)"), as the bench reports it.  A module without an ETA, or
- * with one that comes at the kill (the memcg full, under a second left),
- * or from start-up, still fails.
+ * horizon, or with 15 % of memory.max still free -- and not from start-up:
+ * not before a whole rate window of the process's history.  Nor is the
+ * ETA's distance to the kill bounded above: the first ETA after start-up
+ * has come 17.5 s before the kill (CI, 6.1, 2026-12-07: a rate of 14
+ * MiB/s read across the start-up's last steps, 7 MiB/s after them).  The
+ * target's verdict is logged ("issue 14 (c)"), as the bench reports it.
+ * A module without an ETA, or with one that comes at the kill (the memcg
+ * full, under a second left), or within the first window, still fails.
  */
 TEST_F(trk, go_leak_under_gc_sawtooth_warns_ahead)
 {
@@ -476,9 +481,9 @@ TEST_F(trk, go_leak_under_gc_sawtooth_warns_ahead)
 		EXPECT_TRUE(real >= 0.3 * o.eta_ms || eta->anon <= 256 * MIB * 85 / 100)
 			TH_LOG("the ETA came late: %.0f ms before the kill, at %llu MiB of 256",
 			       real, (unsigned long long)(eta->anon / MIB));
-		if (gmg_timing_asserted())
-			EXPECT_GE(2.0 * o.eta_ms + GIVE_UP_MS, real)
-				TH_LOG("an ETA this early is start-up's, not the leak's");
+		EXPECT_LE(self->tag_ns + o.window_ms * 1000000ull, eta->time_ns)
+			TH_LOG("an ETA %.0f ms after the tag is start-up's, not the leak's",
+			       (eta->time_ns - (double)self->tag_ns) / 1e6);
 	}
 }
 
